@@ -1,0 +1,26 @@
+// CDK entry point: `npx cdk synth -c stage=prod -c adminEmail=... -c alertFromEmail=...`.
+// Context is validated before any construct exists; cdk-nag's AWS Solutions checks run on every synth.
+import { App, Aspects, Tags } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { CONTEXT_KEYS, parseNotificationConfig, StackConfigError } from '../lib/config.js';
+import { NotificationStack } from '../lib/notification-stack.js';
+
+const app = new App();
+
+let config: ReturnType<typeof parseNotificationConfig>;
+try {
+  config = parseNotificationConfig(Object.fromEntries(CONTEXT_KEYS.map((key) => [key, app.node.tryGetContext(key)])));
+} catch (error) {
+  if (!(error instanceof StackConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+const stack = new NotificationStack(app, `WaChapNotifications-${config.stage}`, {
+  config,
+  description: `WhatsApp notifications through WaChap (${config.stage})`,
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});
+Tags.of(stack).add('project', 'wachap-notifications');
+Tags.of(stack).add('stage', config.stage);
+Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

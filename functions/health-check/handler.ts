@@ -1,0 +1,45 @@
+// Every hour (EventBridge) and on demand: figures, thresholds, alerts by email and WhatsApp.
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { Mailer } from '../../shared/adapters/mailer.js';
+import { SendQueue } from '../../shared/adapters/send-queue.js';
+import { type HealthReport, runHealthCheck } from '../../shared/application/health-check.js';
+import { healthPayloadSchema, type InvokeRejection, parseInvokePayload } from '../../shared/application/invoke-payload.js';
+import { alertEnv, coreEnv, healthThresholdsOf, loadConfig, wachapFields } from '../../shared/config.js';
+import { z } from 'zod';
+import { createLogger } from '../../shared/observability/logger.js';
+import { notificationStore, sesClient, sqsClient, wachapClient } from '../../shared/runtime.js';
+
+const config = loadConfig(z.object({ ...coreEnv.shape, ...alertEnv.shape, ...wachapFields.shape, SEND_DLQ_URL: z.url() }));
+const logger = createLogger('health-check');
+const wachapConfigured = Boolean(config.WACHAP_SECRET_ARN || (config.WACHAP_INSTANCE_ID && config.WACHAP_ACCESS_TOKEN));
+const deps = {
+  store: notificationStore(config, logger),
+  queue: new SendQueue({ client: sqsClient(), queueUrl: config.SEND_DLQ_URL, dlqUrl: config.SEND_DLQ_URL }),
+  mailer: config.ALERT_FROM_EMAIL ? new Mailer(sesClient(), config.ALERT_FROM_EMAIL) : undefined,
+  wachap: wachapConfigured ? wachapClient(config, logger) : undefined,
+  log: logger,
+  clock: () => new Date(),
+  settings: {
+    systemEnabled: config.ALERT_SYSTEM_ENABLED,
+    emailEnabled: config.ALERT_EMAIL_ENABLED,
+    whatsappEnabled: config.ALERT_WHATSAPP_ENABLED,
+    adminEmail: config.ADMIN_EMAIL,
+    adminPhone: config.ADMIN_PHONE,
+    cooldownMs: config.ALERT_COOLDOWN_MINUTES * 60_000,
+    thresholds: healthThresholdsOf(config),
+    backlogCap: 1000,
+  },
+};
+
+export const handler = middy<unknown, HealthReport | InvokeRejection, Error, Context>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(async (event) => {
+    const payload = parseInvokePayload(healthPayloadSchema, event);
+    if (!payload.ok) {
+      logger.warn('invalid invoke payload', { details: payload.rejection.details });
+      return payload.rejection;
+    }
+    return runHealthCheck(payload.value.dryRun, deps);
+  });

@@ -1,0 +1,83 @@
+// The send queue (SQS): only the fast path. The table is the source of truth, so a message that
+// never arrives only delays a notification until the next sweep.
+import {
+  GetQueueAttributesCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+
+/** SQS allows 10 entries per SendMessageBatch and 900 s of DelaySeconds. */
+const SQS_BATCH_LIMIT = 10;
+export const SQS_MAX_DELAY_SECONDS = 900;
+
+/** What travels on the queue: the id, and optionally an outcome that could not be written to the table. */
+export const sendMessageSchema = z.strictObject({
+  id: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a notification id (ULID)'),
+  /** Set when WaChap accepted the message but the table write failed: record it, never resend. */
+  accepted: z
+    .strictObject({
+      at: z.iso.datetime(),
+      externalMessageId: z.string().max(256).optional(),
+      durationMs: z.number().nonnegative(),
+    })
+    .optional(),
+});
+export type SendMessage = z.infer<typeof sendMessageSchema>;
+
+export interface SendQueueOptions {
+  client: SQSClient;
+  queueUrl: string;
+  dlqUrl?: string;
+}
+
+export class SendQueue {
+  constructor(private readonly options: SendQueueOptions) {}
+
+  async enqueue(message: SendMessage, delaySeconds = 0): Promise<void> {
+    await this.options.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.options.queueUrl,
+        MessageBody: JSON.stringify(message),
+        DelaySeconds: Math.min(Math.max(0, Math.ceil(delaySeconds)), SQS_MAX_DELAY_SECONDS),
+      }),
+    );
+  }
+
+  /** Enqueues ids by batches of ten; reports which ids SQS refused instead of throwing for them. */
+  async enqueueMany(ids: readonly string[]): Promise<{ queued: string[]; failed: string[] }> {
+    const queued: string[] = [];
+    const failed: string[] = [];
+    for (let start = 0; start < ids.length; start += SQS_BATCH_LIMIT) {
+      const chunk = ids.slice(start, start + SQS_BATCH_LIMIT);
+      try {
+        const result = await this.options.client.send(
+          new SendMessageBatchCommand({
+            QueueUrl: this.options.queueUrl,
+            Entries: chunk.map((id, index) => ({ Id: String(index), MessageBody: JSON.stringify({ id }) })),
+          }),
+        );
+        const refused = new Set((result.Failed ?? []).map((entry) => Number(entry.Id)));
+        chunk.forEach((id, index) => {
+          (refused.has(index) ? failed : queued).push(id);
+        });
+      } catch {
+        failed.push(...chunk);
+      }
+    }
+    return { queued, failed };
+  }
+
+  /** Messages waiting in the dead-letter queue (visible + in flight), or undefined without a DLQ. */
+  async dlqDepth(): Promise<number | undefined> {
+    if (!this.options.dlqUrl) return undefined;
+    const { Attributes } = await this.options.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.options.dlqUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return Number(Attributes?.ApproximateNumberOfMessages ?? 0) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+  }
+}

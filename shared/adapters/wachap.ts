@@ -1,0 +1,406 @@
+import { z } from 'zod';
+import { maskPhone, maskPhonesInText, toWaChapNumber } from '../domain/phone.js';
+import { type Log, silentLog } from '../observability/logger.js';
+
+export interface WaChapCredentials {
+  instanceId: string;
+  accessToken: string;
+}
+
+export interface WaChapClientOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  /** A function lets callers load the credentials lazily (and cache them) from a secret store; it is called per request. */
+  credentials: WaChapCredentials | (() => Promise<WaChapCredentials>);
+  log?: Log;
+  fetch?: typeof fetch;
+}
+
+export type WaChapErrorType =
+  | 'http_error'
+  | 'application_error'
+  | 'invalid_response'
+  | 'timeout'
+  | 'connection_error'
+  | 'network_error'
+  | 'ssl_error'
+  | 'config_error';
+
+export interface WaChapError {
+  type: WaChapErrorType;
+  message: string;
+  httpStatus?: number;
+  retryAfterSeconds?: number;
+}
+
+export type SendOutcome =
+  | { ok: true; messageId?: string; httpStatus: number; durationMs: number }
+  | { ok: false; error: WaChapError; durationMs: number };
+
+export interface WaChapClient {
+  send(input: { phone: string; message: string }): Promise<SendOutcome>;
+  checkConnection(): Promise<SendOutcome>;
+}
+
+const MAX_MESSAGE_LENGTH = 200;
+
+const CredentialsSchema = z.object({
+  instanceId: z.string().trim().min(1),
+  accessToken: z.string().trim().min(1),
+});
+
+// WaChap's answers vary between versions, so every field is optional and a field of an unexpected type is dropped
+// rather than failing the whole body.
+const text = z.string().optional().catch(undefined);
+const providerId = z.union([z.string(), z.number()]).transform(String).optional().catch(undefined);
+const applicationStatus = z.union([z.string(), z.number(), z.boolean()]).optional().catch(undefined);
+const withId = z.looseObject({ id: providerId }).optional().catch(undefined);
+
+const NestedMessageSchema = z.looseObject({ status: applicationStatus, message: text, key: withId });
+
+const WaChapResponseSchema = z.looseObject({
+  status: applicationStatus,
+  message: z.union([z.string(), NestedMessageSchema]).optional().catch(undefined),
+  error: z
+    .union([z.string(), z.boolean(), z.looseObject({ message: text })])
+    .optional()
+    .catch(undefined),
+  id: providerId,
+  message_id: providerId,
+  key: withId,
+  data: withId,
+});
+
+type WaChapResponse = z.infer<typeof WaChapResponseSchema>;
+
+interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+export function createWaChapClient(options: WaChapClientOptions): WaChapClient {
+  const log = options.log ?? silentLog;
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const optionsProblem = checkOptions(baseUrl, options.timeoutMs);
+
+  async function send(input: { phone: string; message: string }): Promise<SendOutcome> {
+    const startedAt = performance.now();
+    const phone = maskPhone(input.phone);
+    const loaded = await loadCredentials(options.credentials);
+    if ('type' in loaded) return configFailure(loaded, startedAt, { phone });
+    if (optionsProblem) return configFailure(optionsProblem, startedAt, { phone });
+
+    const credentials = loaded;
+    const context = { phone, instance: instancePrefix(credentials) };
+    log.debug('Sending WaChap message', context);
+
+    const result = await exchange(fetchImpl, `${baseUrl}/send`, options.timeoutMs, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({
+        number: toWaChapNumber(input.phone),
+        type: 'text',
+        message: input.message,
+        instance_id: credentials.instanceId,
+        access_token: credentials.accessToken,
+      }),
+    });
+    const durationMs = elapsedSince(startedAt);
+    const read = 'body' in result ? readSendResponse(result) : result;
+
+    if ('ok' in read) {
+      const outcome: SendOutcome = { ok: true, messageId: read.messageId, httpStatus: read.httpStatus, durationMs };
+      if (read.messageId === undefined) {
+        log.warn('WaChap reported success without a message id', {
+          ...context,
+          httpStatus: read.httpStatus,
+          durationMs,
+        });
+      } else {
+        log.info('WaChap message sent', {
+          ...context,
+          messageId: read.messageId,
+          httpStatus: read.httpStatus,
+          durationMs,
+        });
+      }
+      return outcome;
+    }
+    const error = redactError(read, credentials);
+    log.warn('WaChap send failed', { ...context, ...describeError(error), durationMs });
+    return { ok: false, error, durationMs };
+  }
+
+  async function checkConnection(): Promise<SendOutcome> {
+    const startedAt = performance.now();
+    const loaded = await loadCredentials(options.credentials);
+    if ('type' in loaded) return configFailure(loaded, startedAt, {});
+    if (optionsProblem) return configFailure(optionsProblem, startedAt, {});
+
+    const credentials = loaded;
+    const context = { instance: instancePrefix(credentials) };
+    const query = new URLSearchParams({ instance_id: credentials.instanceId, access_token: credentials.accessToken });
+    const result = await exchange(fetchImpl, `${baseUrl}/get_qrcode?${query}`, options.timeoutMs, {
+      method: 'GET',
+      headers: { accept: 'application/json' },
+    });
+    const durationMs = elapsedSince(startedAt);
+
+    // get_qrcode answers 200 for valid credentials; operators use it as a connection test whatever its body.
+    if ('body' in result && result.status === 200) {
+      log.info('WaChap connection healthy', { ...context, durationMs });
+      return { ok: true, httpStatus: 200, durationMs };
+    }
+    const error = redactError('body' in result ? httpError(result) : result, credentials);
+    log.warn('WaChap connection check failed', { ...context, ...describeError(error), durationMs });
+    return { ok: false, error, durationMs };
+  }
+
+  function configFailure(error: WaChapError, startedAt: number, context: Record<string, unknown>): SendOutcome {
+    const durationMs = elapsedSince(startedAt);
+    log.error('WaChap client misconfigured', { ...context, errorType: error.type, error: error.message });
+    return { ok: false, error, durationMs };
+  }
+
+  return { send, checkConnection };
+}
+
+function checkOptions(baseUrl: string, timeoutMs: number): WaChapError | undefined {
+  if (!URL.canParse(baseUrl) || !/^https?:$/.test(new URL(baseUrl).protocol)) {
+    return { type: 'config_error', message: 'WaChap base URL is not an http(s) URL' };
+  }
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
+    return { type: 'config_error', message: 'WaChap timeout must be a positive number of milliseconds' };
+  }
+  return undefined;
+}
+
+async function loadCredentials(source: WaChapClientOptions['credentials']): Promise<WaChapCredentials | WaChapError> {
+  let raw: unknown;
+  try {
+    raw = typeof source === 'function' ? await source() : source;
+  } catch (error) {
+    // Only the error's name: a loader's message may quote the secret (JSON.parse errors echo their input).
+    const name = error instanceof Error ? error.name : typeof error;
+    return { type: 'config_error', message: `WaChap credentials could not be loaded (${name})` };
+  }
+  const parsed = CredentialsSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const fields = [...new Set(parsed.error.issues.map((issue) => issue.path.join('.') || 'credentials'))];
+  return { type: 'config_error', message: `WaChap credentials missing or empty: ${fields.join(', ')}` };
+}
+
+async function exchange(
+  fetchImpl: typeof fetch,
+  url: string,
+  timeoutMs: number,
+  init: RequestInit,
+): Promise<HttpAnswer | WaChapError> {
+  try {
+    // Redirects are not followed: the credentials travel in the body and the query, not to be replayed elsewhere.
+    const response = await fetchImpl(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+    const body = await response.text();
+    return { status: response.status, headers: response.headers, body };
+  } catch (error) {
+    return fetchFailure(error, timeoutMs);
+  }
+}
+
+function readSendResponse(answer: HttpAnswer): { ok: true; messageId?: string; httpStatus: number } | WaChapError {
+  if (answer.status < 200 || answer.status > 299) return httpError(answer);
+
+  // A 200 is not a send: only the application status in the body says whether WaChap accepted the message.
+  const json = parseJson(answer.body);
+  if (json === undefined) {
+    const summary = summariseBody(answer.body);
+    return invalidResponse(
+      answer.status,
+      summary ? `WaChap answered a non-JSON body: ${summary}` : 'WaChap answered an empty body',
+    );
+  }
+  const parsed = WaChapResponseSchema.safeParse(json);
+  if (!parsed.success) return invalidResponse(answer.status, 'WaChap answered JSON that is not an object');
+
+  const response = parsed.data;
+  const verdict = applicationVerdict(response);
+  if (verdict === 'success') return { ok: true, messageId: messageIdOf(response), httpStatus: answer.status };
+  if (verdict === 'failure') {
+    return {
+      type: 'application_error',
+      message: providerReason(response) ?? 'WaChap reported a failure without a reason',
+      httpStatus: answer.status,
+    };
+  }
+  return invalidResponse(answer.status, 'WaChap answered JSON without a recognisable status');
+}
+
+/** An explicit status wins (top level or nested under `message`); otherwise a bare `error` field means failure. */
+function applicationVerdict(response: WaChapResponse): 'success' | 'failure' | undefined {
+  const nested = typeof response.message === 'object' ? response.message.status : undefined;
+  const verdicts = [statusVerdict(response.status), statusVerdict(nested)];
+  if (verdicts.includes('failure')) return 'failure';
+  if (verdicts.includes('success')) return 'success';
+  return hasErrorField(response) ? 'failure' : undefined;
+}
+
+function hasErrorField({ error }: WaChapResponse): boolean {
+  return error === true || typeof error === 'object' || (typeof error === 'string' && error.trim() !== '');
+}
+
+function statusVerdict(status: string | number | boolean | undefined): 'success' | 'failure' | undefined {
+  if (status === undefined || status === true) return undefined;
+  if (status === false) return 'failure';
+  const value = String(status).trim().toLowerCase();
+  if (value === 'success') return 'success';
+  if (['error', 'failed', 'failure', 'fail', 'false'].includes(value)) return 'failure';
+  // The v1 API puts an HTTP-like code in the body: {"status": 200, "message_id": ...}, sometimes as a string.
+  if (/^\d{3}$/.test(value)) return value.startsWith('2') ? 'success' : 'failure';
+  return undefined;
+}
+
+function messageIdOf(response: WaChapResponse): string | undefined {
+  const nestedKey = typeof response.message === 'object' ? response.message.key?.id : undefined;
+  const candidates = [response.message_id, response.id, nestedKey, response.key?.id, response.data?.id];
+  return candidates.find((id) => id !== undefined && id.trim() !== '');
+}
+
+function providerReason(response: WaChapResponse): string | undefined {
+  const { message, error } = response;
+  const candidates = [
+    typeof message === 'string' ? message : message?.message,
+    typeof error === 'string' ? error : typeof error === 'object' ? error.message : undefined,
+  ];
+  return candidates.find((reason) => reason !== undefined && reason.trim() !== '')?.trim();
+}
+
+function httpError(answer: HttpAnswer): WaChapError {
+  const json = parseJson(answer.body);
+  const parsed = json === undefined ? undefined : WaChapResponseSchema.safeParse(json);
+  const reason = parsed?.success ? providerReason(parsed.data) : undefined;
+  const error: WaChapError = {
+    type: 'http_error',
+    message: reason ?? (summariseBody(answer.body) || `HTTP ${answer.status}`),
+    httpStatus: answer.status,
+  };
+  const retryAfterSeconds = parseRetryAfter(answer.headers.get('retry-after'));
+  if (retryAfterSeconds !== undefined) error.retryAfterSeconds = retryAfterSeconds;
+  return error;
+}
+
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/** Retry-After is delta-seconds or an HTTP-date; anything else is ignored. */
+export function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
+  const value = header?.trim();
+  if (!value) return undefined;
+  if (/^\d+$/.test(value)) {
+    const seconds = Number(value);
+    return Number.isSafeInteger(seconds) ? seconds : undefined;
+  }
+  if (!IMF_FIXDATE.test(value)) return undefined;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
+}
+
+function fetchFailure(error: unknown, timeoutMs: number): WaChapError {
+  const name = error instanceof Error ? error.name : '';
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return { type: 'timeout', message: `WaChap did not answer within ${timeoutMs} ms` };
+  }
+  const code = errorCode(error);
+  const detail = deepestMessage(error) ?? 'unknown network failure';
+  return { type: networkErrorType(code), message: code && !detail.includes(code) ? `${code}: ${detail}` : detail };
+}
+
+/** undici wraps the system error: TypeError('fetch failed') with the code on `cause` (or on an AggregateError's members). */
+function errorCode(error: unknown, depth = 0): string | undefined {
+  if (depth > 5 || typeof error !== 'object' || error === null) return undefined;
+  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === 'string' && code !== '') return code;
+  const nested = [cause, ...(Array.isArray(errors) ? errors : [])];
+  for (const inner of nested) {
+    const found = errorCode(inner, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function deepestMessage(error: unknown): string | undefined {
+  let current: unknown = error;
+  let message: string | undefined;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth += 1) {
+    if (current.message) message = current.message;
+    current = current.cause;
+  }
+  return message;
+}
+
+// A connect timeout is a connection failure: the request never left, unlike a timeout waiting for the answer.
+const CONNECTION_CODES = new Set(
+  'ECONNREFUSED ECONNRESET ENOTFOUND EAI_AGAIN EAI_NONAME UND_ERR_SOCKET UND_ERR_CONNECT_TIMEOUT ETIMEDOUT'.split(' '),
+);
+const ANSWER_TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+export function networkErrorType(code: string | undefined): WaChapErrorType {
+  if (code === undefined) return 'network_error';
+  if (/CERT|TLS|SSL|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code)) return 'ssl_error';
+  if (CONNECTION_CODES.has(code)) return 'connection_error';
+  if (ANSWER_TIMEOUT_CODES.has(code)) return 'timeout';
+  return 'network_error';
+}
+
+/** Outcome messages may echo the request or a URL: strip the token and the full instance id, mask phone numbers. */
+function redactError(error: WaChapError, credentials: WaChapCredentials): WaChapError {
+  return { ...error, message: truncate(redactText(error.message, credentials)) };
+}
+
+function redactText(message: string, credentials: WaChapCredentials): string {
+  let clean = message.replace(/(access_token=)[^&\s"'<>]*/gi, '$1[redacted]');
+  for (const secret of [credentials.accessToken, encodeURIComponent(credentials.accessToken)]) {
+    clean = clean.replaceAll(secret, '[redacted]');
+  }
+  for (const instanceId of [credentials.instanceId, encodeURIComponent(credentials.instanceId)]) {
+    clean = clean.replaceAll(instanceId, `${instancePrefix(credentials)}…`);
+  }
+  return maskPhonesInText(clean);
+}
+
+function describeError(error: WaChapError): Record<string, unknown> {
+  return {
+    errorType: error.type,
+    error: error.message,
+    httpStatus: error.httpStatus,
+    retryAfterSeconds: error.retryAfterSeconds,
+  };
+}
+
+function invalidResponse(httpStatus: number, message: string): WaChapError {
+  return { type: 'invalid_response', message, httpStatus };
+}
+
+function parseJson(body: string): unknown {
+  if (body.trim() === '') return undefined;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Proxies answer HTML pages: keep their text, not their markup. Truncated only after redaction (a cut token would not match). */
+function summariseBody(body: string): string {
+  return body
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+function truncate(message: string): string {
+  return message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : message;
+}
+
+const instancePrefix = (credentials: WaChapCredentials): string => credentials.instanceId.slice(0, 6);
+
+const elapsedSince = (startedAt: number): number => Math.round(performance.now() - startedAt);

@@ -1,0 +1,142 @@
+// Accepting a notification: validate, write the record (the source of truth), then enqueue its id.
+// The enqueue is only the fast path: if it fails, the record is due and the next sweep sends it.
+import type { CountryCode } from 'libphonenumber-js';
+import { ulid } from 'ulid';
+import { z } from 'zod';
+import type { NotificationStore } from '../adapters/notification-store.js';
+import { SQS_MAX_DELAY_SECONDS, type SendQueue } from '../adapters/send-queue.js';
+import { createNotification, type NotificationPolicy } from '../domain/new-notification.js';
+import { PRIORITIES } from '../domain/notification.js';
+import { InvalidPhoneNumberError, maskPhone, normalisePhone } from '../domain/phone.js';
+import { ValidationError } from '../http/errors.js';
+import type { Log } from '../observability/logger.js';
+
+export const MAX_MESSAGE_LENGTH = 4096;
+const MAX_SCHEDULE_AHEAD_MS = 30 * 86_400_000;
+const timestamp = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-11-24T18:00:00Z' });
+const idempotencyKey = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[\x21-\x7e]+$/, 'must be 1 to 128 printable ASCII characters without spaces');
+
+export const notificationRequestSchema = z
+  .strictObject({
+    recipient: z.strictObject({
+      phone: z.string().min(1).max(32),
+      name: z.string().trim().min(1).max(120).optional(),
+    }),
+    category: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be a lowercase slug such as colis_arrive, lot_ferme or otp'),
+    title: z.string().trim().min(1).max(200).optional(),
+    message: z.string().trim().min(1).max(MAX_MESSAGE_LENGTH),
+    priority: z.enum(PRIORITIES).optional(),
+    expiresAt: timestamp.optional(),
+    ttlSeconds: z.int().min(1).max(7 * 86_400).optional(),
+    sendAt: timestamp.optional(),
+    idempotencyKey: idempotencyKey.optional(),
+  })
+  .refine((body) => !(body.expiresAt && body.ttlSeconds), {
+    message: 'give expiresAt or ttlSeconds, not both',
+    path: ['ttlSeconds'],
+  })
+  .refine((body) => !body.expiresAt || !body.sendAt || Date.parse(body.expiresAt) > Date.parse(body.sendAt), {
+    message: 'must be after sendAt',
+    path: ['expiresAt'],
+  });
+export type NotificationRequestBody = z.infer<typeof notificationRequestSchema>;
+
+export interface IngestDependencies {
+  store: Pick<NotificationStore, 'create'>;
+  queue: Pick<SendQueue, 'enqueue'>;
+  log: Log;
+  clock: () => Date;
+  newId: () => string;
+  policy: NotificationPolicy;
+  defaultCountry: CountryCode;
+}
+
+export interface IngestResult {
+  created: boolean;
+  id: string;
+  status: string;
+}
+
+/** Checks what the schema cannot: the phone number, and dates relative to now. */
+function interpret(body: NotificationRequestBody, headerKey: string | undefined, deps: IngestDependencies) {
+  const now = deps.clock();
+  const problems: { path: string; message: string }[] = [];
+  let phone = '';
+  try {
+    phone = normalisePhone(body.recipient.phone, deps.defaultCountry);
+  } catch (error) {
+    if (!(error instanceof InvalidPhoneNumberError)) throw error;
+    problems.push({ path: 'recipient.phone', message: 'is not a valid phone number (E.164 such as +22370123456)' });
+  }
+  const sendAt = body.sendAt ? new Date(body.sendAt) : undefined;
+  const expiresAt = body.expiresAt ? new Date(body.expiresAt) : undefined;
+  if (sendAt && sendAt.getTime() > now.getTime() + MAX_SCHEDULE_AHEAD_MS) {
+    problems.push({ path: 'sendAt', message: 'must be within 30 days' });
+  }
+  if (expiresAt && expiresAt <= now) problems.push({ path: 'expiresAt', message: 'must be in the future' });
+  const parsedHeader = headerKey === undefined ? undefined : idempotencyKey.safeParse(headerKey);
+  if (parsedHeader && !parsedHeader.success) {
+    problems.push({ path: 'headers.Idempotency-Key', message: parsedHeader.error.issues[0]?.message ?? 'invalid' });
+  }
+  if (body.idempotencyKey && headerKey !== undefined && body.idempotencyKey !== headerKey) {
+    problems.push({ path: 'idempotencyKey', message: 'differs from the Idempotency-Key header' });
+  }
+  if (problems.length > 0) throw new ValidationError(problems);
+  const key = body.idempotencyKey ?? headerKey;
+  return {
+    now,
+    request: {
+      recipient: { phone, ...(body.recipient.name ? { name: body.recipient.name } : {}) },
+      category: body.category,
+      message: body.message,
+      ...(body.title ? { title: body.title } : {}),
+      ...(body.priority ? { priority: body.priority } : {}),
+      ...(expiresAt ? { expiresAt } : {}),
+      ...(body.ttlSeconds ? { ttlSeconds: body.ttlSeconds } : {}),
+      ...(sendAt ? { sendAt } : {}),
+      ...(key ? { idempotencyKey: key } : {}),
+    },
+  };
+}
+
+export async function ingestNotification(
+  body: unknown,
+  idempotencyHeader: string | undefined,
+  deps: IngestDependencies,
+): Promise<IngestResult> {
+  const parsed = notificationRequestSchema.safeParse(body);
+  if (!parsed.success) throw ValidationError.fromZod(parsed.error);
+  const { now, request } = interpret(parsed.data, idempotencyHeader, deps);
+
+  const notification = createNotification(request, { id: deps.newId(), now, policy: deps.policy });
+  const { created, notification: stored } = await deps.store.create(notification, now);
+  if (!created) {
+    deps.log.info('idempotent repeat; nothing written', { notificationId: stored.id });
+    return { created: false, id: stored.id, status: stored.status };
+  }
+
+  const delayMs = Date.parse(stored.nextAttemptAt ?? stored.createdAt) - now.getTime();
+  if (delayMs <= SQS_MAX_DELAY_SECONDS * 1000) {
+    try {
+      // One second of slack so that the sender never finds it a hair before it is due.
+      await deps.queue.enqueue({ id: stored.id }, delayMs > 0 ? delayMs / 1000 + 1 : 0);
+    } catch (error) {
+      deps.log.warn('enqueue failed; the next sweep will send it', { notificationId: stored.id, error: String(error) });
+    }
+  }
+  deps.log.info('notification accepted', {
+    notificationId: stored.id,
+    category: stored.category,
+    priority: stored.priority,
+    to: maskPhone(stored.recipient.phone),
+  });
+  return { created: true, id: stored.id, status: stored.status };
+}
+
+export const newNotificationId = (): string => ulid();

@@ -1,0 +1,43 @@
+// Invoke payloads (operators, EventBridge) pass a schema too. A bad one gets a 4xx-style answer
+// naming the field, as a result rather than a function error: retrying it would not fix it.
+import { z } from 'zod';
+import { ValidationError } from '../http/errors.js';
+
+/** An EventBridge scheduled event carries no options: it means "run with the defaults". */
+const isScheduledEvent = (value: unknown): boolean =>
+  typeof value === 'object' && value !== null && (value as Record<string, unknown>)['detail-type'] === 'Scheduled Event';
+
+export function invokePayload<S extends z.ZodType>(schema: S) {
+  return z.preprocess((value) => (value == null || isScheduledEvent(value) ? {} : value), schema);
+}
+
+export interface InvokeRejection {
+  statusCode: 400;
+  error: 'validation_error';
+  message: string;
+  details: { path: string; message: string }[];
+}
+
+export function parseInvokePayload<S extends z.ZodType>(
+  schema: S,
+  payload: unknown,
+): { ok: true; value: z.output<S> } | { ok: false; rejection: InvokeRejection } {
+  const result = invokePayload(schema).safeParse(payload);
+  if (result.success) return { ok: true, value: result.data as z.output<S> };
+  const error = ValidationError.fromZod(result.error);
+  return {
+    ok: false,
+    rejection: { statusCode: 400, error: 'validation_error', message: error.message, details: error.details },
+  };
+}
+
+export const sweepPayloadSchema = z.strictObject({
+  dryRun: z.boolean().default(false),
+  verbose: z.boolean().default(false),
+  limit: z.int().min(1).max(10_000).optional(),
+  maxRetries: z.int().min(1).max(100).optional(),
+});
+
+export const healthPayloadSchema = z.strictObject({
+  dryRun: z.boolean().default(false),
+});

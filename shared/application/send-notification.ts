@@ -1,0 +1,221 @@
+// One send attempt, end to end: load, skip what is not sendable, expire, claim, call WaChap,
+// classify, record, count. The claim is a conditional write, so two deliveries of one message
+// (or a sweep racing the ingest) can never both reach WaChap.
+import type { HourlyCounts, NotificationStore } from '../adapters/notification-store.js';
+import type { SendMessage, SendQueue } from '../adapters/send-queue.js';
+import type { SendOutcome, WaChapClient } from '../adapters/wachap.js';
+import type { RetryPolicy } from '../domain/backoff.js';
+import { classifyWaChapError } from '../domain/error-classifier.js';
+import { isTerminal, type Notification } from '../domain/notification.js';
+import { maskPhone } from '../domain/phone.js';
+import { IllegalTransitionError, isExpired } from '../domain/transitions.js';
+import type { Log } from '../observability/logger.js';
+import { applyTransition } from './apply-transition.js';
+
+export type SendResult =
+  | 'sent'
+  | 'failed'
+  | 'permanent_failure'
+  | 'held'
+  | 'expired'
+  | 'exhausted'
+  | 'skipped'
+  | 'missing'
+  | 'recorded'
+  | 'unrecorded';
+
+export interface SenderDependencies {
+  store: Pick<NotificationStore, 'get' | 'save' | 'incrementCounters'>;
+  wachap: Pick<WaChapClient, 'send'>;
+  queue: Pick<SendQueue, 'enqueue'>;
+  log: Log;
+  clock: () => Date;
+  random: () => number;
+  newClaimToken: () => string;
+  policy: {
+    retry: RetryPolicy;
+    providerHoldMs: number;
+    /** How long a claim protects an attempt; past it, the sender is presumed dead. */
+    claimLeaseMs: number;
+    /** Pauses between attempts to record an accepted send before falling back to the queue. */
+    recordBackoffMs: readonly number[];
+  };
+}
+
+/** What the recipient reads on WhatsApp: the title in bold, then the message. */
+export const renderWhatsAppText = (n: Pick<Notification, 'title' | 'message'>): string =>
+  n.title ? `*${n.title}*\n${n.message}` : n.message;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function sendNotification(message: SendMessage, deps: SenderDependencies): Promise<SendResult> {
+  const { store, log } = deps;
+  const loaded = await store.get(message.id);
+  if (!loaded) {
+    log.warn('notification not found; message dropped', { notificationId: message.id });
+    return 'missing';
+  }
+  if (message.accepted) return recordLateAcceptance(loaded, message.accepted, deps);
+  if (isTerminal(loaded.status)) {
+    log.info('not sendable; duplicate or late delivery ignored', { notificationId: loaded.id, status: loaded.status });
+    return 'skipped';
+  }
+
+  const now = deps.clock();
+  if (isExpired(loaded, now)) return settle(loaded, { type: 'expire', at: now }, 'expired', { expired: 1 }, deps);
+  if (loaded.attempts >= loaded.maxAttempts) {
+    return settle(loaded, { type: 'exhaust', at: now, maxAttempts: loaded.maxAttempts }, 'exhausted', { permanentFailures: 1 }, deps);
+  }
+
+  const token = deps.newClaimToken();
+  let claimed: Notification;
+  try {
+    claimed = await applyTransition(store, loaded, { type: 'claim', at: now, token, leaseMs: deps.policy.claimLeaseMs });
+  } catch (error) {
+    if (!(error instanceof IllegalTransitionError)) throw error;
+    log.info('not claimed', { notificationId: loaded.id, why: error.why });
+    return 'skipped';
+  }
+  if (claimed.history.at(-1)?.outcome === 'unknown' && claimed.history.length > loaded.history.length) {
+    // The previous holder died between claiming and recording: WaChap may have the message already.
+    log.warn('previous attempt abandoned with an unknown outcome; sending again', { notificationId: claimed.id });
+  }
+
+  const outcome = await deps.wachap.send({ phone: claimed.recipient.phone, message: renderWhatsAppText(claimed) });
+  return outcome.ok ? recordSent(claimed, outcome, deps) : recordFailure(claimed, token, outcome, deps);
+}
+
+async function recordSent(
+  claimed: Notification,
+  outcome: Extract<SendOutcome, { ok: true }>,
+  deps: SenderDependencies,
+): Promise<SendResult> {
+  const at = deps.clock();
+  const accepted = {
+    at: at.toISOString(),
+    durationMs: Math.round(outcome.durationMs),
+    ...(outcome.messageId ? { externalMessageId: outcome.messageId } : {}),
+  };
+  for (const pause of [0, ...deps.policy.recordBackoffMs]) {
+    await sleep(pause);
+    try {
+      const event = { type: 'sent' as const, at, token: '', durationMs: accepted.durationMs, ...pickId(accepted) };
+      await applyTransition(deps.store, claimed, event);
+      deps.log.info('sent', { notificationId: claimed.id, externalMessageId: outcome.messageId, to: maskPhone(claimed.recipient.phone) });
+      await count(deps, at, { attempts: 1, sent: 1 });
+      return 'sent';
+    } catch (error) {
+      if (error instanceof IllegalTransitionError) return 'skipped';
+      deps.log.warn('could not record an accepted send; trying again', { notificationId: claimed.id, error: describe(error) });
+    }
+  }
+  // WaChap has the message: hand the outcome to the queue rather than let the sweep send it again.
+  try {
+    await deps.queue.enqueue({ id: claimed.id, accepted });
+    deps.log.warn('accepted send handed to the queue for recording', { notificationId: claimed.id });
+    return 'unrecorded';
+  } catch (error) {
+    deps.log.error('accepted send could not be recorded anywhere; the claim will lapse and the sweep will resend', {
+      notificationId: claimed.id,
+      error: describe(error),
+    });
+    return 'unrecorded';
+  }
+}
+
+async function recordLateAcceptance(
+  loaded: Notification,
+  accepted: NonNullable<SendMessage['accepted']>,
+  deps: SenderDependencies,
+): Promise<SendResult> {
+  if (isTerminal(loaded.status)) return 'skipped';
+  const at = new Date(accepted.at);
+  await applyTransition(deps.store, loaded, { type: 'sent', at, token: '', durationMs: accepted.durationMs, ...pickId(accepted) });
+  deps.log.info('accepted send recorded late', { notificationId: loaded.id });
+  await count(deps, at, { attempts: 1, sent: 1 });
+  return 'recorded';
+}
+
+async function recordFailure(
+  claimed: Notification,
+  token: string,
+  outcome: Extract<SendOutcome, { ok: false }>,
+  deps: SenderDependencies,
+): Promise<SendResult> {
+  const at = deps.clock();
+  const { error } = outcome;
+  const classified = classifyWaChapError(
+    { type: error.type, message: error.message, httpStatus: error.httpStatus, retryAfter: error.retryAfterSeconds },
+    at,
+  );
+  let recorded: Notification;
+  try {
+    recorded = await applyTransition(deps.store, claimed, {
+      type: 'failure',
+      at,
+      token,
+      error: { type: error.type, message: error.message, ...(error.httpStatus ? { httpStatus: error.httpStatus } : {}) },
+      classified,
+      durationMs: Math.round(outcome.durationMs),
+      policy: deps.policy.retry,
+      providerHoldMs: deps.policy.providerHoldMs,
+      random: deps.random,
+    });
+  } catch (caught) {
+    if (caught instanceof IllegalTransitionError) return 'skipped';
+    throw caught;
+  }
+  const held = recorded.reason === 'provider_unavailable';
+  const result: SendResult = held ? 'held' : recorded.status === 'permanent_failure' ? 'permanent_failure' : 'failed';
+  const fields = {
+    notificationId: claimed.id,
+    to: maskPhone(claimed.recipient.phone),
+    errorType: error.type,
+    httpStatus: error.httpStatus,
+    classification: classified.classification,
+    scope: classified.scope,
+    attempts: recorded.attempts,
+    nextAttemptAt: recorded.nextAttemptAt,
+    reason: recorded.reason,
+  };
+  if (result === 'failed') deps.log.warn('send failed; retry scheduled', fields);
+  else deps.log.error(held ? 'provider unavailable; notification held' : 'send failed permanently', fields);
+  await count(deps, at, {
+    attempts: 1,
+    ...(result === 'permanent_failure' ? { permanentFailures: 1 } : { temporaryFailures: 1 }),
+    ...(held ? { held: 1 } : {}),
+  });
+  return result;
+}
+
+async function settle(
+  loaded: Notification,
+  event: Parameters<typeof applyTransition>[2],
+  result: SendResult,
+  counters: Partial<HourlyCounts>,
+  deps: SenderDependencies,
+): Promise<SendResult> {
+  try {
+    await applyTransition(deps.store, loaded, event);
+  } catch (error) {
+    if (error instanceof IllegalTransitionError) return 'skipped';
+    throw error;
+  }
+  deps.log.info(`notification ${result}`, { notificationId: loaded.id });
+  if (Object.keys(counters).length > 0) await count(deps, deps.clock(), counters);
+  return result;
+}
+
+const pickId = (accepted: { externalMessageId?: string }) =>
+  accepted.externalMessageId ? { externalMessageId: accepted.externalMessageId } : {};
+
+/** Counters feed the health check; losing one increment must not fail a send that happened. */
+async function count(deps: SenderDependencies, at: Date, delta: Partial<HourlyCounts>): Promise<void> {
+  try {
+    await deps.store.incrementCounters(at, delta);
+  } catch (error) {
+    deps.log.warn('hourly counters not updated', { error: describe(error) });
+  }
+}
+
+const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));

@@ -1,0 +1,126 @@
+// Every environment variable the system reads, validated with zod at cold start. A missing or
+// malformed variable stops the function with the variable's name in the message.
+import type { CountryCode } from 'libphonenumber-js';
+import { z } from 'zod';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './domain/backoff.js';
+import { DEFAULT_HEALTH_THRESHOLDS, type HealthThresholds } from './domain/health.js';
+import { DEFAULT_VALIDITY_SECONDS, type NotificationPolicy } from './domain/new-notification.js';
+import { DEFAULT_COUNTRY, isCountryCode, normalisePhone } from './domain/phone.js';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const flag = (fallback: boolean) =>
+  z
+    .stringbool({ truthy: ['true', '1', 'yes', 'on'], falsy: ['false', '0', 'no', 'off'] })
+    .default(fallback);
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+const ratio = (fallback: number) => z.coerce.number().min(0).max(1).default(fallback);
+const text = z.string().trim().min(1);
+
+/** Variables every function reads. */
+export const coreEnv = z.object({
+  TABLE_NAME: text,
+  MAX_RETRIES: int(DEFAULT_RETRY_POLICY.maxAttempts, 1),
+  RETRY_BASE_DELAY_SECONDS: int(DEFAULT_RETRY_POLICY.baseDelayMs / 1000, 1),
+  RETRY_MAX_DELAY_SECONDS: int(DEFAULT_RETRY_POLICY.maxDelayMs / 1000, 1),
+  RETRY_JITTER: z.coerce.number().min(0).lt(1).default(DEFAULT_RETRY_POLICY.jitter),
+  PROVIDER_HOLD_SECONDS: int(1800, 1),
+  OTP_VALIDITY_SECONDS: int(DEFAULT_VALIDITY_SECONDS.otp ?? 600, 1),
+  DEFAULT_COUNTRY: z
+    .string()
+    .default(DEFAULT_COUNTRY)
+    .refine(isCountryCode, 'must be an ISO 3166 country code such as ML or CN')
+    .transform((code) => code as CountryCode),
+  RETENTION_DAYS: int(90, 1),
+});
+
+/** Where WaChap is and how to authenticate: a Secrets Manager secret in AWS, plain variables locally. */
+export const wachapFields = z.object({
+  WACHAP_BASE_URL: z.url().default('https://wachap.app/api'),
+  WACHAP_TIMEOUT_MS: int(15_000, 100),
+  WACHAP_SECRET_ARN: text.optional(),
+  WACHAP_INSTANCE_ID: text.optional(),
+  WACHAP_ACCESS_TOKEN: text.optional(),
+});
+export const wachapEnv = wachapFields.refine((env) => env.WACHAP_SECRET_ARN || (env.WACHAP_INSTANCE_ID && env.WACHAP_ACCESS_TOKEN), {
+    message: 'set WACHAP_SECRET_ARN, or both WACHAP_INSTANCE_ID and WACHAP_ACCESS_TOKEN',
+    path: ['WACHAP_SECRET_ARN'],
+  });
+
+export const queueEnv = z.object({ SEND_QUEUE_URL: z.url() });
+
+export const senderEnv = z.object({
+  ...coreEnv.shape,
+  ...queueEnv.shape,
+  /** How long a claim protects an attempt; longer than the WaChap timeout plus the recording. */
+  CLAIM_LEASE_SECONDS: int(120, 10),
+  /** Messages of one SQS batch processed at once. */
+  SENDER_CONCURRENCY: int(5, 1),
+});
+
+export const sweepEnv = z.object({
+  ...coreEnv.shape,
+  ...queueEnv.shape,
+  /** How long a queued notification is hidden from later sweeps (below the 30-minute cadence). */
+  SWEEP_LEASE_SECONDS: int(1200, 60),
+  SWEEP_DEFAULT_LIMIT: int(500, 1),
+});
+
+export const alertEnv = z.object({
+  ALERT_SYSTEM_ENABLED: flag(true),
+  ALERT_EMAIL_ENABLED: flag(true),
+  ALERT_WHATSAPP_ENABLED: flag(false),
+  ADMIN_EMAIL: z.email().optional(),
+  ADMIN_PHONE: text
+    .transform((phone, ctx) => {
+      try {
+        return normalisePhone(phone);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a phone number in international format, e.g. +22370702150' });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  ALERT_FROM_EMAIL: z.email().optional(),
+  ALERT_COOLDOWN_MINUTES: int(60, 1),
+  ALERT_HOURLY_FAILURE_THRESHOLD: int(DEFAULT_HEALTH_THRESHOLDS.hourlyFailures, 1),
+  ALERT_DAILY_PERMANENT_THRESHOLD: int(DEFAULT_HEALTH_THRESHOLDS.dailyPermanentFailures, 1),
+  ALERT_FAILURE_RATE_THRESHOLD: ratio(DEFAULT_HEALTH_THRESHOLDS.failureRate),
+  ALERT_FAILURE_RATE_MIN_ATTEMPTS: int(DEFAULT_HEALTH_THRESHOLDS.failureRateMinAttempts, 1),
+  ALERT_DLQ_THRESHOLD: int(DEFAULT_HEALTH_THRESHOLDS.dlqDepth, 0),
+  ALERT_BACKLOG_AGE_MINUTES: int(DEFAULT_HEALTH_THRESHOLDS.backlogAgeMinutes, 1),
+});
+
+/** Parses `env` with `schema`, or throws a ConfigError naming every bad variable. */
+export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+  throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}
+
+type CoreConfig = z.output<typeof coreEnv>;
+type AlertConfig = z.output<typeof alertEnv>;
+
+export const retryPolicyOf = (config: CoreConfig): RetryPolicy => ({
+  baseDelayMs: config.RETRY_BASE_DELAY_SECONDS * 1000,
+  maxDelayMs: config.RETRY_MAX_DELAY_SECONDS * 1000,
+  jitter: config.RETRY_JITTER,
+  maxAttempts: config.MAX_RETRIES,
+});
+
+export const notificationPolicyOf = (config: CoreConfig): NotificationPolicy => ({
+  maxAttempts: config.MAX_RETRIES,
+  validitySeconds: { ...DEFAULT_VALIDITY_SECONDS, otp: config.OTP_VALIDITY_SECONDS },
+});
+
+export const healthThresholdsOf = (config: AlertConfig): HealthThresholds => ({
+  hourlyFailures: config.ALERT_HOURLY_FAILURE_THRESHOLD,
+  dailyPermanentFailures: config.ALERT_DAILY_PERMANENT_THRESHOLD,
+  failureRate: config.ALERT_FAILURE_RATE_THRESHOLD,
+  failureRateMinAttempts: config.ALERT_FAILURE_RATE_MIN_ATTEMPTS,
+  dlqDepth: config.ALERT_DLQ_THRESHOLD,
+  backlogAgeMinutes: config.ALERT_BACKLOG_AGE_MINUTES,
+});

@@ -1,0 +1,155 @@
+// Classifies a WaChap failure the way the original's error_classifier.py did, plus what it lacked:
+// an HTTP 200 carrying an error body, an unparseable body, and the scope (whose fault it is).
+import type { Classification, ErrorScope } from './notification.js';
+
+export interface WaChapFailure {
+  /** timeout, connection_error, http_error, http_401, application_error, invalid_response, config_error, … */
+  type: string;
+  message: string;
+  httpStatus?: number;
+  /** Seconds, or the raw Retry-After header value (delta-seconds or an HTTP date). */
+  retryAfter?: number | string;
+}
+
+export interface ClassifiedError {
+  temporary: boolean;
+  /** The notification will be attempted again (for provider-scoped failures: once the provider is back). */
+  shouldRetry: boolean;
+  shouldAlertAdmin: boolean;
+  classification: Classification;
+  scope: ErrorScope;
+  retryAfterSeconds?: number;
+  recommendation: string;
+}
+
+// The original's lists, verbatim.
+export const TEMPORARY_ERROR_TYPES = ['timeout', 'connection_error', 'network_error', 'ssl_error'] as const;
+export const TEMPORARY_HTTP_STATUSES = [408, 429, 500, 502, 503, 504] as const;
+export const PERMANENT_ERROR_TYPES = ['config_error', 'instance_inactive'] as const;
+export const PERMANENT_HTTP_STATUSES = [400, 401, 403, 404, 405, 410] as const;
+export const PERMANENT_KEYWORDS = [
+  'unauthorized',
+  'forbidden',
+  'invalid phone',
+  'invalid number',
+  'token expired',
+  'subscription expired',
+  'account suspended',
+  'not found',
+  'bad request',
+] as const;
+export const ADMIN_ALERT_KEYWORDS = ['subscription', 'token expired', 'unauthorized', 'forbidden', 'suspended'] as const;
+
+// Ours: texts that mean the provider account or instance is down, not the recipient.
+const PROVIDER_KEYWORDS = [
+  'token',
+  'subscription',
+  'suspended',
+  'unauthorized',
+  'forbidden',
+  'disconnected',
+  'not connected',
+  'instance inactive',
+  'inactive instance',
+  'instance not found',
+  'invalid instance',
+  'credentials',
+  'expired',
+  'logged out',
+  'qr code',
+];
+const RECIPIENT_KEYWORDS = [
+  'invalid phone',
+  'invalid number',
+  'not registered',
+  'not on whatsapp',
+  'not a whatsapp',
+  'number not found',
+  'no whatsapp',
+  'bad request',
+  'not found',
+];
+const PROVIDER_TYPES = ['config_error', 'instance_inactive'];
+const PROVIDER_HTTP_STATUSES = [401, 403, 404, 405, 410];
+
+const includesAny = (text: string, words: readonly string[]): boolean => words.some((word) => text.includes(word));
+
+/** `http_503` (the original's error types) or an http_error with its status. */
+function httpStatusOf(failure: WaChapFailure): number | undefined {
+  if (failure.httpStatus !== undefined) return failure.httpStatus;
+  const match = /^http_(\d{3})$/.exec(failure.type);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Retry-After as delta-seconds or an HTTP date; anything else is ignored. */
+export function parseRetryAfter(value: number | string | undefined, now: Date = new Date()): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.ceil(value) : undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const date = Date.parse(trimmed);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, Math.ceil((date - now.getTime()) / 1000));
+}
+
+function scopeOf(type: string, status: number | undefined, text: string): ErrorScope {
+  if (PROVIDER_TYPES.includes(type)) return 'provider';
+  if (status !== undefined && PROVIDER_HTTP_STATUSES.includes(status)) {
+    // A 404 whose text names the number is about the recipient, not a missing endpoint.
+    return status === 404 && includesAny(text, RECIPIENT_KEYWORDS.filter((k) => k !== 'not found'))
+      ? 'recipient'
+      : 'provider';
+  }
+  if (includesAny(text, PROVIDER_KEYWORDS) && !includesAny(text, ['invalid number', 'invalid phone'])) return 'provider';
+  if (status === 400 || includesAny(text, RECIPIENT_KEYWORDS)) return 'recipient';
+  return 'transient';
+}
+
+function classificationOf(type: string, status: number | undefined, text: string): Classification {
+  if ((TEMPORARY_ERROR_TYPES as readonly string[]).includes(type)) return 'temporary';
+  if ((PERMANENT_ERROR_TYPES as readonly string[]).includes(type)) return 'permanent';
+  if (status !== undefined) {
+    if ((TEMPORARY_HTTP_STATUSES as readonly number[]).includes(status)) return 'temporary';
+    if ((PERMANENT_HTTP_STATUSES as readonly number[]).includes(status)) return 'permanent';
+  }
+  // An unparseable answer says nothing about the message: try again (precaution).
+  if (type === 'invalid_response') return 'temporary';
+  if (includesAny(text, PERMANENT_KEYWORDS)) return 'permanent';
+  return 'temporary';
+}
+
+const RECOMMENDATIONS: Record<ErrorScope, Record<Classification, string>> = {
+  provider: {
+    permanent:
+      'WaChap refuses our account or instance: check the subscription and the access token, re-pair the instance (QR code) if it is disconnected, then close the circuit. Held notifications resume by themselves.',
+    temporary:
+      'WaChap reports a problem with our instance (disconnected or inactive): reconnect it from the WaChap dashboard. Held notifications resume by themselves.',
+  },
+  recipient: {
+    permanent: "Check the recipient's phone number (international format, registered on WhatsApp) and resend.",
+    temporary: "The recipient's number was refused for now; it will be retried.",
+  },
+  transient: {
+    permanent: 'WaChap rejected the request; check the message content and the API version.',
+    temporary: 'Transient WaChap or network trouble; retried automatically with backoff.',
+  },
+};
+
+export function classifyWaChapError(failure: WaChapFailure, now: Date = new Date()): ClassifiedError {
+  const text = failure.message.toLowerCase();
+  const status = httpStatusOf(failure);
+  const classification = classificationOf(failure.type, status, text);
+  const scope = scopeOf(failure.type, status, text);
+  const temporary = classification === 'temporary';
+  const retryAfterSeconds = parseRetryAfter(failure.retryAfter, now);
+  return {
+    temporary,
+    // Provider-scoped failures wait for the provider instead of giving up on the notification.
+    shouldRetry: temporary || scope === 'provider',
+    shouldAlertAdmin: !temporary || scope === 'provider' || includesAny(text, ADMIN_ALERT_KEYWORDS),
+    classification,
+    scope,
+    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+    recommendation: RECOMMENDATIONS[scope][classification],
+  };
+}

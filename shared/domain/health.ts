@@ -1,0 +1,123 @@
+// Health evaluation, pure: figures in, alerts out. The thresholds are the original's
+// (≥ 20 failures in an hour, ≥ 5 permanent failures in 24 h, ≥ 50 % failure rate), all configurable.
+
+export type Severity = 'critical' | 'warning';
+
+export interface WindowCounts {
+  attempts: number;
+  sent: number;
+  temporaryFailures: number;
+  permanentFailures: number;
+}
+
+export interface WindowFigures extends WindowCounts {
+  failures: number;
+  /** failures / attempts, 0 when nothing was attempted. */
+  failureRate: number;
+}
+
+export interface HealthThresholds {
+  hourlyFailures: number;
+  dailyPermanentFailures: number;
+  failureRate: number;
+  /** Below this many attempts in the hour, the failure rate pages nobody. */
+  failureRateMinAttempts: number;
+  /** Messages in the send queue's DLQ before it is worth a look (0 alerts on the first one). */
+  dlqDepth: number;
+  /** Age of the oldest due notification, in minutes, past which the sweep is not keeping up. */
+  backlogAgeMinutes: number;
+}
+
+export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = {
+  hourlyFailures: 20,
+  dailyPermanentFailures: 5,
+  failureRate: 0.5,
+  failureRateMinAttempts: 10,
+  dlqDepth: 1,
+  backlogAgeMinutes: 90,
+};
+
+export type AlertKind = 'failure_burst' | 'permanent_failures' | 'failure_rate' | 'dead_letters' | 'stale_backlog';
+
+export interface HealthAlert {
+  kind: AlertKind;
+  severity: Severity;
+  /** One line a person understands at a glance. */
+  summary: string;
+  figures: Record<string, number>;
+  recommendation: string;
+}
+
+export interface HealthInput {
+  lastHour: WindowCounts;
+  last24Hours: WindowCounts;
+  dlqDepth?: number;
+  backlog?: { count: number; oldestDueAt?: string };
+  now: Date;
+}
+
+export function windowFigures(counts: WindowCounts): WindowFigures {
+  const failures = counts.temporaryFailures + counts.permanentFailures;
+  return { ...counts, failures, failureRate: counts.attempts > 0 ? failures / counts.attempts : 0 };
+}
+
+const percent = (rate: number): string => `${Math.round(rate * 1000) / 10}%`;
+
+export function evaluateHealth(input: HealthInput, thresholds: HealthThresholds = DEFAULT_HEALTH_THRESHOLDS): HealthAlert[] {
+  const hour = windowFigures(input.lastHour);
+  const day = windowFigures(input.last24Hours);
+  const alerts: HealthAlert[] = [];
+
+  if (hour.failures >= thresholds.hourlyFailures) {
+    alerts.push({
+      kind: 'failure_burst',
+      severity: 'critical',
+      summary: `${hour.failures} WhatsApp sends failed in the last hour (threshold ${thresholds.hourlyFailures}).`,
+      figures: { failures: hour.failures, attempts: hour.attempts, threshold: thresholds.hourlyFailures },
+      recommendation:
+        'Check the WaChap instance (connected? subscription active?) and the last errors in the logs; failed notifications are retried automatically.',
+    });
+  }
+  if (day.permanentFailures >= thresholds.dailyPermanentFailures) {
+    alerts.push({
+      kind: 'permanent_failures',
+      severity: 'warning',
+      summary: `${day.permanentFailures} notifications failed permanently in the last 24 hours (threshold ${thresholds.dailyPermanentFailures}).`,
+      figures: { permanentFailures: day.permanentFailures, threshold: thresholds.dailyPermanentFailures },
+      recommendation:
+        'These will not be retried: look at their lastError (usually an invalid number), fix the data and resend.',
+    });
+  }
+  if (hour.attempts >= thresholds.failureRateMinAttempts && hour.failureRate >= thresholds.failureRate) {
+    alerts.push({
+      kind: 'failure_rate',
+      severity: 'critical',
+      summary: `${percent(hour.failureRate)} of WhatsApp sends failed in the last hour (${hour.failures} of ${hour.attempts}; threshold ${percent(thresholds.failureRate)}).`,
+      figures: { failureRate: hour.failureRate, failures: hour.failures, attempts: hour.attempts },
+      recommendation:
+        'Most sends are failing: WaChap is likely down or our account is blocked. Check the WaChap dashboard before customers notice.',
+    });
+  }
+  if (input.dlqDepth !== undefined && thresholds.dlqDepth > 0 && input.dlqDepth >= thresholds.dlqDepth) {
+    alerts.push({
+      kind: 'dead_letters',
+      severity: 'warning',
+      summary: `${input.dlqDepth} message(s) in the send queue's dead-letter queue.`,
+      figures: { dlqDepth: input.dlqDepth },
+      recommendation:
+        'A message the sender could not process 5 times: read it from the DLQ, check the sender logs, then redrive or delete it. The notification itself is still swept from the table.',
+    });
+  }
+  const oldest = input.backlog?.oldestDueAt ? Date.parse(input.backlog.oldestDueAt) : undefined;
+  const ageMinutes = oldest !== undefined ? (input.now.getTime() - oldest) / 60_000 : 0;
+  if (input.backlog && ageMinutes >= thresholds.backlogAgeMinutes) {
+    alerts.push({
+      kind: 'stale_backlog',
+      severity: 'warning',
+      summary: `${input.backlog.count} notification(s) are due, the oldest for ${Math.round(ageMinutes)} minutes.`,
+      figures: { count: input.backlog.count, oldestAgeMinutes: Math.round(ageMinutes) },
+      recommendation: 'The retry sweep is not keeping up or not running: check its schedule and its last runs.',
+    });
+  }
+  return alerts;
+}

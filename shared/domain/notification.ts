@@ -1,0 +1,113 @@
+// The notification and its vocabulary. Plain data only: no AWS SDK, no HTTP.
+
+export const NOTIFICATION_STATUSES = ['pending', 'sent', 'failed', 'permanent_failure', 'cancelled', 'expired'] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+
+/** Statuses that are never left once reached. */
+export const TERMINAL_STATUSES: readonly NotificationStatus[] = ['sent', 'permanent_failure', 'cancelled', 'expired'];
+
+/** Statuses whose notification still awaits an attempt (they carry the due-index key). */
+export const AWAITING_STATUSES: readonly NotificationStatus[] = ['pending', 'failed'];
+
+/** The original Django system's names for our statuses (expired is new). */
+export const ORIGINAL_STATUS_NAMES: Readonly<Record<NotificationStatus, string | null>> = {
+  pending: 'en_attente',
+  sent: 'envoye',
+  failed: 'echec',
+  permanent_failure: 'echec_permanent',
+  cancelled: 'annulee',
+  expired: null,
+};
+
+/** The original's categories; the set stays open (any slug is accepted). */
+export const KNOWN_CATEGORIES = ['colis_arrive', 'colis_livre', 'lot_ferme', 'otp', 'information_generale'] as const;
+
+export const PRIORITIES = ['high', 'normal'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export type Classification = 'temporary' | 'permanent';
+/** Whose fault a failure is: the recipient's (bad number), the provider's (account, instance) or nobody's (a blip). */
+export type ErrorScope = 'recipient' | 'provider' | 'transient';
+
+/** Why a notification is where it is, when the status alone does not say. */
+export type FailureReason =
+  | 'temporary_error'
+  | 'permanent_error'
+  | 'provider_unavailable'
+  | 'max_retries_exceeded'
+  | 'validity_expired'
+  | 'cancelled_by_operator';
+
+export interface Recipient {
+  /** E.164, e.g. +22370123456. */
+  phone: string;
+  name?: string;
+}
+
+export interface LastError {
+  type: string;
+  message: string;
+  httpStatus?: number;
+  classification: Classification;
+  scope: ErrorScope;
+  reason: FailureReason;
+  at: string;
+}
+
+export type AttemptOutcome = 'sent' | 'failed' | 'permanent_failure' | 'held' | 'unknown';
+
+export interface AttemptRecord {
+  at: string;
+  outcome: AttemptOutcome;
+  errorType?: string;
+  durationMs: number;
+}
+
+/** An attempt that claimed the notification and has not recorded its outcome yet. */
+export interface InFlight {
+  token: string;
+  since: string;
+  /** After this instant the claim is considered abandoned (the sender crashed). */
+  leaseUntil: string;
+}
+
+export interface Notification {
+  id: string;
+  recipient: Recipient;
+  category: string;
+  channel: 'whatsapp';
+  title: string;
+  message: string;
+  priority: Priority;
+  status: NotificationStatus;
+  attempts: number;
+  maxAttempts: number;
+  /** ISO 8601; present only while the notification awaits an attempt. What the sweep reads. */
+  nextAttemptAt?: string;
+  createdAt: string;
+  updatedAt: string;
+  sentAt?: string;
+  expiresAt?: string;
+  externalMessageId?: string;
+  lastError?: LastError;
+  /** Set on terminal states other than sent, and on held ones, to say why. */
+  reason?: FailureReason;
+  /** The last HISTORY_LIMIT attempts, oldest first. */
+  history: AttemptRecord[];
+  inFlight?: InFlight;
+  /** When a sweep last put it on the queue; cleared when an attempt is recorded. */
+  queuedAt?: string;
+  idempotencyKey?: string;
+  /** Optimistic-concurrency counter: every write is conditional on the version it read. */
+  version: number;
+}
+
+export const HISTORY_LIMIT = 20;
+
+export const isTerminal = (status: NotificationStatus): boolean => TERMINAL_STATUSES.includes(status);
+export const isAwaitingAttempt = (status: NotificationStatus): boolean => AWAITING_STATUSES.includes(status);
+
+/** Keeps the history bounded to its last HISTORY_LIMIT entries. */
+export function appendHistory(history: readonly AttemptRecord[], entry: AttemptRecord): AttemptRecord[] {
+  return [...history, entry].slice(-HISTORY_LIMIT);
+}

@@ -1,0 +1,203 @@
+// The one place that moves a notification between states. Every write in the system is the
+// result of `transition`, stored conditionally on the version it was computed from.
+import { type RetryPolicy, retryDelayMs } from './backoff.js';
+import type { ClassifiedError } from './error-classifier.js';
+import {
+  appendHistory,
+  type FailureReason,
+  isAwaitingAttempt,
+  isTerminal,
+  type LastError,
+  type Notification,
+  type NotificationStatus,
+} from './notification.js';
+
+export class IllegalTransitionError extends Error {
+  override readonly name = 'IllegalTransitionError';
+  constructor(
+    readonly from: NotificationStatus,
+    readonly event: NotificationEvent['type'],
+    readonly why: string,
+  ) {
+    super(`cannot ${event} a ${from} notification: ${why}`);
+  }
+}
+
+export type NotificationEvent =
+  /** A sweep puts it on the queue; `leaseMs` hides it from the next sweeps meanwhile. */
+  | { type: 'enqueue'; at: Date; leaseMs: number }
+  /** A sender takes the attempt; only one holder at a time, until `leaseMs` runs out. */
+  | { type: 'claim'; at: Date; token: string; leaseMs: number }
+  | { type: 'sent'; at: Date; token: string; externalMessageId?: string; durationMs: number }
+  | {
+      type: 'failure';
+      at: Date;
+      token: string;
+      error: { type: string; message: string; httpStatus?: number };
+      classified: ClassifiedError;
+      durationMs: number;
+      policy: RetryPolicy;
+      /** How long a notification waits when the provider is down, before it is looked at again. */
+      providerHoldMs: number;
+      random: () => number;
+    }
+  | { type: 'expire'; at: Date }
+  | { type: 'cancel'; at: Date }
+  /** The sweep gives up on a notification whose attempts reached the limit. */
+  | { type: 'exhaust'; at: Date; maxAttempts: number }
+  /** The provider is back: a held notification becomes due now. */
+  | { type: 'release'; at: Date };
+
+const iso = (date: Date): string => date.toISOString();
+const later = (date: Date, ms: number): string => new Date(date.getTime() + ms).toISOString();
+
+/** A claim whose lease ran out belongs to a sender that died mid-attempt. */
+export const hasLiveClaim = (n: Notification, at: Date): boolean =>
+  n.inFlight !== undefined && Date.parse(n.inFlight.leaseUntil) > at.getTime();
+
+export const isDue = (n: Notification, at: Date): boolean =>
+  isAwaitingAttempt(n.status) && n.nextAttemptAt !== undefined && Date.parse(n.nextAttemptAt) <= at.getTime();
+
+export const isExpired = (n: Notification, at: Date): boolean =>
+  n.expiresAt !== undefined && Date.parse(n.expiresAt) <= at.getTime();
+
+/** Fields every move resets: the next version, the time, and the attempt bookkeeping. */
+function settled(n: Notification, at: Date): Notification {
+  const { inFlight: _inFlight, queuedAt: _queuedAt, ...rest } = n;
+  return { ...rest, version: n.version + 1, updatedAt: iso(at) };
+}
+
+function terminal(n: Notification, at: Date, status: NotificationStatus, reason?: FailureReason): Notification {
+  const { nextAttemptAt: _next, ...rest } = settled(n, at);
+  return { ...rest, status, ...(reason ? { reason } : {}) };
+}
+
+export function transition(n: Notification, event: NotificationEvent): Notification {
+  const fail = (why: string): never => {
+    throw new IllegalTransitionError(n.status, event.type, why);
+  };
+  if (isTerminal(n.status)) fail('it is final');
+  const at = event.at;
+
+  switch (event.type) {
+    case 'enqueue': {
+      if (hasLiveClaim(n, at)) fail('an attempt is in flight');
+      if (!isDue(n, at)) fail('it is not due');
+      return { ...n, version: n.version + 1, updatedAt: iso(at), queuedAt: iso(at), nextAttemptAt: later(at, event.leaseMs) };
+    }
+    case 'claim': {
+      if (hasLiveClaim(n, at)) fail('an attempt is in flight');
+      if (isExpired(n, at)) fail('its validity ran out');
+      // Without this, senders dying mid-attempt would add one abandoned attempt per claim, past any limit.
+      if (n.attempts >= n.maxAttempts) fail(`its ${n.maxAttempts} attempts are used up`);
+      // Due, or put on the queue by a sweep (which pushed nextAttemptAt past the lease).
+      if (!isDue(n, at) && n.queuedAt === undefined) fail('it is not due');
+      // An abandoned claim: the previous sender died after claiming; WaChap may have the message.
+      const abandoned = n.inFlight !== undefined;
+      return {
+        ...n,
+        version: n.version + 1,
+        updatedAt: iso(at),
+        attempts: abandoned ? n.attempts + 1 : n.attempts,
+        history: abandoned
+          ? appendHistory(n.history, { at: n.inFlight!.since, outcome: 'unknown', durationMs: 0 })
+          : n.history,
+        inFlight: { token: event.token, since: iso(at), leaseUntil: later(at, event.leaseMs) },
+        nextAttemptAt: later(at, event.leaseMs),
+      };
+    }
+    case 'sent': {
+      // A late success still counts even if the claim was lost: WaChap has the message, so sending
+      // it again would be the duplicate we promise not to make.
+      const { reason: _reason, ...rest } = terminal(n, at, 'sent');
+      return {
+        ...rest,
+        attempts: n.attempts + 1,
+        sentAt: iso(at),
+        ...(event.externalMessageId ? { externalMessageId: event.externalMessageId } : {}),
+        history: appendHistory(n.history, { at: iso(at), outcome: 'sent', durationMs: event.durationMs }),
+      };
+    }
+    case 'failure':
+      return recordFailure(n, event);
+    case 'expire':
+      if (!isExpired(n, at)) fail('its validity has not run out');
+      return terminal(n, at, 'expired', 'validity_expired');
+    case 'cancel':
+      return terminal(n, at, 'cancelled', 'cancelled_by_operator');
+    case 'exhaust':
+      if (n.attempts < event.maxAttempts) fail(`only ${n.attempts} of ${event.maxAttempts} attempts were made`);
+      return terminal(n, at, 'permanent_failure', 'max_retries_exceeded');
+    case 'release':
+      if (n.reason !== 'provider_unavailable') fail('it is not held for the provider');
+      if (hasLiveClaim(n, at)) fail('an attempt is in flight');
+      return { ...settled(n, at), nextAttemptAt: iso(at) };
+  }
+}
+
+/** The original's marquer_comme_echec, minus its flaw: provider outages hold instead of burning attempts. */
+function recordFailure(n: Notification, event: Extract<NotificationEvent, { type: 'failure' }>): Notification {
+  const { at, classified, error } = event;
+  // A sender whose lease ran out and was taken over must not overwrite the new holder's attempt.
+  if (n.inFlight?.token !== event.token) {
+    throw new IllegalTransitionError(n.status, 'failure', 'the attempt is no longer held by this sender');
+  }
+  const base = settled(n, at);
+  const lastError = (reason: FailureReason): LastError => ({
+    type: error.type,
+    message: error.message,
+    ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
+    classification: classified.classification,
+    scope: classified.scope,
+    reason,
+    at: iso(at),
+  });
+  const entry = (outcome: 'failed' | 'permanent_failure' | 'held') =>
+    appendHistory(n.history, { at: iso(at), outcome, errorType: error.type, durationMs: event.durationMs });
+
+  if (classified.scope === 'provider') {
+    const wait = Math.max(event.providerHoldMs, (classified.retryAfterSeconds ?? 0) * 1000);
+    return {
+      ...base,
+      status: 'failed',
+      reason: 'provider_unavailable',
+      lastError: lastError('provider_unavailable'),
+      history: entry('held'),
+      nextAttemptAt: later(at, wait),
+    };
+  }
+
+  const attempts = n.attempts + 1;
+  if (classified.classification === 'permanent') {
+    const { nextAttemptAt: _next, ...rest } = base;
+    return {
+      ...rest,
+      attempts,
+      status: 'permanent_failure',
+      reason: 'permanent_error',
+      lastError: lastError('permanent_error'),
+      history: entry('permanent_failure'),
+    };
+  }
+  if (attempts >= n.maxAttempts) {
+    const { nextAttemptAt: _next, ...rest } = base;
+    return {
+      ...rest,
+      attempts,
+      status: 'permanent_failure',
+      reason: 'max_retries_exceeded',
+      lastError: lastError('max_retries_exceeded'),
+      history: entry('permanent_failure'),
+    };
+  }
+  const delay = retryDelayMs(attempts, event.policy, event.random, classified.retryAfterSeconds);
+  return {
+    ...base,
+    attempts,
+    status: 'failed',
+    reason: 'temporary_error',
+    lastError: lastError('temporary_error'),
+    history: entry('failed'),
+    nextAttemptAt: later(at, delay),
+  };
+}

@@ -1,0 +1,39 @@
+// Builds the adapters a function needs from its validated configuration, once per cold start.
+// Endpoints come from the standard AWS_ENDPOINT_URL_<SERVICE> variables, so the local stack runs
+// the same code with no local-only branch.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SESClient } from '@aws-sdk/client-ses';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { NotificationStore, notificationDocumentClient } from './adapters/notification-store.js';
+import { createWaChapClient, type WaChapClient } from './adapters/wachap.js';
+import { type CredentialSource, credentialsLoader } from './adapters/wachap-credentials.js';
+import type { Log } from './observability/logger.js';
+
+export function notificationStore(config: { TABLE_NAME: string; RETENTION_DAYS: number }, log?: Log): NotificationStore {
+  return new NotificationStore({
+    client: notificationDocumentClient(new DynamoDBClient({})),
+    tableName: config.TABLE_NAME,
+    retentionDays: config.RETENTION_DAYS,
+    ...(log ? { log } : {}),
+  });
+}
+
+export const sqsClient = (): SQSClient => new SQSClient({});
+export const sesClient = (): SESClient => new SESClient({});
+
+export function wachapClient(
+  config: CredentialSource & { WACHAP_BASE_URL: string; WACHAP_TIMEOUT_MS: number },
+  log: Log,
+): WaChapClient {
+  let secrets: SecretsManagerClient | undefined;
+  return createWaChapClient({
+    baseUrl: config.WACHAP_BASE_URL,
+    timeoutMs: config.WACHAP_TIMEOUT_MS,
+    credentials: credentialsLoader(config, () => {
+      secrets ??= new SecretsManagerClient({});
+      return secrets;
+    }),
+    log,
+  });
+}

@@ -1,0 +1,303 @@
+import { describe, expect, it } from 'vitest';
+import { classifyWaChapError, parseRetryAfter, type WaChapFailure } from '../../shared/domain/error-classifier.js';
+
+const NOW = new Date('2025-11-27T12:00:00.000Z');
+
+const classify = (failure: WaChapFailure) => classifyWaChapError(failure, NOW);
+
+// The lists are written out here rather than imported, so that a change to the code's lists shows up as a failure.
+const TEMPORARY_TYPES = ['timeout', 'connection_error', 'network_error', 'ssl_error'];
+const TEMPORARY_STATUSES = [408, 429, 500, 502, 503, 504];
+/** Status → whose fault it is, with a message that names nobody. */
+const PERMANENT_STATUSES: [number, 'recipient' | 'provider'][] = [
+  [400, 'recipient'],
+  [401, 'provider'],
+  [403, 'provider'],
+  [404, 'provider'],
+  [405, 'provider'],
+  [410, 'provider'],
+];
+const PERMANENT_TYPES = ['config_error', 'instance_inactive'];
+const PERMANENT_KEYWORDS: [string, 'recipient' | 'provider'][] = [
+  ['Unauthorized', 'provider'],
+  ['Forbidden', 'provider'],
+  ['Invalid phone', 'recipient'],
+  ['Invalid number', 'recipient'],
+  ['Token expired', 'provider'],
+  ['Subscription expired', 'provider'],
+  ['Account suspended', 'provider'],
+  ['Not found', 'recipient'],
+  ['Bad request', 'recipient'],
+];
+const ADMIN_ALERT_KEYWORDS = ['subscription', 'token expired', 'unauthorized', 'forbidden', 'suspended'];
+
+describe('classifyWaChapError', () => {
+  describe('temporary errors', () => {
+    it.each(TEMPORARY_TYPES)('treats a %s as temporary and transient, retried without paging anyone', (type) => {
+      // Prepare
+      const failure = { type, message: 'The request did not complete' };
+
+      // Act
+      const result = classify(failure);
+
+      // Assess
+      expect(result).toMatchObject({
+        temporary: true,
+        classification: 'temporary',
+        shouldRetry: true,
+        shouldAlertAdmin: false,
+        scope: 'transient',
+      });
+    });
+
+    it.each(TEMPORARY_STATUSES)('treats an http_error with status %i as temporary', (httpStatus) => {
+      const result = classify({ type: 'http_error', message: 'Upstream trouble', httpStatus });
+
+      expect(result).toMatchObject({
+        temporary: true,
+        classification: 'temporary',
+        shouldRetry: true,
+        shouldAlertAdmin: false,
+        scope: 'transient',
+      });
+    });
+
+    it.each(TEMPORARY_STATUSES)("treats the original's error type http_%i as temporary", (status) => {
+      const result = classify({ type: `http_${status}`, message: 'Upstream trouble' });
+
+      expect(result).toMatchObject({ temporary: true, classification: 'temporary', shouldRetry: true, scope: 'transient' });
+    });
+
+    it('treats an unknown error without any known keyword as temporary', () => {
+      const result = classify({ type: 'weird_error', message: 'Something odd happened' });
+
+      expect(result).toMatchObject({
+        temporary: true,
+        classification: 'temporary',
+        shouldRetry: true,
+        shouldAlertAdmin: false,
+        scope: 'transient',
+      });
+    });
+
+    it('treats an unparseable answer (invalid_response) as temporary', () => {
+      const result = classify({ type: 'invalid_response', message: 'Bad gateway page from a proxy', httpStatus: 200 });
+
+      expect(result).toMatchObject({ temporary: true, classification: 'temporary', shouldRetry: true });
+    });
+
+    it('lets the HTTP status win over a permanent keyword (a 503 saying "not found" is still temporary)', () => {
+      const result = classify({ type: 'http_error', message: 'Upstream not found', httpStatus: 503 });
+
+      expect(result.classification).toBe('temporary');
+    });
+  });
+
+  describe('permanent errors', () => {
+    it.each(PERMANENT_STATUSES)('treats an http_error with status %i as permanent, scope %s', (httpStatus, scope) => {
+      const result = classify({ type: 'http_error', message: 'Request refused', httpStatus });
+
+      expect(result).toMatchObject({
+        temporary: false,
+        classification: 'permanent',
+        shouldAlertAdmin: true,
+        scope,
+        // A provider-scoped refusal waits for the provider; a recipient's is given up.
+        shouldRetry: scope === 'provider',
+      });
+    });
+
+    it.each(PERMANENT_STATUSES)("treats the original's error type http_%i as permanent, scope %s", (status, scope) => {
+      const result = classify({ type: `http_${status}`, message: 'Request refused' });
+
+      expect(result).toMatchObject({ temporary: false, classification: 'permanent', shouldAlertAdmin: true, scope });
+    });
+
+    it.each(PERMANENT_TYPES)('treats a %s as permanent and provider-scoped, held rather than dropped', (type) => {
+      const result = classify({ type, message: 'WaChap cannot be used' });
+
+      expect(result).toMatchObject({
+        temporary: false,
+        classification: 'permanent',
+        shouldAlertAdmin: true,
+        scope: 'provider',
+        shouldRetry: true,
+      });
+    });
+
+    it.each(PERMANENT_KEYWORDS)('makes an otherwise unknown error saying "%s" permanent, scope %s', (keyword, scope) => {
+      const result = classify({ type: 'unknown_error', message: `WaChap said: ${keyword} (code 17)` });
+
+      expect(result).toMatchObject({ temporary: false, classification: 'permanent', shouldAlertAdmin: true, scope });
+    });
+
+    it("reads the original's example (http_401, 'Unauthorized: Token expired') as permanent, provider, alert", () => {
+      const result = classify({ type: 'http_401', message: 'Unauthorized: Token expired' });
+
+      expect(result).toMatchObject({
+        temporary: false,
+        classification: 'permanent',
+        shouldAlertAdmin: true,
+        shouldRetry: true,
+        scope: 'provider',
+      });
+    });
+  });
+
+  describe('admin alerts on temporary errors', () => {
+    it.each(ADMIN_ALERT_KEYWORDS)('alerts the admin on a temporary 503 whose text mentions "%s"', (keyword) => {
+      const result = classify({ type: 'http_error', message: `Service unavailable: ${keyword}`, httpStatus: 503 });
+
+      expect(result.temporary).toBe(true);
+      expect(result.shouldAlertAdmin).toBe(true);
+    });
+
+    it.each(ADMIN_ALERT_KEYWORDS)('alerts the admin on an original http_503 whose text mentions "%s"', (keyword) => {
+      const result = classify({ type: 'http_503', message: `SERVICE UNAVAILABLE: ${keyword.toUpperCase()}` });
+
+      expect(result.temporary).toBe(true);
+      expect(result.shouldAlertAdmin).toBe(true);
+    });
+
+    it('does not alert the admin on a plain temporary 503', () => {
+      const result = classify({ type: 'http_error', message: 'Service unavailable', httpStatus: 503 });
+
+      expect(result.shouldAlertAdmin).toBe(false);
+    });
+  });
+
+  describe('HTTP 200 with an error body (application_error)', () => {
+    it('reads "Instance disconnected" as a temporary provider problem that alerts the admin', () => {
+      const result = classify({ type: 'application_error', message: 'Instance disconnected', httpStatus: 200 });
+
+      expect(result).toMatchObject({
+        temporary: true,
+        classification: 'temporary',
+        scope: 'provider',
+        shouldRetry: true,
+        shouldAlertAdmin: true,
+      });
+    });
+
+    it('reads "Invalid number" as a permanent recipient error, not retried', () => {
+      const result = classify({ type: 'application_error', message: 'Invalid number', httpStatus: 200 });
+
+      expect(result).toMatchObject({
+        temporary: false,
+        classification: 'permanent',
+        scope: 'recipient',
+        shouldRetry: false,
+        shouldAlertAdmin: true,
+      });
+    });
+
+    it('reads "Subscription expired" as a provider problem that alerts the admin and keeps the notification', () => {
+      const result = classify({ type: 'application_error', message: 'Subscription expired', httpStatus: 200 });
+
+      expect(result).toMatchObject({
+        classification: 'permanent',
+        scope: 'provider',
+        shouldRetry: true,
+        shouldAlertAdmin: true,
+      });
+    });
+
+    it.each([
+      'Instance inactive',
+      'Token expired',
+      'Subscription ended',
+      'Account suspended',
+      'Missing credentials',
+      'Instance not connected',
+    ])('puts "%s" on the provider', (message) => {
+      const result = classify({ type: 'application_error', message, httpStatus: 200 });
+
+      expect(result.scope).toBe('provider');
+      expect(result.shouldRetry).toBe(true);
+    });
+
+    it('reads an error body naming nothing known as temporary and transient', () => {
+      const result = classify({ type: 'application_error', message: 'Message queue busy', httpStatus: 200 });
+
+      expect(result).toMatchObject({ temporary: true, scope: 'transient', shouldAlertAdmin: false });
+    });
+  });
+
+  describe('scope', () => {
+    it.each([
+      [{ type: 'http_error', message: 'Unauthorized', httpStatus: 401 }, 'provider'],
+      [{ type: 'http_error', message: 'Forbidden', httpStatus: 403 }, 'provider'],
+      [{ type: 'http_error', message: 'Bad request', httpStatus: 400 }, 'recipient'],
+      [{ type: 'http_error', message: 'Number not found', httpStatus: 404 }, 'recipient'],
+      [{ type: 'timeout', message: 'No answer within 15000 ms' }, 'transient'],
+      [{ type: 'connection_error', message: 'ECONNREFUSED' }, 'transient'],
+    ] as const)('gives %o the scope %s', (failure, scope) => {
+      expect(classify(failure).scope).toBe(scope);
+    });
+  });
+
+  describe('Retry-After', () => {
+    it('reads Retry-After given as a number of seconds', () => {
+      const result = classify({ type: 'http_error', message: 'Too many requests', httpStatus: 429, retryAfter: 120 });
+
+      expect(result.retryAfterSeconds).toBe(120);
+    });
+
+    it('reads Retry-After given as the raw delta-seconds header', () => {
+      const result = classify({ type: 'http_error', message: 'Too many requests', httpStatus: 429, retryAfter: ' 45 ' });
+
+      expect(result.retryAfterSeconds).toBe(45);
+    });
+
+    it('reads Retry-After given as an HTTP date, relative to now', () => {
+      const header = new Date(NOW.getTime() + 90_000).toUTCString();
+
+      const result = classify({ type: 'http_error', message: 'Service unavailable', httpStatus: 503, retryAfter: header });
+
+      expect(result.retryAfterSeconds).toBe(90);
+    });
+
+    it('leaves retryAfterSeconds out when there is no Retry-After', () => {
+      const result = classify({ type: 'http_error', message: 'Too many requests', httpStatus: 429 });
+
+      expect(result).not.toHaveProperty('retryAfterSeconds');
+    });
+
+    it.each([
+      ['a date in the past', 'Wed, 26 Nov 2025 12:00:00 GMT', 0],
+      ['fractional seconds', 1.2, 2],
+      ['garbage', 'soon', undefined],
+      ['a negative number', -5, undefined],
+    ] as const)('parses %s as %s', (_label, value, expected) => {
+      expect(parseRetryAfter(value, NOW)).toBe(expected);
+    });
+  });
+
+  describe('recommendation', () => {
+    const everyKindOfFailure: WaChapFailure[] = [
+      ...TEMPORARY_TYPES.map((type) => ({ type, message: 'x' })),
+      ...TEMPORARY_STATUSES.map((httpStatus) => ({ type: 'http_error', message: 'x', httpStatus })),
+      ...PERMANENT_STATUSES.map(([httpStatus]) => ({ type: 'http_error', message: 'x', httpStatus })),
+      ...PERMANENT_TYPES.map((type) => ({ type, message: 'x' })),
+      ...PERMANENT_KEYWORDS.map(([keyword]) => ({ type: 'unknown_error', message: keyword })),
+      { type: 'application_error', message: 'Instance disconnected', httpStatus: 200 },
+      { type: 'invalid_response', message: '<html>', httpStatus: 200 },
+      { type: 'weird_error', message: '' },
+    ];
+
+    it.each(everyKindOfFailure)('gives a non-empty recommendation for %o', (failure) => {
+      const { recommendation } = classify(failure);
+
+      expect(typeof recommendation).toBe('string');
+      expect(recommendation.trim().length).toBeGreaterThan(10);
+    });
+
+    it('tells the operator to check the number for a recipient error and the account for a provider one', () => {
+      const recipient = classify({ type: 'http_error', message: 'Bad request', httpStatus: 400 });
+      const provider = classify({ type: 'http_error', message: 'Unauthorized', httpStatus: 401 });
+
+      expect(recipient.recommendation).toMatch(/phone number/i);
+      expect(provider.recommendation).toMatch(/subscription|token/i);
+    });
+  });
+});

@@ -1,8 +1,8 @@
 // CDK entry point: `npx cdk synth -c stage=prod -c adminEmail=... -c alertFromEmail=...`.
 // Context is validated before any construct exists; cdk-nag's AWS Solutions checks run on every synth.
-import { App, Aspects, Tags } from 'aws-cdk-lib';
+import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CONTEXT_KEYS, parseNotificationConfig, StackConfigError } from '../lib/config.js';
+import { CONTEXT_KEYS, parseNotificationConfig, StackConfigError, stackNameFor } from '../lib/config.js';
 import { NotificationStack } from '../lib/notification-stack.js';
 
 const app = new App();
@@ -16,11 +16,12 @@ try {
   process.exit(1);
 }
 
-const stack = new NotificationStack(app, `WaChapNotifications-${config.stage}`, {
+const stack = new NotificationStack(app, stackNameFor(config.stage), {
   config,
   description: `WhatsApp notifications through WaChap (${config.stage})`,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
 Tags.of(stack).add('project', 'wachap-notifications');
 Tags.of(stack).add('stage', config.stage);
-Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+// Any unacknowledged finding stops the synth with a report.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

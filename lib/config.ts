@@ -89,6 +89,9 @@ const configSchema = contextSchema
     }
   });
 
+/** One stack per stage, so dev and prod can share an account. */
+export const stackNameFor = (stage: string): string => `WaChapNotifications-${stage}`;
+
 export type NotificationConfig = z.output<typeof configSchema>;
 export type NotificationContext = z.input<typeof contextSchema>;
 

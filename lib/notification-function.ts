@@ -1,7 +1,7 @@
 // "Our kind of function": one place decides runtime, architecture, bundling, logging and tracing,
 // and every permission is granted together with the environment variable that points at it.
 import { fileURLToPath } from 'node:url';
-import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { type Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,7 +9,6 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { DUE_INDEX_NAME } from '../shared/adapters/table.js';
 
@@ -81,7 +80,8 @@ export class NotificationFunction extends Construct {
       role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      environment: { ...props.environment },
+      // The bundles ship source maps; this makes Node use them in stack traces.
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       bundling: {
         format: OutputFormat.ESM,
         target: 'node22',
@@ -100,23 +100,15 @@ export class NotificationFunction extends Construct {
 
     this.grant(['logs:CreateLogStream', 'logs:PutLogEvents'], [this.logGroup.logGroupArn]);
 
-    NagSuppressions.addResourceSuppressions(
-      role,
-      [
-        {
-          id: 'AwsSolutions-IAM5',
-          reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (Resource "*").',
-          appliesTo: ['Resource::*'],
-        },
-      ],
-      true,
-    );
-    NagSuppressions.addResourceSuppressions(this.lambda, [
-      {
-        id: 'AwsSolutions-L1',
-        reason: 'Node.js 22 is the runtime the project builds and tests on (engines >=22); moving to 24 is a deliberate upgrade.',
-      },
-    ]);
+    // cdk-nag (AwsSolutions) acknowledgements, each with its reason.
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (Resource "*").',
+    });
+    Validations.of(this.lambda).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Node.js 22 is the runtime the project builds and tests on (engines >=22); moving to 24 is a deliberate upgrade.',
+    });
   }
 
   /** Sets plain settings; undefined values are left out so the function's own defaults apply. */

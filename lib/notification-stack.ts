@@ -1,6 +1,6 @@
 // The whole system on AWS: table, send queue and its DLQ, the API in front of ingest, four functions,
 // two schedules, the WaChap secret, SES permission and the alarms that page someone.
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -15,7 +15,6 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import {
   DUE_AT_ATTRIBUTE,
@@ -95,12 +94,10 @@ export class NotificationStack extends Stack {
         excludePunctuation: true,
       },
     });
-    NagSuppressions.addResourceSuppressions(this.wachapSecret, [
-      {
-        id: 'AwsSolutions-SMG4',
-        reason: 'WaChap issues and rotates its access tokens in the WaChap dashboard; no API lets a Lambda rotate them.',
-      },
-    ]);
+    Validations.of(this.wachapSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'WaChap issues and rotates its access tokens in the WaChap dashboard; no API lets a Lambda rotate them.',
+    });
 
     // ── Functions ────────────────────────────────────────────────────────────────────────────
     const commonEnvironment = {
@@ -330,29 +327,23 @@ export class NotificationStack extends Stack {
       requestModels: { 'application/json': requestModel },
     });
 
-    NagSuppressions.addResourceSuppressions(
-      api,
-      [
-        {
-          id: 'AwsSolutions-APIG3',
-          reason: 'WAF is optional here: one server-side caller, API key plus usage-plan throttling guard the API.',
-        },
-        {
-          id: 'AwsSolutions-APIG4',
-          reason: 'The only caller is the upstream system, authenticated by its API key (x-api-key) on a usage plan.',
-        },
-        {
-          id: 'AwsSolutions-COG4',
-          reason: 'No end users, so no Cognito user pool: the upstream system authenticates with an API key.',
-        },
-        {
-          id: 'AwsSolutions-IAM4',
-          reason:
-            "API Gateway's account-level logging role uses AWS's AmazonAPIGatewayPushToCloudWatchLogs policy, made for it.",
-          appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs'],
-        },
-      ],
-      true,
+    Validations.of(api).acknowledge(
+      {
+        id: 'AwsSolutions-APIG3',
+        reason: 'WAF is optional here: one server-side caller, API key plus usage-plan throttling guard the API.',
+      },
+      {
+        id: 'AwsSolutions-APIG4',
+        reason: 'The only caller is the upstream system, authenticated by its API key (x-api-key) on a usage plan.',
+      },
+      {
+        id: 'AwsSolutions-COG4',
+        reason: 'No end users, so no Cognito user pool: the upstream system authenticates with an API key.',
+      },
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        reason: "API Gateway's account-level logging role uses AWS's AmazonAPIGatewayPushToCloudWatchLogs policy, made for it.",
+      },
     );
     return api;
   }

@@ -19,7 +19,9 @@ export function notificationStore(config: { TABLE_NAME: string; RETENTION_DAYS: 
   });
 }
 
-export const sqsClient = (): SQSClient => new SQSClient({});
+// The endpoint, not the queue URL's host, decides where requests go: in AWS both are the regional
+// endpoint; locally the queue URLs name a host (sqs.<region>.localhost) that DNS does not know.
+export const sqsClient = (): SQSClient => new SQSClient({ useQueueUrlAsEndpoint: false });
 export const sesClient = (): SESClient => new SESClient({});
 
 export function wachapClient(

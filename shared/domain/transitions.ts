@@ -83,7 +83,13 @@ export function transition(n: Notification, event: NotificationEvent): Notificat
     case 'enqueue': {
       if (hasLiveClaim(n, at)) fail('an attempt is in flight');
       if (!isDue(n, at)) fail('it is not due');
-      return { ...n, version: n.version + 1, updatedAt: iso(at), queuedAt: iso(at), nextAttemptAt: later(at, event.leaseMs) };
+      return {
+        ...n,
+        version: n.version + 1,
+        updatedAt: iso(at),
+        queuedAt: iso(at),
+        nextAttemptAt: later(at, event.leaseMs),
+      };
     }
     case 'claim': {
       if (hasLiveClaim(n, at)) fail('an attempt is in flight');

@@ -120,16 +120,22 @@ describe('retryDelayMs', () => {
 
   it('keeps the jittered backoff when Retry-After is shorter than any backoff', () => {
     fc.assert(
-      fc.property(attemptsArb, jitterArb, randomArb, fc.double({ min: 0, max: 1, noNaN: true }), (attempts, jitter, random, share) => {
-        const policy = { ...DEFAULT_RETRY_POLICY, jitter };
-        const withoutRetryAfter = retryDelayMs(attempts, policy, () => random);
-        // At most the shortest delay the jitter can give.
-        const retryAfterSeconds = Math.floor(((nominalRetryDelayMs(attempts, policy) * (1 - jitter)) / 1000) * share);
+      fc.property(
+        attemptsArb,
+        jitterArb,
+        randomArb,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (attempts, jitter, random, share) => {
+          const policy = { ...DEFAULT_RETRY_POLICY, jitter };
+          const withoutRetryAfter = retryDelayMs(attempts, policy, () => random);
+          // At most the shortest delay the jitter can give.
+          const retryAfterSeconds = Math.floor(((nominalRetryDelayMs(attempts, policy) * (1 - jitter)) / 1000) * share);
 
-        const delay = retryDelayMs(attempts, policy, () => random, retryAfterSeconds);
+          const delay = retryDelayMs(attempts, policy, () => random, retryAfterSeconds);
 
-        expect(delay).toBe(withoutRetryAfter);
-      }),
+          expect(delay).toBe(withoutRetryAfter);
+        },
+      ),
     );
   });
 });

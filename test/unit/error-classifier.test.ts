@@ -65,7 +65,12 @@ describe('classifyWaChapError', () => {
     it.each(TEMPORARY_STATUSES)("treats the original's error type http_%i as temporary", (status) => {
       const result = classify({ type: `http_${status}`, message: 'Upstream trouble' });
 
-      expect(result).toMatchObject({ temporary: true, classification: 'temporary', shouldRetry: true, scope: 'transient' });
+      expect(result).toMatchObject({
+        temporary: true,
+        classification: 'temporary',
+        shouldRetry: true,
+        scope: 'transient',
+      });
     });
 
     it('treats an unknown error without any known keyword as temporary', () => {
@@ -80,17 +85,29 @@ describe('classifyWaChapError', () => {
       });
     });
 
-    it('treats an unparseable answer (invalid_response) as temporary', () => {
-      const result = classify({ type: 'invalid_response', message: 'Bad gateway page from a proxy', httpStatus: 200 });
+    it('treats an unparseable answer (invalid_response) as temporary, even a proxy page saying "Not Found"', () => {
+      const result = classify({ type: 'invalid_response', message: '404 Not Found nginx', httpStatus: 200 });
 
       expect(result).toMatchObject({ temporary: true, classification: 'temporary', shouldRetry: true });
     });
 
-    it('lets the HTTP status win over a permanent keyword (a 503 saying "not found" is still temporary)', () => {
-      const result = classify({ type: 'http_error', message: 'Upstream not found', httpStatus: 503 });
+    // The lists matter only where the text alone would say otherwise: unknown errors default to temporary.
+    it.each(TEMPORARY_TYPES)('keeps a %s temporary even when its text reads like a permanent error', (type) => {
+      const result = classify({ type, message: 'Bad request: upstream not found' });
 
       expect(result.classification).toBe('temporary');
     });
+
+    it.each(TEMPORARY_STATUSES)(
+      'keeps status %i temporary even when its text reads like a permanent error',
+      (status) => {
+        const asStatus = classify({ type: 'http_error', message: 'Upstream not found', httpStatus: status });
+        const asType = classify({ type: `http_${status}`, message: 'Upstream not found' });
+
+        expect(asStatus.classification).toBe('temporary');
+        expect(asType.classification).toBe('temporary');
+      },
+    );
   });
 
   describe('permanent errors', () => {
@@ -125,11 +142,14 @@ describe('classifyWaChapError', () => {
       });
     });
 
-    it.each(PERMANENT_KEYWORDS)('makes an otherwise unknown error saying "%s" permanent, scope %s', (keyword, scope) => {
-      const result = classify({ type: 'unknown_error', message: `WaChap said: ${keyword} (code 17)` });
+    it.each(PERMANENT_KEYWORDS)(
+      'makes an otherwise unknown error saying "%s" permanent, scope %s',
+      (keyword, scope) => {
+        const result = classify({ type: 'unknown_error', message: `WaChap said: ${keyword} (code 17)` });
 
-      expect(result).toMatchObject({ temporary: false, classification: 'permanent', shouldAlertAdmin: true, scope });
-    });
+        expect(result).toMatchObject({ temporary: false, classification: 'permanent', shouldAlertAdmin: true, scope });
+      },
+    );
 
     it("reads the original's example (http_401, 'Unauthorized: Token expired') as permanent, provider, alert", () => {
       const result = classify({ type: 'http_401', message: 'Unauthorized: Token expired' });
@@ -244,7 +264,12 @@ describe('classifyWaChapError', () => {
     });
 
     it('reads Retry-After given as the raw delta-seconds header', () => {
-      const result = classify({ type: 'http_error', message: 'Too many requests', httpStatus: 429, retryAfter: ' 45 ' });
+      const result = classify({
+        type: 'http_error',
+        message: 'Too many requests',
+        httpStatus: 429,
+        retryAfter: ' 45 ',
+      });
 
       expect(result.retryAfterSeconds).toBe(45);
     });
@@ -252,7 +277,12 @@ describe('classifyWaChapError', () => {
     it('reads Retry-After given as an HTTP date, relative to now', () => {
       const header = new Date(NOW.getTime() + 90_000).toUTCString();
 
-      const result = classify({ type: 'http_error', message: 'Service unavailable', httpStatus: 503, retryAfter: header });
+      const result = classify({
+        type: 'http_error',
+        message: 'Service unavailable',
+        httpStatus: 503,
+        retryAfter: header,
+      });
 
       expect(result.retryAfterSeconds).toBe(90);
     });

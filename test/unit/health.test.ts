@@ -160,7 +160,9 @@ describe('evaluateHealth', () => {
     it('warns from the first message in the DLQ by default', () => {
       const alerts = evaluateHealth(input({ dlqDepth: 1 }));
 
-      expect(alerts).toEqual([expect.objectContaining({ kind: 'dead_letters', severity: 'warning', figures: { dlqDepth: 1 } })]);
+      expect(alerts).toEqual([
+        expect.objectContaining({ kind: 'dead_letters', severity: 'warning', figures: { dlqDepth: 1 } }),
+      ]);
     });
 
     it('stays quiet with an empty DLQ', () => {
@@ -179,7 +181,11 @@ describe('evaluateHealth', () => {
       const alerts = evaluateHealth(input({ backlog: { count: 7, oldestDueAt } }));
 
       expect(alerts).toEqual([
-        expect.objectContaining({ kind: 'stale_backlog', severity: 'warning', figures: { count: 7, oldestAgeMinutes: 90 } }),
+        expect.objectContaining({
+          kind: 'stale_backlog',
+          severity: 'warning',
+          figures: { count: 7, oldestAgeMinutes: 90 },
+        }),
       ]);
     });
 

@@ -47,9 +47,8 @@ describe('normalisePhone', () => {
     expect(normalisePhone('13800138000', 'CN')).toBe('+8613800138000');
   });
 
-  it('does not read a Chinese national number as Malian', () => {
-    expect(() => normalisePhone('13800138000', 'ML')).not.toThrow();
-    expect(normalisePhone('13800138000', 'ML')).not.toMatch(/^\+223/);
+  it('refuses the same Chinese national number when the default country is Mali', () => {
+    expect(() => normalisePhone('13800138000')).toThrow(InvalidPhoneNumberError);
   });
 
   it('reads a French national number with FR as the default country', () => {

@@ -473,7 +473,10 @@ describe('transition', () => {
       { type: 'release', at: at(later) },
     ];
     const cases = terminals.flatMap(([status, build]) =>
-      events.map((event) => [status, event.type === 'failure' ? `failure (${event.error.type})` : event.type, build, event] as const),
+      events.map(
+        (event) =>
+          [status, event.type === 'failure' ? `failure (${event.error.type})` : event.type, build, event] as const,
+      ),
     );
 
     it.each(cases)('never leaves %s (%s is refused)', (status, _label, build, event) => {
@@ -551,7 +554,12 @@ const tokenArb = fc.constantFrom<TokenChoice>('held', 'held', 'held', 'stale');
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('enqueue' as const), dt: dtArb, leaseMs: leaseArb }), weight: 2 },
   {
-    arbitrary: fc.record({ kind: fc.constant('claim' as const), dt: dtArb, leaseMs: leaseArb, afterLease: fc.boolean() }),
+    arbitrary: fc.record({
+      kind: fc.constant('claim' as const),
+      dt: dtArb,
+      leaseMs: leaseArb,
+      afterLease: fc.boolean(),
+    }),
     weight: 6,
   },
   {
@@ -687,10 +695,7 @@ describe('transition over arbitrary event sequences', () => {
   it('never produces an illegal state, never leaves a final one, and moves one version per accepted event', () => {
     fc.assert(
       fc.property(scenarioArb, ({ category, maxAttempts, sendAfter, steps }) => {
-        let n = fresh(
-          { category, ...(sendAfter !== undefined ? { sendAt: at(sendAfter) } : {}) },
-          maxAttempts,
-        );
+        let n = fresh({ category, ...(sendAfter !== undefined ? { sendAt: at(sendAfter) } : {}) }, maxAttempts);
         let now = T0.getTime();
         let claims = 0;
         expectSoundState(n);

@@ -1,0 +1,57 @@
+// SQS on a laptop: fauxqs (AWS JSON protocol, visibility timeouts, DLQ redrive), with the send queue
+// and its DLQ created as the CDK stack creates them.
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { startFauxqs } from 'fauxqs';
+import {
+  SEND_DLQ_RETENTION_SECONDS,
+  SEND_QUEUE_MAX_RECEIVE_COUNT,
+  SEND_QUEUE_VISIBILITY_SECONDS,
+} from '../../shared/adapters/queue-settings.js';
+
+export interface RunningSqs {
+  endpoint: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * fauxqs names its queues http://sqs.<region>.localhost:<port>/<account>/<name>; SDK clients send
+ * to their configured endpoint, and fauxqs finds the queue by that URL, so no DNS is involved.
+ */
+export async function startSqs(options: { port?: number } = {}): Promise<RunningSqs> {
+  const server = await startFauxqs({ port: options.port ?? 0, logger: false });
+  return { endpoint: `http://127.0.0.1:${server.port}`, stop: () => server.stop() };
+}
+
+export interface SendQueues {
+  queueUrl: string;
+  dlqUrl: string;
+}
+
+/** Creates (or finds) the send queue and its DLQ with the deployed redrive policy. */
+export async function createSendQueues(
+  client: SQSClient,
+  options: { name?: string; visibilityTimeoutSeconds?: number } = {},
+): Promise<SendQueues> {
+  const name = options.name ?? 'notifications-send';
+  const dlq = await client.send(
+    new CreateQueueCommand({
+      QueueName: `${name}-dlq`,
+      Attributes: { MessageRetentionPeriod: String(SEND_DLQ_RETENTION_SECONDS) },
+    }),
+  );
+  const dlqUrl = dlq.QueueUrl!;
+  const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
+  const queue = await client.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? SEND_QUEUE_VISIBILITY_SECONDS),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: Attributes?.QueueArn,
+          maxReceiveCount: SEND_QUEUE_MAX_RECEIVE_COUNT,
+        }),
+      },
+    }),
+  );
+  return { queueUrl: queue.QueueUrl!, dlqUrl };
+}

@@ -1,0 +1,533 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { CfnResource } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DUE_AT_ATTRIBUTE, DUE_INDEX_NAME, DUE_SHARD_ATTRIBUTE, PARTITION_KEY, TTL_ATTRIBUTE } from '../../shared/adapters/table.js';
+import { type NotificationContext, parseNotificationConfig, stackNameFor, StackConfigError } from '../../lib/config.js';
+import type { HandlerName } from '../../lib/notification-function.js';
+import { NotificationStack } from '../../lib/notification-stack.js';
+
+const VALIDATE_FLAG = '@aws-cdk/core:validateAgainstDefaultRules';
+const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
+  app: string;
+  context: Record<string, unknown>;
+};
+
+const FULL_CONTEXT: NotificationContext = {
+  stage: 'test',
+  adminEmail: 'admin@example.com',
+  adminPhone: '+22370123456',
+  alertFromEmail: 'alerts@example.com',
+  senderMaxConcurrency: '3',
+  apiRateLimit: '10',
+  apiBurstLimit: '20',
+};
+
+/**
+ * Synthesizes the stack with cdk.json's feature flags and CloudFormation validation as errors.
+ * Unless `bundle` is set, the `aws:cdk:bundling-stacks` context (the CLI's own switch) lists no
+ * stack, so NodejsFunction skips esbuild: the template is the same, only the asset is a stub.
+ */
+function synthesize(context: NotificationContext = FULL_CONTEXT, options: { bundle?: boolean } = {}) {
+  const app = new App({
+    context: {
+      ...cdkJson.context,
+      [VALIDATE_FLAG]: true,
+      ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+    },
+  });
+  const config = parseNotificationConfig(context);
+  const stack = new NotificationStack(app, stackNameFor(config.stage), {
+    config,
+    env: { account: '123456789012', region: 'eu-west-1' },
+  });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+
+describe('NotificationStack', () => {
+  let stack: NotificationStack;
+  let app: App;
+  let template: Template;
+  const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnResource);
+  const functionId = (name: HandlerName) => logicalId(stack.functions[name].lambda);
+  const roleId = (name: HandlerName) => {
+    const role = stack.functions[name].lambda.role;
+    if (!role) throw new Error(`${name} has no role`);
+    return logicalId(role);
+  };
+  const functionProperties = (name: HandlerName) =>
+    template.toJSON().Resources[functionId(name)].Properties as {
+      Timeout: number;
+      Environment: { Variables: Record<string, unknown> };
+    };
+  /** Every statement of every AWS::IAM::Policy attached to the function's role. */
+  const statementsOf = (name: HandlerName): Statement[] =>
+    Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId(name)}"`))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+  const actionsOf = (name: HandlerName) =>
+    new Set(statementsOf(name).flatMap((statement) => [statement.Action].flat()));
+
+  beforeAll(() => {
+    ({ app, stack, template } = synthesize());
+  });
+
+  describe('table', () => {
+    it('is on-demand, encrypted, point-in-time recoverable, expires records by ttl and survives stack deletion', () => {
+      template.hasResource('AWS::DynamoDB::Table', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: Match.objectLike({
+          BillingMode: 'PAY_PER_REQUEST',
+          KeySchema: [{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }],
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          SSESpecification: { SSEEnabled: true },
+          TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+        }),
+      });
+    });
+
+    it('has the sparse due-work index keyed by shard and due time, projecting all attributes', () => {
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        AttributeDefinitions: Match.arrayWith([
+          { AttributeName: DUE_SHARD_ATTRIBUTE, AttributeType: 'S' },
+          { AttributeName: DUE_AT_ATTRIBUTE, AttributeType: 'S' },
+        ]),
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: DUE_INDEX_NAME,
+            KeySchema: [
+              { AttributeName: DUE_SHARD_ATTRIBUTE, KeyType: 'HASH' },
+              { AttributeName: DUE_AT_ATTRIBUTE, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      });
+    });
+
+    it('passes the retention to every function as RETENTION_DAYS', () => {
+      for (const name of Object.keys(stack.functions) as HandlerName[]) {
+        expect(functionProperties(name).Environment.Variables.RETENTION_DAYS).toBe('90');
+      }
+    });
+  });
+
+  describe('send queue', () => {
+    it('is encrypted, hides a message for at least 6 sender timeouts and dead-letters after 5 receives', () => {
+      const queue = template.toJSON().Resources[logicalId(stack.sendQueue)].Properties;
+      expect(queue.SqsManagedSseEnabled).toBe(true);
+      expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * functionProperties('sender').Timeout);
+      expect(queue.RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.sendDlq), 'Arn'] },
+        maxReceiveCount: 5,
+      });
+    });
+
+    it('keeps dead letters 14 days, encrypted', () => {
+      const dlq = template.toJSON().Resources[logicalId(stack.sendDlq)].Properties;
+      expect(dlq).toMatchObject({ MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true });
+    });
+
+    it('refuses non-TLS requests on both queues', () => {
+      for (const queue of [stack.sendQueue, stack.sendDlq]) {
+        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [{ Ref: logicalId(queue) }],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Effect: 'Deny',
+                Action: 'sqs:*',
+                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              }),
+            ]),
+          },
+        });
+      }
+    });
+  });
+
+  describe('API', () => {
+    it('requires the API key on POST /notifications, and every method requires it', () => {
+      template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'notifications' });
+      template.hasResourceProperties('AWS::ApiGateway::Method', {
+        HttpMethod: 'POST',
+        ApiKeyRequired: true,
+        RequestValidatorId: Match.anyValue(),
+        Integration: Match.objectLike({ Type: 'AWS_PROXY' }),
+      });
+      const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
+      expect(methods.map((method) => method.Properties.ApiKeyRequired)).toEqual([true]);
+      template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'HEADER' });
+    });
+
+    it('validates the body before ingest runs', () => {
+      template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true });
+      template.hasResourceProperties('AWS::ApiGateway::Model', {
+        ContentType: 'application/json',
+        Schema: Match.objectLike({ type: 'object' }),
+      });
+    });
+
+    it('throttles through a usage plan holding the upstream key', () => {
+      template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+        Throttle: { RateLimit: 10, BurstLimit: 20 },
+        ApiStages: [Match.objectLike({ ApiId: Match.anyValue(), Stage: Match.anyValue() })],
+      });
+      template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+      template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+    });
+
+    it('writes JSON access logs, with execution errors, metrics and tracing', () => {
+      template.hasResourceProperties('AWS::ApiGateway::Stage', {
+        StageName: 'test',
+        AccessLogSetting: {
+          DestinationArn: Match.anyValue(),
+          Format: Match.serializedJson(
+            Match.objectLike({ requestId: '$context.requestId', apiKeyId: '$context.identity.apiKeyId' }),
+          ),
+        },
+        MethodSettings: [
+          Match.objectLike({ LoggingLevel: 'ERROR', MetricsEnabled: true, DataTraceEnabled: false }),
+        ],
+        TracingEnabled: true,
+      });
+    });
+  });
+
+  describe('functions', () => {
+    it('are four, nodejs22.x on arm64, traced, logging to a one-month log group', () => {
+      template.resourceCountIs('AWS::Lambda::Function', 4);
+      for (const name of Object.keys(stack.functions) as HandlerName[]) {
+        const fn = stack.functions[name];
+        template.hasResourceProperties('AWS::Lambda::Function', {
+          FunctionName: Match.absent(),
+          Handler: 'index.handler',
+          Runtime: 'nodejs22.x',
+          Architectures: ['arm64'],
+          TracingConfig: { Mode: 'Active' },
+          LoggingConfig: { LogGroup: { Ref: logicalId(fn.logGroup) } },
+          Role: { 'Fn::GetAtt': [roleId(name), 'Arn'] },
+        });
+        expect(template.toJSON().Resources[logicalId(fn.logGroup)].Properties.RetentionInDays).toBe(30);
+      }
+    });
+
+    it('give the sender 60 s', () => {
+      expect(functionProperties('sender').Timeout).toBe(60);
+    });
+
+    it('get exactly the environment each needs', () => {
+      const common = [
+        'NODE_OPTIONS',
+        'POWERTOOLS_SERVICE_NAME',
+        'POWERTOOLS_LOG_LEVEL',
+        'MAX_RETRIES',
+        'RETENTION_DAYS',
+        'DEFAULT_COUNTRY',
+        'TABLE_NAME',
+      ];
+      const wachap = ['WACHAP_SECRET_ARN', 'WACHAP_BASE_URL', 'WACHAP_TIMEOUT_MS'];
+      const expected: Record<HandlerName, string[]> = {
+        ingest: [...common, 'SEND_QUEUE_URL'],
+        sender: [...common, 'SEND_QUEUE_URL', ...wachap],
+        'retry-sweep': [...common, 'SEND_QUEUE_URL'],
+        'health-check': [
+          ...common,
+          'SEND_DLQ_URL',
+          ...wachap,
+          'ALERT_SYSTEM_ENABLED',
+          'ALERT_EMAIL_ENABLED',
+          'ALERT_WHATSAPP_ENABLED',
+          'ADMIN_EMAIL',
+          'ADMIN_PHONE',
+          'ALERT_FROM_EMAIL',
+          'ALERT_HOURLY_FAILURE_THRESHOLD',
+          'ALERT_DAILY_PERMANENT_THRESHOLD',
+          'ALERT_FAILURE_RATE_THRESHOLD',
+          'ALERT_FAILURE_RATE_MIN_ATTEMPTS',
+        ],
+      };
+      for (const [name, variables] of Object.entries(expected)) {
+        const environment = functionProperties(name as HandlerName).Environment.Variables;
+        expect(Object.keys(environment).sort(), name).toEqual([...variables].sort());
+        expect(environment.POWERTOOLS_SERVICE_NAME).toBe('wachap-notifications');
+      }
+    });
+  });
+
+  describe('sender event source', () => {
+    it('takes batches of 10, reports partial failures and caps concurrency from configuration', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: functionId('sender') },
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.sendQueue), 'Arn'] },
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 3 },
+      });
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    });
+  });
+
+  describe('schedules', () => {
+    it.each([
+      ['rate(30 minutes)', 'retry-sweep'],
+      ['rate(1 hour)', 'health-check'],
+    ] as const)('%s triggers %s', (expression, name) => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: expression,
+        State: 'ENABLED',
+        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(name), 'Arn'] } })],
+      });
+    });
+
+    it('are the only two rules', () => {
+      template.resourceCountIs('AWS::Events::Rule', 2);
+    });
+  });
+
+  describe('WaChap secret', () => {
+    it('exists as a generated placeholder, never a value in the template', () => {
+      template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+      template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        SecretString: Match.absent(),
+        GenerateSecretString: Match.objectLike({ GenerateStringKey: 'accessToken' }),
+      });
+    });
+
+    it('reaches functions as an ARN only: no environment variable holds a credential', () => {
+      const secretRef = { Ref: logicalId(stack.wachapSecret) };
+      expect(functionProperties('sender').Environment.Variables.WACHAP_SECRET_ARN).toEqual(secretRef);
+      expect(functionProperties('health-check').Environment.Variables.WACHAP_SECRET_ARN).toEqual(secretRef);
+      for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+        const names = Object.keys(fn.Properties.Environment?.Variables ?? {});
+        expect(names.filter((name) => /TOKEN|INSTANCE_ID|PASSWORD|SECRET(?!_ARN)/.test(name))).toEqual([]);
+      }
+    });
+  });
+
+  describe('SES', () => {
+    it('lets only the health check send, and only from the configured identity', () => {
+      const sesStatements = statementsOf('health-check').filter((statement) =>
+        [statement.Action].flat().some((action) => action.startsWith('ses:')),
+      );
+      expect(sesStatements).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['ses:SendEmail', 'ses:SendRawEmail'],
+          Resource: 'arn:aws:ses:eu-west-1:123456789012:identity/alerts@example.com',
+        },
+      ]);
+    });
+  });
+
+  describe('alarms', () => {
+    it('are three, each notifying the encrypted alarm topic', () => {
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+      for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+        expect(alarm.Properties.AlarmActions).toHaveLength(1);
+      }
+      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'admin@example.com' });
+    });
+
+    it('fire when the DLQ holds a message, the sender fails, or the API answers 5xx', () => {
+      const atLeastOnce = { Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' };
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...atLeastOnce,
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.sendDlq), 'QueueName'] } }],
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...atLeastOnce,
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Errors',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionId('sender') } }],
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...atLeastOnce,
+        Namespace: 'AWS/ApiGateway',
+        MetricName: '5XXError',
+      });
+    });
+  });
+
+  describe('IAM', () => {
+    const platform = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
+    const secretRead = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+    const queueConsume = [
+      'sqs:ReceiveMessage',
+      'sqs:ChangeMessageVisibility',
+      'sqs:GetQueueUrl',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+    ];
+    const expected: Record<HandlerName, string[]> = {
+      ingest: ['dynamodb:GetItem', 'dynamodb:PutItem', 'sqs:SendMessage'],
+      sender: [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        ...queueConsume,
+        'sqs:SendMessage',
+        ...secretRead,
+      ],
+      'retry-sweep': ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'sqs:SendMessage'],
+      'health-check': [
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+        'sqs:GetQueueAttributes',
+        'ses:SendEmail',
+        'ses:SendRawEmail',
+        ...secretRead,
+      ],
+    };
+
+    it.each(Object.entries(expected))('gives %s exactly its actions, none with a wildcard', (name, actions) => {
+      const granted = actionsOf(name as HandlerName);
+      expect([...granted].sort()).toEqual([...actions, ...platform].sort());
+      expect([...granted].filter((action) => action.includes('*'))).toEqual([]);
+    });
+
+    it('allows Query only on the due index, never on the table', () => {
+      const dueIndexArn = {
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] }, `/index/${DUE_INDEX_NAME}`]],
+      };
+      for (const name of ['retry-sweep', 'health-check'] as const) {
+        const queries = statementsOf(name).filter((statement) => [statement.Action].flat().includes('dynamodb:Query'));
+        expect(queries.map((statement) => statement.Resource)).toEqual([dueIndexArn]);
+      }
+    });
+
+    it('attaches no managed policies to the function roles', () => {
+      for (const name of Object.keys(stack.functions) as HandlerName[]) {
+        expect(template.toJSON().Resources[roleId(name)].Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+  });
+
+  describe('checks', () => {
+    it('leaves no cdk-nag AwsSolutions finding (error or warning) unacknowledged', () => {
+      const report = new AwsSolutionsChecks(app).validateScope(app);
+      expect(report.violations.map((violation) => [violation.ruleName, violation.severity])).toEqual([]);
+    });
+
+    it('gives every acknowledged finding a reason', () => {
+      const acknowledgements = stack.node
+        .findAll()
+        .flatMap((construct) => construct.node.metadata)
+        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((entry) => Object.entries(entry.data as Record<string, string>));
+      expect(acknowledgements.length).toBeGreaterThan(0);
+      for (const [id, reason] of acknowledgements) expect(reason.length, id).toBeGreaterThan(20);
+    });
+
+    it('treats CloudFormation validation findings as errors, in cdk.json and in this app', () => {
+      expect(cdkJson.context[VALIDATE_FLAG]).toBe(true);
+      expect(app.node.tryGetContext(VALIDATE_FLAG)).toBe(true);
+    });
+  });
+
+  describe('outputs', () => {
+    it('name what an operator needs', () => {
+      const outputs = Object.keys(template.toJSON().Outputs);
+      expect(outputs).toEqual(
+        expect.arrayContaining([
+          'ApiUrl',
+          'ApiKeyId',
+          'RetrySweepFunctionName',
+          'HealthCheckFunctionName',
+          'SendQueueUrl',
+          'SendDlqUrl',
+          'TableName',
+          'WaChapSecretArn',
+        ]),
+      );
+    });
+  });
+});
+
+describe('NotificationStack without alert contacts', () => {
+  it('turns email alerts off and grants no SES permission', () => {
+    const { stack, template } = synthesize({ stage: 'dev' });
+    expect(stack.stackName).toBe('WaChapNotifications-dev');
+    const healthCheck = stack.functions['health-check'].lambda.node.defaultChild as CfnResource;
+    const environment = template.toJSON().Resources[stack.getLogicalId(healthCheck)].Properties.Environment.Variables;
+    expect(environment).toMatchObject({ ALERT_EMAIL_ENABLED: 'false', ALERT_WHATSAPP_ENABLED: 'false' });
+    expect(environment.ADMIN_EMAIL).toBeUndefined();
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('ses:');
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 2 } });
+  });
+});
+
+describe('stack configuration', () => {
+  it('applies the documented defaults', () => {
+    const config = parseNotificationConfig({});
+    expect(config).toMatchObject({
+      stage: 'dev',
+      senderMaxConcurrency: 2,
+      apiRateLimit: 10,
+      apiBurstLimit: 20,
+      retentionDays: 90,
+      alertEmailEnabled: false,
+      alertWhatsappEnabled: false,
+    });
+  });
+
+  it('reads -c strings as numbers and booleans, and normalises the admin phone', () => {
+    const config = parseNotificationConfig({
+      senderMaxConcurrency: '4',
+      alertSystemEnabled: 'false',
+      adminPhone: '70 12 34 56',
+    });
+    expect(config).toMatchObject({ senderMaxConcurrency: 4, alertSystemEnabled: false, adminPhone: '+22370123456' });
+  });
+
+  it('names every bad key in one error', () => {
+    const parse = () =>
+      parseNotificationConfig({ stage: 'Prod!', adminEmail: 'not-an-email', senderMaxConcurrency: '1', wachapBaseUrl: 'http://x' });
+    expect(parse).toThrow(StackConfigError);
+    expect(parse).toThrow(/-c stage:[\s\S]*-c adminEmail:[\s\S]*-c senderMaxConcurrency:[\s\S]*-c wachapBaseUrl:/);
+  });
+
+  it('refuses email alerts without both addresses, and an SES identity that does not cover the sender', () => {
+    expect(() => parseNotificationConfig({ alertEmailEnabled: 'true', adminEmail: 'a@example.com' })).toThrow(
+      /alertEmailEnabled: email alerts need both adminEmail and alertFromEmail/,
+    );
+    expect(() => parseNotificationConfig({ alertFromEmail: 'alerts@example.com', sesIdentity: 'other.org' })).toThrow(
+      /sesIdentity/,
+    );
+    expect(parseNotificationConfig({ alertFromEmail: 'alerts@example.com', sesIdentity: 'example.com' }).sesIdentity).toBe(
+      'example.com',
+    );
+  });
+});
+
+describe('NotificationStack bundled with esbuild (as `npx cdk synth` does, offline)', () => {
+  it('produces minified ESM bundles with the createRequire banner, source maps and the AWS SDK inside', () => {
+    const { app, stack } = synthesize(FULL_CONTEXT, { bundle: true });
+    const assembly = app.synth();
+    for (const fn of Object.values(stack.functions)) {
+      const cfn = fn.lambda.node.defaultChild as CfnResource;
+      const assetPath = cfn.getMetadata('aws:asset:path') as string;
+      const bundle = readFileSync(join(assembly.directory, assetPath, 'index.mjs'), 'utf8');
+      expect(bundle.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);")).toBe(
+        true,
+      );
+      expect(existsSync(join(assembly.directory, assetPath, 'index.mjs.map'))).toBe(true);
+      expect(bundle).not.toMatch(/from\s*["']@aws-sdk\//);
+      expect(bundle.split('\n').length).toBeLessThan(50);
+    }
+  }, 180_000);
+});

@@ -1,0 +1,150 @@
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startTestEngines, type TestEngines } from '../support/engines.js';
+import { apiEvent, lambdaContext } from '../support/lambda.js';
+
+type Handler = (event: ReturnType<typeof apiEvent>, context: ReturnType<typeof lambdaContext>) => Promise<APIGatewayProxyResult>;
+
+let engines: TestEngines;
+let handler: Handler;
+
+async function loadHandler(env: Record<string, string>): Promise<Handler> {
+  vi.resetModules();
+  for (const [key, value] of Object.entries(env)) vi.stubEnv(key, value);
+  return ((await import('../../functions/ingest/handler.js')) as unknown as { handler: Handler }).handler;
+}
+
+const post = (body: unknown, headers: Record<string, string> = { 'Content-Type': 'application/json' }) =>
+  handler(apiEvent({ body: typeof body === 'string' ? body : JSON.stringify(body), headers }), lambdaContext('ingest'));
+
+const parse = (response: APIGatewayProxyResult) => JSON.parse(response.body) as Record<string, unknown>;
+
+async function queueDepth(): Promise<number> {
+  const { Attributes } = await engines.sqsClient.send(
+    new GetQueueAttributesCommand({ QueueUrl: engines.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+  );
+  return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+}
+
+const valid = {
+  recipient: { phone: '+223 70 12 34 56', name: 'Mamadou Traoré' },
+  category: 'colis_arrive',
+  message: 'Votre colis est arrivé à Bamako.',
+};
+
+beforeAll(async () => {
+  engines = await startTestEngines();
+  handler = await loadHandler(engines.env);
+});
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  await engines?.stop();
+});
+
+describe('ingest handler', () => {
+  it('accepts a notification: 202, a pending record due now, and its id on the queue', async () => {
+    const before = await queueDepth();
+    const response = await post(valid);
+    expect(response.statusCode).toBe(202);
+    const body = parse(response);
+    expect(body).toEqual({ id: expect.stringMatching(/^[0-9A-Z]{26}$/), status: 'pending' });
+
+    const stored = await engines.store.get(body.id as string);
+    expect(stored).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+      maxAttempts: 10,
+      priority: 'normal',
+      recipient: { phone: '+22370123456', name: 'Mamadou Traoré' },
+      title: 'Colis arrivé',
+    });
+    expect(Date.now() - Date.parse(stored!.nextAttemptAt!)).toBeLessThan(10_000);
+    expect(await queueDepth()).toBe(before + 1);
+  });
+
+  it('gives an otp high priority and a 10-minute validity', async () => {
+    const response = await post({ recipient: { phone: '70123456' }, category: 'otp', message: 'Code: 123456' });
+    const stored = await engines.store.get(parse(response).id as string);
+    expect(stored?.priority).toBe('high');
+    expect(Date.parse(stored!.expiresAt!) - Date.parse(stored!.createdAt)).toBe(600_000);
+  });
+
+  it('answers the same idempotency key with the first id, 200, and writes nothing', async () => {
+    const key = `order-${Date.now()}`;
+    const first = await post({ ...valid, idempotencyKey: key });
+    const depth = await queueDepth();
+    const again = await post({ ...valid, message: 'changed' }, { 'content-type': 'application/json', 'Idempotency-Key': key });
+    expect(first.statusCode).toBe(202);
+    expect(again.statusCode).toBe(200);
+    expect(parse(again).id).toBe(parse(first).id);
+    expect(await queueDepth()).toBe(depth);
+    expect((await engines.store.get(parse(first).id as string))?.message).toBe(valid.message);
+  });
+
+  it('schedules a future sendAt without sending it now', async () => {
+    const sendAt = new Date(Date.now() + 3 * 3_600_000).toISOString();
+    const depth = await queueDepth();
+    const response = await post({ ...valid, sendAt });
+    const stored = await engines.store.get(parse(response).id as string);
+    expect(stored?.nextAttemptAt).toBe(sendAt);
+    expect(await queueDepth()).toBe(depth);
+  });
+
+  it.each([
+    ['a missing message', { recipient: valid.recipient, category: 'otp' }, 'message'],
+    ['an unknown field', { ...valid, colour: 'blue' }, ''],
+    ['an invalid phone', { ...valid, recipient: { phone: '12' } }, 'recipient.phone'],
+    ['a message over 4096 characters', { ...valid, message: 'x'.repeat(4097) }, 'message'],
+    ['a bad category', { ...valid, category: 'Colis Arrivé!' }, 'category'],
+    ['both expiresAt and ttlSeconds', { ...valid, ttlSeconds: 60, expiresAt: '2099-01-01T00:00:00Z' }, 'ttlSeconds'],
+    ['a past expiresAt', { ...valid, expiresAt: '2001-01-01T00:00:00Z' }, 'expiresAt'],
+    ['a wrong priority', { ...valid, priority: 'urgent' }, 'priority'],
+    ['an array body', [valid], ''],
+  ])('refuses %s with 400 validation_error naming the field', async (_name, body, path) => {
+    const response = await post(body);
+    expect(response.statusCode).toBe(400);
+    const parsed = parse(response) as { error: string; details: { path: string; message: string }[] };
+    expect(parsed.error).toBe('validation_error');
+    expect(parsed.details.map((d) => d.path)).toContain(path);
+  });
+
+  it('refuses malformed JSON with 400', async () => {
+    const response = await post('{"recipient": ');
+    expect(response.statusCode).toBe(400);
+    expect(parse(response).error).toBe('malformed_json');
+  });
+
+  it('refuses a body over 16 KB with 413', async () => {
+    const response = await post({ ...valid, title: 'x'.repeat(17 * 1024) });
+    expect(response.statusCode).toBe(413);
+  });
+
+  it.each([['text/plain'], ['application/x-www-form-urlencoded'], ['']])('refuses content type "%s" with 415', async (type) => {
+    const response = await post(valid, type ? { 'Content-Type': type } : {});
+    expect(response.statusCode).toBe(415);
+  });
+
+  it('still accepts when the queue is unreachable: the record is due for the next sweep', async () => {
+    const broken = await loadHandler({ ...engines.env, SEND_QUEUE_URL: engines.queueUrl.replace(/[^/]+$/, 'missing-queue') });
+    const response = await broken(apiEvent({ body: JSON.stringify(valid) }), lambdaContext('ingest'));
+    expect(response.statusCode).toBe(202);
+    const due = await engines.store.dueNotifications({ now: new Date(), limit: 100 });
+    expect(due.map((n) => n.id)).toContain(parse(response).id);
+  });
+
+  it('answers 500 without internals when the table is unreachable', async () => {
+    const broken = await loadHandler({ ...engines.env, TABLE_NAME: 'no-such-table' });
+    const response = await broken(apiEvent({ body: JSON.stringify(valid) }), lambdaContext('ingest'));
+    expect(response.statusCode).toBe(500);
+    expect(response.body).not.toMatch(/no-such-table|ResourceNotFound|stack/i);
+  });
+});
+
+describe('ingest configuration', () => {
+  it('stops at cold start naming a missing variable', async () => {
+    const { TABLE_NAME: _omitted, ...env } = engines.env;
+    vi.stubEnv('TABLE_NAME', undefined as unknown as string);
+    await expect(loadHandler(env)).rejects.toThrow(/TABLE_NAME/);
+  });
+});

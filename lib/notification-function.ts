@@ -15,8 +15,7 @@ import { DUE_INDEX_NAME } from '../shared/adapters/table.js';
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** ESM output still meets CommonJS dependencies that call `require`; this gives them one. */
-const CREATE_REQUIRE_BANNER =
-  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+const CREATE_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 export type HandlerName = 'ingest' | 'sender' | 'retry-sweep' | 'health-check';
 
@@ -107,7 +106,8 @@ export class NotificationFunction extends Construct {
     });
     Validations.of(this.lambda).acknowledge({
       id: 'AwsSolutions-L1',
-      reason: 'Node.js 22 is the runtime the project builds and tests on (engines >=22); moving to 24 is a deliberate upgrade.',
+      reason:
+        'Node.js 22 is the runtime the project builds and tests on (engines >=22); moving to 24 is a deliberate upgrade.',
     });
   }
 

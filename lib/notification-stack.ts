@@ -121,7 +121,12 @@ export class NotificationStack extends Stack {
         logRemovalPolicy: transient,
       });
 
-    const ingest = notificationFunction('Ingest', 'ingest', 'Accepts a notification and enqueues it', Duration.seconds(10))
+    const ingest = notificationFunction(
+      'Ingest',
+      'ingest',
+      'Accepts a notification and enqueues it',
+      Duration.seconds(10),
+    )
       .useTable(this.table, { table: ['dynamodb:GetItem', 'dynamodb:PutItem'] })
       .useQueue('SEND_QUEUE_URL', this.sendQueue, ['sqs:SendMessage']);
 
@@ -318,7 +323,11 @@ export class NotificationStack extends Stack {
     const requestModel = api.addModel('NotificationRequest', {
       contentType: 'application/json',
       description: 'A notification: a JSON object; the ingest function validates its fields',
-      schema: { schema: apigw.JsonSchemaVersion.DRAFT4, title: 'NotificationRequest', type: apigw.JsonSchemaType.OBJECT },
+      schema: {
+        schema: apigw.JsonSchemaVersion.DRAFT4,
+        title: 'NotificationRequest',
+        type: apigw.JsonSchemaType.OBJECT,
+      },
     });
     // apiKeyRequired: a missing or wrong x-api-key is answered 403 by API Gateway; ingest never runs.
     api.root.addResource('notifications').addMethod('POST', new apigw.LambdaIntegration(ingest.lambda), {
@@ -342,7 +351,8 @@ export class NotificationStack extends Stack {
       },
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        reason: "API Gateway's account-level logging role uses AWS's AmazonAPIGatewayPushToCloudWatchLogs policy, made for it.",
+        reason:
+          "API Gateway's account-level logging role uses AWS's AmazonAPIGatewayPushToCloudWatchLogs policy, made for it.",
       },
     );
     return api;

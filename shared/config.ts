@@ -12,9 +12,7 @@ export class ConfigError extends Error {
 }
 
 const flag = (fallback: boolean) =>
-  z
-    .stringbool({ truthy: ['true', '1', 'yes', 'on'], falsy: ['false', '0', 'no', 'off'] })
-    .default(fallback);
+  z.stringbool({ truthy: ['true', '1', 'yes', 'on'], falsy: ['false', '0', 'no', 'off'] }).default(fallback);
 const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
 const ratio = (fallback: number) => z.coerce.number().min(0).max(1).default(fallback);
 const text = z.string().trim().min(1);
@@ -31,6 +29,7 @@ export const coreEnv = z.object({
   DEFAULT_COUNTRY: z
     .string()
     .default(DEFAULT_COUNTRY)
+    .transform((code) => code.toUpperCase())
     .refine(isCountryCode, 'must be an ISO 3166 country code such as ML or CN')
     .transform((code) => code as CountryCode),
   RETENTION_DAYS: int(90, 1),
@@ -44,10 +43,13 @@ export const wachapFields = z.object({
   WACHAP_INSTANCE_ID: text.optional(),
   WACHAP_ACCESS_TOKEN: text.optional(),
 });
-export const wachapEnv = wachapFields.refine((env) => env.WACHAP_SECRET_ARN || (env.WACHAP_INSTANCE_ID && env.WACHAP_ACCESS_TOKEN), {
+export const wachapEnv = wachapFields.refine(
+  (env) => env.WACHAP_SECRET_ARN || (env.WACHAP_INSTANCE_ID && env.WACHAP_ACCESS_TOKEN),
+  {
     message: 'set WACHAP_SECRET_ARN, or both WACHAP_INSTANCE_ID and WACHAP_ACCESS_TOKEN',
     path: ['WACHAP_SECRET_ARN'],
-  });
+  },
+);
 
 export const queueEnv = z.object({ SEND_QUEUE_URL: z.url() });
 
@@ -95,7 +97,9 @@ export const alertEnv = z.object({
 
 /** Parses `env` with `schema`, or throws a ConfigError naming every bad variable. */
 export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.output<S> {
-  const result = schema.safeParse(env);
+  // An empty variable means "not set", so that `MAX_RETRIES=` falls back to the default.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(present);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`);
   throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);

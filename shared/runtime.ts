@@ -10,7 +10,10 @@ import { createWaChapClient, type WaChapClient } from './adapters/wachap.js';
 import { type CredentialSource, credentialsLoader } from './adapters/wachap-credentials.js';
 import type { Log } from './observability/logger.js';
 
-export function notificationStore(config: { TABLE_NAME: string; RETENTION_DAYS: number }, log?: Log): NotificationStore {
+export function notificationStore(
+  config: { TABLE_NAME: string; RETENTION_DAYS: number },
+  log?: Log,
+): NotificationStore {
   return new NotificationStore({
     client: notificationDocumentClient(new DynamoDBClient({})),
     tableName: config.TABLE_NAME,

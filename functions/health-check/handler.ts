@@ -2,16 +2,22 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { z } from 'zod';
 import { Mailer } from '../../shared/adapters/mailer.js';
 import { SendQueue } from '../../shared/adapters/send-queue.js';
 import { type HealthReport, runHealthCheck } from '../../shared/application/health-check.js';
-import { healthPayloadSchema, type InvokeRejection, parseInvokePayload } from '../../shared/application/invoke-payload.js';
+import {
+  healthPayloadSchema,
+  type InvokeRejection,
+  parseInvokePayload,
+} from '../../shared/application/invoke-payload.js';
 import { alertEnv, coreEnv, healthThresholdsOf, loadConfig, wachapFields } from '../../shared/config.js';
-import { z } from 'zod';
 import { createLogger } from '../../shared/observability/logger.js';
 import { notificationStore, sesClient, sqsClient, wachapClient } from '../../shared/runtime.js';
 
-const config = loadConfig(z.object({ ...coreEnv.shape, ...alertEnv.shape, ...wachapFields.shape, SEND_DLQ_URL: z.url() }));
+const config = loadConfig(
+  z.object({ ...coreEnv.shape, ...alertEnv.shape, ...wachapFields.shape, SEND_DLQ_URL: z.url() }),
+);
 const logger = createLogger('health-check');
 const wachapConfigured = Boolean(config.WACHAP_SECRET_ARN || (config.WACHAP_INSTANCE_ID && config.WACHAP_ACCESS_TOKEN));
 const deps = {

@@ -2,8 +2,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import { ingestNotification, newNotificationId } from '../../shared/application/ingest.js';
 import { SendQueue } from '../../shared/adapters/send-queue.js';
+import { ingestNotification, newNotificationId } from '../../shared/application/ingest.js';
 import { coreEnv, loadConfig, notificationPolicyOf, queueEnv } from '../../shared/config.js';
 import {
   errorResponse,
@@ -40,7 +40,8 @@ function readJsonBody(event: APIGatewayProxyEvent): unknown {
     throw new UnsupportedMediaTypeError('Content-Type must be application/json');
   }
   const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
-  if (raw.byteLength > MAX_BODY_BYTES) throw new PayloadTooLargeError(`the body must not exceed ${MAX_BODY_BYTES} bytes`);
+  if (raw.byteLength > MAX_BODY_BYTES)
+    throw new PayloadTooLargeError(`the body must not exceed ${MAX_BODY_BYTES} bytes`);
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch {

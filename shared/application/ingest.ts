@@ -4,7 +4,7 @@ import type { CountryCode } from 'libphonenumber-js';
 import { ulid } from 'ulid';
 import { z } from 'zod';
 import type { NotificationStore } from '../adapters/notification-store.js';
-import { SQS_MAX_DELAY_SECONDS, type SendQueue } from '../adapters/send-queue.js';
+import { type SendQueue, SQS_MAX_DELAY_SECONDS } from '../adapters/send-queue.js';
 import { createNotification, type NotificationPolicy } from '../domain/new-notification.js';
 import { PRIORITIES } from '../domain/notification.js';
 import { InvalidPhoneNumberError, maskPhone, normalisePhone } from '../domain/phone.js';
@@ -33,7 +33,11 @@ export const notificationRequestSchema = z
     message: z.string().trim().min(1).max(MAX_MESSAGE_LENGTH),
     priority: z.enum(PRIORITIES).optional(),
     expiresAt: timestamp.optional(),
-    ttlSeconds: z.int().min(1).max(7 * 86_400).optional(),
+    ttlSeconds: z
+      .int()
+      .min(1)
+      .max(7 * 86_400)
+      .optional(),
     sendAt: timestamp.optional(),
     idempotencyKey: idempotencyKey.optional(),
   })

@@ -5,7 +5,9 @@ import { ValidationError } from '../http/errors.js';
 
 /** An EventBridge scheduled event carries no options: it means "run with the defaults". */
 const isScheduledEvent = (value: unknown): boolean =>
-  typeof value === 'object' && value !== null && (value as Record<string, unknown>)['detail-type'] === 'Scheduled Event';
+  typeof value === 'object' &&
+  value !== null &&
+  (value as Record<string, unknown>)['detail-type'] === 'Scheduled Event';
 
 export function invokePayload<S extends z.ZodType>(schema: S) {
   return z.preprocess((value) => (value == null || isScheduledEvent(value) ? {} : value), schema);

@@ -64,13 +64,24 @@ export async function sendNotification(message: SendMessage, deps: SenderDepende
   const now = deps.clock();
   if (isExpired(loaded, now)) return settle(loaded, { type: 'expire', at: now }, 'expired', { expired: 1 }, deps);
   if (loaded.attempts >= loaded.maxAttempts) {
-    return settle(loaded, { type: 'exhaust', at: now, maxAttempts: loaded.maxAttempts }, 'exhausted', { permanentFailures: 1 }, deps);
+    return settle(
+      loaded,
+      { type: 'exhaust', at: now, maxAttempts: loaded.maxAttempts },
+      'exhausted',
+      { permanentFailures: 1 },
+      deps,
+    );
   }
 
   const token = deps.newClaimToken();
   let claimed: Notification;
   try {
-    claimed = await applyTransition(store, loaded, { type: 'claim', at: now, token, leaseMs: deps.policy.claimLeaseMs });
+    claimed = await applyTransition(store, loaded, {
+      type: 'claim',
+      at: now,
+      token,
+      leaseMs: deps.policy.claimLeaseMs,
+    });
   } catch (error) {
     if (!(error instanceof IllegalTransitionError)) throw error;
     log.info('not claimed', { notificationId: loaded.id, why: error.why });
@@ -101,12 +112,19 @@ async function recordSent(
     try {
       const event = { type: 'sent' as const, at, token: '', durationMs: accepted.durationMs, ...pickId(accepted) };
       await applyTransition(deps.store, claimed, event);
-      deps.log.info('sent', { notificationId: claimed.id, externalMessageId: outcome.messageId, to: maskPhone(claimed.recipient.phone) });
+      deps.log.info('sent', {
+        notificationId: claimed.id,
+        externalMessageId: outcome.messageId,
+        to: maskPhone(claimed.recipient.phone),
+      });
       await count(deps, at, { attempts: 1, sent: 1 });
       return 'sent';
     } catch (error) {
       if (error instanceof IllegalTransitionError) return 'skipped';
-      deps.log.warn('could not record an accepted send; trying again', { notificationId: claimed.id, error: describe(error) });
+      deps.log.warn('could not record an accepted send; trying again', {
+        notificationId: claimed.id,
+        error: describe(error),
+      });
     }
   }
   // WaChap has the message: hand the outcome to the queue rather than let the sweep send it again.
@@ -130,7 +148,13 @@ async function recordLateAcceptance(
 ): Promise<SendResult> {
   if (isTerminal(loaded.status)) return 'skipped';
   const at = new Date(accepted.at);
-  await applyTransition(deps.store, loaded, { type: 'sent', at, token: '', durationMs: accepted.durationMs, ...pickId(accepted) });
+  await applyTransition(deps.store, loaded, {
+    type: 'sent',
+    at,
+    token: '',
+    durationMs: accepted.durationMs,
+    ...pickId(accepted),
+  });
   deps.log.info('accepted send recorded late', { notificationId: loaded.id });
   await count(deps, at, { attempts: 1, sent: 1 });
   return 'recorded';
@@ -154,7 +178,11 @@ async function recordFailure(
       type: 'failure',
       at,
       token,
-      error: { type: error.type, message: error.message, ...(error.httpStatus ? { httpStatus: error.httpStatus } : {}) },
+      error: {
+        type: error.type,
+        message: error.message,
+        ...(error.httpStatus ? { httpStatus: error.httpStatus } : {}),
+      },
       classified,
       durationMs: Math.round(outcome.durationMs),
       policy: deps.policy.retry,
@@ -218,4 +246,5 @@ async function count(deps: SenderDependencies, at: Date, delta: Partial<HourlyCo
   }
 }
 
-const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+const describe = (error: unknown): string =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);

@@ -38,11 +38,21 @@ export const PERMANENT_KEYWORDS = [
   'not found',
   'bad request',
 ] as const;
-export const ADMIN_ALERT_KEYWORDS = ['subscription', 'token expired', 'unauthorized', 'forbidden', 'suspended'] as const;
+export const ADMIN_ALERT_KEYWORDS = [
+  'subscription',
+  'token expired',
+  'unauthorized',
+  'forbidden',
+  'suspended',
+] as const;
 
 // Ours: texts that mean the provider account or instance is down, not the recipient.
 const PROVIDER_KEYWORDS = [
-  'token',
+  'token expired',
+  'expired token',
+  'invalid token',
+  'invalid access token',
+  'access token',
   'subscription',
   'suspended',
   'unauthorized',
@@ -54,7 +64,7 @@ const PROVIDER_KEYWORDS = [
   'instance not found',
   'invalid instance',
   'credentials',
-  'expired',
+  'account expired',
   'logged out',
   'qr code',
 ];
@@ -94,13 +104,20 @@ export function parseRetryAfter(value: number | string | undefined, now: Date = 
 
 function scopeOf(type: string, status: number | undefined, text: string): ErrorScope {
   if (PROVIDER_TYPES.includes(type)) return 'provider';
+  // An unreadable answer (a proxy's HTML page) says nothing about whose fault it is.
+  if (type === 'invalid_response') return 'transient';
   if (status !== undefined && PROVIDER_HTTP_STATUSES.includes(status)) {
     // A 404 whose text names the number is about the recipient, not a missing endpoint.
-    return status === 404 && includesAny(text, RECIPIENT_KEYWORDS.filter((k) => k !== 'not found'))
+    return status === 404 &&
+      includesAny(
+        text,
+        RECIPIENT_KEYWORDS.filter((k) => k !== 'not found'),
+      )
       ? 'recipient'
       : 'provider';
   }
-  if (includesAny(text, PROVIDER_KEYWORDS) && !includesAny(text, ['invalid number', 'invalid phone'])) return 'provider';
+  if (includesAny(text, PROVIDER_KEYWORDS) && !includesAny(text, ['invalid number', 'invalid phone']))
+    return 'provider';
   if (status === 400 || includesAny(text, RECIPIENT_KEYWORDS)) return 'recipient';
   return 'transient';
 }
@@ -114,7 +131,8 @@ function classificationOf(type: string, status: number | undefined, text: string
   }
   // An unparseable answer says nothing about the message: try again (precaution).
   if (type === 'invalid_response') return 'temporary';
-  if (includesAny(text, PERMANENT_KEYWORDS)) return 'permanent';
+  // Ours, beyond the original's list: a number WhatsApp does not know will not become valid by waiting.
+  if (includesAny(text, PERMANENT_KEYWORDS) || includesAny(text, RECIPIENT_KEYWORDS)) return 'permanent';
   return 'temporary';
 }
 

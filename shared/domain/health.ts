@@ -63,7 +63,10 @@ export function windowFigures(counts: WindowCounts): WindowFigures {
 
 const percent = (rate: number): string => `${Math.round(rate * 1000) / 10}%`;
 
-export function evaluateHealth(input: HealthInput, thresholds: HealthThresholds = DEFAULT_HEALTH_THRESHOLDS): HealthAlert[] {
+export function evaluateHealth(
+  input: HealthInput,
+  thresholds: HealthThresholds = DEFAULT_HEALTH_THRESHOLDS,
+): HealthAlert[] {
   const hour = windowFigures(input.lastHour);
   const day = windowFigures(input.last24Hours);
   const alerts: HealthAlert[] = [];

@@ -35,7 +35,8 @@ const TITLES: Readonly<Record<string, string>> = {
   information_generale: 'Information',
 };
 
-export const defaultPriority = (category: string): Priority => (HIGH_PRIORITY_CATEGORIES.has(category) ? 'high' : 'normal');
+export const defaultPriority = (category: string): Priority =>
+  HIGH_PRIORITY_CATEGORIES.has(category) ? 'high' : 'normal';
 
 export function validityEnd(request: NotificationRequest, now: Date, policy: NotificationPolicy): Date | undefined {
   if (request.expiresAt) return request.expiresAt;

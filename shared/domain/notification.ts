@@ -1,6 +1,13 @@
 // The notification and its vocabulary. Plain data only: no AWS SDK, no HTTP.
 
-export const NOTIFICATION_STATUSES = ['pending', 'sent', 'failed', 'permanent_failure', 'cancelled', 'expired'] as const;
+export const NOTIFICATION_STATUSES = [
+  'pending',
+  'sent',
+  'failed',
+  'permanent_failure',
+  'cancelled',
+  'expired',
+] as const;
 export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
 
 /** Statuses that are never left once reached. */

@@ -22,8 +22,8 @@ export function normalisePhone(input: string, defaultCountry: CountryCode = DEFA
   let compact = input.trim().replace(/[\s\-.()[\]]/g, '');
   if (compact.startsWith('00')) compact = `+${compact.slice(2)}`;
   if (!/^\+?\d{4,17}$/.test(compact)) throw new InvalidPhoneNumberError(input);
-  // The original's rule: a Malian local number written with its leading 0.
-  if (/^0\d{8}$/.test(compact)) compact = `+223${compact.slice(1)}`;
+  // The original's rule, for Mali: a local number written with its trunk 0.
+  if (defaultCountry === 'ML' && /^0\d{8}$/.test(compact)) compact = `+223${compact.slice(1)}`;
 
   const candidates = compact.startsWith('+') ? [compact] : [compact, `+${compact}`];
   for (const candidate of candidates) {
@@ -36,7 +36,7 @@ export function normalisePhone(input: string, defaultCountry: CountryCode = DEFA
 /** E.164 without the leading `+`, as WaChap wants it in the request body. */
 export const toWaChapNumber = (e164: string): string => e164.replace(/^\+/, '');
 
-/** Everything but the last 4 digits hidden: +22370123456 → ********3456. Safe on any input. */
+/** Everything but the last 4 digits hidden: +22370123456 → *******3456. Safe on any input. */
 export function maskPhone(phone: string): string {
   const digits = String(phone).replace(/\D/g, '');
   if (digits.length <= 4) return '*'.repeat(digits.length);

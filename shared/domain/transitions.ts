@@ -128,10 +128,13 @@ export function transition(n: Notification, event: NotificationEvent): Notificat
       return recordFailure(n, event);
     case 'expire':
       if (!isExpired(n, at)) fail('its validity has not run out');
+      // A sender may be delivering it right now; its outcome decides.
+      if (hasLiveClaim(n, at)) fail('an attempt is in flight');
       return terminal(n, at, 'expired', 'validity_expired');
     case 'cancel':
       return terminal(n, at, 'cancelled', 'cancelled_by_operator');
     case 'exhaust':
+      if (hasLiveClaim(n, at)) fail('an attempt is in flight');
       if (n.attempts < event.maxAttempts) fail(`only ${n.attempts} of ${event.maxAttempts} attempts were made`);
       return terminal(n, at, 'permanent_failure', 'max_retries_exceeded');
     case 'release':

@@ -23,8 +23,14 @@ export class ValidationError extends RequestError {
   }
 
   static fromZod(error: z.ZodError, prefix: readonly string[] = []): ValidationError {
+    const at = (path: readonly PropertyKey[]) => [...prefix, ...path.map(String)].join('.');
     return new ValidationError(
-      error.issues.map((issue) => ({ path: [...prefix, ...issue.path.map(String)].join('.'), message: issue.message })),
+      error.issues.flatMap((issue) =>
+        // An unknown field is named by its own path, so the caller sees which one to remove.
+        issue.code === 'unrecognized_keys'
+          ? issue.keys.map((key) => ({ path: at([...issue.path, key]), message: 'is not an accepted field' }))
+          : [{ path: at(issue.path), message: issue.message }],
+      ),
     );
   }
 }
@@ -49,7 +55,11 @@ export class UnsupportedMediaTypeError extends RequestError {
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
-export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+export function jsonResponse(
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyResult {
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 

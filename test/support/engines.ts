@@ -26,14 +26,20 @@ export interface TestEngines {
   stop(): Promise<void>;
 }
 
-export async function startTestEngines(options: { ses?: boolean; visibilityTimeoutSeconds?: number } = {}): Promise<TestEngines> {
+export async function startTestEngines(
+  options: { ses?: boolean; visibilityTimeoutSeconds?: number } = {},
+): Promise<TestEngines> {
   const engine = (process.env.TEST_DYNAMODB_ENGINE as 'dynamodb-local' | 'dynalite' | undefined) ?? 'dynalite';
   const [dynamodb, sqs, ses] = await Promise.all([
     startDynamoDb({ engine }),
     startSqs(),
     options.ses ? startSes() : Promise.resolve(undefined),
   ]);
-  const dynamoClient = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
+  const dynamoClient = new DynamoDBClient({
+    endpoint: dynamodb.endpoint,
+    region: REGION,
+    credentials: LOCAL_CREDENTIALS,
+  });
   const sqsClient = new SQSClient({ endpoint: sqs.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
   const tableName = randomTableName();
   await ensureTable(dynamoClient, tableName);
@@ -60,7 +66,7 @@ export async function startTestEngines(options: { ses?: boolean; visibilityTimeo
       TABLE_NAME: tableName,
       SEND_QUEUE_URL: queueUrl,
       SEND_DLQ_URL: dlqUrl,
-      POWERTOOLS_LOG_LEVEL: 'WARN',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
     },
     async stop() {
       dynamoClient.destroy();

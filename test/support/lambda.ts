@@ -18,7 +18,11 @@ export function lambdaContext(functionName: string): Context {
   };
 }
 
-export function apiEvent(input: { body?: string | null; headers?: Record<string, string>; isBase64Encoded?: boolean }): APIGatewayProxyEvent {
+export function apiEvent(input: {
+  body?: string | null;
+  headers?: Record<string, string>;
+  isBase64Encoded?: boolean;
+}): APIGatewayProxyEvent {
   const headers = input.headers ?? { 'Content-Type': 'application/json' };
   return {
     resource: '/notifications',

@@ -2,12 +2,18 @@
 // Context is validated before any construct exists; cdk-nag's AWS Solutions checks run on every synth.
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { CONTEXT_KEYS, parseNotificationConfig, StackConfigError, stackNameFor } from '../lib/config.js';
+import {
+  CONTEXT_KEYS,
+  type NotificationConfig,
+  parseNotificationConfig,
+  StackConfigError,
+  stackNameFor,
+} from '../lib/config.js';
 import { NotificationStack } from '../lib/notification-stack.js';
 
 const app = new App();
 
-let config: ReturnType<typeof parseNotificationConfig>;
+let config: NotificationConfig;
 try {
   config = parseNotificationConfig(Object.fromEntries(CONTEXT_KEYS.map((key) => [key, app.node.tryGetContext(key)])));
 } catch (error) {

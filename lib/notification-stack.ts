@@ -177,7 +177,7 @@ export class NotificationStack extends Stack {
         ALERT_FAILURE_RATE_THRESHOLD: config.alertFailureRateThreshold,
         ALERT_FAILURE_RATE_MIN_ATTEMPTS: config.alertFailureRateMinAttempts,
       });
-    if (config.alertFromEmail && config.sesIdentity) {
+    if (config.alertEmailEnabled && config.alertFromEmail && config.sesIdentity) {
       healthCheck.sendEmailFrom(config.alertFromEmail, this.sesIdentityArn(config.sesIdentity));
     }
 

@@ -10,6 +10,7 @@ import {
   evaluateHealth,
   type HealthAlert,
   type HealthThresholds,
+  type Severity,
   type WindowCounts,
   type WindowFigures,
   windowFigures,
@@ -104,8 +105,7 @@ export async function runHealthCheck(dryRun: boolean, deps: HealthCheckDependenc
   const windows = slidingWindows(buckets, now);
   const found = evaluateHealth({ ...windows, dlqDepth, backlog, now }, settings.thresholds);
 
-  const alerts: AlertReport[] = [];
-  for (const alert of found) alerts.push(await deliver(alert, dryRun, now, deps));
+  const alerts = await deliver(found, dryRun, now, deps);
 
   const oldestAgeMinutes = backlog.oldestDueAt
     ? Math.round((now.getTime() - Date.parse(backlog.oldestDueAt)) / 60_000)
@@ -131,92 +131,120 @@ export async function runHealthCheck(dryRun: boolean, deps: HealthCheckDependenc
   return report;
 }
 
-async function deliver(
-  alert: HealthAlert,
-  dryRun: boolean,
-  now: Date,
-  deps: HealthCheckDependencies,
-): Promise<AlertReport> {
+/** Where an alert would go, before cooldowns and failures. */
+function plan(alert: HealthAlert, deps: HealthCheckDependencies): { email: AlertDelivery; whatsapp: AlertDelivery } {
   const { settings } = deps;
-  const emailPlan: AlertDelivery = !settings.emailEnabled
+  if (!settings.systemEnabled) return { email: 'disabled', whatsapp: 'disabled' };
+  const email: AlertDelivery = !settings.emailEnabled
     ? 'disabled'
     : !settings.adminEmail || !deps.mailer
       ? 'not_configured'
       : 'sent';
-  const whatsappPlan: AlertDelivery = !settings.whatsappEnabled
+  const whatsapp: AlertDelivery = !settings.whatsappEnabled
     ? 'disabled'
     : alert.severity !== 'critical'
       ? 'not_critical'
       : !settings.adminPhone || !deps.wachap
         ? 'not_configured'
         : 'sent';
-  if (!settings.systemEnabled) return { ...alert, email: 'disabled', whatsapp: 'disabled' };
-  if (emailPlan !== 'sent' && whatsappPlan !== 'sent') return { ...alert, email: emailPlan, whatsapp: whatsappPlan };
-  if (dryRun) {
-    return {
-      ...alert,
-      email: emailPlan === 'sent' ? 'dry_run' : emailPlan,
-      whatsapp: whatsappPlan === 'sent' ? 'dry_run' : whatsappPlan,
-    };
-  }
-  // The conditional write makes the cooldown atomic: of two concurrent runs, one sends.
-  if (!(await deps.store.acquireAlertCooldown(alert.kind, now, settings.cooldownMs))) {
-    return { ...alert, email: 'cooldown', whatsapp: 'cooldown' };
+  return { email, whatsapp };
+}
+
+/**
+ * One email (and one WhatsApp message for the critical ones) per run, holding every alert whose
+ * kind is out of its cooldown. The cooldown is taken per kind by a conditional write, so of two
+ * concurrent runs only one reports a given kind.
+ */
+async function deliver(
+  found: HealthAlert[],
+  dryRun: boolean,
+  now: Date,
+  deps: HealthCheckDependencies,
+): Promise<AlertReport[]> {
+  const reports: AlertReport[] = [];
+  for (const alert of found) {
+    const planned = plan(alert, deps);
+    const wanted = planned.email === 'sent' || planned.whatsapp === 'sent';
+    if (!wanted) reports.push({ ...alert, ...planned });
+    else if (dryRun) reports.push({ ...alert, ...dryRunOf(planned) });
+    else if (!(await deps.store.acquireAlertCooldown(alert.kind, now, deps.settings.cooldownMs))) {
+      reports.push({ ...alert, email: 'cooldown', whatsapp: 'cooldown' });
+    } else reports.push({ ...alert, ...planned });
   }
 
+  const fresh = reports.filter((r) => r.email === 'sent' || r.whatsapp === 'sent');
+  if (fresh.length === 0) return reports;
   const errors: string[] = [];
-  const attempt = async (
-    plan: AlertDelivery,
-    channel: string,
-    send: () => Promise<unknown>,
-  ): Promise<AlertDelivery> => {
-    if (plan !== 'sent') return plan;
+  const attempt = async (channel: 'email' | 'whatsapp', alerts: AlertReport[], send: () => Promise<unknown>) => {
+    if (alerts.length === 0) return;
+    let outcome: AlertDelivery = 'sent';
     try {
       await send();
-      return 'sent';
     } catch (error) {
+      outcome = 'failed';
       errors.push(`${channel}: ${error instanceof Error ? error.message : String(error)}`);
-      deps.log.error('alert channel failed', { channel, kind: alert.kind, error: String(error) });
-      return 'failed';
+      deps.log.error('alert channel failed', { channel, error: String(error) });
     }
+    for (const alert of alerts) alert[channel] = outcome;
   };
-  const email = await attempt(emailPlan, 'email', () =>
-    deps.mailer!.send(alertEmail(alert, settings.adminEmail!, now)),
-  );
-  const whatsapp = await attempt(whatsappPlan, 'whatsapp', async () => {
-    const outcome = await deps.wachap!.send({ phone: settings.adminPhone!, message: alertWhatsApp(alert) });
-    if (!outcome.ok) throw new Error(`${outcome.error.type}: ${outcome.error.message}`);
+  const byEmail = fresh.filter((r) => r.email === 'sent');
+  const byWhatsApp = fresh.filter((r) => r.whatsapp === 'sent');
+  // If one channel fails, the other still goes.
+  await attempt('email', byEmail, () => deps.mailer!.send(alertEmail(byEmail, deps.settings.adminEmail!, now)));
+  await attempt('whatsapp', byWhatsApp, async () => {
+    const outcome = await deps.wachap!.send({ phone: deps.settings.adminPhone!, message: alertWhatsApp(byWhatsApp) });
+    if (!outcome.ok) throw new Error(`WaChap ${outcome.error.type}: ${outcome.error.message}`);
   });
-  if (email !== 'sent' && whatsapp !== 'sent') {
-    // Nobody was told: give the cooldown back so the next run tries again.
-    await deps.store.releaseAlertCooldown(alert.kind, now).catch(() => undefined);
+  for (const alert of fresh) {
+    if (errors.length > 0) alert.errors = errors;
+    if (alert.email !== 'sent' && alert.whatsapp !== 'sent') {
+      // Nobody was told: give the cooldown back so that the next run tries again.
+      await deps.store.releaseAlertCooldown(alert.kind, now).catch(() => undefined);
+    }
   }
-  return { ...alert, email, whatsapp, ...(errors.length > 0 ? { errors } : {}) };
+  return reports;
 }
+
+const dryRunOf = (planned: { email: AlertDelivery; whatsapp: AlertDelivery }) => ({
+  email: planned.email === 'sent' ? ('dry_run' as const) : planned.email,
+  whatsapp: planned.whatsapp === 'sent' ? ('dry_run' as const) : planned.whatsapp,
+});
 
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c);
 
-export function alertEmail(alert: HealthAlert, to: string, now: Date): Email {
-  const figures = Object.entries(alert.figures).map(([name, value]) => `${name}: ${value}`);
-  const subject = `[${alert.severity.toUpperCase()}] WhatsApp notifications: ${alert.summary}`;
+const SEVERITY_ORDER: Severity[] = ['critical', 'warning'];
+
+export function alertEmail(alerts: readonly HealthAlert[], to: string, now: Date): Email {
+  const sorted = [...alerts].sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity));
+  const worst = sorted[0]!;
+  const more = sorted.length > 1 ? ` (+${sorted.length - 1} more)` : '';
+  const subject = `[${worst.severity.toUpperCase()}] WhatsApp notifications: ${worst.summary}${more}`;
+  const figuresOf = (alert: HealthAlert) => Object.entries(alert.figures).map(([name, value]) => `${name}: ${value}`);
+  const footer = `Checked at ${now.toISOString()}. The same kind of alert is not repeated for an hour.`;
   const text = [
-    alert.summary,
-    '',
-    'Figures:',
-    ...figures.map((f) => `  - ${f}`),
-    '',
-    `What to do: ${alert.recommendation}`,
-    '',
-    `Alert kind ${alert.kind}, checked at ${now.toISOString()}. You will not get this alert again for an hour.`,
+    ...sorted.flatMap((alert) => [
+      `[${alert.severity.toUpperCase()}] ${alert.summary}`,
+      ...figuresOf(alert).map((f) => `  - ${f}`),
+      `  What to do: ${alert.recommendation}`,
+      '',
+    ]),
+    footer,
   ].join('\n');
-  const html = `<h2>${escapeHtml(alert.summary)}</h2>
-<p><strong>Severity:</strong> ${alert.severity}</p>
-<ul>${figures.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>
-<p><strong>What to do:</strong> ${escapeHtml(alert.recommendation)}</p>
-<p style="color:#666">Alert kind ${alert.kind}, checked at ${now.toISOString()}. You will not get this alert again for an hour.</p>`;
+  const html = [
+    ...sorted.map(
+      (alert) => `<h2>[${alert.severity.toUpperCase()}] ${escapeHtml(alert.summary)}</h2>
+<ul>${figuresOf(alert)
+        .map((f) => `<li>${escapeHtml(f)}</li>`)
+        .join('')}</ul>
+<p><strong>What to do:</strong> ${escapeHtml(alert.recommendation)}</p>`,
+    ),
+    `<p style="color:#666">${footer}</p>`,
+  ].join('\n');
   return { to, subject: subject.slice(0, 200), text, html };
 }
 
-export const alertWhatsApp = (alert: HealthAlert): string =>
-  `*ALERTE ${alert.severity.toUpperCase()}*\n${alert.summary}\n\n${alert.recommendation}`;
+export const alertWhatsApp = (alerts: readonly HealthAlert[]): string =>
+  alerts
+    .map((alert) => `*ALERTE ${alert.severity.toUpperCase()}*\n${alert.summary}\n${alert.recommendation}`)
+    .join('\n\n');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CfnResource } from 'aws-cdk-lib';
 import { App, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -433,6 +433,12 @@ describe('NotificationStack', () => {
     it('leaves no cdk-nag AwsSolutions finding (error or warning) unacknowledged', () => {
       const report = new AwsSolutionsChecks(app).validateScope(app);
       expect(report.violations.map((violation) => [violation.ruleName, violation.severity])).toEqual([]);
+    });
+
+    it('raises no CDK errors or warnings on any construct', () => {
+      const annotations = Annotations.fromStack(stack);
+      expect(annotations.findError('*', Match.anyValue())).toEqual([]);
+      expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
     });
 
     it('gives every acknowledged finding a reason', () => {

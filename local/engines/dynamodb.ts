@@ -153,11 +153,14 @@ function installExitHooks(): void {
   }
 }
 
-async function freePort(): Promise<number> {
+/** Listens on `port` (0 = any) on all interfaces, as the JVM will, and gives it back. */
+async function probePort(port: number): Promise<number> {
   return new Promise((resolvePromise, reject) => {
     const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new Error(`port ${port} is already in use`) : error),
+    );
+    probe.listen(port, () => {
       const address = probe.address();
       probe.close(() =>
         typeof address === 'object' && address !== null
@@ -187,7 +190,10 @@ async function startDynamoDbLocal(options: StartDynamoDbOptions, log: Log): Prom
   const unavailable = dynamoDbLocalUnavailable();
   if (unavailable) throw new Error(`Cannot start DynamoDB Local: ${unavailable}. Use engine 'dynalite' instead.`);
 
-  const port = options.port || (await freePort());
+  // Checked even when given: otherwise a server already on the port would answer for the JVM.
+  const port = await probePort(options.port ?? 0).catch((error: Error) => {
+    throw new Error(`Cannot start DynamoDB Local: ${error.message}`);
+  });
   const storage = options.persistDir ? ['-dbPath', resolve(options.persistDir)] : ['-inMemory'];
   const args = [
     `-Djava.library.path=${join(DYNAMODB_LOCAL_DIR, 'DynamoDBLocal_lib')}`,

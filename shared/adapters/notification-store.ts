@@ -96,6 +96,14 @@ export function notificationDocumentClient(client: DynamoDBClient): DynamoDBDocu
 
 const timestamp = z.iso.datetime({ offset: true });
 const count = z.number().int().nonnegative();
+const failureReason = z.enum([
+  'temporary_error',
+  'permanent_error',
+  'provider_unavailable',
+  'max_retries_exceeded',
+  'validity_expired',
+  'cancelled_by_operator',
+]);
 
 const notificationSchema = z.object({
   id: z.string().min(1),
@@ -121,27 +129,11 @@ const notificationSchema = z.object({
       httpStatus: z.number().int().optional(),
       classification: z.enum(['temporary', 'permanent']),
       scope: z.enum(['recipient', 'provider', 'transient']),
-      reason: z.enum([
-        'temporary_error',
-        'permanent_error',
-        'provider_unavailable',
-        'max_retries_exceeded',
-        'validity_expired',
-        'cancelled_by_operator',
-      ]),
+      reason: failureReason,
       at: timestamp,
     })
     .optional(),
-  reason: z
-    .enum([
-      'temporary_error',
-      'permanent_error',
-      'provider_unavailable',
-      'max_retries_exceeded',
-      'validity_expired',
-      'cancelled_by_operator',
-    ])
-    .optional(),
+  reason: failureReason.optional(),
   history: z.array(
     z.object({
       at: timestamp,
@@ -160,10 +152,10 @@ const notificationSchema = z.object({
 // the domain type without a schema change fails the typecheck here instead of being stripped on read.
 type ParsedNotification = z.infer<typeof notificationSchema>;
 type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
-const schemaMatchesDomain: SameKeys<ParsedNotification, Notification> = true;
-const parsedIsNotification = (value: ParsedNotification): Notification => value;
-const notificationIsParsed = (value: Notification): ParsedNotification => value;
-void [schemaMatchesDomain, parsedIsNotification, notificationIsParsed];
+type MutuallyAssignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesDomain: SameKeys<ParsedNotification, Notification> &
+  MutuallyAssignable<ParsedNotification, Notification> = true;
+void schemaMatchesDomain;
 
 const providerStateSchema = z.object({
   status: z.enum(['healthy', 'unavailable']),

@@ -1,0 +1,104 @@
+// The events and context AWS hands to our functions, built as AWS builds them (local stack and tests).
+import type { APIGatewayProxyEvent, Context, SQSEvent, SQSRecord } from 'aws-lambda';
+
+export function lambdaContext(functionName: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'test',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export interface ApiRequest {
+  method?: string;
+  path?: string;
+  /** The API Gateway resource the path matched, e.g. /notifications. */
+  resource?: string;
+  body?: string | null;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  isBase64Encoded?: boolean;
+  sourceIp?: string;
+  apiKey?: string;
+}
+
+/** An API Gateway REST (v1) proxy event, as API Gateway builds it. */
+export function apiEvent(input: ApiRequest): APIGatewayProxyEvent {
+  const headers = input.headers ?? { 'Content-Type': 'application/json' };
+  const method = input.method ?? 'POST';
+  const path = input.path ?? '/notifications';
+  const query = input.query && Object.keys(input.query).length > 0 ? input.query : null;
+  return {
+    resource: input.resource ?? path,
+    path,
+    httpMethod: method,
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
+    queryStringParameters: query,
+    multiValueQueryStringParameters: query && Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]])),
+    pathParameters: null,
+    stageVariables: null,
+    body: input.body ?? null,
+    isBase64Encoded: input.isBase64Encoded ?? false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: null,
+      protocol: 'HTTP/1.1',
+      httpMethod: method,
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: input.apiKey ?? null,
+        apiKeyId: input.apiKey ? 'local-key' : null,
+        caller: null,
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: input.sourceIp ?? '127.0.0.1',
+        user: null,
+        userAgent: headers['user-agent'] ?? headers['User-Agent'] ?? null,
+        userArn: null,
+      },
+      path: `/local${path}`,
+      stage: 'local',
+      requestId: crypto.randomUUID(),
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: input.resource ?? path,
+    },
+  };
+}
+
+export function sqsRecord(body: string, queueArn = 'arn:aws:sqs:us-east-1:000000000000:send'): SQSRecord {
+  return {
+    messageId: crypto.randomUUID(),
+    receiptHandle: crypto.randomUUID(),
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'local',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: 'us-east-1',
+  };
+}
+
+export const sqsEvent = (bodies: string[]): SQSEvent => ({ Records: bodies.map((body) => sqsRecord(body)) });

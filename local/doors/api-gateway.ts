@@ -1,0 +1,56 @@
+// The API Gateway front door on localhost: the REST API's routes, its x-api-key check, and the
+// same proxy events that AWS sends to the ingest function.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { apiEvent, lambdaContext } from '../aws-events.js';
+import type { FunctionRegistry } from '../functions.js';
+import { BodyTooLargeError, listen, type RunningServer, readBody, sendJson } from './http.js';
+
+/** API Gateway's own payload limit for REST APIs. */
+const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+const ROUTES = [{ method: 'POST', resource: '/notifications', target: 'ingest' as const }];
+
+function headersOf(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < request.rawHeaders.length; i += 2) headers[request.rawHeaders[i]!] = request.rawHeaders[i + 1]!;
+  return headers;
+}
+
+export async function startApiGateway(options: { port: number; apiKey: string; functions: FunctionRegistry }): Promise<RunningServer> {
+  return listen(options.port, async (request: IncomingMessage, response: ServerResponse) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const route = ROUTES.find((r) => r.resource === url.pathname.replace(/\/$/, ''));
+    // What API Gateway answers for paths and methods it does not know.
+    if (!route || route.method !== request.method) {
+      sendJson(response, 403, { message: 'Missing Authentication Token' });
+      return;
+    }
+    if (request.headers['x-api-key'] !== options.apiKey) {
+      sendJson(response, 403, { message: 'Forbidden' });
+      return;
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(request, API_GATEWAY_MAX_BODY);
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        sendJson(response, 413, { message: 'Request Too Long' });
+        return;
+      }
+      throw error;
+    }
+    const event = apiEvent({
+      method: request.method,
+      path: url.pathname,
+      resource: route.resource,
+      headers: headersOf(request),
+      query: Object.fromEntries(url.searchParams),
+      body: body.length > 0 ? body.toString('utf8') : null,
+      sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+      apiKey: options.apiKey,
+    });
+    const result = (await options.functions[route.target](event, lambdaContext(route.target))) as APIGatewayProxyResult;
+    response.writeHead(result.statusCode, { 'content-type': 'application/json', ...(result.headers as Record<string, string>) });
+    response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
+  });
+}

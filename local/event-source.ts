@@ -1,0 +1,87 @@
+// The SQS event source mapping, on a laptop: poll the send queue, hand the sender batches of up to
+// ten in Lambda's event shape, delete only what it did not report as failed (ReportBatchItemFailures);
+// the rest reappears after the visibility timeout and reaches the DLQ after maxReceiveCount receives.
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { Consumer } from 'sqs-consumer';
+import { SEND_BATCH_SIZE } from '../shared/adapters/queue-settings.js';
+import { lambdaContext } from './aws-events.js';
+import type { LambdaHandler } from './functions.js';
+
+export interface EventSourceOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  queueArn: string;
+  handler: LambdaHandler;
+  /** Concurrent pollers, as the mapping's maximum concurrency. */
+  maxConcurrency: number;
+  /** Long-poll wait; Lambda uses 20 s, the tests less. */
+  waitTimeSeconds?: number;
+  onError?: (error: Error) => void;
+}
+
+function recordOf(message: Message, queueArn: string, region: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId!,
+    receiptHandle: message.ReceiptHandle!,
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? 'local',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: region,
+  };
+}
+
+export function startEventSource(options: EventSourceOptions): { stop(): Promise<void> } {
+  const region = options.queueArn.split(':')[3] ?? 'us-east-1';
+  const consumers = Array.from({ length: options.maxConcurrency }, () =>
+    Consumer.create({
+      queueUrl: options.queueUrl,
+      sqs: options.sqs,
+      batchSize: SEND_BATCH_SIZE,
+      waitTimeSeconds: options.waitTimeSeconds ?? 20,
+      pollingWaitTimeMs: 0,
+      attributeNames: ['All'],
+      handleMessageBatch: async (messages) => {
+        const event: SQSEvent = { Records: messages.map((m) => recordOf(m, options.queueArn, region)) };
+        let result: SQSBatchResponse | undefined;
+        try {
+          result = (await options.handler(event, lambdaContext('sender'))) as SQSBatchResponse | undefined;
+        } catch (error) {
+          // A function error: Lambda deletes nothing, the whole batch comes back later.
+          options.onError?.(error as Error);
+          return [];
+        }
+        const failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+        return messages.filter((m) => !failed.has(m.MessageId!));
+      },
+    }),
+  );
+  for (const consumer of consumers) {
+    consumer.on('error', (error) => options.onError?.(error));
+    consumer.on('processing_error', (error) => options.onError?.(error));
+    consumer.start();
+  }
+  return {
+    async stop() {
+      await Promise.all(
+        consumers.map(
+          (consumer) =>
+            new Promise<void>((resolve) => {
+              if (!consumer.status.isRunning) return resolve();
+              consumer.once('stopped', () => resolve());
+              consumer.stop({ abort: true });
+            }),
+        ),
+      );
+    },
+  };
+}

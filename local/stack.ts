@@ -1,0 +1,173 @@
+// The whole system on one machine: real AWS-compatible engines, the WaChap sandbox, and the same
+// four handlers behind an API Gateway door, a Lambda Invoke door, an SQS event source and the
+// schedules. Only endpoints and configuration differ from AWS.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { join } from 'node:path';
+import { ensureTable } from '../shared/adapters/table.js';
+import { HEALTH_CHECK_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
+import { startApiGateway } from './doors/api-gateway.js';
+import { startLambdaInvoke } from './doors/lambda-invoke.js';
+import { type DynamoDbEngine, type RunningDynamoDb, startDynamoDb } from './engines/dynamodb.js';
+import { type RunningSes, startSes } from './engines/ses.js';
+import { createSendQueues, type RunningSqs, startSqs } from './engines/sqs.js';
+import { startEventSource } from './event-source.js';
+import { type FunctionRegistry, loadFunctions } from './functions.js';
+import { startSchedules } from './schedules.js';
+import { startWaChapSandbox, type WaChapSandbox } from './wachap-sandbox.js';
+
+export interface LocalStackOptions {
+  ports: { api: number; lambda: number; dynamodb: number; sqs: number; ses: number; wachap: number };
+  apiKey: string;
+  tableName: string;
+  /** Keep DynamoDB's data in this directory between runs (the table is the source of truth). */
+  persistDir?: string;
+  dynamoDbEngine?: DynamoDbEngine | 'auto';
+  /** A WaChap-compatible server to use instead of the sandbox. */
+  wachapBaseUrl?: string;
+  wachap: { instanceId: string; accessToken: string; timeoutMs?: number };
+  schedules: { retrySweep: string; healthCheck: string; enabled: boolean };
+  senderMaxConcurrency: number;
+  /** Long-poll wait of the event source, in seconds (Lambda's is 20). */
+  pollWaitSeconds?: number;
+  /** Extra environment for the functions (thresholds, admin contacts, ...). */
+  env?: Record<string, string>;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  urls: { api: string; lambda: string; dynamodb: string; sqs: string; ses: string; wachap: string };
+  engine: DynamoDbEngine;
+  queueUrl: string;
+  dlqUrl: string;
+  apiKey: string;
+  tableName: string;
+  sandbox: WaChapSandbox | undefined;
+  functions: FunctionRegistry;
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_LOCAL_OPTIONS: LocalStackOptions = {
+  ports: { api: 3000, lambda: 3001, dynamodb: 8000, sqs: 9324, ses: 8005, wachap: 3100 },
+  apiKey: 'local-dev-key',
+  tableName: 'notifications',
+  wachap: { instanceId: 'LOCAL0000001', accessToken: 'local-access-token' },
+  schedules: { retrySweep: RETRY_SWEEP_SCHEDULE, healthCheck: HEALTH_CHECK_SCHEDULE, enabled: true },
+  senderMaxConcurrency: 2,
+};
+
+const REGION = 'us-east-1';
+const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const log = options.log ?? (() => undefined);
+  const stoppers: (() => Promise<unknown> | unknown)[] = [];
+  const stop = async () => {
+    for (const fn of stoppers.reverse()) await Promise.resolve(fn()).catch(() => undefined);
+  };
+  try {
+    const engineLog = { debug() {}, info: (m: string) => log(m), warn: (m: string) => log(m), error: (m: string) => log(m) };
+    const started = await Promise.allSettled([
+      startDynamoDb({
+        engine: options.dynamoDbEngine ?? 'auto',
+        port: options.ports.dynamodb,
+        ...(options.persistDir ? { persistDir: join(options.persistDir, 'dynamodb') } : {}),
+        log: engineLog,
+      }),
+      startSqs({ port: options.ports.sqs }),
+      startSes({ port: options.ports.ses }),
+      options.wachapBaseUrl ? undefined : startWaChapSandbox({ port: options.ports.wachap, ...options.wachap, log }),
+    ]);
+    // Whatever did start is stopped again if something else could not.
+    for (const result of started) {
+      const value = result.status === 'fulfilled' ? result.value : undefined;
+      if (value && 'stop' in value) stoppers.push(() => value.stop());
+      if (value && 'close' in value) stoppers.push(() => value.close());
+    }
+    const failure = started.find((r) => r.status === 'rejected');
+    if (failure) throw (failure as PromiseRejectedResult).reason;
+    const [dynamodb, sqs, ses, sandbox] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+      RunningDynamoDb,
+      RunningSqs,
+      RunningSes,
+      WaChapSandbox | undefined,
+    ];
+
+    const dynamoClient = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: REGION, credentials: CREDENTIALS });
+    const sqsClient = new SQSClient({ endpoint: sqs.endpoint, region: REGION, credentials: CREDENTIALS });
+    stoppers.push(
+      () => dynamoClient.destroy(),
+      () => sqsClient.destroy(),
+    );
+    await ensureTable(dynamoClient, options.tableName);
+    const { queueUrl, dlqUrl } = await createSendQueues(sqsClient);
+    const { Attributes } = await sqsClient.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+
+    const wachapUrl = options.wachapBaseUrl ?? sandbox!.url;
+    const env: Record<string, string> = {
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+      AWS_ENDPOINT_URL_SES: ses.endpoint,
+      TABLE_NAME: options.tableName,
+      SEND_QUEUE_URL: queueUrl,
+      SEND_DLQ_URL: dlqUrl,
+      WACHAP_BASE_URL: wachapUrl,
+      WACHAP_INSTANCE_ID: options.wachap.instanceId,
+      WACHAP_ACCESS_TOKEN: options.wachap.accessToken,
+      ...(options.wachap.timeoutMs ? { WACHAP_TIMEOUT_MS: String(options.wachap.timeoutMs) } : {}),
+      ADMIN_EMAIL: 'admin@ts-aircargo.local',
+      ALERT_FROM_EMAIL: 'alerts@ts-aircargo.local',
+      ...options.env,
+    };
+    const functions = await loadFunctions(env);
+
+    const [api, lambda] = await Promise.all([
+      startApiGateway({ port: options.ports.api, apiKey: options.apiKey, functions }),
+      startLambdaInvoke({ port: options.ports.lambda, functions }),
+    ]);
+    stoppers.push(
+      () => api.close(),
+      () => lambda.close(),
+    );
+    const source = startEventSource({
+      sqs: sqsClient,
+      queueUrl,
+      queueArn: Attributes?.QueueArn ?? `arn:aws:sqs:${REGION}:000000000000:notifications-send`,
+      handler: functions.sender,
+      maxConcurrency: options.senderMaxConcurrency,
+      waitTimeSeconds: options.pollWaitSeconds ?? 20,
+      onError: (error) => log(`event source: ${error.message}`),
+    });
+    stoppers.push(() => source.stop());
+    if (options.schedules.enabled) {
+      const schedules = startSchedules(
+        [
+          { name: 'retry-sweep', expression: options.schedules.retrySweep, handler: functions['retry-sweep'] },
+          { name: 'health-check', expression: options.schedules.healthCheck, handler: functions['health-check'] },
+        ],
+        (name, error) => log(`schedule ${name} failed: ${String(error)}`),
+      );
+      stoppers.push(() => schedules.stop());
+    }
+
+    return {
+      urls: { api: api.url, lambda: lambda.url, dynamodb: dynamodb.endpoint, sqs: sqs.endpoint, ses: ses.endpoint, wachap: sandbox?.origin ?? wachapUrl },
+      engine: dynamodb.engine,
+      queueUrl,
+      dlqUrl,
+      apiKey: options.apiKey,
+      tableName: options.tableName,
+      sandbox,
+      functions,
+      env,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

@@ -1,0 +1,114 @@
+// `npm start`: the whole system on this machine, in the foreground; Ctrl-C stops everything.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { loadConfig } from '../shared/config.js';
+import { DEFAULT_LOCAL_OPTIONS, type LocalStack, startLocalStack } from './stack.js';
+import { rateToMs } from './schedules.js';
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
+const defaults = DEFAULT_LOCAL_OPTIONS;
+const rate = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((value) => {
+      try {
+        rateToMs(value);
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be an EventBridge rate expression such as rate(1 minute) or rate(30 minutes)');
+
+const localEnv = z.object({
+  API_PORT: port(defaults.ports.api),
+  LAMBDA_PORT: port(defaults.ports.lambda),
+  DYNAMODB_PORT: port(defaults.ports.dynamodb),
+  SQS_PORT: port(defaults.ports.sqs),
+  SES_PORT: port(defaults.ports.ses),
+  WACHAP_SANDBOX_PORT: port(defaults.ports.wachap),
+  API_KEY: z.string().min(1).default(defaults.apiKey),
+  TABLE_NAME: z.string().min(3).default(defaults.tableName),
+  WACHAP_BASE_URL: z.url().optional(),
+  WACHAP_INSTANCE_ID: z.string().min(1).default(defaults.wachap.instanceId),
+  WACHAP_ACCESS_TOKEN: z.string().min(1).default(defaults.wachap.accessToken),
+  RETRY_SWEEP_SCHEDULE: rate(defaults.schedules.retrySweep),
+  HEALTH_CHECK_SCHEDULE: rate(defaults.schedules.healthCheck),
+  SENDER_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(20).default(defaults.senderMaxConcurrency),
+  DYNAMODB_ENGINE: z.enum(['auto', 'dynamodb-local', 'dynalite']).default('auto'),
+  LOCAL_PERSIST: z.stringbool().default(false),
+  LOCAL_DATA_DIR: z.string().default('.local-data'),
+});
+
+function banner(stack: LocalStack, persistDir: string | undefined): string {
+  const curl = [
+    `curl -s -X POST ${stack.urls.api}/notifications \\`,
+    `  -H 'x-api-key: ${stack.apiKey}' -H 'Content-Type: application/json' \\`,
+    `  -d '{"recipient":{"phone":"+22370123456","name":"Awa"},"category":"colis_arrive","message":"Votre colis est arrivé à Bamako."}'`,
+  ].join('\n');
+  const sandbox = stack.sandbox
+    ? `  WaChap sandbox      ${stack.urls.wachap}/  (inbox: ${stack.urls.wachap}/_sandbox/inbox; break it from the page)`
+    : `  WaChap              ${stack.urls.wachap}  (WACHAP_BASE_URL: the sandbox is not started)`;
+  return `
+WhatsApp notifications: local stack ready
+  API (API Gateway)   ${stack.urls.api}/notifications   x-api-key: ${stack.apiKey}
+  Lambda Invoke API   ${stack.urls.lambda}   functions: ingest, sender, retry-sweep, health-check
+  DynamoDB (${stack.engine.padEnd(14)}) ${stack.urls.dynamodb}   table: ${stack.tableName}${persistDir ? `   data: ${persistDir}` : '   (in memory)'}
+  SQS (fauxqs)        ${stack.urls.sqs}   queue: ${stack.queueUrl}
+  SES (emails)        ${stack.urls.ses}/
+${sandbox}
+
+Send a first notification:
+${curl}
+
+Then: npm run retry -- --dry-run --verbose      npm run health -- --dry-run
+Ctrl-C stops everything.
+`;
+}
+
+async function main() {
+  const env = loadConfig(localEnv);
+  const persist = env.LOCAL_PERSIST || process.argv.includes('--persist');
+  const persistDir = persist ? resolve(env.LOCAL_DATA_DIR) : undefined;
+  const stack = await startLocalStack({
+    ports: {
+      api: env.API_PORT,
+      lambda: env.LAMBDA_PORT,
+      dynamodb: env.DYNAMODB_PORT,
+      sqs: env.SQS_PORT,
+      ses: env.SES_PORT,
+      wachap: env.WACHAP_SANDBOX_PORT,
+    },
+    apiKey: env.API_KEY,
+    tableName: env.TABLE_NAME,
+    ...(persistDir ? { persistDir } : {}),
+    dynamoDbEngine: env.DYNAMODB_ENGINE,
+    ...(env.WACHAP_BASE_URL ? { wachapBaseUrl: env.WACHAP_BASE_URL } : {}),
+    wachap: { instanceId: env.WACHAP_INSTANCE_ID, accessToken: env.WACHAP_ACCESS_TOKEN },
+    schedules: { retrySweep: env.RETRY_SWEEP_SCHEDULE, healthCheck: env.HEALTH_CHECK_SCHEDULE, enabled: true },
+    senderMaxConcurrency: env.SENDER_MAX_CONCURRENCY,
+    log: (line) => console.error(`[local] ${line}`),
+  });
+  console.log(banner(stack, persistDir));
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`\n[local] ${signal}: stopping…`);
+    await stack.stop();
+    console.error('[local] stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`[local] could not start: ${message}`);
+  if (/EADDRINUSE/.test(message)) {
+    console.error('[local] a port is taken: set API_PORT, LAMBDA_PORT, DYNAMODB_PORT, SQS_PORT, SES_PORT or WACHAP_SANDBOX_PORT.');
+  }
+  process.exit(1);
+});

@@ -17,6 +17,13 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
+  SEND_BATCH_SIZE,
+  SEND_DLQ_RETENTION_SECONDS,
+  SEND_QUEUE_MAX_RECEIVE_COUNT,
+  SEND_QUEUE_VISIBILITY_SECONDS,
+  SENDER_TIMEOUT_SECONDS,
+} from '../shared/adapters/queue-settings.js';
+import {
   DUE_AT_ATTRIBUTE,
   DUE_INDEX_NAME,
   DUE_SHARD_ATTRIBUTE,
@@ -24,6 +31,7 @@ import {
   TTL_ATTRIBUTE,
 } from '../shared/adapters/table.js';
 import { SERVICE_NAME } from '../shared/observability/logger.js';
+import { HEALTH_CHECK_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
 import type { NotificationConfig } from './config.js';
 import { type HandlerName, NotificationFunction } from './notification-function.js';
 
@@ -31,10 +39,10 @@ export interface NotificationStackProps extends StackProps {
   config: NotificationConfig;
 }
 
-export const SENDER_TIMEOUT = Duration.seconds(60);
+export const SENDER_TIMEOUT = Duration.seconds(SENDER_TIMEOUT_SECONDS);
 /** AWS's advice for an SQS event source: visibility timeout at least 6 × the function timeout. */
-export const SEND_QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(SENDER_TIMEOUT.toSeconds() * 6);
-export const SEND_MAX_RECEIVES = 5;
+export const SEND_QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(SEND_QUEUE_VISIBILITY_SECONDS);
+export const SEND_MAX_RECEIVES = SEND_QUEUE_MAX_RECEIVE_COUNT;
 
 export class NotificationStack extends Stack {
   readonly table: dynamodb.Table;
@@ -71,7 +79,7 @@ export class NotificationStack extends Stack {
 
     // ── Send queue (the fast path; the table stays the source of truth) ─────────────────────
     this.sendDlq = new sqs.Queue(this, 'SendDlq', {
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: Duration.seconds(SEND_DLQ_RETENTION_SECONDS),
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
@@ -137,7 +145,7 @@ export class NotificationStack extends Stack {
       .setEnvironment(wachapEnvironment);
     sender.lambda.addEventSource(
       new SqsEventSource(this.sendQueue, {
-        batchSize: 10,
+        batchSize: SEND_BATCH_SIZE,
         reportBatchItemFailures: true,
         // Caps parallel senders, which is what keeps us under WaChap's rate limit.
         maxConcurrency: config.senderMaxConcurrency,
@@ -186,12 +194,12 @@ export class NotificationStack extends Stack {
     // ── Schedules ────────────────────────────────────────────────────────────────────────────
     new events.Rule(this, 'RetrySweepSchedule', {
       description: 'Sends what is due, including records whose enqueue was lost',
-      schedule: events.Schedule.rate(Duration.minutes(30)),
+      schedule: events.Schedule.expression(RETRY_SWEEP_SCHEDULE),
       targets: [new targets.LambdaFunction(retrySweep.lambda, { retryAttempts: 2 })],
     });
     new events.Rule(this, 'HealthCheckSchedule', {
       description: 'Hourly health check and admin alerts',
-      schedule: events.Schedule.rate(Duration.hours(1)),
+      schedule: events.Schedule.expression(HEALTH_CHECK_SCHEDULE),
       targets: [new targets.LambdaFunction(healthCheck.lambda, { retryAttempts: 2 })],
     });
 

@@ -28,6 +28,8 @@ export interface LocalStackOptions {
   wachap: { instanceId: string; accessToken: string; timeoutMs?: number };
   schedules: { retrySweep: string; healthCheck: string; enabled: boolean };
   senderMaxConcurrency: number;
+  /** The send queue's visibility timeout (the deployed one by default); tests shorten it to see redrives. */
+  sendQueueVisibilitySeconds?: number;
   /** Long-poll wait of the event source, in seconds (Lambda's is 20). */
   pollWaitSeconds?: number;
   /** Extra environment for the functions (thresholds, admin contacts, ...). */
@@ -101,7 +103,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       () => sqsClient.destroy(),
     );
     await ensureTable(dynamoClient, options.tableName);
-    const { queueUrl, dlqUrl } = await createSendQueues(sqsClient);
+    const { queueUrl, dlqUrl } = await createSendQueues(
+      sqsClient,
+      options.sendQueueVisibilitySeconds ? { visibilityTimeoutSeconds: options.sendQueueVisibilitySeconds } : {},
+    );
     const { Attributes } = await sqsClient.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
 
     const wachapUrl = options.wachapBaseUrl ?? sandbox!.url;

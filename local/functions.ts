@@ -7,7 +7,8 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 export type FunctionRegistry = Record<FunctionName, LambdaHandler>;
 
-export const isFunctionName = (name: string): name is FunctionName => (FUNCTION_NAMES as readonly string[]).includes(name);
+export const isFunctionName = (name: string): name is FunctionName =>
+  (FUNCTION_NAMES as readonly string[]).includes(name);
 
 export async function loadFunctions(env: Record<string, string>): Promise<FunctionRegistry> {
   Object.assign(process.env, env);

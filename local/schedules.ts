@@ -11,7 +11,8 @@ export function rateToMs(expression: string): number {
   const value = Number(match[1]);
   const unit = match[2]!.replace(/s$/, '');
   if (value < 1) throw new Error(`rate must be at least 1: "${expression}"`);
-  if ((value === 1) !== (match[2] === unit)) throw new Error(`use "${value} ${value === 1 ? unit : `${unit}s`}" in "${expression}"`);
+  if ((value === 1) !== (match[2] === unit))
+    throw new Error(`use "${value} ${value === 1 ? unit : `${unit}s`}" in "${expression}"`);
   return value * UNIT_MS[unit]!;
 }
 
@@ -34,10 +35,15 @@ const scheduledEvent = (name: string) => ({
   detail: {},
 });
 
-export function startSchedules(schedules: Schedule[], onError: (name: string, error: unknown) => void): { stop(): void } {
+export function startSchedules(
+  schedules: Schedule[],
+  onError: (name: string, error: unknown) => void,
+): { stop(): void } {
   const timers = schedules.map((schedule) =>
     setInterval(() => {
-      schedule.handler(scheduledEvent(schedule.name), lambdaContext(schedule.name)).catch((error) => onError(schedule.name, error));
+      schedule
+        .handler(scheduledEvent(schedule.name), lambdaContext(schedule.name))
+        .catch((error) => onError(schedule.name, error));
     }, rateToMs(schedule.expression)),
   );
   return { stop: () => timers.forEach(clearInterval) };

@@ -1,9 +1,10 @@
 // The whole system on one machine: real AWS-compatible engines, the WaChap sandbox, and the same
 // four handlers behind an API Gateway door, a Lambda Invoke door, an SQS event source and the
 // schedules. Only endpoints and configuration differ from AWS.
+
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { join } from 'node:path';
 import { ensureTable } from '../shared/adapters/table.js';
 import { HEALTH_CHECK_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
 import { startApiGateway } from './doors/api-gateway.js';
@@ -69,7 +70,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const fn of stoppers.reverse()) await Promise.resolve(fn()).catch(() => undefined);
   };
   try {
-    const engineLog = { debug() {}, info: (m: string) => log(m), warn: (m: string) => log(m), error: (m: string) => log(m) };
+    const engineLog = {
+      debug() {},
+      info: (m: string) => log(m),
+      warn: (m: string) => log(m),
+      error: (m: string) => log(m),
+    };
     const started = await Promise.allSettled([
       startDynamoDb({
         engine: options.dynamoDbEngine ?? 'auto',
@@ -107,7 +113,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sqsClient,
       options.sendQueueVisibilitySeconds ? { visibilityTimeoutSeconds: options.sendQueueVisibilitySeconds } : {},
     );
-    const { Attributes } = await sqsClient.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+    const { Attributes } = await sqsClient.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+    );
 
     const wachapUrl = options.wachapBaseUrl ?? sandbox!.url;
     const env: Record<string, string> = {
@@ -160,7 +168,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
 
     return {
-      urls: { api: api.url, lambda: lambda.url, dynamodb: dynamodb.endpoint, sqs: sqs.endpoint, ses: ses.endpoint, wachap: sandbox?.origin ?? wachapUrl },
+      urls: {
+        api: api.url,
+        lambda: lambda.url,
+        dynamodb: dynamodb.endpoint,
+        sqs: sqs.endpoint,
+        ses: ses.endpoint,
+        wachap: sandbox?.origin ?? wachapUrl,
+      },
       engine: dynamodb.engine,
       queueUrl,
       dlqUrl,

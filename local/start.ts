@@ -2,8 +2,8 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadConfig } from '../shared/config.js';
-import { DEFAULT_LOCAL_OPTIONS, type LocalStack, startLocalStack } from './stack.js';
 import { rateToMs } from './schedules.js';
+import { DEFAULT_LOCAL_OPTIONS, type LocalStack, startLocalStack } from './stack.js';
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback);
 const defaults = DEFAULT_LOCAL_OPTIONS;
@@ -108,7 +108,9 @@ main().catch((error: unknown) => {
   const message = error instanceof Error ? error.message : String(error);
   console.error(`[local] could not start: ${message}`);
   if (/EADDRINUSE/.test(message)) {
-    console.error('[local] a port is taken: set API_PORT, LAMBDA_PORT, DYNAMODB_PORT, SQS_PORT, SES_PORT or WACHAP_SANDBOX_PORT.');
+    console.error(
+      '[local] a port is taken: set API_PORT, LAMBDA_PORT, DYNAMODB_PORT, SQS_PORT, SES_PORT or WACHAP_SANDBOX_PORT.',
+    );
   }
   process.exit(1);
 });

@@ -16,7 +16,11 @@ function headersOf(request: IncomingMessage): Record<string, string> {
   return headers;
 }
 
-export async function startApiGateway(options: { port: number; apiKey: string; functions: FunctionRegistry }): Promise<RunningServer> {
+export async function startApiGateway(options: {
+  port: number;
+  apiKey: string;
+  functions: FunctionRegistry;
+}): Promise<RunningServer> {
   return listen(options.port, async (request: IncomingMessage, response: ServerResponse) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const route = ROUTES.find((r) => r.resource === url.pathname.replace(/\/$/, ''));
@@ -50,7 +54,10 @@ export async function startApiGateway(options: { port: number; apiKey: string; f
       apiKey: options.apiKey,
     });
     const result = (await options.functions[route.target](event, lambdaContext(route.target))) as APIGatewayProxyResult;
-    response.writeHead(result.statusCode, { 'content-type': 'application/json', ...(result.headers as Record<string, string>) });
+    response.writeHead(result.statusCode, {
+      'content-type': 'application/json',
+      ...(result.headers as Record<string, string>),
+    });
     response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
   });
 }

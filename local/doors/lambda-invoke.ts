@@ -20,7 +20,10 @@ function awsError(response: ServerResponse, status: number, type: string, messag
   sendJson(response, status, { Type: 'User', message }, { 'x-amzn-errortype': type });
 }
 
-export async function startLambdaInvoke(options: { port: number; functions: FunctionRegistry }): Promise<RunningServer> {
+export async function startLambdaInvoke(options: {
+  port: number;
+  functions: FunctionRegistry;
+}): Promise<RunningServer> {
   return listen(options.port, async (request: IncomingMessage, response: ServerResponse) => {
     const match = INVOKE_PATH.exec(new URL(request.url ?? '/', 'http://localhost').pathname);
     if (request.method !== 'POST' || !match) {
@@ -37,7 +40,8 @@ export async function startLambdaInvoke(options: { port: number; functions: Func
       const raw = await readBody(request, MAX_PAYLOAD);
       if (raw.length > 0) payload = JSON.parse(raw.toString('utf8'));
     } catch (error) {
-      if (error instanceof BodyTooLargeError) awsError(response, 413, 'RequestTooLargeException', 'Request must be smaller than 6291456 bytes');
+      if (error instanceof BodyTooLargeError)
+        awsError(response, 413, 'RequestTooLargeException', 'Request must be smaller than 6291456 bytes');
       else awsError(response, 400, 'InvalidRequestContentException', 'Could not parse request body into json');
       return;
     }

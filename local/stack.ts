@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ensureTable } from '../shared/adapters/table.js';
-import { HEALTH_CHECK_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
+import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
 import { startApiGateway } from './doors/api-gateway.js';
 import { startLambdaInvoke } from './doors/lambda-invoke.js';
 import { type DynamoDbEngine, type RunningDynamoDb, startDynamoDb } from './engines/dynamodb.js';
@@ -27,7 +27,7 @@ export interface LocalStackOptions {
   /** A WaChap-compatible server to use instead of the sandbox. */
   wachapBaseUrl?: string;
   wachap: { instanceId: string; accessToken: string; timeoutMs?: number };
-  schedules: { retrySweep: string; healthCheck: string; enabled: boolean };
+  schedules: { retrySweep: string; healthCheck: string; providerProbe?: string; enabled: boolean };
   senderMaxConcurrency: number;
   /** The send queue's visibility timeout (the deployed one by default); tests shorten it to see redrives. */
   sendQueueVisibilitySeconds?: number;
@@ -56,7 +56,12 @@ export const DEFAULT_LOCAL_OPTIONS: LocalStackOptions = {
   apiKey: 'local-dev-key',
   tableName: 'notifications',
   wachap: { instanceId: 'LOCAL0000001', accessToken: 'local-access-token' },
-  schedules: { retrySweep: RETRY_SWEEP_SCHEDULE, healthCheck: HEALTH_CHECK_SCHEDULE, enabled: true },
+  schedules: {
+    retrySweep: RETRY_SWEEP_SCHEDULE,
+    healthCheck: HEALTH_CHECK_SCHEDULE,
+    providerProbe: PROVIDER_PROBE_SCHEDULE,
+    enabled: true,
+  },
   senderMaxConcurrency: 2,
 };
 
@@ -161,6 +166,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         [
           { name: 'retry-sweep', expression: options.schedules.retrySweep, handler: functions['retry-sweep'] },
           { name: 'health-check', expression: options.schedules.healthCheck, handler: functions['health-check'] },
+          {
+            name: 'provider-probe',
+            expression: options.schedules.providerProbe ?? PROVIDER_PROBE_SCHEDULE,
+            handler: functions['provider-probe'],
+          },
         ],
         (name, error) => log(`schedule ${name} failed: ${String(error)}`),
       );

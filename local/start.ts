@@ -34,6 +34,7 @@ const localEnv = z.object({
   WACHAP_ACCESS_TOKEN: z.string().min(1).default(defaults.wachap.accessToken),
   RETRY_SWEEP_SCHEDULE: rate(defaults.schedules.retrySweep),
   HEALTH_CHECK_SCHEDULE: rate(defaults.schedules.healthCheck),
+  PROVIDER_PROBE_SCHEDULE: rate(defaults.schedules.providerProbe ?? 'rate(1 minute)'),
   SENDER_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(20).default(defaults.senderMaxConcurrency),
   DYNAMODB_ENGINE: z.enum(['auto', 'dynamodb-local', 'dynalite']).default('auto'),
   LOCAL_PERSIST: z.stringbool().default(false),
@@ -52,7 +53,7 @@ function banner(stack: LocalStack, persistDir: string | undefined): string {
   return `
 WhatsApp notifications: local stack ready
   API (API Gateway)   ${stack.urls.api}/notifications   x-api-key: ${stack.apiKey}
-  Lambda Invoke API   ${stack.urls.lambda}   functions: ingest, sender, retry-sweep, health-check
+  Lambda Invoke API   ${stack.urls.lambda}   functions: ingest, sender, retry-sweep, health-check, provider-probe
   DynamoDB (${stack.engine.padEnd(14)}) ${stack.urls.dynamodb}   table: ${stack.tableName}${persistDir ? `   data: ${persistDir}` : '   (in memory)'}
   SQS (fauxqs)        ${stack.urls.sqs}   queue: ${stack.queueUrl}
   SES (emails)        ${stack.urls.ses}/
@@ -61,7 +62,7 @@ ${sandbox}
 Send a first notification:
 ${curl}
 
-Then: npm run retry -- --dry-run --verbose      npm run health -- --dry-run
+Then: npm run retry -- --dry-run --verbose      npm run health -- --dry-run      npm run circuit -- --status
 Ctrl-C stops everything.
 `;
 }
@@ -85,7 +86,12 @@ async function main() {
     dynamoDbEngine: env.DYNAMODB_ENGINE,
     ...(env.WACHAP_BASE_URL ? { wachapBaseUrl: env.WACHAP_BASE_URL } : {}),
     wachap: { instanceId: env.WACHAP_INSTANCE_ID, accessToken: env.WACHAP_ACCESS_TOKEN },
-    schedules: { retrySweep: env.RETRY_SWEEP_SCHEDULE, healthCheck: env.HEALTH_CHECK_SCHEDULE, enabled: true },
+    schedules: {
+      retrySweep: env.RETRY_SWEEP_SCHEDULE,
+      healthCheck: env.HEALTH_CHECK_SCHEDULE,
+      providerProbe: env.PROVIDER_PROBE_SCHEDULE,
+      enabled: true,
+    },
     senderMaxConcurrency: env.SENDER_MAX_CONCURRENCY,
     log: (line) => console.error(`[local] ${line}`),
   });

@@ -60,6 +60,17 @@ export const senderEnv = z.object({
   CLAIM_LEASE_SECONDS: int(120, 10),
   /** Messages of one SQS batch processed at once. */
   SENDER_CONCURRENCY: int(5, 1),
+  /** The event source's maximum concurrency: how many sender instances may run at once. */
+  SENDER_MAX_CONCURRENCY: int(2, 1),
+  /** WaChap's pace across all senders; each instance takes its share (rate / SENDER_MAX_CONCURRENCY). */
+  WACHAP_MAX_SENDS_PER_SECOND: z.coerce.number().positive().max(1000).default(5),
+  /** How long a sender trusts its last read of the provider circuit. */
+  CIRCUIT_CACHE_SECONDS: int(5, 0),
+});
+
+/** The provider probe: how often WaChap is checked while the circuit is open. */
+export const probeEnv = z.object({
+  PROVIDER_PROBE_INTERVAL_SECONDS: int(60, 10),
 });
 
 export const sweepEnv = z.object({

@@ -6,7 +6,8 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { ulid } from 'ulid';
 import { SendQueue, sendMessageSchema } from '../../shared/adapters/send-queue.js';
-import { createLimiter } from '../../shared/application/concurrency.js';
+import { createLimiter, createPacer } from '../../shared/application/concurrency.js';
+import { ProviderCircuit } from '../../shared/application/provider-circuit.js';
 import { type SendResult, sendNotification } from '../../shared/application/send-notification.js';
 import { loadConfig, retryPolicyOf, senderEnv, wachapEnv } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
@@ -14,9 +15,24 @@ import { notificationStore, sqsClient, wachapClient } from '../../shared/runtime
 
 const config = loadConfig(senderEnv.and(wachapEnv));
 const logger = createLogger('sender');
+const store = notificationStore(config, logger);
+const wachap = wachapClient(config, logger);
+// This instance's share of WaChap's rate, so that all of them together stay under it.
+const pace = createPacer((1000 * config.SENDER_MAX_CONCURRENCY) / config.WACHAP_MAX_SENDS_PER_SECOND);
 const deps = {
-  store: notificationStore(config, logger),
-  wachap: wachapClient(config, logger),
+  store,
+  wachap: {
+    send: async (input: Parameters<typeof wachap.send>[0]) => {
+      await pace();
+      return wachap.send(input);
+    },
+  },
+  circuit: new ProviderCircuit({
+    store,
+    clock: () => new Date(),
+    log: logger,
+    cacheMs: config.CIRCUIT_CACHE_SECONDS * 1000,
+  }),
   queue: new SendQueue({ client: sqsClient(), queueUrl: config.SEND_QUEUE_URL }),
   log: logger,
   clock: () => new Date(),

@@ -18,6 +18,7 @@ import {
   type Notification,
   PRIORITIES,
 } from '../domain/notification.js';
+import type { ProviderState } from '../domain/provider-circuit.js';
 import { type Log, silentLog } from '../observability/logger.js';
 import {
   DUE_AT_ATTRIBUTE,
@@ -59,13 +60,7 @@ export interface HourlyCounts {
   expired: number;
 }
 
-export interface ProviderState {
-  status: 'healthy' | 'unavailable';
-  since: string;
-  reason?: string;
-  lastProbeAt?: string;
-  version: number;
-}
+export type { ProviderState } from '../domain/provider-circuit.js';
 
 export interface NotificationStoreOptions {
   client: DynamoDBDocumentClient;
@@ -161,7 +156,11 @@ const providerStateSchema = z.object({
   status: z.enum(['healthy', 'unavailable']),
   since: timestamp,
   reason: z.string().optional(),
+  errorType: z.string().optional(),
+  recommendation: z.string().optional(),
+  forced: z.boolean().optional(),
   lastProbeAt: timestamp.optional(),
+  lastProbeResult: z.string().optional(),
   version: z.number().int().positive(),
 });
 

@@ -148,12 +148,14 @@ export function createWaChapClient(options: WaChapClientOptions): WaChapClient {
     });
     const durationMs = elapsedSince(startedAt);
 
-    // get_qrcode answers 200 for valid credentials; operators use it as a connection test whatever its body.
-    if ('body' in result && result.status === 200) {
+    // get_qrcode answers 200 for valid credentials, which is why operators use it as a connection test;
+    // a 200 whose JSON body says error (e.g. "Instance disconnected") is not healthy, though.
+    const refusal = 'body' in result && result.status === 200 ? connectionRefusal(result) : undefined;
+    if ('body' in result && result.status === 200 && !refusal) {
       log.info('WaChap connection healthy', { ...context, durationMs });
       return { ok: true, httpStatus: 200, durationMs };
     }
-    const error = redactError('body' in result ? httpError(result) : result, credentials);
+    const error = redactError(refusal ?? ('body' in result ? httpError(result) : result), credentials);
     log.warn('WaChap connection check failed', { ...context, ...describeError(error), durationMs });
     return { ok: false, error, durationMs };
   }
@@ -243,6 +245,18 @@ function applicationVerdict(response: WaChapResponse): 'success' | 'failure' | u
   if (verdicts.includes('failure')) return 'failure';
   if (verdicts.includes('success')) return 'success';
   return hasErrorField(response) ? 'failure' : undefined;
+}
+
+/** An explicit application error in a 200 answer of get_qrcode; any other body counts as connected. */
+function connectionRefusal(answer: HttpAnswer): WaChapError | undefined {
+  const json = parseJson(answer.body);
+  const parsed = json === undefined ? undefined : WaChapResponseSchema.safeParse(json);
+  if (!parsed?.success || applicationVerdict(parsed.data) !== 'failure') return undefined;
+  return {
+    type: 'application_error',
+    httpStatus: 200,
+    message: truncate(providerReason(parsed.data) ?? 'connection check refused'),
+  };
 }
 
 function hasErrorField({ error }: WaChapResponse): boolean {

@@ -31,3 +31,17 @@ export function createLimiter(limit: number): <R>(work: () => Promise<R>) => Pro
     }
   };
 }
+
+/**
+ * Spaces calls at least `intervalMs` apart (a shared schedule, so concurrent callers queue up):
+ * `await pace()` before each call keeps this instance under its share of a rate limit.
+ */
+export function createPacer(intervalMs: number, now: () => number = Date.now): () => Promise<void> {
+  let nextSlot = 0;
+  return async () => {
+    const at = now();
+    const slot = Math.max(at, nextSlot);
+    nextSlot = slot + intervalMs;
+    if (slot > at) await new Promise((resolve) => setTimeout(resolve, slot - at));
+  };
+}

@@ -43,3 +43,9 @@ export const sweepPayloadSchema = z.strictObject({
 export const healthPayloadSchema = z.strictObject({
   dryRun: z.boolean().default(false),
 });
+
+export const circuitPayloadSchema = z.strictObject({
+  /** tick: the scheduled probe (only while open, at most once per interval); probe: now; open/close: forced by an operator. */
+  action: z.enum(['tick', 'status', 'probe', 'open', 'close']).default('tick'),
+  reason: z.string().trim().min(1).max(200).optional(),
+});

@@ -11,6 +11,7 @@ import { maskPhone } from '../domain/phone.js';
 import { IllegalTransitionError, isExpired } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
 import { applyTransition } from './apply-transition.js';
+import type { ProviderCircuit } from './provider-circuit.js';
 
 export type SendResult =
   | 'sent'
@@ -28,6 +29,8 @@ export interface SenderDependencies {
   store: Pick<NotificationStore, 'get' | 'save' | 'incrementCounters'>;
   wachap: Pick<WaChapClient, 'send'>;
   queue: Pick<SendQueue, 'enqueue'>;
+  /** The provider circuit shared by every sender: while it is open, nobody calls WaChap. */
+  circuit: Pick<ProviderCircuit, 'isOpen' | 'open'>;
   log: Log;
   clock: () => Date;
   random: () => number;
@@ -71,6 +74,10 @@ export async function sendNotification(message: SendMessage, deps: SenderDepende
       { permanentFailures: 1 },
       deps,
     );
+  }
+
+  if (await deps.circuit.isOpen()) {
+    return settle(loaded, { type: 'hold', at: now, holdMs: deps.policy.providerHoldMs }, 'held', { held: 1 }, deps);
   }
 
   const token = deps.newClaimToken();
@@ -208,6 +215,13 @@ async function recordFailure(
   };
   if (result === 'failed') deps.log.warn('send failed; retry scheduled', fields);
   else deps.log.error(held ? 'provider unavailable; notification held' : 'send failed permanently', fields);
+  if (held) {
+    // Every other sender stops calling WaChap until a probe finds it healthy again.
+    const reason = `${error.httpStatus ? `HTTP ${error.httpStatus}: ` : ''}${error.message}`;
+    await deps.circuit
+      .open({ reason, errorType: error.type, recommendation: classified.recommendation })
+      .catch((caught: unknown) => deps.log.warn('provider circuit not updated', { error: describe(caught) }));
+  }
   await count(deps, at, {
     attempts: 1,
     ...(result === 'permanent_failure' ? { permanentFailures: 1 } : { temporaryFailures: 1 }),

@@ -37,7 +37,13 @@ export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = {
   backlogAgeMinutes: 90,
 };
 
-export type AlertKind = 'failure_burst' | 'permanent_failures' | 'failure_rate' | 'dead_letters' | 'stale_backlog';
+export type AlertKind =
+  | 'failure_burst'
+  | 'permanent_failures'
+  | 'failure_rate'
+  | 'dead_letters'
+  | 'stale_backlog'
+  | 'provider_unavailable';
 
 export interface HealthAlert {
   kind: AlertKind;

@@ -45,6 +45,8 @@ export type NotificationEvent =
   | { type: 'cancel'; at: Date }
   /** The sweep gives up on a notification whose attempts reached the limit. */
   | { type: 'exhaust'; at: Date; maxAttempts: number }
+  /** The provider circuit is open: wait for it without calling WaChap and without burning an attempt. */
+  | { type: 'hold'; at: Date; holdMs: number }
   /** The provider is back: a held notification becomes due now. */
   | { type: 'release'; at: Date };
 
@@ -65,6 +67,11 @@ export const isExpired = (n: Notification, at: Date): boolean =>
 function settled(n: Notification, at: Date): Notification {
   const { inFlight: _inFlight, queuedAt: _queuedAt, ...rest } = n;
   return { ...rest, version: n.version + 1, updatedAt: iso(at) };
+}
+
+function withoutReason(n: Notification): Notification {
+  const { reason: _reason, ...rest } = n;
+  return rest;
 }
 
 function terminal(n: Notification, at: Date, status: NotificationStatus, reason?: FailureReason): Notification {
@@ -137,10 +144,20 @@ export function transition(n: Notification, event: NotificationEvent): Notificat
       if (hasLiveClaim(n, at)) fail('an attempt is in flight');
       if (n.attempts < event.maxAttempts) fail(`only ${n.attempts} of ${event.maxAttempts} attempts were made`);
       return terminal(n, at, 'permanent_failure', 'max_retries_exceeded');
+    case 'hold':
+      if (hasLiveClaim(n, at)) fail('an attempt is in flight');
+      return {
+        ...settled(n, at),
+        status: 'failed',
+        reason: 'provider_unavailable',
+        history: appendHistory(n.history, { at: iso(at), outcome: 'held', errorType: 'circuit_open', durationMs: 0 }),
+        nextAttemptAt: later(at, event.holdMs),
+      };
     case 'release':
       if (n.reason !== 'provider_unavailable') fail('it is not held for the provider');
       if (hasLiveClaim(n, at)) fail('an attempt is in flight');
-      return { ...settled(n, at), nextAttemptAt: iso(at) };
+      // No longer held: it is simply due (lastError still says what happened).
+      return { ...withoutReason(settled(n, at)), nextAttemptAt: iso(at) };
   }
 }
 

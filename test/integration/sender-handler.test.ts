@@ -2,6 +2,7 @@ import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startWaChapSandbox, type WaChapSandbox } from '../../local/wachap-sandbox.js';
 import type { Notification } from '../../shared/domain/notification.js';
+import { closeCircuit, isCircuitOpen, WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
 import { startTestEngines, type TestEngines } from '../support/engines.js';
 import { makeNotification } from '../support/fixtures.js';
 import { lambdaContext, sqsEvent } from '../support/lambda.js';
@@ -48,13 +49,20 @@ beforeAll(async () => {
     ...CREDENTIALS,
     WACHAP_BASE_URL: sandbox.url,
     WACHAP_TIMEOUT_MS: '400',
+    CIRCUIT_CACHE_SECONDS: '0',
   });
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
   await Promise.all([engines?.stop(), sandbox?.close()]);
 });
-beforeEach(() => sandbox.reset());
+beforeEach(async () => {
+  sandbox.reset();
+  // Each test starts with the provider circuit closed, as after an operator's `circuit --close`.
+  const state = await engines.store.getProviderState(WACHAP_PROVIDER);
+  if (isCircuitOpen(state))
+    await engines.store.putProviderState(WACHAP_PROVIDER, closeCircuit(state, new Date()), state!.version);
+});
 
 describe('sender handler: outcomes', () => {
   it.each(['status', 'nested', 'v1'] as const)(
@@ -154,6 +162,31 @@ describe('sender handler: outcomes', () => {
     sandbox.configure({ mode: 'unavailable' });
     const { stored } = await deliver({ status: 'failed', attempts: 9, maxAttempts: 10 });
     expect(stored).toMatchObject({ status: 'permanent_failure', attempts: 10, reason: 'max_retries_exceeded' });
+  });
+});
+
+describe('sender handler: the provider circuit', () => {
+  it('opens the circuit on a provider failure, then holds others without calling WaChap or burning attempts', async () => {
+    sandbox.configure({ mode: 'token_expired' });
+    await deliver();
+    const circuit = await engines.store.getProviderState(WACHAP_PROVIDER);
+    expect(circuit).toMatchObject({ status: 'unavailable', errorType: 'http_error' });
+    expect(circuit?.reason).toMatch(/401/);
+
+    const requests = sandbox.requests();
+    sandbox.reset();
+    const { stored } = await deliver({ status: 'failed', attempts: 3 });
+    expect(sandbox.requests()).toBe(0);
+    expect(requests).toBe(1);
+    expect(stored).toMatchObject({ status: 'failed', attempts: 3, reason: 'provider_unavailable' });
+    expect(stored.history.at(-1)).toMatchObject({ outcome: 'held', errorType: 'circuit_open' });
+    expect(delayFromNow(stored.nextAttemptAt)).toBeGreaterThan(25 * MINUTE);
+  });
+
+  it('keeps the circuit closed on transient failures', async () => {
+    sandbox.configure({ mode: 'unavailable' });
+    await deliver();
+    expect(isCircuitOpen(await engines.store.getProviderState(WACHAP_PROVIDER))).toBe(false);
   });
 });
 

@@ -265,8 +265,8 @@ describe('WaChap sandbox', () => {
     it.each([
       ['healthy', { ok: true, httpStatus: 200 }],
       ['slow', { ok: true, httpStatus: 200 }],
-      // The real service answers 200 for a disconnected instance: our client reports it connected, as production does.
-      ['disconnected', { ok: true, httpStatus: 200 }],
+      // 200 with an error body: the probe must not mistake a disconnected instance for a healthy one.
+      ['disconnected', { ok: false, error: { type: 'application_error', httpStatus: 200 } }],
       ['error_body', { ok: true, httpStatus: 200 }],
       ['token_expired', { ok: false, error: { type: 'http_error', httpStatus: 401 } }],
       ['subscription_expired', { ok: false, error: { type: 'http_error', httpStatus: 403 } }],

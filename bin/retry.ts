@@ -1,0 +1,50 @@
+// `npm run retry -- [--dry-run] [--verbose] [--limit=N] [--max-retries=N]`: the original
+// `manage.py retry_failed_notifications`, run by the retry-sweep function and printed as it did.
+import { formatSweepReport, type SweepSummary } from '../shared/application/retry-sweep.js';
+import { positiveInteger, runOperatorCommand, TARGET_USAGE } from './operator-cli.js';
+
+const USAGE = `Usage: npm run retry -- [options]
+
+Re-queues the failed notifications that are due, through the retry-sweep function
+(the successor of \`python manage.py retry_failed_notifications\`).
+
+Sweep:
+  --dry-run              show what would be done, change nothing
+  --verbose              one block per notification (otherwise only the header and the summary)
+  --limit=N              at most N notifications (function default: 500)
+  --max-retries=N        attempt limit (function default: MAX_RETRIES, 10)
+
+${TARGET_USAGE}
+
+Examples:
+  npm run retry -- --dry-run --verbose                  # the local stack (npm start)
+  npm run retry -- --limit=50 --max-retries=15
+  npm run retry -- --dry-run --json
+  AWS_PROFILE=prod npm run retry -- --dry-run --verbose \\
+    --function-name=arn:aws:lambda:eu-west-3:123456789012:function:NotificationStack-RetrySweep
+  npm run retry -- --function-name=NotificationStack-RetrySweep --region=eu-west-3 --profile=prod`;
+
+process.exitCode = await runOperatorCommand(
+  {
+    usage: USAGE,
+    defaultFunctionName: 'retry-sweep',
+    options: {
+      'dry-run': { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      limit: { type: 'string' },
+      'max-retries': { type: 'string' },
+    },
+    payloadOf: (flags) => {
+      const limit = positiveInteger('limit', flags.limit);
+      const maxRetries = positiveInteger('max-retries', flags['max-retries']);
+      return {
+        dryRun: flags['dry-run'] === true,
+        verbose: flags.verbose === true,
+        ...(limit !== undefined ? { limit } : {}),
+        ...(maxRetries !== undefined ? { maxRetries } : {}),
+      };
+    },
+    format: (result) => formatSweepReport(result as SweepSummary),
+  },
+  process.argv.slice(2),
+);

@@ -1,0 +1,50 @@
+// Every minute (EventBridge), and on demand by operators: while the provider circuit is open,
+// check WaChap (get_qrcode) and, once it answers healthily, close the circuit and release the held
+// notifications at once. Operators force the circuit open or closed with { action }.
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { Mailer } from '../../shared/adapters/mailer.js';
+import { SendQueue } from '../../shared/adapters/send-queue.js';
+import {
+  circuitPayloadSchema,
+  type InvokeRejection,
+  parseInvokePayload,
+} from '../../shared/application/invoke-payload.js';
+import { type CircuitReport, runCircuitCommand } from '../../shared/application/provider-circuit.js';
+import { alertEnv, coreEnv, loadConfig, probeEnv, queueEnv, wachapEnv } from '../../shared/config.js';
+import { createLogger } from '../../shared/observability/logger.js';
+import { notificationStore, sesClient, sqsClient, wachapClient } from '../../shared/runtime.js';
+
+const config = loadConfig(
+  z.object({ ...coreEnv.shape, ...queueEnv.shape, ...alertEnv.shape, ...probeEnv.shape }).and(wachapEnv),
+);
+const logger = createLogger('provider-probe');
+const deps = {
+  store: notificationStore(config, logger),
+  queue: new SendQueue({ client: sqsClient(), queueUrl: config.SEND_QUEUE_URL }),
+  wachap: wachapClient(config, logger),
+  mailer: config.ALERT_FROM_EMAIL ? new Mailer(sesClient(), config.ALERT_FROM_EMAIL) : undefined,
+  log: logger,
+  clock: () => new Date(),
+  settings: {
+    probeIntervalMs: config.PROVIDER_PROBE_INTERVAL_SECONDS * 1000,
+    holdMs: config.PROVIDER_HOLD_SECONDS * 1000,
+    alertsEnabled: config.ALERT_SYSTEM_ENABLED && config.ALERT_EMAIL_ENABLED,
+    adminEmail: config.ADMIN_EMAIL,
+    cooldownMs: config.ALERT_COOLDOWN_MINUTES * 60_000,
+  },
+};
+
+export const handler = middy<unknown, CircuitReport | InvokeRejection, Error, Context>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .handler(async (event) => {
+    const payload = parseInvokePayload(circuitPayloadSchema, event);
+    if (!payload.ok) {
+      logger.warn('invalid invoke payload', { details: payload.rejection.details });
+      return payload.rejection;
+    }
+    const { action, reason } = payload.value;
+    return runCircuitCommand(action === 'open' ? { action, reason } : { action }, deps);
+  });

@@ -1,0 +1,283 @@
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  invokeFunction,
+  lambdaClientFor,
+  parseFlags,
+  positiveInteger,
+  targetOf,
+  UsageError,
+} from '../../bin/operator-cli.js';
+import { DEFAULT_LOCAL_OPTIONS, type LocalStack, startLocalStack } from '../../local/stack.js';
+import { NotificationStore, notificationDocumentClient } from '../../shared/adapters/notification-store.js';
+import type { HealthReport } from '../../shared/application/health-check.js';
+import type { SweepSummary } from '../../shared/application/retry-sweep.js';
+import type { Notification } from '../../shared/domain/notification.js';
+import { localDynamoDbClient } from '../support/dynamodb.js';
+import { makeNotification } from '../support/fixtures.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+// The stack writes the functions' configuration into process.env; the CLI should not need any of it.
+const OPERATOR_ENV = { ...process.env };
+
+let stack: LocalStack;
+let store: NotificationStore;
+let lambdaPort: string;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(script: 'retry' | 'health', args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', `bin/${script}.ts`, ...args], {
+      cwd: ROOT,
+      env: { ...OPERATOR_ENV, LAMBDA_PORT: lambdaPort, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+/** A port nothing listens on: taken from the OS, then given back. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  const { port } = server.address() as { port: number };
+  await new Promise((closed) => server.close(closed));
+  return port;
+}
+
+const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    ...DEFAULT_LOCAL_OPTIONS,
+    ports: { api: 0, lambda: 0, dynamodb: 0, sqs: 0, ses: 0, wachap: 0 },
+    dynamoDbEngine: 'dynalite',
+    schedules: { ...DEFAULT_LOCAL_OPTIONS.schedules, enabled: false },
+    pollWaitSeconds: 1,
+    tableName: 'notifications',
+    env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
+  });
+  lambdaPort = new URL(stack.urls.lambda).port;
+  store = new NotificationStore({
+    client: notificationDocumentClient(localDynamoDbClient(stack.urls.dynamodb)),
+    tableName: stack.tableName,
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('npm run retry', () => {
+  let due: Notification[];
+  beforeAll(async () => {
+    due = [
+      makeNotification({ status: 'failed', attempts: 2, nextAttemptAt: minutesAgo(5) }),
+      makeNotification({ status: 'failed', attempts: 4, nextAttemptAt: minutesAgo(1), category: 'otp' }),
+    ];
+    for (const n of due) await store.create(n);
+  });
+
+  it('dry run prints the original report, one block per notification, and changes nothing', async () => {
+    const before = await Promise.all(due.map((n) => store.get(n.id)));
+
+    const run = await cli('retry', ['--dry-run', '--verbose', '--limit=50', '--max-retries=15']);
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('RETRY NOTIFICATIONS ÉCHOUÉES (DRY RUN');
+    expect(run.stdout).toContain('Notifications trouvées : 2');
+    expect(run.stdout).toContain('Limite de tentatives : 15');
+    for (const n of due) {
+      expect(run.stdout).toContain(`Notification ${n.id}`);
+      expect(run.stdout).toContain(`Tentatives: ${n.attempts}/15`);
+    }
+    expect(run.stdout.match(/Destinataire: \*{7}3456/g)).toHaveLength(2);
+    expect(run.stdout).not.toContain('70123456');
+    expect(run.stdout).toContain("RÉSUMÉ DE L'EXÉCUTION");
+    expect(run.stdout).toContain('Mises en file      : 2');
+    expect(await Promise.all(due.map((n) => store.get(n.id)))).toEqual(before);
+  });
+
+  it('without --verbose prints only the header and the summary', async () => {
+    const run = await cli('retry', ['--dry-run']);
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('Notifications trouvées : 2');
+    expect(run.stdout).toContain('Limite de tentatives : 10');
+    expect(run.stdout).not.toContain('Destinataire');
+    expect(run.stdout).toContain('Total traité       : 2');
+  });
+
+  it('--json prints the raw summary', async () => {
+    const run = await cli('retry', ['--dry-run', '--verbose', '--json']);
+
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as SweepSummary;
+    expect(summary).toMatchObject({ dryRun: true, found: 2, queued: 2 });
+    expect(summary.notifications?.map((e) => e.id).sort()).toEqual(due.map((n) => n.id).sort());
+  });
+
+  it('the real run queues them, and they are no longer due', async () => {
+    const run = await cli('retry', ['--verbose']);
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).not.toContain('DRY RUN');
+    expect(run.stdout).toContain('Mises en file      : 2');
+    for (const n of due) expect((await store.get(n.id))?.version).toBeGreaterThan(n.version);
+    const again = JSON.parse((await cli('retry', ['--dry-run', '--json'])).stdout) as SweepSummary;
+    expect(again.found).toBe(0);
+  });
+});
+
+describe('usage errors', () => {
+  it('a bad value exits 2 naming the flag, with the usage', async () => {
+    const run = await cli('retry', ['--dry-run', '--limit=0']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--limit must be a positive whole number, got '0'");
+    expect(run.stderr).toContain('Usage: npm run retry');
+    expect(run.stdout).toBe('');
+  });
+
+  it('an unknown flag exits 2', async () => {
+    const run = await cli('retry', ['--bogus']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("Unknown option '--bogus'");
+    expect(run.stderr).toContain('Usage: npm run retry');
+  });
+
+  it.each([
+    ['limit', 'abc'],
+    ['limit', '-3'],
+    ['max-retries', '1.5'],
+    ['max-retries', '1e3'],
+    ['max-retries', ''],
+  ])('--%s=%j is refused, naming the flag', (flag, value) => {
+    expect(() => positiveInteger(flag, value)).toThrow(
+      new UsageError(`--${flag} must be a positive whole number, got '${value}'`),
+    );
+  });
+
+  it.each([[['--limit']], [['stray']], [['--json=yes']]])('%j is refused by the parser', (argv) => {
+    expect(() => parseFlags(argv, { limit: { type: 'string' } })).toThrow(UsageError);
+  });
+
+  it('health takes no --verbose', async () => {
+    const run = await cli('health', ['--verbose']);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("Unknown option '--verbose'");
+  });
+
+  it('--help prints usage with examples, deployed stack included', async () => {
+    const run = await cli('retry', ['--help']);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Usage: npm run retry -- [options]');
+    expect(run.stdout).toContain('--max-retries=N');
+    expect(run.stdout).toMatch(/npm run retry -- .*--function-name=/);
+  });
+});
+
+describe('invoke failures', () => {
+  it('an unreachable local stack exits 3 with a hint', async () => {
+    const run = await cli('retry', ['--dry-run'], { LAMBDA_PORT: String(await closedPort()) });
+
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('could not reach retry-sweep');
+    expect(run.stderr).toContain('is `npm start` running?');
+  });
+
+  it('a payload the function rejects exits 1 with the details', async () => {
+    const run = await cli('retry', ['--dry-run', '--limit=20000']);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('retry-sweep rejected the request');
+    expect(run.stderr).toMatch(/- limit: .*10000/);
+  });
+
+  it('a function error exits 1 with its type and message', async () => {
+    // The sender expects an SQS event: a sweep payload makes it throw.
+    const run = await cli('retry', ['--dry-run', '--function-name=sender', `--endpoint-url=${stack.urls.lambda}`]);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/error: sender failed: \w+: ./);
+  });
+
+  it('an unknown function exits 1 with the service error', async () => {
+    const run = await cli('health', ['--function-name=nope', `--endpoint-url=${stack.urls.lambda}`]);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('ResourceNotFoundException');
+  });
+
+  it('invokeFunction returns a validation rejection as an outcome', async () => {
+    const target = targetOf({}, 'health-check', { LAMBDA_PORT: lambdaPort });
+    const client = lambdaClientFor(target, {});
+
+    const outcome = await invokeFunction(client, target.functionName, { dryRun: 'yes', extra: 1 });
+    client.destroy();
+
+    expect(outcome.kind).toBe('rejected');
+    if (outcome.kind !== 'rejected') return;
+    expect(outcome.rejection).toMatchObject({ statusCode: 400, error: 'validation_error' });
+    expect(outcome.rejection.details.map((d) => d.path)).toContain('dryRun');
+  });
+});
+
+describe('npm run health', () => {
+  beforeAll(async () => {
+    // One dead letter, so that the report has an alert to show.
+    const sqs = new SQSClient({
+      endpoint: stack.urls.sqs,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await sqs.send(new SendMessageCommand({ QueueUrl: stack.dlqUrl, MessageBody: JSON.stringify({ id: 'lost' }) }));
+    sqs.destroy();
+  });
+
+  it('--dry-run prints the windows, the DLQ, the backlog and the alerts', async () => {
+    const run = await cli('health', ['--dry-run']);
+
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('NOTIFICATION HEALTH (DRY RUN');
+    expect(run.stdout).toMatch(/Dernière heure \/ 1 h\s+\d+\s+\d+\s+\d+\s+\d+\s+\d+\.\d%/);
+    expect(run.stdout).toMatch(/Dernières 24 h \/ 24 h\s+\d+/);
+    expect(run.stdout).toMatch(/DLQ .*: 1\n/);
+    expect(run.stdout).toContain('Arriéré / backlog : 0 notification(s) due(s)');
+    expect(run.stdout).toContain('ALERTES / ALERTS : 1');
+    expect(run.stdout).toContain('[WARNING] dead_letters');
+    expect(run.stdout).toContain("1 message(s) in the send queue's dead-letter queue.");
+    expect(run.stdout).toContain('À faire / what to do: A message the sender could not process');
+    expect(run.stdout).toContain('Email: serait envoyée / would be sent (dry run)');
+    expect(run.stdout).toMatch(/ {3}WhatsApp: \S/);
+    expect(run.stdout).toContain('Alertes envoyées / delivered : email 0, WhatsApp 0');
+  });
+
+  it('--json prints the raw report', async () => {
+    const run = await cli('health', ['--dry-run', '--json']);
+
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as HealthReport;
+    expect(report).toMatchObject({ dryRun: true, dlqDepth: 1, delivered: { email: 0, whatsapp: 0 } });
+    expect(report.alerts.map((a) => [a.kind, a.email])).toEqual([['dead_letters', 'dry_run']]);
+    expect(report.windows.lastHour).toHaveProperty('failureRate');
+  });
+});

@@ -1,19 +1,11 @@
 // Every hour (EventBridge) and on demand: figures, thresholds, alerts by email and WhatsApp.
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { Mailer } from '../../shared/adapters/mailer.js';
 import { SendQueue } from '../../shared/adapters/send-queue.js';
-import { type HealthReport, runHealthCheck } from '../../shared/application/health-check.js';
-import {
-  healthPayloadSchema,
-  type InvokeRejection,
-  parseInvokePayload,
-} from '../../shared/application/invoke-payload.js';
 import { alertEnv, coreEnv, healthThresholdsOf, loadConfig, wachapFields } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { notificationStore, sesClient, sqsClient, wachapClient } from '../../shared/runtime.js';
+import { createHealthCheckHandler } from './create-handler.js';
 
 const config = loadConfig(
   z.object({ ...coreEnv.shape, ...alertEnv.shape, ...wachapFields.shape, SEND_DLQ_URL: z.url() }),
@@ -22,6 +14,7 @@ const logger = createLogger('health-check');
 const wachapConfigured = Boolean(config.WACHAP_SECRET_ARN || (config.WACHAP_INSTANCE_ID && config.WACHAP_ACCESS_TOKEN));
 const deps = {
   store: notificationStore(config, logger),
+  // Only the DLQ's depth is read here; nothing is ever sent from this function.
   queue: new SendQueue({ client: sqsClient(), queueUrl: config.SEND_DLQ_URL, dlqUrl: config.SEND_DLQ_URL }),
   mailer: config.ALERT_FROM_EMAIL ? new Mailer(sesClient(), config.ALERT_FROM_EMAIL) : undefined,
   wachap: wachapConfigured ? wachapClient(config, logger) : undefined,
@@ -39,13 +32,4 @@ const deps = {
   },
 };
 
-export const handler = middy<unknown, HealthReport | InvokeRejection, Error, Context>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(async (event) => {
-    const payload = parseInvokePayload(healthPayloadSchema, event);
-    if (!payload.ok) {
-      logger.warn('invalid invoke payload', { details: payload.rejection.details });
-      return payload.rejection;
-    }
-    return runHealthCheck(payload.value.dryRun, deps);
-  });
+export const handler = createHealthCheckHandler(logger, deps);

@@ -1,25 +1,15 @@
 // POST /notifications: API Gateway has already checked the API key; this checks everything else.
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { SendQueue } from '../../shared/adapters/send-queue.js';
-import { ingestNotification, newNotificationId } from '../../shared/application/ingest.js';
+import { newNotificationId } from '../../shared/application/ingest.js';
 import { coreEnv, loadConfig, notificationPolicyOf, queueEnv } from '../../shared/config.js';
-import {
-  errorResponse,
-  jsonResponse,
-  MalformedJsonError,
-  PayloadTooLargeError,
-  UnsupportedMediaTypeError,
-} from '../../shared/http/errors.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { notificationStore, sqsClient } from '../../shared/runtime.js';
-
-export const MAX_BODY_BYTES = 16 * 1024;
+import { createIngestHandler } from './create-handler.js';
 
 const config = loadConfig(coreEnv.extend(queueEnv.shape));
 const logger = createLogger('ingest');
-const deps = {
+
+export const handler = createIngestHandler(logger, {
   store: notificationStore(config, logger),
   queue: new SendQueue({ client: sqsClient(), queueUrl: config.SEND_QUEUE_URL }),
   log: logger,
@@ -27,39 +17,4 @@ const deps = {
   newId: newNotificationId,
   policy: notificationPolicyOf(config),
   defaultCountry: config.DEFAULT_COUNTRY,
-};
-
-/** Header lookup is case-insensitive, as HTTP says; API Gateway keeps the caller's case. */
-const header = (event: APIGatewayProxyEvent, name: string): string | undefined =>
-  Object.entries(event.headers ?? {}).find(([key]) => key.toLowerCase() === name)?.[1] ?? undefined;
-
-/** The body as JSON, after the checks a caller can get wrong: type, size, syntax. */
-function readJsonBody(event: APIGatewayProxyEvent): unknown {
-  const contentType = header(event, 'content-type') ?? '';
-  if (!/^application\/(.+\+)?json\s*(;|$)/i.test(contentType.trim())) {
-    throw new UnsupportedMediaTypeError('Content-Type must be application/json');
-  }
-  const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
-  if (raw.byteLength > MAX_BODY_BYTES)
-    throw new PayloadTooLargeError(`the body must not exceed ${MAX_BODY_BYTES} bytes`);
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new MalformedJsonError('the body is not valid JSON');
-  }
-}
-
-export const handler = middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(async (event, context) => {
-    try {
-      const body = readJsonBody(event);
-      const result = await ingestNotification(body, header(event, 'idempotency-key'), deps);
-      return jsonResponse(result.created ? 202 : 200, { id: result.id, status: result.status });
-    } catch (error) {
-      const response = errorResponse(error, context.awsRequestId);
-      if (response.statusCode >= 500) logger.error('ingest failed', { error: String(error) });
-      else logger.info('request refused', { statusCode: response.statusCode, error: (error as Error).message });
-      return response;
-    }
-  });
+});

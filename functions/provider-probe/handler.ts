@@ -1,9 +1,6 @@
 // Every minute (EventBridge), and on demand by operators: while the provider circuit is open,
 // check WaChap (get_qrcode) and, once it answers healthily, close the circuit and release the held
 // notifications at once. Operators force the circuit open or closed with { action }.
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { Mailer } from '../../shared/adapters/mailer.js';
 import { SendQueue } from '../../shared/adapters/send-queue.js';
@@ -16,6 +13,7 @@ import { type CircuitReport, runCircuitCommand } from '../../shared/application/
 import { alertEnv, coreEnv, loadConfig, probeEnv, queueEnv, wachapEnv } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { notificationStore, sesClient, sqsClient, wachapClient } from '../../shared/runtime.js';
+import { createProviderProbeHandler } from './create-handler.js';
 
 const config = loadConfig(
   z.object({ ...coreEnv.shape, ...queueEnv.shape, ...alertEnv.shape, ...probeEnv.shape }).and(wachapEnv),
@@ -37,14 +35,4 @@ const deps = {
   },
 };
 
-export const handler = middy<unknown, CircuitReport | InvokeRejection, Error, Context>()
-  .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler(async (event) => {
-    const payload = parseInvokePayload(circuitPayloadSchema, event);
-    if (!payload.ok) {
-      logger.warn('invalid invoke payload', { details: payload.rejection.details });
-      return payload.rejection;
-    }
-    const { action, reason } = payload.value;
-    return runCircuitCommand(action === 'open' ? { action, reason } : { action }, deps);
-  });
+export const handler = createProviderProbeHandler(logger, deps);

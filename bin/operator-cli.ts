@@ -3,6 +3,7 @@
 
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { InvokeCommand, LambdaClient, type LambdaClientConfig } from '@aws-sdk/client-lambda';
+import type { AlertDelivery } from '../shared/application/health-check.js';
 import type { InvokeRejection } from '../shared/application/invoke-payload.js';
 
 export const EXIT = { ok: 0, functionFailed: 1, usage: 2, unreachable: 3 } as const;
@@ -17,6 +18,20 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const DEFAULT_LAMBDA_PORT = 3001;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** The rule under and over the reports' headings. */
+export const RULE = '='.repeat(60);
+
+/** How an alert went out (or why not), as the reports print it. */
+export const DELIVERY_TEXT: Record<AlertDelivery, string> = {
+  sent: 'envoyée / sent',
+  failed: 'ÉCHEC / failed',
+  disabled: 'désactivée / disabled',
+  not_configured: 'non configurée / not configured',
+  not_critical: 'non critique / not critical',
+  cooldown: 'déjà signalée dans l’heure / cooldown',
+  dry_run: 'serait envoyée / would be sent (dry run)',
+};
 
 /** The flags every operator command takes, besides its own. */
 export const TARGET_OPTIONS = {

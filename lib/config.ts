@@ -42,6 +42,8 @@ const contextSchema = z.object({
   alertFailureRateMinAttempts: int(1, 1_000_000).default(DEFAULT_HEALTH_THRESHOLDS.failureRateMinAttempts),
   // Lambda's SQS maximum concurrency accepts 2 to 1000; it is what keeps us under WaChap's rate limit.
   senderMaxConcurrency: int(2, 1000).default(2),
+  /** WaChap's sending pace across all senders; each sender instance takes 1/senderMaxConcurrency of it. */
+  wachapMaxSendsPerSecond: z.coerce.number().positive().max(1000).default(5),
   apiRateLimit: z.coerce.number().positive().max(10_000).default(10),
   apiBurstLimit: int(1, 5000).default(20),
   retentionDays: int(1, 3650).default(90),

@@ -17,7 +17,7 @@ const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** ESM output still meets CommonJS dependencies that call `require`; this gives them one. */
 const CREATE_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
-export type HandlerName = 'ingest' | 'sender' | 'retry-sweep' | 'health-check';
+export type HandlerName = 'ingest' | 'sender' | 'retry-sweep' | 'health-check' | 'provider-probe';
 
 // Exact actions only: the types make a wildcard impossible to write.
 export type TableAction =
@@ -144,7 +144,8 @@ export class NotificationFunction extends Construct {
   /** ALERT_FROM_EMAIL, and SES sending limited to the verified identity that covers it. */
   sendEmailFrom(fromAddress: string, identityArn: string): this {
     this.lambda.addEnvironment('ALERT_FROM_EMAIL', fromAddress);
-    this.grant(['ses:SendEmail', 'ses:SendRawEmail'], [identityArn]);
+    // The mailer only calls SendEmail (SES v1).
+    this.grant(['ses:SendEmail'], [identityArn]);
     return this;
   }
 

@@ -1,5 +1,5 @@
-// The whole system on AWS: table, send queue and its DLQ, the API in front of ingest, four functions,
-// two schedules, the WaChap secret, SES permission and the alarms that page someone.
+// The whole system on AWS: table, send queue and its DLQ, the API in front of ingest, five functions,
+// three schedules, the WaChap secret, SES permission and the alarms that page someone.
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -31,7 +31,7 @@ import {
   TTL_ATTRIBUTE,
 } from '../shared/adapters/table.js';
 import { SERVICE_NAME } from '../shared/observability/logger.js';
-import { HEALTH_CHECK_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
+import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
 import type { NotificationConfig } from './config.js';
 import { type HandlerName, NotificationFunction } from './notification-function.js';
 
@@ -43,6 +43,13 @@ export const SENDER_TIMEOUT = Duration.seconds(SENDER_TIMEOUT_SECONDS);
 /** AWS's advice for an SQS event source: visibility timeout at least 6 × the function timeout. */
 export const SEND_QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(SEND_QUEUE_VISIBILITY_SECONDS);
 export const SEND_MAX_RECEIVES = SEND_QUEUE_MAX_RECEIVE_COUNT;
+/**
+ * The least time between two WaChap probes while the circuit is open. Half the 1-minute schedule,
+ * so that every tick probes even when EventBridge delivers it some seconds early or late (at 60 s
+ * an early tick would be skipped and recovery seen only ~2 minutes later), while a duplicate or
+ * retried delivery of the same tick still does not probe twice.
+ */
+export const PROVIDER_PROBE_INTERVAL = Duration.seconds(30);
 
 export class NotificationStack extends Stack {
   readonly table: dynamodb.Table;
@@ -142,7 +149,13 @@ export class NotificationStack extends Stack {
       .useTable(this.table, { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] })
       .useQueue('SEND_QUEUE_URL', this.sendQueue, ['sqs:SendMessage'])
       .useWaChapSecret(this.wachapSecret)
-      .setEnvironment(wachapEnvironment);
+      .setEnvironment({
+        ...wachapEnvironment,
+        // Each sender paces itself to WACHAP_MAX_SENDS_PER_SECOND / SENDER_MAX_CONCURRENCY, so the
+        // latter must be the event source's maximum concurrency below: one value feeds both.
+        SENDER_MAX_CONCURRENCY: config.senderMaxConcurrency,
+        WACHAP_MAX_SENDS_PER_SECOND: config.wachapMaxSendsPerSecond,
+      });
     sender.lambda.addEventSource(
       new SqsEventSource(this.sendQueue, {
         batchSize: SEND_BATCH_SIZE,
@@ -185,11 +198,42 @@ export class NotificationStack extends Stack {
         ALERT_FAILURE_RATE_THRESHOLD: config.alertFailureRateThreshold,
         ALERT_FAILURE_RATE_MIN_ATTEMPTS: config.alertFailureRateMinAttempts,
       });
+
+    // Closes the provider circuit once WaChap answers again and releases the held notifications;
+    // emails the admin (cooldown-limited) while it stays open. Operators invoke it too (npm run circuit).
+    const providerProbe = notificationFunction(
+      'ProviderProbe',
+      'provider-probe',
+      'Probes WaChap while the provider circuit is open; closes it and releases held notifications',
+      Duration.seconds(60),
+    )
+      .useTable(this.table, {
+        table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        dueIndex: ['dynamodb:Query'],
+      })
+      .useQueue('SEND_QUEUE_URL', this.sendQueue, ['sqs:SendMessage'])
+      .useWaChapSecret(this.wachapSecret)
+      .setEnvironment({
+        ...wachapEnvironment,
+        ALERT_SYSTEM_ENABLED: config.alertSystemEnabled,
+        ALERT_EMAIL_ENABLED: config.alertEmailEnabled,
+        ADMIN_EMAIL: config.adminEmail,
+        PROVIDER_PROBE_INTERVAL_SECONDS: PROVIDER_PROBE_INTERVAL.toSeconds(),
+      });
+
     if (config.alertEmailEnabled && config.alertFromEmail && config.sesIdentity) {
-      healthCheck.sendEmailFrom(config.alertFromEmail, this.sesIdentityArn(config.sesIdentity));
+      const identityArn = this.sesIdentityArn(config.sesIdentity);
+      healthCheck.sendEmailFrom(config.alertFromEmail, identityArn);
+      providerProbe.sendEmailFrom(config.alertFromEmail, identityArn);
     }
 
-    this.functions = { ingest, sender, 'retry-sweep': retrySweep, 'health-check': healthCheck };
+    this.functions = {
+      ingest,
+      sender,
+      'retry-sweep': retrySweep,
+      'health-check': healthCheck,
+      'provider-probe': providerProbe,
+    };
 
     // ── Schedules ────────────────────────────────────────────────────────────────────────────
     new events.Rule(this, 'RetrySweepSchedule', {
@@ -201,6 +245,12 @@ export class NotificationStack extends Stack {
       description: 'Hourly health check and admin alerts',
       schedule: events.Schedule.expression(HEALTH_CHECK_SCHEDULE),
       targets: [new targets.LambdaFunction(healthCheck.lambda, { retryAttempts: 2 })],
+    });
+    new events.Rule(this, 'ProviderProbeSchedule', {
+      description: 'Every minute: probes WaChap while the provider circuit is open (a no-op while it is closed)',
+      schedule: events.Schedule.expression(PROVIDER_PROBE_SCHEDULE),
+      // The next tick comes within a minute: a lost one is not worth a late retry.
+      targets: [new targets.LambdaFunction(providerProbe.lambda, { retryAttempts: 0 })],
     });
 
     // ── API ──────────────────────────────────────────────────────────────────────────────────
@@ -257,6 +307,11 @@ export class NotificationStack extends Stack {
     );
     output('RetrySweepFunctionName', retrySweep.lambda.functionName, 'Invoke to sweep due notifications now');
     output('HealthCheckFunctionName', healthCheck.lambda.functionName, 'Invoke to run the health check now');
+    output(
+      'ProviderProbeFunctionName',
+      providerProbe.lambda.functionName,
+      'Provider circuit: npm run circuit -- --function-name <name> (status, probe, open, close)',
+    );
     output('SendQueueUrl', this.sendQueue.queueUrl, 'Send queue');
     output('SendDlqUrl', this.sendDlq.queueUrl, 'Send dead-letter queue');
     output('TableName', this.table.tableName, 'Notifications table');

@@ -22,7 +22,8 @@ export async function startApiGateway(options: {
   functions: FunctionRegistry;
 }): Promise<RunningServer> {
   return listen(options.port, async (request: IncomingMessage, response: ServerResponse) => {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    // The request target is a path: read against a base, '//' would be a host (and throw: a 500).
+    const url = new URL(`http://localhost${request.url?.startsWith('/') ? request.url : '/'}`);
     const route = ROUTES.find((r) => r.resource === url.pathname.replace(/\/$/, ''));
     // What API Gateway answers for paths and methods it does not know.
     if (!route || route.method !== request.method) {

@@ -25,7 +25,9 @@ export async function startLambdaInvoke(options: {
   functions: FunctionRegistry;
 }): Promise<RunningServer> {
   return listen(options.port, async (request: IncomingMessage, response: ServerResponse) => {
-    const match = INVOKE_PATH.exec(new URL(request.url ?? '/', 'http://localhost').pathname);
+    // The request target is a path: read against a base, '//' would be a host (and throw: a 500).
+    const target = request.url?.startsWith('/') ? request.url : '/';
+    const match = INVOKE_PATH.exec(new URL(`http://localhost${target}`).pathname);
     if (request.method !== 'POST' || !match) {
       awsError(response, 404, 'UnknownOperationException', 'Unknown operation');
       return;

@@ -161,6 +161,7 @@ const providerStateSchema = z.object({
   forced: z.boolean().optional(),
   lastProbeAt: timestamp.optional(),
   lastProbeResult: z.string().optional(),
+  releasePending: z.boolean().optional(),
   version: z.number().int().positive(),
 });
 

@@ -15,6 +15,7 @@ import {
   type ProviderState,
   probeDue,
   recordProbe,
+  releaseDone,
   WACHAP_PROVIDER,
 } from '../domain/provider-circuit.js';
 import { IllegalTransitionError } from '../domain/transitions.js';
@@ -112,11 +113,16 @@ export interface ProbeDependencies {
 const RELEASE_BATCH = 1000;
 const RELEASE_ROUNDS = 20;
 
-/** Makes every held notification due now and queues it: the backlog goes out as soon as WaChap is back. */
-export async function releaseHeld(deps: ProbeDependencies, now: Date): Promise<number> {
+/**
+ * Makes every held notification due now and queues it: the backlog goes out as soon as WaChap is
+ * back. A notification that could not be released (a throttled write) is counted, and the circuit
+ * keeps `releasePending` so that the next probe tick finishes the job.
+ */
+export async function releaseHeld(deps: ProbeDependencies, now: Date): Promise<{ released: number; failed: number }> {
   // Held notifications are scheduled at most holdMs ahead; look a minute past that.
   const horizon = new Date(now.getTime() + deps.settings.holdMs + 60_000);
   let released = 0;
+  let failed = 0;
   for (let round = 0; round < RELEASE_ROUNDS; round++) {
     const due = await deps.store.dueNotifications({ now: horizon, limit: RELEASE_BATCH });
     const held = due.filter((n) => n.reason === 'provider_unavailable');
@@ -126,14 +132,29 @@ export async function releaseHeld(deps: ProbeDependencies, now: Date): Promise<n
         await applyTransition(deps.store, n, { type: 'release', at: now });
         ids.push(n.id);
       } catch (error) {
-        if (!(error instanceof IllegalTransitionError)) throw error;
+        if (error instanceof IllegalTransitionError) continue;
+        failed++;
+        deps.log.warn('held notification not released; the next probe tick tries again', {
+          notificationId: n.id,
+          error: String(error),
+        });
       }
     }
     if (ids.length > 0) await deps.queue.enqueueMany(ids);
     released += ids.length;
     if (ids.length === 0 || due.length < RELEASE_BATCH) break;
   }
-  return released;
+  return { released, failed };
+}
+
+/** Releases the held backlog after a close, and marks the job done once nothing was left behind. */
+async function finishRelease(deps: ProbeDependencies, now: Date): Promise<{ released: number; state?: ProviderState }> {
+  const { released, failed } = await releaseHeld(deps, now);
+  if (failed > 0) return { released };
+  const state = await updateState(deps.store, (latest) =>
+    latest && !isCircuitOpen(latest) && latest.releasePending ? releaseDone(latest) : undefined,
+  );
+  return { released, ...(state ? { state } : {}) };
 }
 
 async function alertOpenCircuit(
@@ -193,13 +214,17 @@ export async function runCircuitCommand(command: CircuitCommand, deps: ProbeDepe
     }
     case 'close': {
       const closed = await updateState(deps.store, (latest) => closeCircuit(latest, now));
-      const released = await releaseHeld(deps, now);
+      const { released, state: done } = await finishRelease(deps, now);
       deps.log.info('provider circuit closed by an operator', { released });
-      return report(closed, { released });
+      return report(done ?? closed, { released });
     }
     case 'tick':
     case 'probe': {
-      if (!isCircuitOpen(state)) return report(state);
+      if (!isCircuitOpen(state)) {
+        if (!state?.releasePending) return report(state);
+        const { released, state: done } = await finishRelease(deps, now);
+        return report(done ?? state, { released });
+      }
       const due = command.action === 'probe' || probeDue(state, now, deps.settings.probeIntervalMs);
       if (!due) return report(state, { alert: await alertOpenCircuit(state!, deps, now) });
       const outcome = await deps.wachap.checkConnection();
@@ -210,9 +235,9 @@ export async function runCircuitCommand(command: CircuitCommand, deps: ProbeDepe
         const closed = await updateState(deps.store, (latest) =>
           isCircuitOpen(latest) && !latest?.forced ? closeCircuit(latest, now, probeResult) : undefined,
         );
-        const released = await releaseHeld(deps, now);
+        const { released, state: done } = await finishRelease(deps, now);
         deps.log.info('provider healthy again: circuit closed, held notifications released', { released, probeResult });
-        return report(closed ?? state, { probed: true, probeResult, released });
+        return report(done ?? closed ?? state, { probed: true, probeResult, released });
       }
       const probed = await updateState(deps.store, (latest) =>
         isCircuitOpen(latest) ? recordProbe(latest!, now, probeResult) : undefined,

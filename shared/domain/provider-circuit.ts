@@ -15,6 +15,8 @@ export interface ProviderState {
   forced?: boolean;
   lastProbeAt?: string;
   lastProbeResult?: string;
+  /** Closed, but some held notifications are not released yet: the next probe tick finishes the job. */
+  releasePending?: boolean;
   version: number;
 }
 
@@ -48,6 +50,7 @@ export function closeCircuit(state: ProviderState | undefined, at: Date, probeRe
   return {
     status: 'healthy',
     since: at.toISOString(),
+    releasePending: true,
     ...(probeResult ? { lastProbeAt: at.toISOString(), lastProbeResult: probeResult } : {}),
     version: (state?.version ?? 0) + 1,
   };
@@ -61,4 +64,10 @@ export function recordProbe(state: ProviderState, at: Date, result: string): Pro
 export function probeDue(state: ProviderState | undefined, at: Date, intervalMs: number): boolean {
   if (!isCircuitOpen(state) || state?.forced) return false;
   return !state?.lastProbeAt || at.getTime() - Date.parse(state.lastProbeAt) >= intervalMs;
+}
+
+/** The held backlog is all released. */
+export function releaseDone(state: ProviderState): ProviderState {
+  const { releasePending: _pending, ...rest } = state;
+  return { ...rest, version: state.version + 1 };
 }

@@ -9,7 +9,7 @@ import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NotificationContext, parseNotificationConfig, StackConfigError, stackNameFor } from '../../lib/config.js';
 import type { HandlerName } from '../../lib/notification-function.js';
-import { NotificationStack } from '../../lib/notification-stack.js';
+import { NotificationStack, PROVIDER_PROBE_INTERVAL } from '../../lib/notification-stack.js';
 import {
   DUE_AT_ATTRIBUTE,
   DUE_INDEX_NAME,
@@ -17,6 +17,7 @@ import {
   PARTITION_KEY,
   TTL_ATTRIBUTE,
 } from '../../shared/adapters/table.js';
+import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../../shared/schedules.js';
 
 const VALIDATE_FLAG = '@aws-cdk/core:validateAgainstDefaultRules';
 const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
@@ -30,6 +31,7 @@ const FULL_CONTEXT: NotificationContext = {
   adminPhone: '+22370123456',
   alertFromEmail: 'alerts@example.com',
   senderMaxConcurrency: '3',
+  wachapMaxSendsPerSecond: '8',
   apiRateLimit: '10',
   apiBurstLimit: '20',
 };
@@ -215,8 +217,11 @@ describe('NotificationStack', () => {
   });
 
   describe('functions', () => {
-    it('are four, nodejs22.x on arm64, traced, logging to a one-month log group', () => {
-      template.resourceCountIs('AWS::Lambda::Function', 4);
+    it('are five, nodejs22.x on arm64, traced, logging to a one-month log group', () => {
+      template.resourceCountIs('AWS::Lambda::Function', 5);
+      expect(Object.keys(stack.functions).sort()).toEqual(
+        ['health-check', 'ingest', 'provider-probe', 'retry-sweep', 'sender'].sort(),
+      );
       for (const name of Object.keys(stack.functions) as HandlerName[]) {
         const fn = stack.functions[name];
         template.hasResourceProperties('AWS::Lambda::Function', {
@@ -232,8 +237,9 @@ describe('NotificationStack', () => {
       }
     });
 
-    it('give the sender 60 s', () => {
+    it('give the sender and the provider probe 60 s', () => {
       expect(functionProperties('sender').Timeout).toBe(60);
+      expect(functionProperties('provider-probe').Timeout).toBe(60);
     });
 
     it('get exactly the environment each needs', () => {
@@ -249,7 +255,7 @@ describe('NotificationStack', () => {
       const wachap = ['WACHAP_SECRET_ARN', 'WACHAP_BASE_URL', 'WACHAP_TIMEOUT_MS'];
       const expected: Record<HandlerName, string[]> = {
         ingest: [...common, 'SEND_QUEUE_URL'],
-        sender: [...common, 'SEND_QUEUE_URL', ...wachap],
+        sender: [...common, 'SEND_QUEUE_URL', ...wachap, 'SENDER_MAX_CONCURRENCY', 'WACHAP_MAX_SENDS_PER_SECOND'],
         'retry-sweep': [...common, 'SEND_QUEUE_URL'],
         'health-check': [
           ...common,
@@ -266,12 +272,45 @@ describe('NotificationStack', () => {
           'ALERT_FAILURE_RATE_THRESHOLD',
           'ALERT_FAILURE_RATE_MIN_ATTEMPTS',
         ],
+        'provider-probe': [
+          ...common,
+          'SEND_QUEUE_URL',
+          ...wachap,
+          'ALERT_SYSTEM_ENABLED',
+          'ALERT_EMAIL_ENABLED',
+          'ADMIN_EMAIL',
+          'ALERT_FROM_EMAIL',
+          'PROVIDER_PROBE_INTERVAL_SECONDS',
+        ],
       };
       for (const [name, variables] of Object.entries(expected)) {
         const environment = functionProperties(name as HandlerName).Environment.Variables;
         expect(Object.keys(environment).sort(), name).toEqual([...variables].sort());
         expect(environment.POWERTOOLS_SERVICE_NAME).toBe('wachap-notifications');
       }
+    });
+
+    it("pace the sender with WaChap's rate, split over the event source's maximum concurrency", () => {
+      expect(functionProperties('sender').Environment.Variables).toMatchObject({
+        SENDER_MAX_CONCURRENCY: '3',
+        WACHAP_MAX_SENDS_PER_SECOND: '8',
+      });
+    });
+
+    it('let the provider probe check WaChap at every 1-minute tick, alerting the admin by email', () => {
+      const environment = functionProperties('provider-probe').Environment.Variables;
+      expect(environment).toMatchObject({
+        SEND_QUEUE_URL: { Ref: logicalId(stack.sendQueue) },
+        ALERT_SYSTEM_ENABLED: 'true',
+        ALERT_EMAIL_ENABLED: 'true',
+        ADMIN_EMAIL: 'admin@example.com',
+        ALERT_FROM_EMAIL: 'alerts@example.com',
+        PROVIDER_PROBE_INTERVAL_SECONDS: String(PROVIDER_PROBE_INTERVAL.toSeconds()),
+      });
+      // Below the schedule's period, so a tick arriving a little early is not skipped.
+      expect(PROVIDER_PROBE_SCHEDULE).toBe('rate(1 minute)');
+      expect(Number(environment.PROVIDER_PROBE_INTERVAL_SECONDS)).toBeLessThan(60);
+      expect(Number(environment.PROVIDER_PROBE_INTERVAL_SECONDS)).toBeGreaterThanOrEqual(10);
     });
   });
 
@@ -286,22 +325,55 @@ describe('NotificationStack', () => {
       });
       template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     });
+
+    it("caps concurrency at exactly the sender's SENDER_MAX_CONCURRENCY", () => {
+      const [mapping] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+      expect(String(mapping?.Properties.ScalingConfig.MaximumConcurrency)).toBe(
+        functionProperties('sender').Environment.Variables.SENDER_MAX_CONCURRENCY,
+      );
+    });
   });
 
   describe('schedules', () => {
-    it.each([
+    const expected = [
       ['rate(30 minutes)', 'retry-sweep'],
       ['rate(1 hour)', 'health-check'],
-    ] as const)('%s triggers %s', (expression, name) => {
-      template.hasResourceProperties('AWS::Events::Rule', {
-        ScheduleExpression: expression,
-        State: 'ENABLED',
-        Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(name), 'Arn'] } })],
-      });
+      ['rate(1 minute)', 'provider-probe'],
+    ] as const;
+
+    it('are the shared schedules', () => {
+      expect([RETRY_SWEEP_SCHEDULE, HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE]).toEqual(
+        expected.map(([expression]) => expression),
+      );
     });
 
-    it('are the only two rules', () => {
-      template.resourceCountIs('AWS::Events::Rule', 2);
+    it('are exactly three rules, each triggering one function', () => {
+      const rules = Object.values(template.findResources('AWS::Events::Rule')).map((rule) => ({
+        expression: rule.Properties.ScheduleExpression,
+        state: rule.Properties.State,
+        targets: (rule.Properties.Targets as { Arn: unknown }[]).map((target) => target.Arn),
+      }));
+      const byExpression = (a: { expression: string }, b: { expression: string }) =>
+        a.expression.localeCompare(b.expression);
+      expect(rules.sort(byExpression)).toEqual(
+        expected
+          .map(([expression, name]) => ({
+            expression,
+            state: 'ENABLED',
+            targets: [{ 'Fn::GetAtt': [functionId(name), 'Arn'] }],
+          }))
+          .sort(byExpression),
+      );
+    });
+
+    it('let EventBridge invoke each scheduled function', () => {
+      for (const [, name] of expected) {
+        template.hasResourceProperties('AWS::Lambda::Permission', {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: { 'Fn::GetAtt': [functionId(name), 'Arn'] },
+          Principal: 'events.amazonaws.com',
+        });
+      }
     });
   });
 
@@ -318,6 +390,7 @@ describe('NotificationStack', () => {
       const secretRef = { Ref: logicalId(stack.wachapSecret) };
       expect(functionProperties('sender').Environment.Variables.WACHAP_SECRET_ARN).toEqual(secretRef);
       expect(functionProperties('health-check').Environment.Variables.WACHAP_SECRET_ARN).toEqual(secretRef);
+      expect(functionProperties('provider-probe').Environment.Variables.WACHAP_SECRET_ARN).toEqual(secretRef);
       for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
         const names = Object.keys(fn.Properties.Environment?.Variables ?? {});
         expect(names.filter((name) => /TOKEN|INSTANCE_ID|PASSWORD|SECRET(?!_ARN)/.test(name))).toEqual([]);
@@ -326,17 +399,21 @@ describe('NotificationStack', () => {
   });
 
   describe('SES', () => {
-    it('lets only the health check send, and only from the configured identity', () => {
-      const sesStatements = statementsOf('health-check').filter((statement) =>
-        [statement.Action].flat().some((action) => action.startsWith('ses:')),
-      );
-      expect(sesStatements).toEqual([
+    const sesStatementsOf = (name: HandlerName) =>
+      statementsOf(name).filter((statement) => [statement.Action].flat().some((action) => action.startsWith('ses:')));
+
+    it.each(['health-check', 'provider-probe'] as const)('lets %s send only from the configured identity', (name) => {
+      expect(sesStatementsOf(name)).toEqual([
         {
           Effect: 'Allow',
-          Action: ['ses:SendEmail', 'ses:SendRawEmail'],
+          Action: 'ses:SendEmail',
           Resource: 'arn:aws:ses:eu-west-1:123456789012:identity/alerts@example.com',
         },
       ]);
+    });
+
+    it('lets no other function send', () => {
+      for (const name of ['ingest', 'sender', 'retry-sweep'] as const) expect(sesStatementsOf(name)).toEqual([]);
     });
   });
 
@@ -401,7 +478,15 @@ describe('NotificationStack', () => {
         'dynamodb:Query',
         'sqs:GetQueueAttributes',
         'ses:SendEmail',
-        'ses:SendRawEmail',
+        ...secretRead,
+      ],
+      'provider-probe': [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+        'sqs:SendMessage',
+        'ses:SendEmail',
         ...secretRead,
       ],
     };
@@ -416,7 +501,7 @@ describe('NotificationStack', () => {
       const dueIndexArn = {
         'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] }, `/index/${DUE_INDEX_NAME}`]],
       };
-      for (const name of ['retry-sweep', 'health-check'] as const) {
+      for (const name of ['retry-sweep', 'health-check', 'provider-probe'] as const) {
         const queries = statementsOf(name).filter((statement) => [statement.Action].flat().includes('dynamodb:Query'));
         expect(queries.map((statement) => statement.Resource)).toEqual([dueIndexArn]);
       }
@@ -466,6 +551,7 @@ describe('NotificationStack', () => {
           'ApiKeyId',
           'RetrySweepFunctionName',
           'HealthCheckFunctionName',
+          'ProviderProbeFunctionName',
           'SendQueueUrl',
           'SendDlqUrl',
           'TableName',
@@ -484,9 +570,19 @@ describe('NotificationStack without alert contacts', () => {
     const environment = template.toJSON().Resources[stack.getLogicalId(healthCheck)].Properties.Environment.Variables;
     expect(environment).toMatchObject({ ALERT_EMAIL_ENABLED: 'false', ALERT_WHATSAPP_ENABLED: 'false' });
     expect(environment.ADMIN_EMAIL).toBeUndefined();
+    const probe = stack.functions['provider-probe'].lambda.node.defaultChild as CfnResource;
+    const probeEnvironment = template.toJSON().Resources[stack.getLogicalId(probe)].Properties.Environment.Variables;
+    expect(probeEnvironment).toMatchObject({ ALERT_EMAIL_ENABLED: 'false' });
+    expect(probeEnvironment.ADMIN_EMAIL).toBeUndefined();
+    expect(probeEnvironment.ALERT_FROM_EMAIL).toBeUndefined();
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('ses:');
     template.resourceCountIs('AWS::SNS::Subscription', 0);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 2 } });
+    const sender = stack.functions.sender.lambda.node.defaultChild as CfnResource;
+    expect(template.toJSON().Resources[stack.getLogicalId(sender)].Properties.Environment.Variables).toMatchObject({
+      SENDER_MAX_CONCURRENCY: '2',
+      WACHAP_MAX_SENDS_PER_SECOND: '5',
+    });
   });
 });
 
@@ -496,6 +592,7 @@ describe('stack configuration', () => {
     expect(config).toMatchObject({
       stage: 'dev',
       senderMaxConcurrency: 2,
+      wachapMaxSendsPerSecond: 5,
       apiRateLimit: 10,
       apiBurstLimit: 20,
       retentionDays: 90,
@@ -507,10 +604,16 @@ describe('stack configuration', () => {
   it('reads -c strings as numbers and booleans, and normalises the admin phone', () => {
     const config = parseNotificationConfig({
       senderMaxConcurrency: '4',
+      wachapMaxSendsPerSecond: '2.5',
       alertSystemEnabled: 'false',
       adminPhone: '70 12 34 56',
     });
-    expect(config).toMatchObject({ senderMaxConcurrency: 4, alertSystemEnabled: false, adminPhone: '+22370123456' });
+    expect(config).toMatchObject({
+      senderMaxConcurrency: 4,
+      wachapMaxSendsPerSecond: 2.5,
+      alertSystemEnabled: false,
+      adminPhone: '+22370123456',
+    });
   });
 
   it('names every bad key in one error', () => {
@@ -523,6 +626,14 @@ describe('stack configuration', () => {
       });
     expect(parse).toThrow(StackConfigError);
     expect(parse).toThrow(/-c stage:[\s\S]*-c adminEmail:[\s\S]*-c senderMaxConcurrency:[\s\S]*-c wachapBaseUrl:/);
+  });
+
+  it.each(['0', '-1', '1001', 'fast'])('refuses wachapMaxSendsPerSecond=%s', (value) => {
+    expect(() => parseNotificationConfig({ wachapMaxSendsPerSecond: value })).toThrow(/-c wachapMaxSendsPerSecond:/);
+  });
+
+  it('accepts wachapMaxSendsPerSecond up to 1000', () => {
+    expect(parseNotificationConfig({ wachapMaxSendsPerSecond: 1000 }).wachapMaxSendsPerSecond).toBe(1000);
   });
 
   it('refuses email alerts without both addresses, and an SES identity that does not cover the sender', () => {
@@ -556,5 +667,6 @@ describe('NotificationStack bundled with esbuild (as `npx cdk synth` does, offli
       // Minified: a megabyte of SDK and app code on a few very long lines.
       expect(bundle.length / bundle.split('\n').length).toBeGreaterThan(1000);
     }
-  }, 180_000);
+    expect(Object.keys(stack.functions)).toHaveLength(5);
+  }, 30_000);
 });

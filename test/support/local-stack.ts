@@ -78,6 +78,8 @@ export interface E2eStack {
 export interface E2eStackOptions {
   env?: Record<string, string>;
   sendQueueVisibilitySeconds?: number;
+  /** WaChap credentials for the functions and the sandbox (the local defaults otherwise). */
+  wachap?: { instanceId?: string; accessToken?: string };
 }
 
 export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eStack> {
@@ -87,7 +89,7 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
     dynamoDbEngine: 'dynalite',
     schedules: { ...DEFAULT_LOCAL_OPTIONS.schedules, enabled: false },
     pollWaitSeconds: 1,
-    wachap: { ...DEFAULT_LOCAL_OPTIONS.wachap, timeoutMs: 1000 },
+    wachap: { ...DEFAULT_LOCAL_OPTIONS.wachap, timeoutMs: 1000, ...options.wachap },
     ...(options.sendQueueVisibilitySeconds ? { sendQueueVisibilitySeconds: options.sendQueueVisibilitySeconds } : {}),
     // The failures these tests provoke are logged at ERROR; E2E_LOG_LEVEL=ERROR shows them when debugging.
     // The provider circuit is read fresh on every send, so a test that closes it sees it closed at once.

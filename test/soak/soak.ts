@@ -98,6 +98,8 @@ export interface SoakResult {
   circuitOpenedAt?: string;
   recoveryDetectedAfterMs?: number;
   lastHeldAttemptAfterMs?: number;
+  /** Recovery → first attempt of each held notification: median and 95th percentile. */
+  heldAttemptAfterMs?: { p50: number; p95: number };
   lastHeldSentAfterMs?: number;
   wachapCalls: number;
   wachapCallsDuringOutage: number;
@@ -443,6 +445,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       wallSeconds: 0,
     };
     let lastHeldAttempt = 0;
+    const heldDelays: number[] = [];
     let lastHeldSent = 0;
     for (const [index, id] of ids) {
       const n: Notification | undefined = await auditStore.get(id);
@@ -460,7 +463,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       if (during.some((h) => h.outcome === 'held')) {
         result.heldDuringOutage++;
         const after = n.history.find((h) => Date.parse(h.at) >= outage.end && h.outcome !== 'held');
-        if (after) lastHeldAttempt = Math.max(lastHeldAttempt, Date.parse(after.at) - outage.end);
+        if (after) {
+          heldDelays.push(Date.parse(after.at) - outage.end);
+          lastHeldAttempt = Math.max(lastHeldAttempt, Date.parse(after.at) - outage.end);
+        }
         if (n.sentAt) lastHeldSent = Math.max(lastHeldSent, Date.parse(n.sentAt) - outage.end);
       }
       switch (n.status) {
@@ -491,6 +497,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     }
     if (result.heldDuringOutage > 0) {
       result.lastHeldAttemptAfterMs = lastHeldAttempt;
+      heldDelays.sort((a, b) => a - b);
+      const at = (q: number) => heldDelays[Math.min(heldDelays.length - 1, Math.floor(q * heldDelays.length))] ?? 0;
+      result.heldAttemptAfterMs = { p50: at(0.5), p95: at(0.95) };
       result.lastHeldSentAfterMs = lastHeldSent;
     }
     const { Attributes } = await sqs.send(
@@ -587,7 +596,11 @@ export function formatSoakTable(r: SoakResult): string {
       'recovery detected after',
       minutes(r.recoveryDetectedAfterMs),
     ],
-    ['   ', 'recovery → last held attempted', minutes(r.lastHeldAttemptAfterMs)],
+    [
+      ok((r.heldAttemptAfterMs?.p95 ?? 0) <= 10 * MINUTE),
+      'recovery → held attempted',
+      `median ${minutes(r.heldAttemptAfterMs?.p50)}, 95% ${minutes(r.heldAttemptAfterMs?.p95)}, last ${minutes(r.lastHeldAttemptAfterMs)}`,
+    ],
     [
       '   ',
       'recovery → last held sent',

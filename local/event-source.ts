@@ -65,13 +65,19 @@ export function startEventSource(options: EventSourceOptions): { stop(): Promise
       },
     }),
   );
+  let stopping = false;
+  // Aborting the long polls on stop is expected, not worth a line.
+  const report = (error: Error) => {
+    if (!stopping) options.onError?.(error);
+  };
   for (const consumer of consumers) {
-    consumer.on('error', (error) => options.onError?.(error));
-    consumer.on('processing_error', (error) => options.onError?.(error));
+    consumer.on('error', report);
+    consumer.on('processing_error', report);
     consumer.start();
   }
   return {
     async stop() {
+      stopping = true;
       await Promise.all(
         consumers.map(
           (consumer) =>

@@ -20,7 +20,8 @@ export interface EventSourceOptions {
   onError?: (error: Error) => void;
 }
 
-function recordOf(message: Message, queueArn: string, region: string): SQSRecord {
+/** One received SQS message as Lambda's event source mapping hands it to the function. */
+export function recordOf(message: Message, queueArn: string, region: string): SQSRecord {
   const attributes = message.Attributes ?? {};
   return {
     messageId: message.MessageId!,

@@ -1,7 +1,7 @@
 // Every hour (EventBridge) and on demand: figures, thresholds, alerts by email and WhatsApp.
 import { z } from 'zod';
 import { Mailer } from '../../shared/adapters/mailer.js';
-import { SendQueue } from '../../shared/adapters/send-queue.js';
+import { queueDepth } from '../../shared/adapters/send-queue.js';
 import { alertEnv, coreEnv, healthThresholdsOf, loadConfig, wachapFields } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { notificationStore, sesClient, sqsClient, wachapClient } from '../../shared/runtime.js';
@@ -11,11 +11,11 @@ const config = loadConfig(
   z.object({ ...coreEnv.shape, ...alertEnv.shape, ...wachapFields.shape, SEND_DLQ_URL: z.url() }),
 );
 const logger = createLogger('health-check');
+const sqs = sqsClient();
 const wachapConfigured = Boolean(config.WACHAP_SECRET_ARN || (config.WACHAP_INSTANCE_ID && config.WACHAP_ACCESS_TOKEN));
 const deps = {
   store: notificationStore(config, logger),
-  // Only the DLQ's depth is read here; nothing is ever sent from this function.
-  queue: new SendQueue({ client: sqsClient(), queueUrl: config.SEND_DLQ_URL, dlqUrl: config.SEND_DLQ_URL }),
+  queue: { dlqDepth: () => queueDepth(sqs, config.SEND_DLQ_URL) },
   mailer: config.ALERT_FROM_EMAIL ? new Mailer(sesClient(), config.ALERT_FROM_EMAIL) : undefined,
   wachap: wachapConfigured ? wachapClient(config, logger) : undefined,
   log: logger,

@@ -11,7 +11,13 @@ const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
 
 /** Accepts a name, a partial ARN or a full ARN, as Lambda does. */
 function functionNameOf(raw: string): string {
-  const decoded = decodeURIComponent(raw);
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    // Malformed percent-encoding ('%a'): no function has that name; a 404, not a 500.
+    return raw;
+  }
   const match = /(?:^|:function:)([A-Za-z0-9_-]+)(?::[^:]+)?$/.exec(decoded);
   return match?.[1] ?? decoded;
 }

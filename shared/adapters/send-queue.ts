@@ -71,16 +71,20 @@ export class SendQueue {
 
   /** Messages waiting in the dead-letter queue (visible + in flight), or undefined without a DLQ. */
   async dlqDepth(): Promise<number | undefined> {
-    if (!this.options.dlqUrl) return undefined;
-    const { Attributes } = await this.options.client.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: this.options.dlqUrl,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-      }),
-    );
-    return (
-      Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-      Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
-    );
+    return this.options.dlqUrl ? queueDepth(this.options.client, this.options.dlqUrl) : undefined;
   }
+}
+
+/** Messages in a queue, visible or in flight. */
+export async function queueDepth(client: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes } = await client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
 }

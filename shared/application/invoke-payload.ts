@@ -3,11 +3,28 @@
 import { z } from 'zod';
 import { ValidationError } from '../http/errors.js';
 
-/** An EventBridge scheduled event carries no options: it means "run with the defaults". */
+const EVENTBRIDGE_ENVELOPE = new Set([
+  'version',
+  'id',
+  'detail-type',
+  'source',
+  'account',
+  'time',
+  'region',
+  'resources',
+  'detail',
+]);
+
+/**
+ * An EventBridge scheduled event carries no options: it means "run with the defaults". Only its
+ * envelope, though: one with options added ({ ..., dryRun: true }) is no scheduled event, and is
+ * parsed (and refused for the envelope's keys) rather than run for real with the options dropped.
+ */
 const isScheduledEvent = (value: unknown): boolean =>
   typeof value === 'object' &&
   value !== null &&
-  (value as Record<string, unknown>)['detail-type'] === 'Scheduled Event';
+  (value as Record<string, unknown>)['detail-type'] === 'Scheduled Event' &&
+  Object.keys(value).every((key) => EVENTBRIDGE_ENVELOPE.has(key));
 
 export function invokePayload<S extends z.ZodType>(schema: S) {
   return z.preprocess((value) => (value == null || isScheduledEvent(value) ? {} : value), schema);

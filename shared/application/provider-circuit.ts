@@ -123,9 +123,15 @@ export async function releaseHeld(deps: ProbeDependencies, now: Date): Promise<{
   const horizon = new Date(now.getTime() + deps.settings.holdMs + 60_000);
   let released = 0;
   let failed = 0;
+  // The due index is read earliest first, and a released notification becomes due now, ahead of those
+  // still held: each round reads past every notification already looked at, or a backlog larger than
+  // one batch would stop at the first.
+  const seen = new Set<string>();
   for (let round = 0; round < RELEASE_ROUNDS; round++) {
-    const due = await deps.store.dueNotifications({ now: horizon, limit: RELEASE_BATCH });
-    const held = due.filter((n) => n.reason === 'provider_unavailable');
+    const limit = seen.size + RELEASE_BATCH;
+    const due = await deps.store.dueNotifications({ now: horizon, limit });
+    const held = due.filter((n) => !seen.has(n.id) && n.reason === 'provider_unavailable');
+    for (const n of due) seen.add(n.id);
     const ids: string[] = [];
     for (const n of held) {
       try {
@@ -142,7 +148,7 @@ export async function releaseHeld(deps: ProbeDependencies, now: Date): Promise<{
     }
     if (ids.length > 0) await deps.queue.enqueueMany(ids);
     released += ids.length;
-    if (ids.length === 0 || due.length < RELEASE_BATCH) break;
+    if (due.length < limit) break;
   }
   return { released, failed };
 }

@@ -23,6 +23,7 @@ import { createSenderHandler } from '../../functions/sender/create-handler.js';
 import { apiEvent, lambdaContext } from '../../local/aws-events.js';
 import { startDynamoDb } from '../../local/engines/dynamodb.js';
 import { createSendQueues, startSqs } from '../../local/engines/sqs.js';
+import { recordOf } from '../../local/event-source.js';
 import { NotificationStore, notificationDocumentClient } from '../../shared/adapters/notification-store.js';
 import { SEND_QUEUE_VISIBILITY_SECONDS } from '../../shared/adapters/queue-settings.js';
 import { SendQueue } from '../../shared/adapters/send-queue.js';
@@ -39,6 +40,7 @@ const START = Date.parse('2026-03-02T00:00:00.000Z');
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'soak', secretAccessKey: 'soak' };
 const SWEEP_EVERY = 30 * MINUTE;
+const QUEUE_ARN = `arn:aws:sqs:${REGION}:000000000000:notifications-send`;
 /** A scheduled notification whose next attempt is this far in the past has been forgotten. */
 const OVERDUE_AFTER = 60 * MINUTE;
 
@@ -321,24 +323,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       .then((r) => r.Messages ?? []);
 
   async function deliver(messages: Message[]): Promise<void> {
-    const event: SQSEvent = {
-      Records: messages.map((m) => ({
-        messageId: m.MessageId!,
-        receiptHandle: m.ReceiptHandle!,
-        body: m.Body ?? '',
-        attributes: {
-          ApproximateReceiveCount: m.Attributes?.ApproximateReceiveCount ?? '1',
-          SentTimestamp: String(now),
-          SenderId: 'soak',
-          ApproximateFirstReceiveTimestamp: String(now),
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: `arn:aws:sqs:${REGION}:000000000000:notifications-send`,
-        awsRegion: REGION,
-      })),
-    };
+    const event: SQSEvent = { Records: messages.map((m) => recordOf(m, QUEUE_ARN, REGION)) };
     for (const m of messages) {
       if (random() < options.duplicateRate) {
         duplicatesInjected++;

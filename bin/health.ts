@@ -1,7 +1,7 @@
 // `npm run health -- [--dry-run]`: the hourly health check, on demand, printed for a person.
-import type { AlertDelivery, HealthReport } from '../shared/application/health-check.js';
+import type { HealthReport } from '../shared/application/health-check.js';
 import type { WindowFigures } from '../shared/domain/health.js';
-import { runOperatorCommand, TARGET_USAGE } from './operator-cli.js';
+import { DELIVERY_TEXT, RULE, runOperatorCommand, TARGET_USAGE } from './operator-cli.js';
 
 const USAGE = `Usage: npm run health -- [options]
 
@@ -19,18 +19,7 @@ Examples:
   npm run health -- --json
   npm run health -- --dry-run --function-name=NotificationStack-HealthCheck --region=eu-west-3 --profile=prod`;
 
-const RULE = '='.repeat(60);
 const percent = (rate: number) => `${(Math.round(rate * 1000) / 10).toFixed(1)}%`;
-
-const DELIVERY_TEXT: Record<AlertDelivery, string> = {
-  sent: 'envoyée / sent',
-  failed: 'ÉCHEC / failed',
-  disabled: 'désactivée / disabled',
-  not_configured: 'non configurée / not configured',
-  not_critical: 'non critique / not critical',
-  cooldown: 'déjà signalée dans l’heure / cooldown',
-  dry_run: 'serait envoyée / would be sent (dry run)',
-};
 
 function windowsTable(windows: HealthReport['windows']): string[] {
   const header = ['Fenêtre / window', 'Tentatives', 'Envoyées', 'Échecs temp.', 'Échecs perm.', "Taux d'échec"];

@@ -1,0 +1,623 @@
+// The provider probe against real engines (DynamoDB, SQS, SES) and the WaChap sandbox: the scheduled
+// tick, the probe's pace, the alert's cooldown, the release of the held backlog, and the operators'
+// forced open and close. Each test gets its own table and queue, so the circuit starts never opened.
+
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SESClient } from '@aws-sdk/client-ses';
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createProviderProbeHandler } from '../../functions/provider-probe/create-handler.js';
+import { storedEmails } from '../../local/engines/ses.js';
+import { createSendQueues } from '../../local/engines/sqs.js';
+import { type SandboxMode, startWaChapSandbox, type WaChapSandbox } from '../../local/wachap-sandbox.js';
+import { Mailer } from '../../shared/adapters/mailer.js';
+import { NotificationStore, notificationDocumentClient } from '../../shared/adapters/notification-store.js';
+import { SendQueue } from '../../shared/adapters/send-queue.js';
+import { ensureTable } from '../../shared/adapters/table.js';
+import { createWaChapClient } from '../../shared/adapters/wachap.js';
+import type { InvokeRejection } from '../../shared/application/invoke-payload.js';
+import {
+  type CircuitReport,
+  type ProbeDependencies,
+  ProviderCircuit,
+  runCircuitCommand,
+} from '../../shared/application/provider-circuit.js';
+import type { Notification } from '../../shared/domain/notification.js';
+import { WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
+import { silentLog } from '../../shared/observability/logger.js';
+import { randomTableName } from '../support/dynamodb.js';
+import { LOCAL_CREDENTIALS, startTestEngines, type TestEngines } from '../support/engines.js';
+import { makeNotification } from '../support/fixtures.js';
+import { lambdaContext } from '../support/lambda.js';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const INTERVAL_MS = MINUTE;
+const HOLD_MS = 30 * MINUTE;
+const COOLDOWN_MS = 60 * MINUTE;
+const CREDENTIALS = { instanceId: '609ACF283XXXX', accessToken: 'secret-token-646116c7' };
+const FROM = 'alerts@ts-aircargo.com';
+
+let engines: TestEngines;
+let sandbox: WaChapSandbox;
+let dynamo: DynamoDBClient;
+let ses: SESClient;
+let testNumber = 0;
+
+type Handler = (event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<CircuitReport | InvokeRejection>;
+
+/** One test's world: its own table, queue and admin address, a clock it moves, and WaChap requests counted. */
+interface World {
+  store: NotificationStore;
+  queueUrl: string;
+  admin: string;
+  deps: ProbeDependencies;
+  handler: Handler;
+  /** Every HTTP request the probe made to WaChap (get_qrcode), whatever the answer. */
+  wachapRequests: () => number;
+  /** Moves the probe's clock forward. */
+  advance: (ms: number) => void;
+  run: (payload?: unknown) => Promise<CircuitReport>;
+  emails: () => Promise<Awaited<ReturnType<typeof storedEmails>>>;
+}
+
+async function world(settings: Partial<ProbeDependencies['settings']> = {}): Promise<World> {
+  testNumber += 1;
+  const tableName = randomTableName();
+  await ensureTable(dynamo, tableName);
+  const { queueUrl } = await createSendQueues(engines.sqsClient, { name: `probe-${Date.now()}-${testNumber}` });
+  const store = new NotificationStore({ client: notificationDocumentClient(dynamo), tableName });
+  const admin = `admin-${testNumber}-${Date.now()}@ts-aircargo.com`;
+  let requests = 0;
+  let offset = 0;
+  const countingFetch: typeof fetch = (input, init) => {
+    requests += 1;
+    return fetch(input, init);
+  };
+  const deps: ProbeDependencies = {
+    store,
+    queue: new SendQueue({ client: engines.sqsClient, queueUrl }),
+    wachap: createWaChapClient({
+      baseUrl: sandbox.url,
+      timeoutMs: 2_000,
+      credentials: CREDENTIALS,
+      fetch: countingFetch,
+    }),
+    mailer: new Mailer(ses, FROM),
+    log: silentLog,
+    clock: () => new Date(Date.now() + offset),
+    settings: {
+      probeIntervalMs: INTERVAL_MS,
+      holdMs: HOLD_MS,
+      alertsEnabled: true,
+      adminEmail: admin,
+      cooldownMs: COOLDOWN_MS,
+      ...settings,
+    },
+  };
+  const handler = createProviderProbeHandler(new Logger({ logLevel: 'SILENT' }), deps) as unknown as Handler;
+  return {
+    store,
+    queueUrl,
+    admin,
+    deps,
+    handler,
+    wachapRequests: () => requests,
+    advance: (ms) => {
+      offset += ms;
+    },
+    run: async (payload = {}) => {
+      const result = await handler(payload, lambdaContext('provider-probe'));
+      if ('statusCode' in result) throw new Error(`rejected: ${JSON.stringify(result)}`);
+      return result;
+    },
+    emails: async () => (await storedEmails(engines.ses!.endpoint)).filter((e) => e.destination.to.includes(admin)),
+  };
+}
+
+/** What the sender does on a provider-wide failure. */
+const openBySender = (w: World) =>
+  new ProviderCircuit({ store: w.store, clock: w.deps.clock, log: silentLog, cacheMs: 0 }).open({
+    reason: 'HTTP 401: Unauthorized: token expired',
+    errorType: 'http_error',
+    recommendation: 'Renew the WaChap access token in the dashboard.',
+  });
+
+/** Drains the queue and returns the notification ids it held. */
+async function queuedIds(queueUrl: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (;;) {
+    const { Messages = [] } = await engines.sqsClient.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    if (Messages.length === 0) return ids.sort();
+    for (const m of Messages) {
+      ids.push((JSON.parse(m.Body!) as { id: string }).id);
+      await engines.sqsClient.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
+    }
+  }
+}
+
+const fromNow = (ms: number) => new Date(Date.now() + ms).toISOString();
+
+/** A notification held for the provider, as the sender leaves it: failed, provider_unavailable, no attempt used. */
+const heldNotification = (nextInMs: number, overrides: Partial<Notification> = {}) =>
+  makeNotification({
+    status: 'failed',
+    reason: 'provider_unavailable',
+    attempts: 0,
+    nextAttemptAt: fromNow(nextInMs),
+    updatedAt: fromNow(0),
+    history: [{ at: fromNow(0), outcome: 'held', errorType: 'circuit_open', durationMs: 0 }],
+    ...overrides,
+  });
+
+beforeAll(async () => {
+  [engines, sandbox] = await Promise.all([startTestEngines({ ses: true }), startWaChapSandbox(CREDENTIALS)]);
+  dynamo = new DynamoDBClient({
+    endpoint: engines.dynamodb.endpoint,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
+  ses = new SESClient({ endpoint: engines.ses!.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+});
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  dynamo?.destroy();
+  ses?.destroy();
+  await Promise.all([engines?.stop(), sandbox?.close()]);
+});
+beforeEach(() => sandbox.reset());
+
+describe('the scheduled tick', () => {
+  it('does nothing while the circuit is closed: no WaChap request, no write, no email', async () => {
+    const w = await world();
+    sandbox.configure({ mode: 'token_expired' });
+
+    const never = await w.run({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} });
+    expect(never).toMatchObject({ action: 'tick', circuit: null, probed: false, released: 0 });
+    expect(never.alert).toBeUndefined();
+
+    await openBySender(w);
+    await w.run({ action: 'close' });
+    const closed = await w.store.getProviderState(WACHAP_PROVIDER);
+    const requestsBefore = w.wachapRequests();
+    const again = await w.run();
+    expect(again).toMatchObject({ action: 'tick', circuit: { status: 'healthy' }, probed: false, released: 0 });
+    expect(await w.store.getProviderState(WACHAP_PROVIDER)).toEqual(closed);
+
+    expect(w.wachapRequests()).toBe(requestsBefore);
+    expect(w.wachapRequests()).toBe(0);
+    expect(sandbox.requests()).toBe(0);
+    expect(await w.emails()).toEqual([]);
+  });
+
+  it.each<[SandboxMode, RegExp]>([
+    ['token_expired', /^http_error 401: .*token expired/i],
+    ['subscription_expired', /^http_error 403: .*subscription expired/i],
+    ['disconnected', /^application_error 200: .*disconnected/i],
+    ['unavailable', /^http_error 503/],
+  ])('while open and WaChap still %s: probes, stays open, records the probe, alerts once', async (mode, result) => {
+    const w = await world();
+    await openBySender(w);
+    sandbox.configure({ mode });
+    const opened = (await w.store.getProviderState(WACHAP_PROVIDER))!;
+
+    const report = await w.run();
+
+    expect(report).toMatchObject({ action: 'tick', probed: true, released: 0, alert: 'sent' });
+    expect(report.probeResult).toMatch(result);
+    expect(w.wachapRequests()).toBe(1);
+    const state = await w.store.getProviderState(WACHAP_PROVIDER);
+    expect(state).toMatchObject({
+      status: 'unavailable',
+      since: opened.since,
+      reason: opened.reason,
+      lastProbeAt: report.now,
+      lastProbeResult: report.probeResult,
+      version: opened.version + 1,
+    });
+    expect(report.circuit).toEqual(state);
+    const emails = await w.emails();
+    expect(emails).toHaveLength(1);
+    expect(emails[0]?.subject).toMatch(/^\[CRITICAL\] .*WaChap is unavailable/);
+    expect(emails[0]?.from).toBe(FROM);
+    expect(emails[0]?.body.text).toContain('token expired');
+    expect(emails[0]?.body.text).toContain('npm run circuit -- --close');
+    // The probe checks the connection; it never sends a message.
+    expect(sandbox.requests()).toBe(0);
+  });
+
+  it('probes at most once per interval, and emails at most once per cooldown', async () => {
+    const w = await world();
+    await openBySender(w);
+    sandbox.configure({ mode: 'token_expired' });
+
+    const first = await w.run();
+    expect(first).toMatchObject({ probed: true, alert: 'sent' });
+    const afterFirst = await w.store.getProviderState(WACHAP_PROVIDER);
+
+    // The next minute's tick, a little early: no probe, no write, no second email.
+    w.advance(INTERVAL_MS - 5 * SECOND);
+    const second = await w.run();
+    expect(second).toMatchObject({ probed: false, alert: 'cooldown', released: 0 });
+    expect(second.probeResult).toBeUndefined();
+    expect(w.wachapRequests()).toBe(1);
+    expect(await w.store.getProviderState(WACHAP_PROVIDER)).toEqual(afterFirst);
+
+    // Past the interval: probed again, still within the alert's cooldown.
+    w.advance(5 * SECOND);
+    const third = await w.run();
+    expect(third).toMatchObject({ probed: true, alert: 'cooldown' });
+    expect(w.wachapRequests()).toBe(2);
+    expect((await w.store.getProviderState(WACHAP_PROVIDER))?.lastProbeAt).toBe(third.now);
+    expect(await w.emails()).toHaveLength(1);
+
+    // An hour on, still broken: reminded once more.
+    w.advance(COOLDOWN_MS);
+    const later = await w.run();
+    expect(later).toMatchObject({ probed: true, alert: 'sent' });
+    const emails = await w.emails();
+    expect(emails).toHaveLength(2);
+    expect(emails[1]?.body.text).toMatch(/since .* \(6\d min\)/);
+    expect(sandbox.requests()).toBe(0);
+  });
+
+  it('says why no email went out when alerts are off or have nowhere to go', async () => {
+    const disabled = await world({ alertsEnabled: false });
+    await openBySender(disabled);
+    sandbox.configure({ mode: 'token_expired' });
+    expect((await disabled.run()).alert).toBe('disabled');
+
+    const nowhere = await world({ adminEmail: undefined });
+    await openBySender(nowhere);
+    expect((await nowhere.run()).alert).toBe('not_configured');
+  });
+});
+
+describe('recovery', () => {
+  it('a tick after WaChap is healthy closes the circuit and releases the held backlog at once', async () => {
+    const w = await world();
+    const held = [
+      heldNotification(5 * MINUTE),
+      heldNotification(HOLD_MS - MINUTE, { attempts: 2, priority: 'high' }),
+      // Its hold ran out before the sweep came by: still held.
+      heldNotification(-MINUTE),
+    ];
+    const untouched = [
+      // An ordinary retry: its backoff is not the provider's business.
+      makeNotification({
+        status: 'failed',
+        reason: 'temporary_error',
+        attempts: 2,
+        nextAttemptAt: fromNow(5 * MINUTE),
+      }),
+      // Held past the horizon (a provider's long Retry-After): left for the sweep.
+      heldNotification(3 * 60 * MINUTE),
+      // Already sent.
+      makeNotification({ status: 'sent', attempts: 1, sentAt: fromNow(-MINUTE), nextAttemptAt: undefined }),
+    ];
+    for (const n of [...held, ...untouched]) await w.store.create(n);
+    const before = await Promise.all(untouched.map((n) => w.store.get(n.id)));
+
+    await openBySender(w);
+    sandbox.configure({ mode: 'token_expired' });
+    expect(await w.run()).toMatchObject({ probed: true, released: 0 });
+    expect(await queuedIds(w.queueUrl)).toEqual([]);
+
+    sandbox.configure({ mode: 'healthy' });
+    w.advance(INTERVAL_MS);
+    const report = await w.run();
+
+    expect(report).toMatchObject({
+      action: 'tick',
+      probed: true,
+      probeResult: 'healthy',
+      released: held.length,
+      circuit: { status: 'healthy', since: report.now, lastProbeAt: report.now, lastProbeResult: 'healthy' },
+    });
+    expect(report.alert).toBeUndefined();
+    // Everything held was released: nothing is left for the next tick.
+    expect(report.circuit?.releasePending).toBeUndefined();
+    expect(await w.store.getProviderState(WACHAP_PROVIDER)).toEqual(report.circuit);
+
+    const clock = Date.parse(report.now);
+    for (const n of held) {
+      const released = (await w.store.get(n.id))!;
+      expect(released).toMatchObject({ status: 'failed', attempts: n.attempts, version: n.version + 1 });
+      expect(released.reason).toBeUndefined();
+      expect(Date.parse(released.nextAttemptAt!)).toBe(clock);
+    }
+    // Due now by the store's own index, the one the sweep reads.
+    const due = await w.store.dueNotifications({ now: new Date(clock), limit: 100 });
+    expect(due.map((n) => n.id).sort()).toEqual(held.map((n) => n.id).sort());
+    expect(await queuedIds(w.queueUrl)).toEqual(held.map((n) => n.id).sort());
+    expect(await Promise.all(untouched.map((n) => w.store.get(n.id)))).toEqual(before);
+
+    // Once closed, ticks do nothing more.
+    const after = await w.run();
+    expect(after).toMatchObject({ probed: false, released: 0 });
+    expect(w.wachapRequests()).toBe(2);
+    expect(await queuedIds(w.queueUrl)).toEqual([]);
+    expect(sandbox.requests()).toBe(0);
+  });
+
+  it('a release cut short by a failed write keeps the job pending, and the next tick finishes it', async () => {
+    const w = await world();
+    const held = [heldNotification(MINUTE), heldNotification(2 * MINUTE), heldNotification(3 * MINUTE)];
+    for (const n of held) await w.store.create(n);
+    await openBySender(w);
+    // One write is throttled, once.
+    const unlucky = held[1]!.id;
+    let throttled = false;
+    const save = w.store.save.bind(w.store);
+    w.deps.store = Object.assign(Object.create(w.store) as NotificationStore, {
+      save: async (...args: Parameters<NotificationStore['save']>) => {
+        if (args[0].id === unlucky && !throttled) {
+          throttled = true;
+          throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+            name: 'ProvisionedThroughputExceededException',
+          });
+        }
+        return save(...args);
+      },
+    });
+
+    const report = await w.run({ action: 'probe' });
+
+    expect(report).toMatchObject({ probed: true, released: 2, circuit: { status: 'healthy', releasePending: true } });
+    expect((await w.store.get(unlucky))?.reason).toBe('provider_unavailable');
+    expect(await queuedIds(w.queueUrl)).toEqual(
+      held
+        .filter((n) => n.id !== unlucky)
+        .map((n) => n.id)
+        .sort(),
+    );
+
+    // The circuit is closed, but the job is not done: the next scheduled tick finishes it, without a probe.
+    const tick = await w.run();
+    expect(tick).toMatchObject({ action: 'tick', probed: false, released: 1, circuit: { status: 'healthy' } });
+    expect(tick.circuit?.releasePending).toBeUndefined();
+    expect(await w.store.getProviderState(WACHAP_PROVIDER)).toEqual(tick.circuit);
+    expect(await queuedIds(w.queueUrl)).toEqual([unlucky]);
+    expect(w.wachapRequests()).toBe(1);
+
+    // Then ticks are idle again.
+    expect(await w.run()).toMatchObject({ probed: false, released: 0 });
+    expect(await queuedIds(w.queueUrl)).toEqual([]);
+  });
+
+  it('releases a backlog larger than one read of the due index (1000) in one go', async () => {
+    const w = await world();
+    const COUNT = 1050;
+    const held = Array.from({ length: COUNT }, (_, i) => heldNotification(MINUTE + i * SECOND));
+    for (let i = 0; i < COUNT; i += 50) await Promise.all(held.slice(i, i + 50).map((n) => w.store.create(n)));
+    await openBySender(w);
+
+    const report = await w.run({ action: 'close' });
+
+    expect(report).toMatchObject({ released: COUNT, circuit: { status: 'healthy' } });
+    expect(report.circuit?.releasePending).toBeUndefined();
+    const last = (await w.store.get(held.at(-1)!.id))!;
+    expect(last.reason).toBeUndefined();
+    expect(last.nextAttemptAt).toBe(report.now);
+    const { Attributes } = await engines.sqsClient.send(
+      new GetQueueAttributesCommand({ QueueUrl: w.queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
+    );
+    expect(Number(Attributes?.ApproximateNumberOfMessages)).toBe(COUNT);
+  }, 60_000);
+
+  it('an operator probe does not wait for the interval', async () => {
+    const w = await world();
+    await openBySender(w);
+    sandbox.configure({ mode: 'token_expired' });
+    await w.run();
+    sandbox.configure({ mode: 'healthy' });
+    const held = heldNotification(10 * MINUTE);
+    await w.store.create(held);
+
+    expect(await w.run()).toMatchObject({ action: 'tick', probed: false });
+    const report = await w.run({ action: 'probe' });
+
+    expect(report).toMatchObject({ action: 'probe', probed: true, released: 1, circuit: { status: 'healthy' } });
+    expect(w.wachapRequests()).toBe(2);
+    expect(await queuedIds(w.queueUrl)).toEqual([held.id]);
+  });
+});
+
+describe('operators', () => {
+  it('open forces the circuit: probes, even healthy ones, do not close it, and senders do not reopen over it', async () => {
+    const w = await world();
+    const held = heldNotification(5 * MINUTE);
+    await w.store.create(held);
+
+    const opened = await w.run({ action: 'open', reason: 'token renewal in progress' });
+    expect(opened).toMatchObject({
+      action: 'open',
+      probed: false,
+      released: 0,
+      circuit: {
+        status: 'unavailable',
+        forced: true,
+        errorType: 'operator',
+        reason: 'opened by an operator: token renewal in progress',
+        version: 1,
+      },
+    });
+    expect(w.wachapRequests()).toBe(0);
+
+    // WaChap is healthy, yet the scheduled tick does not probe a forced circuit...
+    const tick = await w.run();
+    expect(tick).toMatchObject({ probed: false, released: 0, circuit: { status: 'unavailable', forced: true } });
+    expect(w.wachapRequests()).toBe(0);
+    // ...and an explicit probe records what it found without closing it.
+    const probe = await w.run({ action: 'probe' });
+    expect(probe).toMatchObject({ probed: true, probeResult: 'healthy', released: 0 });
+    expect(probe.circuit).toMatchObject({ status: 'unavailable', forced: true, lastProbeResult: 'healthy' });
+    // A sender's provider failure does not replace the operator's reason.
+    await openBySender(w);
+    expect(await w.store.getProviderState(WACHAP_PROVIDER)).toEqual(probe.circuit);
+    // Opening it again changes nothing.
+    const again = await w.run({ action: 'open', reason: 'another reason' });
+    expect(again.circuit).toEqual(probe.circuit);
+
+    expect((await w.store.get(held.id))?.reason).toBe('provider_unavailable');
+    expect(await queuedIds(w.queueUrl)).toEqual([]);
+  });
+
+  it('open turns a circuit a sender opened into a forced one', async () => {
+    const w = await world();
+    await openBySender(w);
+    const sender = (await w.store.getProviderState(WACHAP_PROVIDER))!;
+
+    const report = await w.run({ action: 'open' });
+
+    expect(report.circuit).toMatchObject({
+      status: 'unavailable',
+      since: sender.since,
+      forced: true,
+      reason: 'opened by an operator',
+      version: sender.version + 1,
+    });
+  });
+
+  it('close closes a forced circuit and releases the held notifications', async () => {
+    const w = await world();
+    const held = [heldNotification(MINUTE), heldNotification(20 * MINUTE)];
+    const retry = makeNotification({
+      status: 'failed',
+      reason: 'temporary_error',
+      attempts: 1,
+      nextAttemptAt: fromNow(MINUTE),
+    });
+    for (const n of [...held, retry]) await w.store.create(n);
+    await w.run({ action: 'open', reason: 'maintenance' });
+    sandbox.configure({ mode: 'unavailable' });
+
+    // The operator's word is enough: no probe is needed to close.
+    const report = await w.run({ action: 'close' });
+
+    expect(report).toMatchObject({ action: 'close', probed: false, released: 2, circuit: { status: 'healthy' } });
+    expect(report.circuit?.forced).toBeUndefined();
+    expect(w.wachapRequests()).toBe(0);
+    expect(await queuedIds(w.queueUrl)).toEqual(held.map((n) => n.id).sort());
+    for (const n of held) {
+      const released = (await w.store.get(n.id))!;
+      expect(released.reason).toBeUndefined();
+      expect(released.nextAttemptAt).toBe(report.now);
+    }
+    expect((await w.store.get(retry.id))?.version).toBe(retry.version);
+
+    // The next provider failure opens it again, unforced: probes may close it.
+    await openBySender(w);
+    expect(await w.store.getProviderState(WACHAP_PROVIDER)).toMatchObject({ status: 'unavailable' });
+    expect((await w.store.getProviderState(WACHAP_PROVIDER))?.forced).toBeUndefined();
+  });
+
+  it('status reports the circuit and changes nothing', async () => {
+    const w = await world();
+    expect(await w.run({ action: 'status' })).toMatchObject({
+      action: 'status',
+      circuit: null,
+      probed: false,
+      released: 0,
+    });
+
+    await openBySender(w);
+    sandbox.configure({ mode: 'token_expired' });
+    const state = await w.store.getProviderState(WACHAP_PROVIDER);
+    const report = await w.run({ action: 'status' });
+
+    expect(report).toMatchObject({ action: 'status', circuit: state, probed: false, released: 0 });
+    expect(report.alert).toBeUndefined();
+    expect(await w.store.getProviderState(WACHAP_PROVIDER)).toEqual(state);
+    expect(w.wachapRequests()).toBe(0);
+    expect(await w.emails()).toEqual([]);
+  });
+
+  it.each<[string, unknown, string, RegExp]>([
+    ['an unknown action', { action: 'reboot' }, 'action', /tick.*status.*probe.*open.*close|expected one of/i],
+    ['an action of the wrong type', { action: 1 }, 'action', /./],
+    ['a reason that is not text', { action: 'open', reason: 42 }, 'reason', /string/i],
+    ['an empty reason', { action: 'open', reason: '  ' }, 'reason', /./],
+    ['a reason too long', { action: 'open', reason: 'x'.repeat(201) }, 'reason', /200/],
+    ['an unknown field', { action: 'close', force: true }, 'force', /not an accepted field/],
+    ['not an object', 'close', '', /object/i],
+  ])('rejects %s with a 400-style answer naming the field, and does nothing', async (_what, payload, path, message) => {
+    const w = await world();
+    await openBySender(w);
+    const state = await w.store.getProviderState(WACHAP_PROVIDER);
+
+    const result = (await w.handler(payload, lambdaContext('provider-probe'))) as InvokeRejection;
+
+    expect(result).toMatchObject({ statusCode: 400, error: 'validation_error' });
+    const detail = result.details.find((d) => d.path === path);
+    expect(detail, JSON.stringify(result.details)).toBeDefined();
+    expect(detail?.message).toMatch(message);
+    expect(await w.store.getProviderState(WACHAP_PROVIDER)).toEqual(state);
+    expect(w.wachapRequests()).toBe(0);
+  });
+
+  it('runCircuitCommand and the handler give the same report', async () => {
+    const w = await world();
+    await openBySender(w);
+    const direct = await runCircuitCommand({ action: 'status' }, w.deps);
+    const viaHandler = await w.run({ action: 'status' });
+    expect({ ...viaHandler, now: direct.now }).toEqual(direct);
+  });
+});
+
+describe('the deployed handler module', () => {
+  type ModuleHandler = (event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<CircuitReport>;
+
+  it('wires the environment: interval, hold, admin email, queue, WaChap credentials', async () => {
+    const tableName = randomTableName();
+    await ensureTable(dynamo, tableName);
+    const { queueUrl } = await createSendQueues(engines.sqsClient, { name: `probe-module-${Date.now()}` });
+    const admin = `module-${Date.now()}@ts-aircargo.com`;
+    vi.resetModules();
+    for (const [key, value] of Object.entries({
+      ...engines.env,
+      TABLE_NAME: tableName,
+      SEND_QUEUE_URL: queueUrl,
+      WACHAP_BASE_URL: sandbox.url,
+      WACHAP_INSTANCE_ID: CREDENTIALS.instanceId,
+      WACHAP_ACCESS_TOKEN: CREDENTIALS.accessToken,
+      WACHAP_TIMEOUT_MS: '2000',
+      ADMIN_EMAIL: admin,
+      ALERT_FROM_EMAIL: FROM,
+      PROVIDER_PROBE_INTERVAL_SECONDS: '600',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+    })) {
+      vi.stubEnv(key, value);
+    }
+    const { handler } = (await import('../../functions/provider-probe/handler.js')) as unknown as {
+      handler: ModuleHandler;
+    };
+    const invoke = (payload: unknown) => handler(payload, lambdaContext('provider-probe'));
+    const store = new NotificationStore({ client: notificationDocumentClient(dynamo), tableName });
+    const held = heldNotification(20 * MINUTE);
+    await store.create(held);
+
+    sandbox.configure({ mode: 'disconnected' });
+    await new ProviderCircuit({ store, clock: () => new Date(), log: silentLog, cacheMs: 0 }).open({
+      reason: 'Instance disconnected',
+      errorType: 'application_error',
+      recommendation: 'Scan the QR code.',
+    });
+    const broken = await invoke({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} });
+    expect(broken).toMatchObject({ action: 'tick', probed: true, alert: 'sent', circuit: { status: 'unavailable' } });
+    expect(broken.probeResult).toMatch(/disconnected/i);
+    const emails = (await storedEmails(engines.ses!.endpoint)).filter((e) => e.destination.to.includes(admin));
+    expect(emails).toHaveLength(1);
+
+    // Healthy again, but the ten-minute interval has not passed: the schedule waits...
+    sandbox.configure({ mode: 'healthy' });
+    expect(await invoke(null)).toMatchObject({ action: 'tick', probed: false, circuit: { status: 'unavailable' } });
+    // ...an operator does not.
+    const probe = await invoke({ action: 'probe' });
+    expect(probe).toMatchObject({ probed: true, released: 1, circuit: { status: 'healthy' } });
+    expect(await queuedIds(queueUrl)).toEqual([held.id]);
+  });
+});

@@ -1,0 +1,239 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  closeCircuit,
+  isCircuitOpen,
+  type OpenCause,
+  openCircuit,
+  type ProviderState,
+  probeDue,
+  recordProbe,
+  releaseDone,
+} from '../../shared/domain/provider-circuit.js';
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const INTERVAL = MINUTE;
+const HOUR_LATER = 60 * MINUTE;
+
+const T0 = new Date('2025-11-27T12:00:00.000Z');
+const at = (ms: number): Date => new Date(T0.getTime() + ms);
+const iso = (ms: number): string => at(ms).toISOString();
+
+const TOKEN_EXPIRED: OpenCause = {
+  reason: 'HTTP 401: Unauthorized: token expired',
+  errorType: 'http_error',
+  recommendation: 'Renew the WaChap access token.',
+};
+const DISCONNECTED: OpenCause = {
+  reason: 'Instance disconnected',
+  errorType: 'application_error',
+  recommendation: 'Scan the QR code again.',
+};
+const OPERATOR: OpenCause = {
+  reason: 'opened by an operator: maintenance',
+  errorType: 'operator',
+  recommendation: 'Close the circuit when WaChap is usable again.',
+  forced: true,
+};
+
+/** Opens a circuit that does not exist yet, or fails the test. */
+function opened(cause: OpenCause = TOKEN_EXPIRED, when = 0, state?: ProviderState): ProviderState {
+  const next = openCircuit(state, at(when), cause);
+  if (!next) throw new Error('expected the circuit to open');
+  return next;
+}
+
+describe('isCircuitOpen', () => {
+  it('is open only while the provider is unavailable', () => {
+    expect(isCircuitOpen(undefined)).toBe(false);
+    expect(isCircuitOpen(opened())).toBe(true);
+    expect(isCircuitOpen(closeCircuit(opened(), at(MINUTE)))).toBe(false);
+  });
+});
+
+describe('openCircuit', () => {
+  it('opens a circuit that was never written, at version 1, with the cause', () => {
+    expect(openCircuit(undefined, at(0), TOKEN_EXPIRED)).toEqual({
+      status: 'unavailable',
+      since: iso(0),
+      reason: TOKEN_EXPIRED.reason,
+      errorType: 'http_error',
+      recommendation: TOKEN_EXPIRED.recommendation,
+      version: 1,
+    });
+  });
+
+  it('opens a closed circuit with the next version and a fresh since', () => {
+    const closed = closeCircuit(opened(), at(MINUTE));
+    const reopened = opened(DISCONNECTED, 10 * MINUTE, closed);
+    expect(reopened).toMatchObject({ status: 'unavailable', since: iso(10 * MINUTE), reason: 'Instance disconnected' });
+    expect(reopened.version).toBe(closed.version + 1);
+    expect(reopened.forced).toBeUndefined();
+  });
+
+  it('keeps the last probe time of the circuit it reopens: probes stay at most one per interval', () => {
+    const closedByProbe = closeCircuit(opened(), at(5 * MINUTE), 'healthy');
+    const reopened = opened(TOKEN_EXPIRED, 5 * MINUTE + 10 * SECOND, closedByProbe);
+    expect(reopened.lastProbeAt).toBe(iso(5 * MINUTE));
+    expect(probeDue(reopened, at(5 * MINUTE + 30 * SECOND), INTERVAL)).toBe(false);
+    expect(probeDue(reopened, at(6 * MINUTE), INTERVAL)).toBe(true);
+  });
+
+  it('leaves an open circuit as it is (undefined: nothing to write), whatever the new cause', () => {
+    const open = opened();
+    expect(openCircuit(open, at(MINUTE), TOKEN_EXPIRED)).toBeUndefined();
+    expect(openCircuit(open, at(MINUTE), DISCONNECTED)).toBeUndefined();
+  });
+
+  it('an operator forces an open circuit: same since, forced, next version, probe time kept', () => {
+    const probed = recordProbe(opened(), at(MINUTE), 'http_error 401: token expired');
+    const forced = openCircuit(probed, at(2 * MINUTE), OPERATOR);
+    expect(forced).toMatchObject({
+      status: 'unavailable',
+      since: iso(0),
+      reason: OPERATOR.reason,
+      errorType: 'operator',
+      forced: true,
+      lastProbeAt: iso(MINUTE),
+      version: probed.version + 1,
+    });
+  });
+
+  it('an operator opens a closed circuit, forced', () => {
+    const forced = opened(OPERATOR, 0);
+    expect(forced).toMatchObject({ status: 'unavailable', forced: true, version: 1, since: iso(0) });
+  });
+
+  it('a forced circuit is not reopened over, by a sender or by another operator', () => {
+    const forced = opened(OPERATOR);
+    expect(openCircuit(forced, at(MINUTE), TOKEN_EXPIRED)).toBeUndefined();
+    expect(openCircuit(forced, at(MINUTE), { ...OPERATOR, reason: 'opened by an operator: again' })).toBeUndefined();
+  });
+});
+
+describe('closeCircuit', () => {
+  it('closes with the next version, a fresh since, and nothing of the outage left', () => {
+    const open = recordProbe(opened(), at(MINUTE), 'http_error 401: token expired');
+    const closed = closeCircuit(open, at(3 * MINUTE));
+    expect(closed).toEqual({
+      status: 'healthy',
+      since: iso(3 * MINUTE),
+      releasePending: true,
+      version: open.version + 1,
+    });
+  });
+
+  it('closed by a probe, it says when and what the probe found', () => {
+    const closed = closeCircuit(opened(), at(2 * MINUTE), 'healthy');
+    expect(closed).toEqual({
+      status: 'healthy',
+      since: iso(2 * MINUTE),
+      lastProbeAt: iso(2 * MINUTE),
+      lastProbeResult: 'healthy',
+      releasePending: true,
+      version: 2,
+    });
+  });
+
+  it('an operator closes a forced circuit, and the next failure opens it unforced', () => {
+    const closed = closeCircuit(opened(OPERATOR), at(MINUTE));
+    expect(closed.forced).toBeUndefined();
+    expect(opened(TOKEN_EXPIRED, 2 * MINUTE, closed).forced).toBeUndefined();
+  });
+
+  it('closing a circuit that was never written starts at version 1', () => {
+    expect(closeCircuit(undefined, at(0)).version).toBe(1);
+  });
+});
+
+describe('releaseDone', () => {
+  it('clears the pending release, keeps the rest, and bumps the version', () => {
+    const closed = closeCircuit(opened(), at(2 * MINUTE), 'healthy');
+    const done = releaseDone(closed);
+    const { releasePending: _pending, ...rest } = closed;
+    expect(done).toEqual({ ...rest, version: closed.version + 1 });
+    expect(isCircuitOpen(done)).toBe(false);
+  });
+
+  it('a reopened circuit carries no pending release', () => {
+    const reopened = opened(TOKEN_EXPIRED, 3 * MINUTE, closeCircuit(opened(), at(2 * MINUTE)));
+    expect(reopened.releasePending).toBeUndefined();
+  });
+});
+
+describe('recordProbe', () => {
+  it('records the time and result of a probe, keeps the rest, and bumps the version', () => {
+    const open = opened();
+    const probed = recordProbe(open, at(MINUTE), 'http_error 401: token expired');
+    expect(probed).toEqual({
+      ...open,
+      lastProbeAt: iso(MINUTE),
+      lastProbeResult: 'http_error 401: token expired',
+      version: open.version + 1,
+    });
+  });
+
+  it('keeps a forced circuit forced and open, even when the probe found WaChap healthy', () => {
+    const probed = recordProbe(opened(OPERATOR), at(MINUTE), 'healthy');
+    expect(probed).toMatchObject({ status: 'unavailable', forced: true, lastProbeResult: 'healthy' });
+    expect(isCircuitOpen(probed)).toBe(true);
+  });
+});
+
+describe('probeDue', () => {
+  it('never while closed or never opened', () => {
+    expect(probeDue(undefined, at(0), INTERVAL)).toBe(false);
+    expect(probeDue(closeCircuit(opened(), at(0)), at(HOUR_LATER), INTERVAL)).toBe(false);
+  });
+
+  it('at once for a circuit never probed', () => {
+    expect(probeDue(opened(), at(0), INTERVAL)).toBe(true);
+  });
+
+  it('at most once per interval after a probe', () => {
+    const probed = recordProbe(opened(), at(MINUTE), 'timeout: no answer');
+    expect(probeDue(probed, at(MINUTE), INTERVAL)).toBe(false);
+    expect(probeDue(probed, at(MINUTE + INTERVAL - 1), INTERVAL)).toBe(false);
+    expect(probeDue(probed, at(MINUTE + INTERVAL), INTERVAL)).toBe(true);
+  });
+
+  it('never for a circuit an operator forced open: only an operator closes it', () => {
+    expect(probeDue(opened(OPERATOR), at(0), INTERVAL)).toBe(false);
+    expect(probeDue(opened(OPERATOR), at(HOUR_LATER), INTERVAL)).toBe(false);
+  });
+});
+
+describe('versions', () => {
+  const step = fc.oneof(
+    fc.constant('open' as const),
+    fc.constant('force' as const),
+    fc.constant('close' as const),
+    fc.constant('probe' as const),
+    fc.constant('released' as const),
+  );
+
+  it('every state written is one version past the state it was computed from', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 30 }), (steps) => {
+        let state: ProviderState | undefined;
+        let clock = 0;
+        for (const s of steps) {
+          clock += SECOND;
+          const before = state?.version ?? 0;
+          let next: ProviderState | undefined;
+          if (s === 'open') next = openCircuit(state, at(clock), TOKEN_EXPIRED);
+          else if (s === 'force') next = openCircuit(state, at(clock), OPERATOR);
+          else if (s === 'close') next = closeCircuit(state, at(clock));
+          else if (s === 'probe')
+            next = state && isCircuitOpen(state) ? recordProbe(state, at(clock), 'timeout') : undefined;
+          else next = state?.releasePending ? releaseDone(state) : undefined;
+          if (next) {
+            expect(next.version).toBe(before + 1);
+            state = next;
+          }
+        }
+      }),
+    );
+  });
+});

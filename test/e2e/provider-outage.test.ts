@@ -3,17 +3,12 @@
 // attempt, the admin is told by email, and once WaChap is healthy the scheduled probe closes the
 // circuit and every recipient gets its message exactly once, within two minutes. Then an operator
 // closes the circuit by hand with `npm run circuit -- --close`.
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LOCAL_OPTIONS } from '../../local/stack.js';
 import type { CircuitReport } from '../../shared/application/provider-circuit.js';
 import type { Notification } from '../../shared/domain/notification.js';
 import { type E2eStack, malianPhone, notificationRequest, startE2eStack, waitFor } from '../support/local-stack.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-// Taken before the stack writes the functions' configuration into process.env: the CLI needs none of it.
-const OPERATOR_ENV = { ...process.env };
+import { runCli } from '../support/operator-cli.js';
 
 const COUNT = 30;
 const PROBE_INTERVAL_SECONDS = 10;
@@ -58,25 +53,6 @@ function expectEachOnce(messages: { to: string }[], phones: readonly string[]) {
   for (const m of messages) perRecipient.set(m.to, (perRecipient.get(m.to) ?? 0) + 1);
   expect([...perRecipient.keys()].sort()).toEqual(phones.map((p) => p.slice(1)).sort());
   expect([...perRecipient.values()].every((count) => count === 1)).toBe(true);
-}
-
-function circuitCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/circuit.ts', ...args], {
-      cwd: ROOT,
-      env: { ...OPERATOR_ENV, LAMBDA_PORT: new URL(e2e.stack.urls.lambda).port },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
 }
 
 describe('a provider outage: token expired', () => {
@@ -174,14 +150,14 @@ describe('an operator closes the circuit by hand', () => {
     const phones = Array.from({ length: 5 }, (_, i) => malianPhone(COUNT + i));
     const ids = await heldNotifications(phones, 'OP');
 
-    const status = await circuitCli(['--status']);
+    const status = await runCli('circuit', ['--status'], { LAMBDA_PORT: new URL(e2e.stack.urls.lambda).port });
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toContain('OUVERT / OPEN');
     expect(status.stdout).toMatch(/Raison \/ reason\s+: .*token expired/i);
 
     // The admin renewed the token and does not wait for the next probe.
     await e2e.configureSandbox({ mode: 'healthy' });
-    const close = await circuitCli(['--close']);
+    const close = await runCli('circuit', ['--close'], { LAMBDA_PORT: new URL(e2e.stack.urls.lambda).port });
 
     expect(close.code, close.stderr).toBe(0);
     expect(close.stdout).toContain('FERMÉ / CLOSED');

@@ -1,8 +1,5 @@
 // `npm run circuit` as an operator runs it: a child process invoking the provider-probe function of a
 // local stack started in this process.
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LOCAL_OPTIONS, type LocalStack, startLocalStack } from '../../local/stack.js';
 import { NotificationStore, notificationDocumentClient } from '../../shared/adapters/notification-store.js';
@@ -10,48 +7,13 @@ import type { CircuitReport } from '../../shared/application/provider-circuit.js
 import { WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
 import { localDynamoDbClient } from '../support/dynamodb.js';
 import { makeNotification } from '../support/fixtures.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-// The stack writes the functions' configuration into process.env; the CLI should not need any of it.
-const OPERATOR_ENV = { ...process.env };
+import { closedPort, runCli } from '../support/operator-cli.js';
 
 let stack: LocalStack;
 let store: NotificationStore;
 let lambdaPort: string;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function circuit(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/circuit.ts', ...args], {
-      cwd: ROOT,
-      env: { ...OPERATOR_ENV, LAMBDA_PORT: lambdaPort, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
-
-/** A port nothing listens on: taken from the OS, then given back. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  const { port } = server.address() as { port: number };
-  await new Promise((closed) => server.close(closed));
-  return port;
-}
+const circuit = (args: string[], env: Record<string, string> = {}) =>
+  runCli('circuit', args, { LAMBDA_PORT: lambdaPort, ...env });
 
 beforeAll(async () => {
   stack = await startLocalStack({

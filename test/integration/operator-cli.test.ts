@@ -1,6 +1,3 @@
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { resolve } from 'node:path';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -18,48 +15,14 @@ import type { SweepSummary } from '../../shared/application/retry-sweep.js';
 import type { Notification } from '../../shared/domain/notification.js';
 import { localDynamoDbClient } from '../support/dynamodb.js';
 import { makeNotification } from '../support/fixtures.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
-// The stack writes the functions' configuration into process.env; the CLI should not need any of it.
-const OPERATOR_ENV = { ...process.env };
+import { closedPort, runCli } from '../support/operator-cli.js';
 
 let stack: LocalStack;
 let store: NotificationStore;
 let lambdaPort: string;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(script: 'retry' | 'health', args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `bin/${script}.ts`, ...args], {
-      cwd: ROOT,
-      env: { ...OPERATOR_ENV, LAMBDA_PORT: lambdaPort, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
-
-/** A port nothing listens on: taken from the OS, then given back. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
-  const { port } = server.address() as { port: number };
-  await new Promise((closed) => server.close(closed));
-  return port;
-}
+const cli = (script: 'retry' | 'health', args: string[], env: Record<string, string> = {}) =>
+  runCli(script, args, { LAMBDA_PORT: lambdaPort, ...env });
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 

@@ -13,6 +13,7 @@ import {
   type InvokeRejection,
   parseInvokePayload,
 } from '../../shared/application/invoke-payload.js';
+import { maskPhonesInText } from '../../shared/domain/phone.js';
 
 export function createHealthCheckHandler(logger: Logger, deps: HealthCheckDependencies) {
   return middy<unknown, HealthReport | InvokeRejection, Error, Context>()
@@ -20,7 +21,8 @@ export function createHealthCheckHandler(logger: Logger, deps: HealthCheckDepend
     .handler(async (event) => {
       const payload = parseInvokePayload(healthPayloadSchema, event);
       if (!payload.ok) {
-        logger.warn('invalid invoke payload', { details: payload.rejection.details });
+        // Field names come from the caller: a phone number used as a key must not reach the logs.
+        logger.warn('invalid invoke payload', { details: maskPhonesInText(payload.rejection.message) });
         return payload.rejection;
       }
       return runHealthCheck(payload.value.dryRun, deps);

@@ -4,6 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { type IngestDependencies, ingestNotification } from '../../shared/application/ingest.js';
+import { maskPhonesInText } from '../../shared/domain/phone.js';
 import {
   errorResponse,
   jsonResponse,
@@ -45,7 +46,12 @@ export function createIngestHandler(logger: Logger, deps: IngestDependencies) {
       } catch (error) {
         const response = errorResponse(error, context.awsRequestId);
         if (response.statusCode >= 500) logger.error('ingest failed', { error: String(error) });
-        else logger.info('request refused', { statusCode: response.statusCode, error: (error as Error).message });
+        // The message names the caller's fields, and a field name can be a phone number ({ "+223…": "Awa" }).
+        else
+          logger.info('request refused', {
+            statusCode: response.statusCode,
+            error: maskPhonesInText((error as Error).message),
+          });
         return response;
       }
     });

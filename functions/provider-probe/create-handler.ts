@@ -13,6 +13,7 @@ import {
   type ProbeDependencies,
   runCircuitCommand,
 } from '../../shared/application/provider-circuit.js';
+import { maskPhonesInText } from '../../shared/domain/phone.js';
 
 export function createProviderProbeHandler(logger: Logger, deps: ProbeDependencies) {
   return middy<unknown, CircuitReport | InvokeRejection, Error, Context>()
@@ -20,7 +21,8 @@ export function createProviderProbeHandler(logger: Logger, deps: ProbeDependenci
     .handler(async (event) => {
       const payload = parseInvokePayload(circuitPayloadSchema, event);
       if (!payload.ok) {
-        logger.warn('invalid invoke payload', { details: payload.rejection.details });
+        // Field names come from the caller: a phone number used as a key must not reach the logs.
+        logger.warn('invalid invoke payload', { details: maskPhonesInText(payload.rejection.message) });
         return payload.rejection;
       }
       const { action, reason } = payload.value;

@@ -14,6 +14,7 @@ import {
   type SweepDependencies,
   type SweepSummary,
 } from '../../shared/application/retry-sweep.js';
+import { maskPhonesInText } from '../../shared/domain/phone.js';
 
 export function createRetrySweepHandler(
   logger: Logger,
@@ -25,7 +26,8 @@ export function createRetrySweepHandler(
     .handler(async (event) => {
       const payload = parseInvokePayload(sweepPayloadSchema, event);
       if (!payload.ok) {
-        logger.warn('invalid invoke payload', { details: payload.rejection.details });
+        // Field names come from the caller: a phone number used as a key must not reach the logs.
+        logger.warn('invalid invoke payload', { details: maskPhonesInText(payload.rejection.message) });
         return payload.rejection;
       }
       const { dryRun, verbose, limit, maxRetries } = payload.value;

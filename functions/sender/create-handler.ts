@@ -12,6 +12,7 @@ import {
   type SendResult,
   sendNotification,
 } from '../../shared/application/send-notification.js';
+import { maskPhonesInText } from '../../shared/domain/phone.js';
 
 export function createSenderHandler(logger: Logger, deps: SenderDependencies, options: { concurrency: number }) {
   const processor = new BatchProcessor(EventType.SQS);
@@ -29,7 +30,7 @@ export function createSenderHandler(logger: Logger, deps: SenderDependencies, op
       // Retrying garbage would only fill the DLQ: report it and move on.
       logger.error('unreadable send message discarded', {
         messageId: record.messageId,
-        problems: message.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`),
+        problems: message.error.issues.map((i) => maskPhonesInText(`${i.path.join('.') || '(body)'}: ${i.message}`)),
       });
       return 'discarded';
     }

@@ -200,14 +200,27 @@ async function exchange(
   timeoutMs: number,
   init: RequestInit,
 ): Promise<HttpAnswer | WaChapError> {
+  const signal = AbortSignal.timeout(timeoutMs);
   try {
     // Redirects are not followed: the credentials travel in the body and the query, not to be replayed elsewhere.
-    const response = await fetchImpl(url, { ...init, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
-    const body = await response.text();
+    const response = await fetchImpl(url, { ...init, redirect: 'manual', signal });
+    // The timeout bounds the body too: undici's text() can hang for good, deaf to the signal (a large body
+    // whose Content-Encoding does not inflate), which would hold the sender until the Lambda timeout.
+    const body = await untilAborted(response.text(), signal);
     return { status: response.status, headers: response.headers, body };
   } catch (error) {
     return fetchFailure(error, timeoutMs);
   }
+}
+
+/** `work`, or the signal's reason once it aborts, whichever comes first. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 function readSendResponse(answer: HttpAnswer): { ok: true; messageId?: string; httpStatus: number } | WaChapError {

@@ -30,6 +30,7 @@ export const AWKWARD_PIECES = [
   '"',
   '\\',
   '</script>',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a template placeholder is the point
   '${x}',
   '%s%n',
   '𝕏',

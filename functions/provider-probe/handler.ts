@@ -4,12 +4,6 @@
 import { z } from 'zod';
 import { Mailer } from '../../shared/adapters/mailer.js';
 import { SendQueue } from '../../shared/adapters/send-queue.js';
-import {
-  circuitPayloadSchema,
-  type InvokeRejection,
-  parseInvokePayload,
-} from '../../shared/application/invoke-payload.js';
-import { type CircuitReport, runCircuitCommand } from '../../shared/application/provider-circuit.js';
 import { alertEnv, coreEnv, loadConfig, probeEnv, queueEnv, wachapEnv } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { notificationStore, sesClient, sqsClient, wachapClient } from '../../shared/runtime.js';

@@ -1,14 +1,15 @@
 // `npm run circuit` as an operator runs it: a child process invoking the provider-probe function of a
 // local stack started in this process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_LOCAL_OPTIONS, type LocalStack, startLocalStack } from '../../local/stack.js';
-import { NotificationStore, notificationDocumentClient } from '../../shared/adapters/notification-store.js';
+import type { LocalStack } from '../../local/stack.js';
+import type { NotificationStore } from '../../shared/adapters/notification-store.js';
 import type { CircuitReport } from '../../shared/application/provider-circuit.js';
 import { WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
-import { localDynamoDbClient } from '../support/dynamodb.js';
 import { makeNotification } from '../support/fixtures.js';
+import { type E2eStack, startE2eStack } from '../support/local-stack.js';
 import { closedPort, runCli } from '../support/operator-cli.js';
 
+let e2e: E2eStack;
 let stack: LocalStack;
 let store: NotificationStore;
 let lambdaPort: string;
@@ -16,22 +17,13 @@ const circuit = (args: string[], env: Record<string, string> = {}) =>
   runCli('circuit', args, { LAMBDA_PORT: lambdaPort, ...env });
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    ...DEFAULT_LOCAL_OPTIONS,
-    ports: { api: 0, lambda: 0, dynamodb: 0, sqs: 0, ses: 0, wachap: 0 },
-    dynamoDbEngine: 'dynalite',
-    schedules: { ...DEFAULT_LOCAL_OPTIONS.schedules, enabled: false },
-    pollWaitSeconds: 1,
-    env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
-  });
+  e2e = await startE2eStack();
+  stack = e2e.stack;
   lambdaPort = new URL(stack.urls.lambda).port;
-  store = new NotificationStore({
-    client: notificationDocumentClient(localDynamoDbClient(stack.urls.dynamodb)),
-    tableName: stack.tableName,
-  });
+  store = e2e.store;
 });
 afterAll(async () => {
-  await stack?.stop();
+  await e2e?.stop();
 });
 
 describe('npm run circuit', () => {

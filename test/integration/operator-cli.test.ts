@@ -1,4 +1,4 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   invokeFunction,
@@ -8,15 +8,16 @@ import {
   targetOf,
   UsageError,
 } from '../../bin/operator-cli.js';
-import { DEFAULT_LOCAL_OPTIONS, type LocalStack, startLocalStack } from '../../local/stack.js';
-import { NotificationStore, notificationDocumentClient } from '../../shared/adapters/notification-store.js';
+import type { LocalStack } from '../../local/stack.js';
+import type { NotificationStore } from '../../shared/adapters/notification-store.js';
 import type { HealthReport } from '../../shared/application/health-check.js';
 import type { SweepSummary } from '../../shared/application/retry-sweep.js';
 import type { Notification } from '../../shared/domain/notification.js';
-import { localDynamoDbClient } from '../support/dynamodb.js';
 import { makeNotification } from '../support/fixtures.js';
+import { type E2eStack, startE2eStack } from '../support/local-stack.js';
 import { closedPort, runCli } from '../support/operator-cli.js';
 
+let e2e: E2eStack;
 let stack: LocalStack;
 let store: NotificationStore;
 let lambdaPort: string;
@@ -27,23 +28,13 @@ const cli = (script: 'retry' | 'health', args: string[], env: Record<string, str
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 
 beforeAll(async () => {
-  stack = await startLocalStack({
-    ...DEFAULT_LOCAL_OPTIONS,
-    ports: { api: 0, lambda: 0, dynamodb: 0, sqs: 0, ses: 0, wachap: 0 },
-    dynamoDbEngine: 'dynalite',
-    schedules: { ...DEFAULT_LOCAL_OPTIONS.schedules, enabled: false },
-    pollWaitSeconds: 1,
-    tableName: 'notifications',
-    env: { POWERTOOLS_LOG_LEVEL: 'WARN' },
-  });
+  e2e = await startE2eStack();
+  stack = e2e.stack;
   lambdaPort = new URL(stack.urls.lambda).port;
-  store = new NotificationStore({
-    client: notificationDocumentClient(localDynamoDbClient(stack.urls.dynamodb)),
-    tableName: stack.tableName,
-  });
+  store = e2e.store;
 });
 afterAll(async () => {
-  await stack?.stop();
+  await e2e?.stop();
 });
 
 describe('npm run retry', () => {
@@ -207,13 +198,7 @@ describe('invoke failures', () => {
 describe('npm run health', () => {
   beforeAll(async () => {
     // One dead letter, so that the report has an alert to show.
-    const sqs = new SQSClient({
-      endpoint: stack.urls.sqs,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    await sqs.send(new SendMessageCommand({ QueueUrl: stack.dlqUrl, MessageBody: JSON.stringify({ id: 'lost' }) }));
-    sqs.destroy();
+    await e2e.sqs.send(new SendMessageCommand({ QueueUrl: stack.dlqUrl, MessageBody: JSON.stringify({ id: 'lost' }) }));
   });
 
   it('--dry-run prints the windows, the DLQ, the backlog and the alerts', async () => {

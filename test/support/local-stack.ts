@@ -52,6 +52,8 @@ export interface QueueDepth {
 
 export interface E2eStack {
   stack: LocalStack;
+  /** The table as an operator reads it. */
+  store: NotificationStore;
   sqs: SQSClient;
   dynamodb: DynamoDBClient;
   /** POST /notifications as curl would: JSON, x-api-key. */
@@ -117,6 +119,7 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
 
   return {
     stack,
+    store,
     sqs,
     dynamodb,
 

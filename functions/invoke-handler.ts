@@ -12,17 +12,17 @@ import { maskPhonesInText } from '../shared/domain/phone.js';
 export function createInvokeHandler<S extends z.ZodType, R>(
   logger: Logger,
   schema: S,
-  run: (payload: z.output<S>) => Promise<R>,
+  run: (payload: z.output<S>, context: Context) => Promise<R>,
 ) {
   return middy<unknown, R | InvokeRejection, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (event) => {
+    .handler(async (event, context) => {
       const payload = parseInvokePayload(schema, event);
       if (!payload.ok) {
         // Field names come from the caller: a phone number used as a key must not reach the logs.
         logger.warn('invalid invoke payload', { details: maskPhonesInText(payload.rejection.message) });
         return payload.rejection;
       }
-      return run(payload.value);
+      return run(payload.value, context);
     });
 }

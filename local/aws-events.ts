@@ -1,7 +1,16 @@
 // The events and context AWS hands to our functions, built as AWS builds them (local stack and tests).
 import type { APIGatewayProxyEvent, Context, SQSEvent, SQSRecord } from 'aws-lambda';
 
-export function lambdaContext(functionName: string): Context {
+/**
+ * A context as Lambda gives it: `getRemainingTimeInMillis` counts down from the call to the function's timeout
+ * (30 s unless given), on `now` (the wall clock unless given, e.g. a test's virtual clock).
+ */
+export function lambdaContext(
+  functionName: string,
+  options: { timeoutMs?: number; now?: () => number } = {},
+): Context {
+  const now = options.now ?? Date.now;
+  const deadline = now() + (options.timeoutMs ?? 30_000);
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName,
@@ -11,7 +20,7 @@ export function lambdaContext(functionName: string): Context {
     awsRequestId: crypto.randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'test',
-    getRemainingTimeInMillis: () => 30_000,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,

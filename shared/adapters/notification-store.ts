@@ -8,6 +8,7 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
+  type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
@@ -17,8 +18,9 @@ import {
   NOTIFICATION_STATUSES,
   type Notification,
   PRIORITIES,
+  type Priority,
 } from '../domain/notification.js';
-import type { ProviderState } from '../domain/provider-circuit.js';
+import type { DueCursor, ProviderState } from '../domain/provider-circuit.js';
 import { type Log, silentLog } from '../observability/logger.js';
 import {
   DUE_AT_ATTRIBUTE,
@@ -162,6 +164,16 @@ const providerStateSchema = z.object({
   lastProbeAt: timestamp.optional(),
   lastProbeResult: z.string().optional(),
   releasePending: z.boolean().optional(),
+  release: z
+    .object({
+      pass: z.enum(['sweep', 'verify']),
+      resume: z
+        .object({ shard: z.string(), after: z.object({ dueAt: timestamp, id: z.string() }).optional() })
+        .optional(),
+      found: count.optional(),
+      unqueued: z.array(z.string()).optional(),
+    })
+    .optional(),
   version: z.number().int().positive(),
 });
 
@@ -295,19 +307,50 @@ export class NotificationStore {
             ExclusiveStartKey: startKey,
           }),
         );
-        for (const item of page.Items ?? []) {
-          try {
-            due.push(this.toNotification(item));
-          } catch (error) {
-            // One bad hand edit must not stop every sweep: skip it loudly.
-            if (!(error instanceof CorruptItemError)) throw error;
-            this.log.warn('Skipping a malformed due notification', { key: error.key, issues: error.issues });
-          }
-        }
+        due.push(...this.parseDue(page.Items ?? []));
         startKey = page.LastEvaluatedKey;
       } while (startKey);
     }
     return due;
+  }
+
+  /**
+   * One page of a due-index shard, in due order, from just after `cursor` (or from the start, or from just after
+   * `after`) up to `until`. For readers that page forward over many calls, and may stop and resume in another
+   * process: the cursor is plain data.
+   */
+  async dueNotificationsPage(input: {
+    shard: Priority;
+    until: Date;
+    after?: Date;
+    cursor?: DueCursor;
+    limit: number;
+  }): Promise<{ notifications: Notification[]; cursor?: DueCursor }> {
+    const query = this.dueQuery(input.shard, input.until);
+    if (input.after) {
+      query.KeyConditionExpression = '#shard = :shard AND #due BETWEEN :from AND :now';
+      (query.ExpressionAttributeValues as Item)[':from'] = new Date(input.after.getTime() + 1).toISOString();
+    }
+    const page = await this.client.send(
+      new QueryCommand({
+        ...query,
+        Limit: input.limit,
+        ...(input.cursor
+          ? {
+              ExclusiveStartKey: {
+                [PARTITION_KEY]: input.cursor.id,
+                [DUE_SHARD_ATTRIBUTE]: input.shard,
+                [DUE_AT_ATTRIBUTE]: input.cursor.dueAt,
+              },
+            }
+          : {}),
+      }),
+    );
+    const notifications = this.parseDue(page.Items ?? []);
+    const last = page.LastEvaluatedKey;
+    return last
+      ? { notifications, cursor: { id: String(last[PARTITION_KEY]), dueAt: String(last[DUE_AT_ATTRIBUTE]) } }
+      : { notifications };
   }
 
   async dueBacklog(input: {
@@ -542,6 +585,20 @@ export class NotificationStore {
     }
   }
 
+  private parseDue(items: Item[]): Notification[] {
+    const due: Notification[] = [];
+    for (const item of items) {
+      try {
+        due.push(this.toNotification(item));
+      } catch (error) {
+        // One bad hand edit must not stop every sweep: skip it loudly.
+        if (!(error instanceof CorruptItemError)) throw error;
+        this.log.warn('Skipping a malformed due notification', { key: error.key, issues: error.issues });
+      }
+    }
+    return due;
+  }
+
   private async getItem(pk: string): Promise<Item | undefined> {
     const result = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: { [PARTITION_KEY]: pk }, ConsistentRead: true }),
@@ -549,7 +606,7 @@ export class NotificationStore {
     return result.Item;
   }
 
-  private dueQuery(shard: string, now: Date) {
+  private dueQuery(shard: string, now: Date): QueryCommandInput {
     return {
       TableName: this.tableName,
       IndexName: DUE_INDEX_NAME,

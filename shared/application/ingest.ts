@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { NotificationStore } from '../adapters/notification-store.js';
 import { type SendQueue, SQS_MAX_DELAY_SECONDS } from '../adapters/send-queue.js';
 import { createNotification, type NotificationPolicy } from '../domain/new-notification.js';
-import { PRIORITIES } from '../domain/notification.js';
+import { type Notification, PRIORITIES } from '../domain/notification.js';
 import { InvalidPhoneNumberError, maskPhone, normalisePhone } from '../domain/phone.js';
 import { ValidationError } from '../http/errors.js';
 import type { Log } from '../observability/logger.js';
@@ -122,18 +122,14 @@ export async function ingestNotification(
   const { created, notification: stored } = await deps.store.create(notification, now);
   if (!created) {
     deps.log.info('idempotent repeat; nothing written', { notificationId: stored.id });
+    // The first request may have failed after writing (a throttle, a timeout: its caller got a 5xx) and never
+    // queued it; this repeat may even have just repaired the record. Queue it again while it waits for its first
+    // attempt: the claim makes a second message harmless, and an OTP must not wait for the sweep.
+    if (awaitsFirstAttempt(stored)) await enqueue(stored, now, deps);
     return { created: false, id: stored.id, status: stored.status };
   }
 
-  const delayMs = Date.parse(stored.nextAttemptAt ?? stored.createdAt) - now.getTime();
-  if (delayMs <= SQS_MAX_DELAY_SECONDS * 1000) {
-    try {
-      // One second of slack so that the sender never finds it a hair before it is due.
-      await deps.queue.enqueue({ id: stored.id }, delayMs > 0 ? delayMs / 1000 + 1 : 0);
-    } catch (error) {
-      deps.log.warn('enqueue failed; the next sweep will send it', { notificationId: stored.id, error: String(error) });
-    }
-  }
+  await enqueue(stored, now, deps);
   deps.log.info('notification accepted', {
     notificationId: stored.id,
     category: stored.category,
@@ -141,6 +137,21 @@ export async function ingestNotification(
     to: maskPhone(stored.recipient.phone),
   });
   return { created: true, id: stored.id, status: stored.status };
+}
+
+const awaitsFirstAttempt = (n: Notification): boolean =>
+  n.status === 'pending' && n.attempts === 0 && n.inFlight === undefined && n.history.length === 0;
+
+/** The fast path to the sender; if it fails, the record is due and the next sweep sends it. */
+async function enqueue(stored: Notification, now: Date, deps: IngestDependencies): Promise<void> {
+  const delayMs = Date.parse(stored.nextAttemptAt ?? stored.createdAt) - now.getTime();
+  if (delayMs > SQS_MAX_DELAY_SECONDS * 1000) return;
+  try {
+    // One second of slack so that the sender never finds it a hair before it is due.
+    await deps.queue.enqueue({ id: stored.id }, delayMs > 0 ? delayMs / 1000 + 1 : 0);
+  } catch (error) {
+    deps.log.warn('enqueue failed; the next sweep will send it', { notificationId: stored.id, error: String(error) });
+  }
 }
 
 export const newNotificationId = (): string => ulid();

@@ -3,7 +3,7 @@
 // backlog at once when WaChap answers healthily again. Operators can force it either way.
 
 import type { Mailer } from '../adapters/mailer.js';
-import { ConcurrentUpdateError, type NotificationStore } from '../adapters/notification-store.js';
+import type { NotificationStore } from '../adapters/notification-store.js';
 import type { SendQueue } from '../adapters/send-queue.js';
 import type { WaChapClient } from '../adapters/wachap.js';
 import type { HealthAlert } from '../domain/health.js';
@@ -15,35 +15,18 @@ import {
   type ProviderState,
   probeDue,
   recordProbe,
-  releaseDone,
   WACHAP_PROVIDER,
 } from '../domain/provider-circuit.js';
-import { IllegalTransitionError } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
-import { applyTransition } from './apply-transition.js';
 import { alertEmail } from './health-check.js';
+import { type CircuitStore, updateState } from './provider-state.js';
+import { continueRelease } from './release-held.js';
 
-type CircuitStore = Pick<NotificationStore, 'getProviderState' | 'putProviderState'>;
-
-/** Applies `change` to the latest state with a conditional write; returns the state it wrote, if any. */
-async function updateState(
-  store: CircuitStore,
-  change: (latest: ProviderState | undefined) => ProviderState | undefined,
-): Promise<ProviderState | undefined> {
-  for (let round = 0; ; round++) {
-    const latest = await store.getProviderState(WACHAP_PROVIDER);
-    const next = change(latest);
-    if (!next) return undefined;
-    try {
-      await store.putProviderState(WACHAP_PROVIDER, next, latest?.version ?? 0);
-      return next;
-    } catch (error) {
-      if (!(error instanceof ConcurrentUpdateError) || round >= 3) throw error;
-    }
-  }
-}
-
-/** What a sender asks before calling WaChap; the answer is cached briefly per instance. */
+/**
+ * What a sender asks before calling WaChap. A "closed" answer is cached briefly per instance (the worst it
+ * costs is one more WaChap call that fails and holds); an "open" one never is, because it leads to a hold:
+ * a stale "open" read just after the probe closed the circuit would park a released notification again.
+ */
 export class ProviderCircuit {
   private cached: { state: ProviderState | undefined; at: number } | undefined;
 
@@ -51,9 +34,9 @@ export class ProviderCircuit {
 
   async isOpen(): Promise<boolean> {
     const now = this.deps.clock().getTime();
-    if (!this.cached || now - this.cached.at >= this.deps.cacheMs) {
-      this.cached = { state: await this.deps.store.getProviderState(WACHAP_PROVIDER), at: now };
-    }
+    const fresh = this.cached && now - this.cached.at < this.deps.cacheMs;
+    if (fresh && !isCircuitOpen(this.cached!.state)) return false;
+    this.cached = { state: await this.deps.store.getProviderState(WACHAP_PROVIDER), at: now };
     return isCircuitOpen(this.cached.state);
   }
 
@@ -79,8 +62,12 @@ export interface CircuitReport {
   circuit: ProviderState | null;
   probed: boolean;
   probeResult?: string;
-  /** Held notifications made due and queued again. */
+  /** Held notifications made due and queued again by this call. */
   released: number;
+  /** Held notifications this call could not release or queue; a later tick tries again. */
+  releaseFailed?: number;
+  /** Whether the release of the held backlog is over (absent when no release was pending). */
+  releaseDone?: boolean;
   alert?: 'sent' | 'cooldown' | 'failed' | 'disabled' | 'not_configured';
 }
 
@@ -89,7 +76,7 @@ export interface ProbeDependencies {
     NotificationStore,
     | 'getProviderState'
     | 'putProviderState'
-    | 'dueNotifications'
+    | 'dueNotificationsPage'
     | 'get'
     | 'save'
     | 'acquireAlertCooldown'
@@ -110,57 +97,26 @@ export interface ProbeDependencies {
   };
 }
 
-const RELEASE_BATCH = 1000;
-const RELEASE_ROUNDS = 20;
-
-/**
- * Makes every held notification due now and queues it: the backlog goes out as soon as WaChap is
- * back. A notification that could not be released (a throttled write) is counted, and the circuit
- * keeps `releasePending` so that the next probe tick finishes the job.
- */
-export async function releaseHeld(deps: ProbeDependencies, now: Date): Promise<{ released: number; failed: number }> {
-  // Held notifications are scheduled at most holdMs ahead; look a minute past that.
-  const horizon = new Date(now.getTime() + deps.settings.holdMs + 60_000);
-  let released = 0;
-  let failed = 0;
-  // The due index is read earliest first, and a released notification becomes due now, ahead of those
-  // still held: each round reads past every notification already looked at, or a backlog larger than
-  // one batch would stop at the first.
-  const seen = new Set<string>();
-  for (let round = 0; round < RELEASE_ROUNDS; round++) {
-    const limit = seen.size + RELEASE_BATCH;
-    const due = await deps.store.dueNotifications({ now: horizon, limit });
-    const held = due.filter((n) => !seen.has(n.id) && n.reason === 'provider_unavailable');
-    for (const n of due) seen.add(n.id);
-    const ids: string[] = [];
-    for (const n of held) {
-      try {
-        await applyTransition(deps.store, n, { type: 'release', at: now });
-        ids.push(n.id);
-      } catch (error) {
-        if (error instanceof IllegalTransitionError) continue;
-        failed++;
-        deps.log.warn('held notification not released; the next probe tick tries again', {
-          notificationId: n.id,
-          error: String(error),
-        });
-      }
-    }
-    if (ids.length > 0) await deps.queue.enqueueMany(ids);
-    released += ids.length;
-    if (due.length < limit) break;
-  }
-  return { released, failed };
-}
-
-/** Releases the held backlog after a close, and marks the job done once nothing was left behind. */
-async function finishRelease(deps: ProbeDependencies, now: Date): Promise<{ released: number; state?: ProviderState }> {
-  const { released, failed } = await releaseHeld(deps, now);
-  if (failed > 0) return { released };
-  const state = await updateState(deps.store, (latest) =>
-    latest && !isCircuitOpen(latest) && latest.releasePending ? releaseDone(latest) : undefined,
+/** Goes on with the release of the held backlog, if one is pending, and reports it. */
+async function releaseStep(
+  deps: ProbeDependencies,
+  now: Date,
+  remainingMs: () => number,
+): Promise<Pick<CircuitReport, 'released' | 'releaseFailed' | 'releaseDone'> & { state?: ProviderState }> {
+  const state = await deps.store.getProviderState(WACHAP_PROVIDER);
+  if (!state || isCircuitOpen(state) || !state.releasePending) return { released: 0 };
+  const tick = await continueRelease(
+    { store: deps.store, queue: deps.queue, log: deps.log, holdMs: deps.settings.holdMs },
+    state,
+    now,
+    remainingMs,
   );
-  return { released, ...(state ? { state } : {}) };
+  return {
+    released: tick.released,
+    ...(tick.failed > 0 ? { releaseFailed: tick.failed } : {}),
+    releaseDone: tick.done,
+    ...(tick.state ? { state: tick.state } : {}),
+  };
 }
 
 async function alertOpenCircuit(
@@ -191,7 +147,15 @@ async function alertOpenCircuit(
   }
 }
 
-export async function runCircuitCommand(command: CircuitCommand, deps: ProbeDependencies): Promise<CircuitReport> {
+/**
+ * One command. `remainingMs` is the time the function has left: a long release stops in time and the next
+ * tick resumes it.
+ */
+export async function runCircuitCommand(
+  command: CircuitCommand,
+  deps: ProbeDependencies,
+  remainingMs: () => number = () => Number.POSITIVE_INFINITY,
+): Promise<CircuitReport> {
   const now = deps.clock();
   const report = (circuit: ProviderState | undefined, extra: Partial<CircuitReport> = {}): CircuitReport => ({
     action: command.action,
@@ -220,16 +184,16 @@ export async function runCircuitCommand(command: CircuitCommand, deps: ProbeDepe
     }
     case 'close': {
       const closed = await updateState(deps.store, (latest) => closeCircuit(latest, now));
-      const { released, state: done } = await finishRelease(deps, now);
-      deps.log.info('provider circuit closed by an operator', { released });
-      return report(done ?? closed, { released });
+      const { state: after, ...release } = await releaseStep(deps, now, remainingMs);
+      deps.log.info('provider circuit closed by an operator', release);
+      return report(after ?? closed, release);
     }
     case 'tick':
     case 'probe': {
       if (!isCircuitOpen(state)) {
         if (!state?.releasePending) return report(state);
-        const { released, state: done } = await finishRelease(deps, now);
-        return report(done ?? state, { released });
+        const { state: after, ...release } = await releaseStep(deps, now, remainingMs);
+        return report(after ?? state, release);
       }
       const due = command.action === 'probe' || probeDue(state, now, deps.settings.probeIntervalMs);
       if (!due) return report(state, { alert: await alertOpenCircuit(state!, deps, now) });
@@ -241,9 +205,12 @@ export async function runCircuitCommand(command: CircuitCommand, deps: ProbeDepe
         const closed = await updateState(deps.store, (latest) =>
           isCircuitOpen(latest) && !latest?.forced ? closeCircuit(latest, now, probeResult) : undefined,
         );
-        const { released, state: done } = await finishRelease(deps, now);
-        deps.log.info('provider healthy again: circuit closed, held notifications released', { released, probeResult });
-        return report(done ?? closed ?? state, { probed: true, probeResult, released });
+        const { state: after, ...release } = await releaseStep(deps, now, remainingMs);
+        deps.log.info('provider healthy again: circuit closed, held notifications released', {
+          ...release,
+          probeResult,
+        });
+        return report(after ?? closed ?? state, { probed: true, probeResult, ...release });
       }
       const probed = await updateState(deps.store, (latest) =>
         isCircuitOpen(latest) ? recordProbe(latest!, now, probeResult) : undefined,

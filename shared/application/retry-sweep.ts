@@ -5,7 +5,7 @@ import type { NotificationStore } from '../adapters/notification-store.js';
 import type { SendQueue } from '../adapters/send-queue.js';
 import type { Notification } from '../domain/notification.js';
 import { maskPhone } from '../domain/phone.js';
-import { IllegalTransitionError, isExpired, type NotificationEvent } from '../domain/transitions.js';
+import { attemptsMade, IllegalTransitionError, isExpired, type NotificationEvent } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
 import { applyTransition } from './apply-transition.js';
 import { mapWithConcurrency } from './concurrency.js';
@@ -58,7 +58,8 @@ export interface SweepDependencies {
 
 function plannedAction(n: Notification, now: Date, maxRetries: number): SweepAction {
   if (isExpired(n, now)) return 'expire';
-  if (n.attempts >= maxRetries) return 'exhaust';
+  // An abandoned claim counts: it may have reached WaChap.
+  if (attemptsMade(n, now) >= maxRetries) return 'exhaust';
   return n.inFlight ? 'recover' : 'queue';
 }
 

@@ -1,14 +1,20 @@
 // One send attempt, end to end: load, skip what is not sendable, expire, claim, call WaChap,
 // classify, record, count. The claim is a conditional write, so two deliveries of one message
 // (or a sweep racing the ingest) can never both reach WaChap.
-import type { HourlyCounts, NotificationStore } from '../adapters/notification-store.js';
+import { ConcurrentUpdateError, type HourlyCounts, type NotificationStore } from '../adapters/notification-store.js';
 import type { SendMessage, SendQueue } from '../adapters/send-queue.js';
 import type { SendOutcome, WaChapClient } from '../adapters/wachap.js';
 import type { RetryPolicy } from '../domain/backoff.js';
 import { classifyWaChapError } from '../domain/error-classifier.js';
 import { isTerminal, type Notification } from '../domain/notification.js';
 import { maskPhone } from '../domain/phone.js';
-import { IllegalTransitionError, isExpired } from '../domain/transitions.js';
+import {
+  attemptsMade,
+  hasAbandonedClaim,
+  IllegalTransitionError,
+  isExpired,
+  type NotificationEvent,
+} from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
 import { applyTransition } from './apply-transition.js';
 import type { ProviderCircuit } from './provider-circuit.js';
@@ -66,7 +72,7 @@ export async function sendNotification(message: SendMessage, deps: SenderDepende
 
   const now = deps.clock();
   if (isExpired(loaded, now)) return settle(loaded, { type: 'expire', at: now }, 'expired', { expired: 1 }, deps);
-  if (loaded.attempts >= loaded.maxAttempts) {
+  if (attemptsMade(loaded, now) >= loaded.maxAttempts) {
     return settle(
       loaded,
       { type: 'exhaust', at: now, maxAttempts: loaded.maxAttempts },
@@ -77,7 +83,10 @@ export async function sendNotification(message: SendMessage, deps: SenderDepende
   }
 
   if (await deps.circuit.isOpen()) {
-    return settle(loaded, { type: 'hold', at: now, holdMs: deps.policy.providerHoldMs }, 'held', { held: 1 }, deps);
+    // Only onto the record as it was read: if it changed since, the probe released it (and queued it) or a
+    // sender claimed it; holding that fresh record would park it for providerHoldMs after the provider is back.
+    const hold = { type: 'hold' as const, at: now, holdMs: deps.policy.providerHoldMs };
+    return settle(loaded, hold, 'held', { held: 1 }, deps, { onlyUnchanged: true });
   }
 
   const token = deps.newClaimToken();
@@ -94,7 +103,7 @@ export async function sendNotification(message: SendMessage, deps: SenderDepende
     log.info('not claimed', { notificationId: loaded.id, why: error.why });
     return 'skipped';
   }
-  if (claimed.history.at(-1)?.outcome === 'unknown' && claimed.history.length > loaded.history.length) {
+  if (hasAbandonedClaim(loaded, now)) {
     // The previous holder died between claiming and recording: WaChap may have the message already.
     log.warn('previous attempt abandoned with an unknown outcome; sending again', { notificationId: claimed.id });
   }
@@ -114,25 +123,17 @@ async function recordSent(
     durationMs: Math.round(outcome.durationMs),
     ...(outcome.messageId ? { externalMessageId: outcome.messageId } : {}),
   };
-  for (const pause of [0, ...deps.policy.recordBackoffMs]) {
-    await sleep(pause);
-    try {
-      const event = { type: 'sent' as const, at, token: '', durationMs: accepted.durationMs, ...pickId(accepted) };
-      await applyTransition(deps.store, claimed, event);
-      deps.log.info('sent', {
-        notificationId: claimed.id,
-        externalMessageId: outcome.messageId,
-        to: maskPhone(claimed.recipient.phone),
-      });
-      await count(deps, at, { attempts: 1, sent: 1 });
-      return 'sent';
-    } catch (error) {
-      if (error instanceof IllegalTransitionError) return 'skipped';
-      deps.log.warn('could not record an accepted send; trying again', {
-        notificationId: claimed.id,
-        error: describe(error),
-      });
-    }
+  const event = { type: 'sent' as const, at, token: '', durationMs: accepted.durationMs, ...pickId(accepted) };
+  const recorded = await recordOutcome(claimed, event, deps);
+  if (recorded === 'superseded') return 'skipped';
+  if (recorded) {
+    deps.log.info('sent', {
+      notificationId: claimed.id,
+      externalMessageId: outcome.messageId,
+      to: maskPhone(claimed.recipient.phone),
+    });
+    await count(deps, at, { attempts: 1, sent: 1 });
+    return 'sent';
   }
   // WaChap has the message: hand the outcome to the queue rather than let the sweep send it again.
   try {
@@ -146,6 +147,31 @@ async function recordSent(
     });
     return 'unrecorded';
   }
+}
+
+/**
+ * Writes an attempt's outcome, trying again after a pause when the write fails (a throttle, a timeout):
+ * an outcome that is not written costs an attempt of its own later. Returns the stored record, `superseded`
+ * when the outcome no longer applies (another sender took over), or undefined when every try failed.
+ */
+async function recordOutcome(
+  claimed: Notification,
+  event: NotificationEvent,
+  deps: SenderDependencies,
+): Promise<Notification | 'superseded' | undefined> {
+  for (const pause of [0, ...deps.policy.recordBackoffMs]) {
+    await sleep(pause);
+    try {
+      return await applyTransition(deps.store, claimed, event);
+    } catch (error) {
+      if (error instanceof IllegalTransitionError) return 'superseded';
+      deps.log.warn(`could not record the ${event.type} outcome; trying again`, {
+        notificationId: claimed.id,
+        error: describe(error),
+      });
+    }
+  }
+  return undefined;
 }
 
 async function recordLateAcceptance(
@@ -179,9 +205,18 @@ async function recordFailure(
     { type: error.type, message: error.message, httpStatus: error.httpStatus, retryAfter: error.retryAfterSeconds },
     at,
   );
-  let recorded: Notification;
-  try {
-    recorded = await applyTransition(deps.store, claimed, {
+  const providerDown = classified.scope === 'provider';
+  if (providerDown) {
+    // First, before anything can fail: every other sender stops calling WaChap. If the failure below cannot be
+    // recorded, the redelivered message then finds the circuit open and holds instead of calling WaChap again.
+    const reason = `${error.httpStatus ? `HTTP ${error.httpStatus}: ` : ''}${error.message}`;
+    await deps.circuit
+      .open({ reason, errorType: error.type, recommendation: classified.recommendation })
+      .catch((caught: unknown) => deps.log.warn('provider circuit not updated', { error: describe(caught) }));
+  }
+  const recorded = await recordOutcome(
+    claimed,
+    {
       type: 'failure',
       at,
       token,
@@ -195,10 +230,13 @@ async function recordFailure(
       policy: deps.policy.retry,
       providerHoldMs: deps.policy.providerHoldMs,
       random: deps.random,
-    });
-  } catch (caught) {
-    if (caught instanceof IllegalTransitionError) return 'skipped';
-    throw caught;
+    },
+    deps,
+  );
+  if (recorded === 'superseded') return 'skipped';
+  if (!recorded) {
+    // Back to the queue: the redelivery finds the claim lapsed and settles it as an attempt of unknown outcome.
+    throw new Error(`the failed attempt on ${claimed.id} could not be recorded`);
   }
   const held = recorded.reason === 'provider_unavailable';
   const result: SendResult = held ? 'held' : recorded.status === 'permanent_failure' ? 'permanent_failure' : 'failed';
@@ -215,13 +253,6 @@ async function recordFailure(
   };
   if (result === 'failed') deps.log.warn('send failed; retry scheduled', fields);
   else deps.log.error(held ? 'provider unavailable; notification held' : 'send failed permanently', fields);
-  if (held) {
-    // Every other sender stops calling WaChap until a probe finds it healthy again.
-    const reason = `${error.httpStatus ? `HTTP ${error.httpStatus}: ` : ''}${error.message}`;
-    await deps.circuit
-      .open({ reason, errorType: error.type, recommendation: classified.recommendation })
-      .catch((caught: unknown) => deps.log.warn('provider circuit not updated', { error: describe(caught) }));
-  }
   await count(deps, at, {
     attempts: 1,
     ...(result === 'permanent_failure' ? { permanentFailures: 1 } : { temporaryFailures: 1 }),
@@ -232,15 +263,20 @@ async function recordFailure(
 
 async function settle(
   loaded: Notification,
-  event: Parameters<typeof applyTransition>[2],
+  event: NotificationEvent,
   result: SendResult,
   counters: Partial<HourlyCounts>,
   deps: SenderDependencies,
+  options: { onlyUnchanged?: boolean } = {},
 ): Promise<SendResult> {
   try {
-    await applyTransition(deps.store, loaded, event);
+    await applyTransition(deps.store, loaded, event, options.onlyUnchanged ? 0 : undefined);
   } catch (error) {
     if (error instanceof IllegalTransitionError) return 'skipped';
+    if (options.onlyUnchanged && error instanceof ConcurrentUpdateError) {
+      deps.log.info('changed since it was read; left to whoever changed it', { notificationId: loaded.id });
+      return 'skipped';
+    }
     throw error;
   }
   deps.log.info(`notification ${result}`, { notificationId: loaded.id });

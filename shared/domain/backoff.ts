@@ -28,7 +28,7 @@ export function nominalRetryDelayMs(attempts: number, policy: Pick<RetryPolicy, 
 /**
  * The delay before the next attempt after `attempts` failed ones, spread by ±jitter around the
  * schedule (so that a burst of failures does not come back as a burst), and never shorter than
- * the provider's Retry-After.
+ * the provider's Retry-After, itself capped at the maximum delay.
  */
 export function retryDelayMs(
   attempts: number,
@@ -39,6 +39,11 @@ export function retryDelayMs(
   const nominal = nominalRetryDelayMs(attempts, policy);
   const spread = policy.jitter > 0 ? 1 + policy.jitter * (2 * random() - 1) : 1;
   const delay = Math.round(nominal * spread);
-  const providerDelay = retryAfterSeconds !== undefined ? retryAfterSeconds * 1000 : 0;
+  // A provider's Retry-After is honoured up to the cap: days, or a value too large for a date, would park the
+  // notification past the schedule (or make its next attempt unwritable).
+  const providerDelay =
+    retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds)
+      ? Math.min(Math.max(0, retryAfterSeconds) * 1000, policy.maxDelayMs)
+      : 0;
   return Math.max(delay, providerDelay);
 }

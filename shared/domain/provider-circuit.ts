@@ -15,9 +15,33 @@ export interface ProviderState {
   forced?: boolean;
   lastProbeAt?: string;
   lastProbeResult?: string;
-  /** Closed, but some held notifications are not released yet: the next probe tick finishes the job. */
+  /** Closed, but the held backlog is not all released yet: the next probe tick goes on with it. */
   releasePending?: boolean;
+  /** Where the release stands, while releasePending. */
+  release?: ReleaseProgress;
   version: number;
+}
+
+/** A position in the due index (within one priority shard): a reader resumes just after it. */
+export interface DueCursor {
+  dueAt: string;
+  id: string;
+}
+
+/**
+ * The release of the held backlog, tick after tick. The first pass ('sweep') reads the whole held range once,
+ * in due order; released notifications move to the instant the circuit closed, behind the read position, so
+ * nothing is read twice. Then 'verify' passes read only what lies after that instant (a hold written while
+ * the release ran, or missed by a lagging index) until one finds nothing held: only then is the release done.
+ */
+export interface ReleaseProgress {
+  pass: 'sweep' | 'verify';
+  /** Where the pass goes on: in `shard`, just after `after` (or from the shard's start). Absent: from the start. */
+  resume?: { shard: string; after?: DueCursor };
+  /** Held notifications this pass has found so far: a verify pass that finds none ends the release. */
+  found?: number;
+  /** Released, but the queue refused them: the next tick queues them first. */
+  unqueued?: string[];
 }
 
 export const WACHAP_PROVIDER = 'wachap';
@@ -51,6 +75,7 @@ export function closeCircuit(state: ProviderState | undefined, at: Date, probeRe
     status: 'healthy',
     since: at.toISOString(),
     releasePending: true,
+    release: { pass: 'sweep' },
     ...(probeResult ? { lastProbeAt: at.toISOString(), lastProbeResult: probeResult } : {}),
     version: (state?.version ?? 0) + 1,
   };
@@ -60,14 +85,25 @@ export function recordProbe(state: ProviderState, at: Date, result: string): Pro
   return { ...state, lastProbeAt: at.toISOString(), lastProbeResult: result, version: state.version + 1 };
 }
 
-/** Probes run at a modest pace: at most one per interval, whatever the number of waiting notifications. */
+/**
+ * A quarter of the interval: ticks are not exact (a schedule's jitter, and a probe records its time after its
+ * call), so a tick that comes a little less than one interval after the last probe still probes.
+ */
+export const PROBE_SLACK = 0.25;
+
+/** Probes run at a modest pace: about one per interval, whatever the number of waiting notifications. */
 export function probeDue(state: ProviderState | undefined, at: Date, intervalMs: number): boolean {
   if (!isCircuitOpen(state) || state?.forced) return false;
-  return !state?.lastProbeAt || at.getTime() - Date.parse(state.lastProbeAt) >= intervalMs;
+  return !state?.lastProbeAt || at.getTime() - Date.parse(state.lastProbeAt) >= intervalMs * (1 - PROBE_SLACK);
+}
+
+/** The release stands at `progress` (the state is still closed and still releasing). */
+export function releaseProgressed(state: ProviderState, progress: ReleaseProgress): ProviderState {
+  return { ...state, releasePending: true, release: progress, version: state.version + 1 };
 }
 
 /** The held backlog is all released. */
 export function releaseDone(state: ProviderState): ProviderState {
-  const { releasePending: _pending, ...rest } = state;
+  const { releasePending: _pending, release: _release, ...rest } = state;
   return { ...rest, version: state.version + 1 };
 }

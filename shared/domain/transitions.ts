@@ -47,11 +47,17 @@ export type NotificationEvent =
   | { type: 'exhaust'; at: Date; maxAttempts: number }
   /** The provider circuit is open: wait for it without calling WaChap and without burning an attempt. */
   | { type: 'hold'; at: Date; holdMs: number }
-  /** The provider is back: a held notification becomes due now. */
-  | { type: 'release'; at: Date };
+  /**
+   * The provider is back: a held notification becomes due at `dueAt` (default: now), or stays where it is if it
+   * was due earlier. The probe passes the instant the circuit closed, so that every released notification sits
+   * behind the release's read position in the due index and is never read twice.
+   */
+  | { type: 'release'; at: Date; dueAt?: Date };
 
 const iso = (date: Date): string => date.toISOString();
 const later = (date: Date, ms: number): string => new Date(date.getTime() + ms).toISOString();
+const earliest = (due: string | undefined, date: Date): string =>
+  due !== undefined && Date.parse(due) < date.getTime() ? due : iso(date);
 
 /** A claim whose lease ran out belongs to a sender that died mid-attempt. */
 export const hasLiveClaim = (n: Notification, at: Date): boolean =>
@@ -62,6 +68,28 @@ export const isDue = (n: Notification, at: Date): boolean =>
 
 export const isExpired = (n: Notification, at: Date): boolean =>
   n.expiresAt !== undefined && Date.parse(n.expiresAt) <= at.getTime();
+
+/** A claim whose holder died before recording an outcome: WaChap may or may not have the message. */
+export const hasAbandonedClaim = (n: Notification, at: Date): boolean =>
+  n.inFlight !== undefined && !hasLiveClaim(n, at);
+
+/** Attempts made so far, counting an abandoned claim as the attempt it may have been. */
+export const attemptsMade = (n: Notification, at: Date): number =>
+  n.attempts + (hasAbandonedClaim(n, at) ? 1 : 0);
+
+/**
+ * Writes down an abandoned claim as what it was: an attempt with an unknown outcome. Every move
+ * starts from this, so that no move (a claim, a hold, giving up) can erase that attempt.
+ */
+function settleAbandonedClaim(n: Notification, at: Date): Notification {
+  if (!hasAbandonedClaim(n, at)) return n;
+  const { inFlight, ...rest } = n;
+  return {
+    ...rest,
+    attempts: n.attempts + 1,
+    history: appendHistory(n.history, { at: inFlight!.since, outcome: 'unknown', durationMs: 0 }),
+  };
+}
 
 /** Fields every move resets: the next version, the time, and the attempt bookkeeping. */
 function settled(n: Notification, at: Date): Notification {
@@ -79,12 +107,14 @@ function terminal(n: Notification, at: Date, status: NotificationStatus, reason?
   return { ...rest, status, ...(reason ? { reason } : {}) };
 }
 
-export function transition(n: Notification, event: NotificationEvent): Notification {
+export function transition(current: Notification, event: NotificationEvent): Notification {
   const fail = (why: string): never => {
-    throw new IllegalTransitionError(n.status, event.type, why);
+    throw new IllegalTransitionError(current.status, event.type, why);
   };
-  if (isTerminal(n.status)) fail('it is final');
+  if (isTerminal(current.status)) fail('it is final');
   const at = event.at;
+  // The outcome events belong to whoever made the attempt (a late one still counts as that attempt).
+  const n = event.type === 'sent' || event.type === 'failure' ? current : settleAbandonedClaim(current, at);
 
   switch (event.type) {
     case 'enqueue': {
@@ -101,20 +131,14 @@ export function transition(n: Notification, event: NotificationEvent): Notificat
     case 'claim': {
       if (hasLiveClaim(n, at)) fail('an attempt is in flight');
       if (isExpired(n, at)) fail('its validity ran out');
-      // Without this, senders dying mid-attempt would add one abandoned attempt per claim, past any limit.
+      // Counted after an abandoned claim is settled: at 9 of 10 with an abandoned claim, the limit is reached.
       if (n.attempts >= n.maxAttempts) fail(`its ${n.maxAttempts} attempts are used up`);
       // Due, or put on the queue by a sweep (which pushed nextAttemptAt past the lease).
       if (!isDue(n, at) && n.queuedAt === undefined) fail('it is not due');
-      // An abandoned claim: the previous sender died after claiming; WaChap may have the message.
-      const abandoned = n.inFlight !== undefined;
       return {
         ...n,
         version: n.version + 1,
         updatedAt: iso(at),
-        attempts: abandoned ? n.attempts + 1 : n.attempts,
-        history: abandoned
-          ? appendHistory(n.history, { at: n.inFlight!.since, outcome: 'unknown', durationMs: 0 })
-          : n.history,
         inFlight: { token: event.token, since: iso(at), leaseUntil: later(at, event.leaseMs) },
         nextAttemptAt: later(at, event.leaseMs),
       };
@@ -157,7 +181,7 @@ export function transition(n: Notification, event: NotificationEvent): Notificat
       if (n.reason !== 'provider_unavailable') fail('it is not held for the provider');
       if (hasLiveClaim(n, at)) fail('an attempt is in flight');
       // No longer held: it is simply due (lastError still says what happened).
-      return { ...withoutReason(settled(n, at)), nextAttemptAt: iso(at) };
+      return { ...withoutReason(settled(n, at)), nextAttemptAt: earliest(n.nextAttemptAt, event.dueAt ?? at) };
   }
 }
 
@@ -182,14 +206,15 @@ function recordFailure(n: Notification, event: Extract<NotificationEvent, { type
     appendHistory(n.history, { at: iso(at), outcome, errorType: error.type, durationMs: event.durationMs });
 
   if (classified.scope === 'provider') {
-    const wait = Math.max(event.providerHoldMs, (classified.retryAfterSeconds ?? 0) * 1000);
+    // The probe, not a Retry-After, decides when the provider is back: a hold always ends within providerHoldMs,
+    // which is also how far ahead the release looks for held notifications.
     return {
       ...base,
       status: 'failed',
       reason: 'provider_unavailable',
       lastError: lastError('provider_unavailable'),
       history: entry('held'),
-      nextAttemptAt: later(at, wait),
+      nextAttemptAt: later(at, event.providerHoldMs),
     };
   }
 

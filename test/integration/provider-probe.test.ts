@@ -181,7 +181,10 @@ describe('the scheduled tick', () => {
 
     await openBySender(w);
     await w.run({ action: 'close' });
+    // The tick after a close verifies that nothing held is left, and ends the release.
+    expect(await w.run()).toMatchObject({ released: 0, releaseDone: true, circuit: { status: 'healthy' } });
     const closed = await w.store.getProviderState(WACHAP_PROVIDER);
+    expect(closed?.releasePending).toBeUndefined();
     const requestsBefore = w.wachapRequests();
     const again = await w.run();
     expect(again).toMatchObject({ action: 'tick', circuit: { status: 'healthy' }, probed: false, released: 0 });
@@ -238,16 +241,16 @@ describe('the scheduled tick', () => {
     expect(first).toMatchObject({ probed: true, alert: 'sent' });
     const afterFirst = await w.store.getProviderState(WACHAP_PROVIDER);
 
-    // The next minute's tick, a little early: no probe, no write, no second email.
-    w.advance(INTERVAL_MS - 5 * SECOND);
+    // A tick half an interval later (an operator's, say): no probe, no write, no second email.
+    w.advance(INTERVAL_MS / 2);
     const second = await w.run();
     expect(second).toMatchObject({ probed: false, alert: 'cooldown', released: 0 });
     expect(second.probeResult).toBeUndefined();
     expect(w.wachapRequests()).toBe(1);
     expect(await w.store.getProviderState(WACHAP_PROVIDER)).toEqual(afterFirst);
 
-    // Past the interval: probed again, still within the alert's cooldown.
-    w.advance(5 * SECOND);
+    // The next minute's tick: probed again, still within the alert's cooldown.
+    w.advance(INTERVAL_MS / 2);
     const third = await w.run();
     expect(third).toMatchObject({ probed: true, alert: 'cooldown' });
     expect(w.wachapRequests()).toBe(2);
@@ -318,8 +321,8 @@ describe('recovery', () => {
       circuit: { status: 'healthy', since: report.now, lastProbeAt: report.now, lastProbeResult: 'healthy' },
     });
     expect(report.alert).toBeUndefined();
-    // Everything held was released: nothing is left for the next tick.
-    expect(report.circuit?.releasePending).toBeUndefined();
+    // Everything held was released; the release stays pending until a tick verifies that nothing held is left.
+    expect(report.circuit).toMatchObject({ releasePending: true, release: { pass: 'verify' } });
     expect(await w.store.getProviderState(WACHAP_PROVIDER)).toEqual(report.circuit);
 
     const clock = Date.parse(report.now);
@@ -327,7 +330,8 @@ describe('recovery', () => {
       const released = (await w.store.get(n.id))!;
       expect(released).toMatchObject({ status: 'failed', attempts: n.attempts, version: n.version + 1 });
       expect(released.reason).toBeUndefined();
-      expect(Date.parse(released.nextAttemptAt!)).toBe(clock);
+      // Due at the close, or where it was if it was due before.
+      expect(Date.parse(released.nextAttemptAt!)).toBe(Math.min(clock, Date.parse(n.nextAttemptAt!)));
     }
     // Due now by the store's own index, the one the sweep reads.
     const due = await w.store.dueNotifications({ now: new Date(clock), limit: 100 });
@@ -335,9 +339,13 @@ describe('recovery', () => {
     expect(await queuedIds(w.queueUrl)).toEqual(held.map((n) => n.id).sort());
     expect(await Promise.all(untouched.map((n) => w.store.get(n.id)))).toEqual(before);
 
-    // Once closed, ticks do nothing more.
+    // The next tick finds nothing held and ends the release; after that, ticks do nothing.
+    const verify = await w.run();
+    expect(verify).toMatchObject({ probed: false, released: 0, releaseDone: true });
+    expect(verify.circuit?.releasePending).toBeUndefined();
     const after = await w.run();
     expect(after).toMatchObject({ probed: false, released: 0 });
+    expect(after.releaseDone).toBeUndefined();
     expect(w.wachapRequests()).toBe(2);
     expect(await queuedIds(w.queueUrl)).toEqual([]);
     expect(sandbox.requests()).toBe(0);
@@ -348,14 +356,14 @@ describe('recovery', () => {
     const held = [heldNotification(MINUTE), heldNotification(2 * MINUTE), heldNotification(3 * MINUTE)];
     for (const n of held) await w.store.create(n);
     await openBySender(w);
-    // One write is throttled, once.
+    // One write is throttled, on every try of this tick (each write is tried three times).
     const unlucky = held[1]!.id;
-    let throttled = false;
+    let throttles = 0;
     const save = w.store.save.bind(w.store);
     w.deps.store = Object.assign(Object.create(w.store) as NotificationStore, {
       save: async (...args: Parameters<NotificationStore['save']>) => {
-        if (args[0].id === unlucky && !throttled) {
-          throttled = true;
+        if (args[0].id === unlucky && throttles < 3) {
+          throttles += 1;
           throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
             name: 'ProvisionedThroughputExceededException',
           });
@@ -366,7 +374,13 @@ describe('recovery', () => {
 
     const report = await w.run({ action: 'probe' });
 
-    expect(report).toMatchObject({ probed: true, released: 2, circuit: { status: 'healthy', releasePending: true } });
+    expect(report).toMatchObject({
+      probed: true,
+      released: 2,
+      releaseFailed: 1,
+      releaseDone: false,
+      circuit: { status: 'healthy', releasePending: true },
+    });
     expect((await w.store.get(unlucky))?.reason).toBe('provider_unavailable');
     expect(await queuedIds(w.queueUrl)).toEqual(
       held
@@ -375,12 +389,15 @@ describe('recovery', () => {
         .sort(),
     );
 
-    // The circuit is closed, but the job is not done: the next scheduled tick finishes it, without a probe.
+    // The circuit is closed, but the job is not done: the next scheduled tick finds it, without a probe...
     const tick = await w.run();
-    expect(tick).toMatchObject({ action: 'tick', probed: false, released: 1, circuit: { status: 'healthy' } });
-    expect(tick.circuit?.releasePending).toBeUndefined();
-    expect(await w.store.getProviderState(WACHAP_PROVIDER)).toEqual(tick.circuit);
+    expect(tick).toMatchObject({ action: 'tick', probed: false, released: 1, releaseDone: false });
     expect(await queuedIds(w.queueUrl)).toEqual([unlucky]);
+    // ...and the one after finds nothing held left.
+    const done = await w.run();
+    expect(done).toMatchObject({ released: 0, releaseDone: true, circuit: { status: 'healthy' } });
+    expect(done.circuit?.releasePending).toBeUndefined();
+    expect(await w.store.getProviderState(WACHAP_PROVIDER)).toEqual(done.circuit);
     expect(w.wachapRequests()).toBe(1);
 
     // Then ticks are idle again.
@@ -398,7 +415,6 @@ describe('recovery', () => {
     const report = await w.run({ action: 'close' });
 
     expect(report).toMatchObject({ released: COUNT, circuit: { status: 'healthy' } });
-    expect(report.circuit?.releasePending).toBeUndefined();
     const last = (await w.store.get(held.at(-1)!.id))!;
     expect(last.reason).toBeUndefined();
     expect(last.nextAttemptAt).toBe(report.now);

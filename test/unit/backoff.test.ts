@@ -99,20 +99,36 @@ describe('retryDelayMs', () => {
     );
   });
 
-  it('takes a Retry-After longer than any backoff as the delay', () => {
+  it('takes a Retry-After longer than the backoff as the delay, up to the cap', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3 }),
+        randomArb,
+        fc.integer({ min: 7_921, max: 24 * 3_600 }),
+        (attempts, random, retryAfterSeconds) => {
+          // Attempts 1–3 back off at most 2 h × 1.1; the Retry-After is longer, and within the 24 h cap.
+          const delay = retryDelayMs(attempts, DEFAULT_RETRY_POLICY, () => random, retryAfterSeconds);
+
+          expect(delay).toBe(retryAfterSeconds * 1000);
+        },
+      ),
+    );
+  });
+
+  it('never parks a notification past the cap, whatever the Retry-After (days, or too large for a date)', () => {
     fc.assert(
       fc.property(
         attemptsArb,
         jitterArb,
         randomArb,
-        fc.integer({ min: 1, max: 7 * 24 * 3_600 }),
-        (attempts, jitter, random, extraSeconds) => {
-          // Longer than the largest jittered delay the policy can give.
-          const retryAfterSeconds = Math.ceil((CAP * (1 + jitter)) / 1000) + extraSeconds;
+        fc.oneof(fc.integer({ min: 24 * 3_600, max: 365 * 86_400 }), fc.constant(1e20), fc.constant(Number.MAX_VALUE)),
+        (attempts, jitter, random, retryAfterSeconds) => {
+          const policy = { ...DEFAULT_RETRY_POLICY, jitter };
+          const delay = retryDelayMs(attempts, policy, () => random, retryAfterSeconds);
 
-          const delay = retryDelayMs(attempts, { ...DEFAULT_RETRY_POLICY, jitter }, () => random, retryAfterSeconds);
-
-          expect(delay).toBe(retryAfterSeconds * 1000);
+          const backoff = retryDelayMs(attempts, policy, () => random);
+          expect(delay).toBe(Math.max(CAP, backoff));
+          expect(Number.isNaN(new Date(Date.now() + delay).getTime())).toBe(false);
         },
       ),
     );

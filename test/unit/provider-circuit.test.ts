@@ -120,6 +120,7 @@ describe('closeCircuit', () => {
       status: 'healthy',
       since: iso(3 * MINUTE),
       releasePending: true,
+      release: { pass: 'sweep' },
       version: open.version + 1,
     });
   });
@@ -132,6 +133,7 @@ describe('closeCircuit', () => {
       lastProbeAt: iso(2 * MINUTE),
       lastProbeResult: 'healthy',
       releasePending: true,
+      release: { pass: 'sweep' },
       version: 2,
     });
   });
@@ -151,7 +153,7 @@ describe('releaseDone', () => {
   it('clears the pending release, keeps the rest, and bumps the version', () => {
     const closed = closeCircuit(opened(), at(2 * MINUTE), 'healthy');
     const done = releaseDone(closed);
-    const { releasePending: _pending, ...rest } = closed;
+    const { releasePending: _pending, release: _release, ...rest } = closed;
     expect(done).toEqual({ ...rest, version: closed.version + 1 });
     expect(isCircuitOpen(done)).toBe(false);
   });
@@ -191,11 +193,24 @@ describe('probeDue', () => {
     expect(probeDue(opened(), at(0), INTERVAL)).toBe(true);
   });
 
-  it('at most once per interval after a probe', () => {
+  it('about once per interval after a probe, with a quarter of slack', () => {
     const probed = recordProbe(opened(), at(MINUTE), 'timeout: no answer');
     expect(probeDue(probed, at(MINUTE), INTERVAL)).toBe(false);
-    expect(probeDue(probed, at(MINUTE + INTERVAL - 1), INTERVAL)).toBe(false);
-    expect(probeDue(probed, at(MINUTE + INTERVAL), INTERVAL)).toBe(true);
+    expect(probeDue(probed, at(MINUTE + INTERVAL * 0.75 - 1), INTERVAL)).toBe(false);
+    expect(probeDue(probed, at(MINUTE + INTERVAL * 0.75), INTERVAL)).toBe(true);
+  });
+
+  it('probes at every tick of a schedule as fast as the interval, even when the probe records its time late', () => {
+    // A rate(1 minute) schedule, a 60 s interval, each probe recording its time 1.5 s after its tick (the WaChap
+    // call), and each tick up to 2 s early or late (EventBridge's jitter): every tick must probe.
+    const interval = 60_000;
+    let state = opened();
+    const jitter = [0, 2_000, -2_000, 1_000, -1_500, 0, 2_000, -2_000];
+    for (const [tick, offset] of jitter.entries()) {
+      const now = at(tick * interval + offset);
+      expect(probeDue(state, now, interval)).toBe(true);
+      state = recordProbe(state, new Date(now.getTime() + 1_500), 'timeout: no answer');
+    }
   });
 
   it('never for a circuit an operator forced open: only an operator closes it', () => {

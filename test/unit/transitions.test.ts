@@ -14,7 +14,12 @@ import {
   type Notification,
   type NotificationStatus,
 } from '../../shared/domain/notification.js';
-import { IllegalTransitionError, type NotificationEvent, transition } from '../../shared/domain/transitions.js';
+import {
+  attemptsMade,
+  IllegalTransitionError,
+  type NotificationEvent,
+  transition,
+} from '../../shared/domain/transitions.js';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -308,10 +313,22 @@ describe('transition', () => {
       expect(held).toMatchObject({ status: 'failed', reason: 'provider_unavailable', attempts: 0 });
     });
 
-    it("holds until the provider's Retry-After when it is longer than the hold", () => {
+    it('holds for the hold time whatever the Retry-After: the probe, not the header, says when the provider is back', () => {
       const held = fail(claim(fresh(), 0), 0, { ...TOKEN_EXPIRED, retryAfter: 3 * 3600 });
 
-      expect(held.nextAttemptAt).toBe(iso(3 * HOUR));
+      expect(held.nextAttemptAt).toBe(iso(HOLD));
+    });
+
+    it('caps a temporary failure\'s Retry-After at the maximum delay (days would park it past the schedule)', () => {
+      const failed = fail(claim(fresh(), 0), 0, { type: 'http_error', httpStatus: 429, message: 'Too many requests', retryAfter: 9 * 86_400 });
+
+      expect(failed).toMatchObject({ status: 'failed', reason: 'temporary_error', nextAttemptAt: iso(24 * HOUR) });
+    });
+
+    it('records a failure whatever Retry-After says, even one too large for a date', () => {
+      const failed = fail(claim(fresh(), 0), 0, { type: 'http_error', httpStatus: 429, message: 'Too many requests', retryAfter: '99999999999999999999' });
+
+      expect(failed.nextAttemptAt).toBe(iso(24 * HOUR));
     });
 
     it('never makes a provider-scoped failure final, however often it happens', () => {
@@ -405,22 +422,74 @@ describe('transition', () => {
     });
 
     it('gives up once the attempts reached the limit, counting an abandoned claim', () => {
-      // Prepare: two temporary failures, then a sender that died mid-attempt.
+      // Prepare: two temporary failures, then a sender that died mid-attempt (the third).
       const { n: twice, when } = failRepeatedly(fresh({}, 3), 2);
-      const retaken = claim(claim(twice, when + HOUR, 'tok-a'), when + HOUR + LEASE, 'tok-b');
-      expect(retaken.attempts).toBe(3);
+      const abandoned = claim(twice, when + HOUR, 'tok-a');
+      const later = when + HOUR + LEASE;
 
       // Act
-      const exhausted = transition(retaken, { type: 'exhaust', at: at(when + 2 * HOUR), maxAttempts: 3 });
+      const exhausted = transition(abandoned, { type: 'exhaust', at: at(later), maxAttempts: 3 });
 
       // Assess
       expect(exhausted).toMatchObject({ status: 'permanent_failure', reason: 'max_retries_exceeded', attempts: 3 });
+      expect(exhausted.history.at(-1)).toEqual({ at: iso(when + HOUR), outcome: 'unknown', durationMs: 0 });
       expect(exhausted).not.toHaveProperty('nextAttemptAt');
       expect(exhausted).not.toHaveProperty('inFlight');
+    });
+
+    it('refuses a claim over an abandoned one that used the last attempt: 9 of 10 plus an abandoned claim is 10', () => {
+      // Prepare: nine temporary failures, then a tenth attempt whose sender died.
+      const { n: nine, when } = failRepeatedly(fresh(), 9);
+      const abandoned = claim(nine, when + DAY, 'tok-10');
+
+      // Act + Assess: no eleventh WaChap call.
+      expectIllegal(() => claim(abandoned, when + DAY + LEASE, 'tok-11'));
+      expect(attemptsMade(abandoned, at(when + DAY + LEASE))).toBe(10);
+    });
+  });
+
+  describe('hold', () => {
+    it('holds a notification without spending an attempt', () => {
+      const held = transition(fresh(), { type: 'hold', at: at(MINUTE), holdMs: HOLD });
+
+      expect(held).toMatchObject({ status: 'failed', reason: 'provider_unavailable', attempts: 0 });
+      expect(held.nextAttemptAt).toBe(iso(MINUTE + HOLD));
+    });
+
+    it('over an abandoned claim, keeps that attempt in the history as unknown and counts it', () => {
+      const abandoned = claim(fresh(), 0, 'tok-dead');
+
+      const held = transition(abandoned, { type: 'hold', at: at(LEASE + SECOND), holdMs: HOLD });
+
+      expect(held.attempts).toBe(1);
+      expect(held.history.map((h) => h.outcome)).toEqual(['unknown', 'held']);
+      expect(held.history[0]?.at).toBe(iso(0));
+      expect(held).not.toHaveProperty('inFlight');
+    });
+
+    it('refuses while a live claim holds the attempt', () => {
+      expectIllegal(() => transition(claim(fresh(), 0), { type: 'hold', at: at(SECOND), holdMs: HOLD }));
     });
   });
 
   describe('release', () => {
+    it('makes a held notification due at the given instant (the close), behind where the release reads', () => {
+      const { n: held, when } = failRepeatedly(fresh(), 1, TOKEN_EXPIRED);
+
+      const released = transition(held, { type: 'release', at: at(when + 2 * MINUTE), dueAt: at(when + MINUTE) });
+
+      expect(released.nextAttemptAt).toBe(iso(when + MINUTE));
+      expect(released).not.toHaveProperty('reason');
+    });
+
+    it('leaves a held notification that was due before the close where it is', () => {
+      const { n: held, when } = failRepeatedly(fresh(), 1, TOKEN_EXPIRED);
+
+      const released = transition(held, { type: 'release', at: at(when + 2 * HOLD), dueAt: at(when + 2 * HOLD) });
+
+      expect(released.nextAttemptAt).toBe(held.nextAttemptAt);
+    });
+
     it('makes a held notification due now once the provider is back', () => {
       const { n: held, when } = failRepeatedly(fresh(), 1, TOKEN_EXPIRED);
 
@@ -638,17 +707,19 @@ function toEvent(step: Step, n: Notification, now: Date, claims: number): Notifi
   }
 }
 
-/** The attempts an accepted event adds: the one it records, plus an abandoned claim it takes over. */
+/**
+ * The attempts an accepted event adds: the one it records; any other move settles an abandoned claim (its
+ * lease over) as the attempt of unknown outcome it was.
+ */
 function attemptsAdded(event: NotificationEvent, before: Notification): number {
+  const abandoned = before.inFlight !== undefined && Date.parse(before.inFlight.leaseUntil) <= event.at.getTime();
   switch (event.type) {
-    case 'claim':
-      return before.inFlight ? 1 : 0;
     case 'sent':
       return 1;
     case 'failure':
       return event.classified.scope === 'provider' ? 0 : 1;
     default:
-      return 0;
+      return abandoned ? 1 : 0;
   }
 }
 
@@ -675,7 +746,8 @@ function expectedStatus(event: NotificationEvent, before: Notification, attempts
 function expectSoundState(n: Notification): void {
   expect(NOTIFICATION_STATUSES).toContain(n.status);
   expect(n.attempts).toBeGreaterThanOrEqual(0);
-  // A claim that takes over an abandoned one counts it; the attempt it then makes may be one more.
+  // An abandoned claim is counted when settled, and no claim goes past the limit; only a late outcome of an
+  // attempt already counted can add one more.
   expect(n.attempts).toBeLessThanOrEqual(n.maxAttempts + 1);
   if (!isTerminal(n.status)) expect(n.attempts).toBeLessThanOrEqual(n.maxAttempts);
   expect(n.nextAttemptAt !== undefined).toBe(n.status === 'pending' || n.status === 'failed');

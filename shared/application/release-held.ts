@@ -1,0 +1,167 @@
+// The release of the held backlog once the provider is back: every notification held for the provider is made
+// due and queued, page after page, tick after tick, within each tick's time. It must hold at the scale of a
+// day-long outage (100,000 held): reads grow with the backlog (each held notification is read about once),
+// nothing is marked released without being queued (or remembered as refused), and a tick that runs out of
+// time leaves the next one a position to resume from.
+import { ConcurrentUpdateError, type NotificationStore } from '../adapters/notification-store.js';
+import type { SendQueue } from '../adapters/send-queue.js';
+import { DUE_SHARDS } from '../adapters/table.js';
+import type { Notification } from '../domain/notification.js';
+import {
+  isCircuitOpen,
+  type ProviderState,
+  type ReleaseProgress,
+  releaseDone,
+  releaseProgressed,
+} from '../domain/provider-circuit.js';
+import { IllegalTransitionError } from '../domain/transitions.js';
+import type { Log } from '../observability/logger.js';
+import { applyTransition } from './apply-transition.js';
+import { mapWithConcurrency } from './concurrency.js';
+import { type CircuitStore, updateState } from './provider-state.js';
+
+/** Notifications read per Query page: each page is released, then queued, before the next is read. */
+const PAGE_SIZE = 100;
+const WRITE_CONCURRENCY = 16;
+/** The position is saved every so many pages, so that a tick killed mid-way costs little re-reading. */
+const SAVE_EVERY_PAGES = 10;
+/** A tick stops reading when less than this is left of its function's time (a page takes well under a second). */
+export const RELEASE_STOP_MARGIN_MS = 10_000;
+const RETRY_PAUSES_MS = [100, 500];
+
+export interface ReleaseDependencies {
+  store: CircuitStore & Pick<NotificationStore, 'dueNotificationsPage' | 'get' | 'save'>;
+  queue: Pick<SendQueue, 'enqueueMany'>;
+  log: Log;
+  /** How far ahead held notifications are scheduled (the sender's hold). */
+  holdMs: number;
+}
+
+export interface ReleaseTick {
+  /** Made due and queued during this tick. */
+  released: number;
+  /** Could not be released or queued this tick (a throttled write, a refused message); a later tick retries. */
+  failed: number;
+  /** Nothing held is left: the release is over. */
+  done: boolean;
+  /** The circuit state as this tick left it. */
+  state?: ProviderState;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Goes on with the release that `state` (a closed circuit with releasePending) describes, until it is done or
+ * `remainingMs()` drops under the stop margin.
+ */
+export async function continueRelease(
+  deps: ReleaseDependencies,
+  state: ProviderState,
+  now: Date,
+  remainingMs: () => number,
+): Promise<ReleaseTick> {
+  const closedAt = new Date(state.since);
+  let progress: ReleaseProgress = state.release ?? { pass: 'sweep' };
+  let released = 0;
+  let failed = 0;
+  const save = async (next: ReleaseProgress | 'done') => {
+    const saved = await updateState(deps.store, (latest) =>
+      // Only the release this tick was started for: a circuit opened (or closed again) meanwhile starts anew.
+      latest && !isCircuitOpen(latest) && latest.releasePending && latest.since === state.since
+        ? next === 'done'
+          ? releaseDone(latest)
+          : releaseProgressed(latest, next)
+        : undefined,
+    );
+    return { released, failed, done: next === 'done', ...(saved ? { state: saved } : {}) };
+  };
+
+  if (progress.unqueued?.length) {
+    const refused = await enqueue(deps, progress.unqueued);
+    released += progress.unqueued.length - refused.length;
+    if (refused.length > 0) return save({ ...progress, unqueued: refused });
+    const { unqueued: _done, ...rest } = progress;
+    progress = rest;
+  }
+
+  // Held notifications are due at most holdMs ahead; a minute more covers holds written during this tick.
+  const until = new Date(now.getTime() + deps.holdMs + 60_000);
+  let found = progress.found ?? 0;
+  let pages = 0;
+  const start = progress.resume ? Math.max(0, DUE_SHARDS.indexOf(progress.resume.shard as never)) : 0;
+  for (let index = start; index < DUE_SHARDS.length; index++) {
+    const shard = DUE_SHARDS[index]!;
+    let after = index === start ? progress.resume?.after : undefined;
+    do {
+      const here = { pass: progress.pass, found, resume: { shard, ...(after ? { after } : {}) } };
+      if (remainingMs() < RELEASE_STOP_MARGIN_MS) return save(here);
+      const page = await deps.store.dueNotificationsPage({
+        shard,
+        until,
+        // A verify pass reads only what lies after the close: released notifications sit at the close itself.
+        ...(progress.pass === 'verify' ? { after: closedAt } : {}),
+        ...(after ? { cursor: after } : {}),
+        limit: PAGE_SIZE,
+      });
+      const held = page.notifications.filter((n) => n.reason === 'provider_unavailable');
+      found += held.length;
+      const outcomes = await mapWithConcurrency(held, WRITE_CONCURRENCY, (n) => releaseOne(deps, n, now, closedAt));
+      const ids = held.filter((_, i) => outcomes[i] === 'released').map((n) => n.id);
+      failed += outcomes.filter((o) => o === 'failed').length;
+      const refused = ids.length > 0 ? await enqueue(deps, ids) : [];
+      released += ids.length - refused.length;
+      after = page.cursor;
+      const next = after ? { shard, after } : { shard: DUE_SHARDS[index + 1] ?? shard };
+      if (refused.length > 0) {
+        failed += refused.length;
+        // The queue is failing: stop here, and let the next tick queue these first.
+        return save({ pass: progress.pass, found, resume: next, unqueued: refused });
+      }
+      if (++pages % SAVE_EVERY_PAGES === 0 && after) await save({ pass: progress.pass, found, resume: next });
+    } while (after);
+  }
+
+  // A whole pass is read. The first pass is always followed by a verify pass (a tick later, so that holds being
+  // written as it ran have landed and the index has caught up); a verify pass that found nothing ends it.
+  if (progress.pass === 'sweep' || found > 0 || failed > 0) return save({ pass: 'verify' });
+  deps.log.info('held backlog fully released');
+  return save('done');
+}
+
+async function releaseOne(
+  deps: ReleaseDependencies,
+  n: Notification,
+  now: Date,
+  closedAt: Date,
+): Promise<'released' | 'gone' | 'failed'> {
+  for (const pause of [0, ...RETRY_PAUSES_MS]) {
+    await sleep(pause);
+    try {
+      await applyTransition(deps.store, n, { type: 'release', at: now, dueAt: closedAt });
+      return 'released';
+    } catch (error) {
+      // No longer held (a sender or another release got there first): theirs is the right outcome.
+      if (error instanceof IllegalTransitionError) return 'gone';
+      if (error instanceof ConcurrentUpdateError) continue;
+      deps.log.warn('held notification not released yet; trying again', {
+        notificationId: n.id,
+        error: String(error),
+      });
+    }
+  }
+  return 'failed';
+}
+
+/** Queues `ids`, trying the refused ones again after a pause; returns those still refused. */
+async function enqueue(deps: ReleaseDependencies, ids: readonly string[]): Promise<string[]> {
+  let pending = [...ids];
+  for (const pause of [0, ...RETRY_PAUSES_MS]) {
+    await sleep(pause);
+    pending = (await deps.queue.enqueueMany(pending)).failed;
+    if (pending.length === 0) return [];
+  }
+  deps.log.warn('released notifications refused by the queue; the next probe tick queues them', {
+    count: pending.length,
+  });
+  return pending;
+}

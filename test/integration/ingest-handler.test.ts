@@ -1,6 +1,11 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createIngestHandler } from '../../functions/ingest/create-handler.js';
+import type { NotificationStore } from '../../shared/adapters/notification-store.js';
+import { newNotificationId } from '../../shared/application/ingest.js';
+import { silentLog } from '../../shared/observability/logger.js';
 import { startTestEngines, type TestEngines } from '../support/engines.js';
 import { apiEvent, lambdaContext } from '../support/lambda.js';
 
@@ -76,7 +81,7 @@ describe('ingest handler', () => {
   it('answers the same idempotency key with the first id, 200, and writes nothing', async () => {
     const key = `order-${Date.now()}`;
     const first = await post({ ...valid, idempotencyKey: key });
-    const depth = await queueDepth();
+    const stored = await engines.store.get(parse(first).id as string);
     const again = await post(
       { ...valid, message: 'changed' },
       { 'content-type': 'application/json', 'Idempotency-Key': key },
@@ -84,8 +89,47 @@ describe('ingest handler', () => {
     expect(first.statusCode).toBe(202);
     expect(again.statusCode).toBe(200);
     expect(parse(again).id).toBe(parse(first).id);
-    expect(await queueDepth()).toBe(depth);
-    expect((await engines.store.get(parse(first).id as string))?.message).toBe(valid.message);
+    expect(await engines.store.get(parse(first).id as string)).toEqual(stored);
+  });
+
+  it('queues a repeat whose first request failed after writing (the caller got a 5xx), instead of leaving it to the sweep', async () => {
+    // Prepare: the first request claims the key, then its notification write is throttled: the caller gets a 500.
+    let throttle = true;
+    const store = Object.assign(Object.create(engines.store) as NotificationStore, {
+      putNew: async (...args: unknown[]) => {
+        if (throttle) {
+          throttle = false;
+          throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
+        }
+        return (engines.store as unknown as { putNew: (...a: unknown[]) => Promise<void> }).putNew(...args);
+      },
+    });
+    const queued: string[] = [];
+    const flaky = createIngestHandler(new Logger({ logLevel: 'SILENT' }), {
+      store,
+      queue: { enqueue: async (message) => void queued.push(message.id) },
+      log: silentLog,
+      clock: () => new Date(),
+      newId: newNotificationId,
+      policy: { maxAttempts: 10, validitySeconds: { otp: 600 } },
+      defaultCountry: 'ML',
+    });
+    const key = `otp-${Date.now()}`;
+    const request = () =>
+      flaky(
+        apiEvent({ body: JSON.stringify({ ...valid, category: 'otp', message: 'Code 123456', idempotencyKey: key }) }),
+        lambdaContext('ingest'),
+      ) as Promise<APIGatewayProxyResult>;
+    expect((await request()).statusCode).toBe(500);
+    expect(queued).toEqual([]);
+
+    // Act: the caller retries with the same key.
+    const retry = await request();
+
+    // Assess: the repaired notification is on the queue now, not in 30 minutes.
+    expect(retry.statusCode).toBe(200);
+    expect(queued).toEqual([parse(retry).id]);
+    expect(await engines.store.get(parse(retry).id as string)).toMatchObject({ status: 'pending', attempts: 0 });
   });
 
   it('schedules a future sendAt without sending it now', async () => {

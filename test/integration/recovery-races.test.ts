@@ -1,0 +1,417 @@
+// The defects an independent review found between the provider probe, the senders and the store, each
+// replayed against real engines (DynamoDB, SQS): a sender racing the release, a queue refusing the released,
+// a release larger than one function's time, a failure that cannot be recorded, an abandoned last attempt.
+// Each test failed before its fix.
+
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ulid } from 'ulid';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSendQueues } from '../../local/engines/sqs.js';
+import { NotificationStore, notificationDocumentClient } from '../../shared/adapters/notification-store.js';
+import { SendQueue } from '../../shared/adapters/send-queue.js';
+import { ensureTable } from '../../shared/adapters/table.js';
+import type { SendOutcome } from '../../shared/adapters/wachap.js';
+import { mapWithConcurrency } from '../../shared/application/concurrency.js';
+import {
+  type CircuitReport,
+  type ProbeDependencies,
+  ProviderCircuit,
+  runCircuitCommand,
+} from '../../shared/application/provider-circuit.js';
+import { RELEASE_STOP_MARGIN_MS } from '../../shared/application/release-held.js';
+import { type SenderDependencies, sendNotification } from '../../shared/application/send-notification.js';
+import { DEFAULT_RETRY_POLICY } from '../../shared/domain/backoff.js';
+import type { Notification } from '../../shared/domain/notification.js';
+import { WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
+import { silentLog } from '../../shared/observability/logger.js';
+import { randomTableName } from '../support/dynamodb.js';
+import { LOCAL_CREDENTIALS, startTestEngines, type TestEngines } from '../support/engines.js';
+import { makeNotification } from '../support/fixtures.js';
+
+const MINUTE = 60_000;
+const HOLD_MS = 30 * MINUTE;
+const LEASE_MS = 2 * MINUTE;
+const TOKEN_EXPIRED: SendOutcome = {
+  ok: false,
+  error: { type: 'http_error', httpStatus: 401, message: 'Unauthorized: token expired' },
+  durationMs: 80,
+};
+
+let engines: TestEngines;
+let dynamo: DynamoDBClient;
+let queueNumber = 0;
+
+beforeAll(async () => {
+  engines = await startTestEngines();
+  dynamo = new DynamoDBClient({
+    endpoint: engines.dynamodb.endpoint,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
+});
+afterAll(async () => {
+  dynamo?.destroy();
+  await engines?.stop();
+});
+
+/** A world of its own per test: its table, its queue, a clock it moves, WaChap calls recorded. */
+async function world() {
+  queueNumber += 1;
+  const tableName = randomTableName();
+  await ensureTable(dynamo, tableName);
+  const store = new NotificationStore({ client: notificationDocumentClient(dynamo), tableName });
+  const { queueUrl } = await createSendQueues(engines.sqsClient, { name: `races-${Date.now()}-${queueNumber}` });
+  let now = Date.now();
+  const clock = () => new Date(now);
+  const wachapCalls: string[] = [];
+  let answer: SendOutcome = { ok: true, messageId: 'MSG-1', httpStatus: 200, durationMs: 50 };
+  const queue = new SendQueue({ client: engines.sqsClient, queueUrl });
+  const sender = (overrides: Partial<SenderDependencies> = {}): SenderDependencies => ({
+    store,
+    wachap: {
+      send: async ({ phone }) => {
+        wachapCalls.push(phone);
+        return answer;
+      },
+    },
+    queue,
+    circuit: new ProviderCircuit({ store, clock, log: silentLog, cacheMs: 60_000 }),
+    log: silentLog,
+    clock,
+    random: () => 0.5,
+    newClaimToken: ulid,
+    policy: { retry: DEFAULT_RETRY_POLICY, providerHoldMs: HOLD_MS, claimLeaseMs: LEASE_MS, recordBackoffMs: [0, 0] },
+    ...overrides,
+  });
+  return {
+    store,
+    queue,
+    queueUrl,
+    clock,
+    advance: (ms: number) => {
+      now += ms;
+    },
+    wachapCalls,
+    answer: (outcome: SendOutcome) => {
+      answer = outcome;
+    },
+    sender,
+    probe: (overrides: Partial<ProbeDependencies> = {}) => ({ ...probeDeps(store, queue, clock), ...overrides }),
+    openCircuit: () =>
+      new ProviderCircuit({ store, clock, log: silentLog, cacheMs: 0 }).open({
+        reason: 'HTTP 401: Unauthorized: token expired',
+        errorType: 'http_error',
+        recommendation: 'Renew the token.',
+      }),
+  };
+}
+
+function probeDeps(
+  store: NotificationStore,
+  queue: Pick<SendQueue, 'enqueueMany'>,
+  clock: () => Date = () => new Date(),
+): ProbeDependencies {
+  return {
+    store,
+    queue,
+    wachap: { checkConnection: async () => ({ ok: true, httpStatus: 200, durationMs: 10 }) },
+    log: silentLog,
+    clock,
+    settings: { probeIntervalMs: MINUTE, holdMs: HOLD_MS, alertsEnabled: false, cooldownMs: 60 * MINUTE },
+  };
+}
+
+/** Receives (and deletes) every message of the queue; returns the ids, one per message, duplicates kept. */
+async function drain(queueUrl: string): Promise<string[]> {
+  const ids: string[] = [];
+  for (;;) {
+    const { Messages = [] } = await engines.sqsClient.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    if (Messages.length === 0) return ids;
+    for (const m of Messages) ids.push((JSON.parse(m.Body!) as { id: string }).id);
+    await Promise.all(
+      Messages.map((m) =>
+        engines.sqsClient.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! })),
+      ),
+    );
+  }
+}
+
+/** A notification as the sender leaves it when the circuit is open: failed, provider_unavailable, no attempt. */
+function held(at: Date, overrides: Partial<Notification> = {}): Notification {
+  return makeNotification({
+    status: 'failed',
+    reason: 'provider_unavailable',
+    nextAttemptAt: new Date(at.getTime() + HOLD_MS).toISOString(),
+    createdAt: at.toISOString(),
+    updatedAt: at.toISOString(),
+    history: [{ at: at.toISOString(), outcome: 'held', errorType: 'circuit_open', durationMs: 0 }],
+    ...overrides,
+  });
+}
+
+describe('a sender racing the release (defect 1)', () => {
+  it('a sender whose cached read says "open" sends a notification the probe just released, instead of holding it', async () => {
+    // Prepare: the circuit is open and this sender has read it so (its cache would keep that for a minute).
+    const w = await world();
+    const n = held(w.clock());
+    await w.store.create(n);
+    await w.openCircuit();
+    const senderDeps = w.sender();
+    expect(await senderDeps.circuit.isOpen()).toBe(true);
+
+    // Act: the probe finds WaChap healthy, closes the circuit and releases the backlog; the release's message
+    // reaches that sender.
+    const closed = await runCircuitCommand({ action: 'close' }, w.probe());
+    expect(closed.released).toBe(1);
+    expect(await drain(w.queueUrl)).toEqual([n.id]);
+    const result = await sendNotification({ id: n.id }, senderDeps);
+
+    // Assess: sent at once, not parked for another 30 minutes.
+    expect(result).toBe('sent');
+    expect(w.wachapCalls).toHaveLength(1);
+    expect((await w.store.get(n.id))?.status).toBe('sent');
+  });
+
+  it('never re-applies a hold to a record that changed since it was read: the release that changed it wins', async () => {
+    // Prepare: the circuit is open; a sender has read the held notification and the (fresh) open circuit...
+    const w = await world();
+    const n = held(w.clock());
+    await w.store.create(n);
+    await w.openCircuit();
+    let released: CircuitReport | undefined;
+    const racing: Pick<NotificationStore, 'get' | 'save' | 'incrementCounters'> = {
+      get: (id) => w.store.get(id),
+      incrementCounters: (at, delta) => w.store.incrementCounters(at, delta),
+      // ...and just before its hold is written, the probe closes the circuit and releases that notification.
+      save: async (next, expected) => {
+        if (!released && next.reason === 'provider_unavailable') {
+          released = await runCircuitCommand({ action: 'close' }, w.probe());
+        }
+        return w.store.save(next, expected);
+      },
+    };
+
+    // Act
+    const result = await sendNotification({ id: n.id }, w.sender({ store: racing }));
+
+    // Assess: the sender let go; the notification is released, due, and on the queue.
+    expect(released?.released).toBe(1);
+    expect(result).toBe('skipped');
+    const stored = (await w.store.get(n.id))!;
+    expect(stored.reason).toBeUndefined();
+    expect(Date.parse(stored.nextAttemptAt!)).toBeLessThanOrEqual(w.clock().getTime());
+    expect(await drain(w.queueUrl)).toEqual([n.id]);
+    expect(w.wachapCalls).toEqual([]);
+  });
+});
+
+describe('a release the queue refuses (defect 2)', () => {
+  it('counts refused ids as failures, keeps them, and queues them first at the next tick', async () => {
+    // Prepare: three held; the queue refuses one of them on every try of the first tick.
+    const w = await world();
+    const backlog = [held(w.clock()), held(w.clock()), held(w.clock())];
+    for (const n of backlog) await w.store.create(n);
+    await w.openCircuit();
+    const refusedId = backlog[1]!.id;
+    let refusing = true;
+    const flaky: Pick<SendQueue, 'enqueueMany'> = {
+      enqueueMany: async (ids) => {
+        if (!refusing || !ids.includes(refusedId)) return w.queue.enqueueMany(ids);
+        const result = await w.queue.enqueueMany(ids.filter((id) => id !== refusedId));
+        return { queued: result.queued, failed: [...result.failed, refusedId] };
+      },
+    };
+
+    // Act 1
+    const first = await runCircuitCommand({ action: 'close' }, w.probe({ queue: flaky }));
+
+    // Assess 1: not counted as released, remembered as unqueued, the release still pending.
+    expect(first).toMatchObject({ released: 2, releaseFailed: 1, releaseDone: false });
+    const state = await w.store.getProviderState(WACHAP_PROVIDER);
+    expect(state).toMatchObject({ releasePending: true, release: { unqueued: [refusedId] } });
+    expect((await drain(w.queueUrl)).sort()).toEqual(
+      backlog
+        .map((n) => n.id)
+        .filter((id) => id !== refusedId)
+        .sort(),
+    );
+
+    // Act 2: the queue is back.
+    refusing = false;
+    const second = await runCircuitCommand({ action: 'tick' }, w.probe({ queue: flaky }));
+
+    // Assess 2
+    expect(second.released).toBe(1);
+    expect(await drain(w.queueUrl)).toEqual([refusedId]);
+    expect((await w.store.getProviderState(WACHAP_PROVIDER))?.release?.unqueued).toBeUndefined();
+  });
+});
+
+describe('a release larger than one tick (defects 2 and 3)', () => {
+  it('stops before the time runs out, queues everything it released, and resumes exactly where it stopped', async () => {
+    // Prepare: 1,200 held over both priorities, due over the next half hour.
+    const w = await world();
+    const COUNT = 1_200;
+    const start = w.clock().getTime();
+    const backlog = Array.from({ length: COUNT }, (_, i) =>
+      held(new Date(start - HOLD_MS + ((i * 7) % COUNT) * 1_000), { priority: i % 3 === 0 ? 'high' : 'normal' }),
+    );
+    await mapWithConcurrency(backlog, 25, (n) => w.store.create(n));
+    await w.openCircuit();
+    let itemsRead = 0;
+    const counting = Object.assign(Object.create(w.store) as NotificationStore, {
+      dueNotificationsPage: async (input: Parameters<NotificationStore['dueNotificationsPage']>[0]) => {
+        const page = await w.store.dueNotificationsPage(input);
+        itemsRead += page.notifications.length;
+        return page;
+      },
+    });
+    // Each tick may read three pages before its function's time is nearly over.
+    const tickBudget = () => {
+      let checks = 0;
+      return () => (++checks <= 3 ? 60_000 : RELEASE_STOP_MARGIN_MS - 1);
+    };
+
+    // Act: the close, then one tick a minute until the release is over.
+    const reports = [await runCircuitCommand({ action: 'close' }, w.probe({ store: counting }), tickBudget())];
+    while (reports.at(-1)?.releaseDone === false && reports.length < 50) {
+      const tick = await runCircuitCommand({ action: 'tick' }, w.probe({ store: counting }), tickBudget());
+      // Everything a tick released is on the queue when it ends: nothing is marked released and left behind.
+      const stillHeldOrQueued = await mapWithConcurrency(backlog, 25, (n) => w.store.get(n.id));
+      expect(stillHeldOrQueued.filter((n) => n?.reason !== 'provider_unavailable').length).toBe(
+        reports.reduce((sum, r) => sum + r.released, 0) + tick.released,
+      );
+      reports.push(tick);
+    }
+
+    // Assess
+    expect(reports.at(-1)?.releaseDone).toBe(true);
+    expect(reports.length).toBeGreaterThan(4);
+    const queued = await drain(w.queueUrl);
+    expect(queued).toHaveLength(COUNT);
+    expect(new Set(queued).size).toBe(COUNT);
+    const after = await mapWithConcurrency(backlog, 25, (n) => w.store.get(n.id));
+    expect(after.filter((n) => n?.reason === 'provider_unavailable')).toEqual([]);
+    // Reads grow with the backlog: each held notification read about once (the verify pass reads none of them).
+    expect(itemsRead).toBeLessThanOrEqual(COUNT * 1.1);
+    expect(await w.store.getProviderState(WACHAP_PROVIDER)).not.toHaveProperty('releasePending');
+  }, 120_000);
+
+  it('finds a hold written after the close (a slow sender, a lagging index) in the verify pass', async () => {
+    const w = await world();
+    await w.openCircuit();
+    await runCircuitCommand({ action: 'close' }, w.probe());
+    // A sender that read "open" just before the close writes its hold just after the release's first pass.
+    const late = held(w.clock());
+    await w.store.create(late);
+
+    const verify = await runCircuitCommand({ action: 'tick' }, w.probe());
+
+    expect(verify).toMatchObject({ released: 1, releaseDone: false });
+    expect(await drain(w.queueUrl)).toEqual([late.id]);
+    expect(await runCircuitCommand({ action: 'tick' }, w.probe())).toMatchObject({ released: 0, releaseDone: true });
+  });
+});
+
+describe('a failure that cannot be recorded (defect 5)', () => {
+  it('opens the circuit before writing, and tries the write again as a success is', async () => {
+    const w = await world();
+    const n = makeNotification({ nextAttemptAt: w.clock().toISOString() });
+    await w.store.create(n);
+    w.answer(TOKEN_EXPIRED);
+    let throttles = 0;
+    const circuitOpenWhenWriting: boolean[] = [];
+    const throttled = Object.assign(Object.create(w.store) as NotificationStore, {
+      save: async (next: Notification, expected: number) => {
+        if (next.lastError) {
+          circuitOpenWhenWriting.push((await w.store.getProviderState(WACHAP_PROVIDER))?.status === 'unavailable');
+          if (throttles++ < 2) throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+        }
+        return w.store.save(next, expected);
+      },
+    });
+
+    const result = await sendNotification({ id: n.id }, w.sender({ store: throttled }));
+
+    expect(result).toBe('held');
+    expect(circuitOpenWhenWriting).toEqual([true, true, true]);
+    expect(await w.store.get(n.id)).toMatchObject({ status: 'failed', reason: 'provider_unavailable', attempts: 0 });
+  });
+
+  it('when it never can be: the redelivery holds without calling WaChap again, and the history keeps the attempt', async () => {
+    const w = await world();
+    const n = makeNotification({ nextAttemptAt: w.clock().toISOString() });
+    await w.store.create(n);
+    w.answer(TOKEN_EXPIRED);
+    const broken = Object.assign(Object.create(w.store) as NotificationStore, {
+      save: async (next: Notification, expected: number) => {
+        if (next.lastError) throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+        return w.store.save(next, expected);
+      },
+    });
+
+    await expect(sendNotification({ id: n.id }, w.sender({ store: broken }))).rejects.toThrow(/could not be recorded/);
+    // SQS hands the message back after its visibility timeout, by when the claim has lapsed.
+    w.advance(LEASE_MS + MINUTE);
+    const again = await sendNotification({ id: n.id }, w.sender());
+
+    expect(again).toBe('held');
+    expect(w.wachapCalls).toHaveLength(1);
+    const stored = (await w.store.get(n.id))!;
+    expect(stored).toMatchObject({ status: 'failed', reason: 'provider_unavailable' });
+    expect(stored.history.map((h) => h.outcome)).toEqual(['unknown', 'held']);
+  });
+});
+
+describe('attempt bookkeeping (defect 8)', () => {
+  it('at 9 of 10 with an abandoned claim, gives up instead of making an eleventh call', async () => {
+    const w = await world();
+    const since = new Date(w.clock().getTime() - LEASE_MS - MINUTE);
+    const n = makeNotification({
+      status: 'failed',
+      reason: 'temporary_error',
+      attempts: 9,
+      maxAttempts: 10,
+      nextAttemptAt: since.toISOString(),
+      inFlight: {
+        token: 'dead-sender',
+        since: since.toISOString(),
+        leaseUntil: new Date(since.getTime() + LEASE_MS).toISOString(),
+      },
+    });
+    await w.store.create(n);
+
+    const result = await sendNotification({ id: n.id }, w.sender());
+
+    expect(result).toBe('exhausted');
+    expect(w.wachapCalls).toEqual([]);
+    const stored = (await w.store.get(n.id))!;
+    expect(stored).toMatchObject({ status: 'permanent_failure', reason: 'max_retries_exceeded', attempts: 10 });
+    expect(stored.history.at(-1)).toMatchObject({ outcome: 'unknown', at: since.toISOString() });
+  });
+
+  it('a hold over an abandoned claim keeps the unknown attempt in the history', async () => {
+    const w = await world();
+    const since = new Date(w.clock().getTime() - LEASE_MS - MINUTE);
+    const n = makeNotification({
+      nextAttemptAt: since.toISOString(),
+      inFlight: {
+        token: 'dead-sender',
+        since: since.toISOString(),
+        leaseUntil: new Date(since.getTime() + LEASE_MS).toISOString(),
+      },
+    });
+    await w.store.create(n);
+    await w.openCircuit();
+
+    expect(await sendNotification({ id: n.id }, w.sender())).toBe('held');
+
+    const stored = (await w.store.get(n.id))!;
+    expect(stored.history.map((h) => h.outcome)).toEqual(['unknown', 'held']);
+    expect(stored.attempts).toBe(1);
+    expect(w.wachapCalls).toEqual([]);
+  });
+});

@@ -74,8 +74,7 @@ export const hasAbandonedClaim = (n: Notification, at: Date): boolean =>
   n.inFlight !== undefined && !hasLiveClaim(n, at);
 
 /** Attempts made so far, counting an abandoned claim as the attempt it may have been. */
-export const attemptsMade = (n: Notification, at: Date): number =>
-  n.attempts + (hasAbandonedClaim(n, at) ? 1 : 0);
+export const attemptsMade = (n: Notification, at: Date): number => n.attempts + (hasAbandonedClaim(n, at) ? 1 : 0);
 
 /**
  * Writes down an abandoned claim as what it was: an attempt with an unknown outcome. Every move

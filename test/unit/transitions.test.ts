@@ -319,14 +319,24 @@ describe('transition', () => {
       expect(held.nextAttemptAt).toBe(iso(HOLD));
     });
 
-    it('caps a temporary failure\'s Retry-After at the maximum delay (days would park it past the schedule)', () => {
-      const failed = fail(claim(fresh(), 0), 0, { type: 'http_error', httpStatus: 429, message: 'Too many requests', retryAfter: 9 * 86_400 });
+    it("caps a temporary failure's Retry-After at the maximum delay (days would park it past the schedule)", () => {
+      const failed = fail(claim(fresh(), 0), 0, {
+        type: 'http_error',
+        httpStatus: 429,
+        message: 'Too many requests',
+        retryAfter: 9 * 86_400,
+      });
 
       expect(failed).toMatchObject({ status: 'failed', reason: 'temporary_error', nextAttemptAt: iso(24 * HOUR) });
     });
 
     it('records a failure whatever Retry-After says, even one too large for a date', () => {
-      const failed = fail(claim(fresh(), 0), 0, { type: 'http_error', httpStatus: 429, message: 'Too many requests', retryAfter: '99999999999999999999' });
+      const failed = fail(claim(fresh(), 0), 0, {
+        type: 'http_error',
+        httpStatus: 429,
+        message: 'Too many requests',
+        retryAfter: '99999999999999999999',
+      });
 
       expect(failed.nextAttemptAt).toBe(iso(24 * HOUR));
     });

@@ -48,6 +48,11 @@ export interface WaChapSandbox {
   /** Every /send call received, accepted or not. */
   requests(): number;
   configure(patch: Partial<SandboxState>): SandboxState;
+  /**
+   * What WaChap does when an admin renews the token (or moves to another instance): from now on only these
+   * credentials are accepted, the old ones get 401. reset() brings back the ones the sandbox started with.
+   */
+  replaceCredentials(next: { instanceId?: string; accessToken: string }): void;
   reset(): void;
   close(): Promise<void>;
 }
@@ -90,6 +95,11 @@ const StatePatchSchema = z.strictObject({
   successShape: z.enum(SUCCESS_SHAPES).optional(),
 });
 
+const ReplacedCredentialsSchema = z.strictObject({
+  instanceId: z.string().trim().min(1).optional(),
+  accessToken: z.string().trim().min(1),
+});
+
 // Lenient like the real API: a field of the wrong type is treated as missing, and reported as such.
 const optionalText = z.string().optional().catch(undefined);
 const SendRequestSchema = z.looseObject({
@@ -130,7 +140,8 @@ class SandboxStateError extends Error {
 
 export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Promise<WaChapSandbox> {
   const log = options.log ?? (() => {});
-  const expected = { instanceId: options.instanceId, accessToken: options.accessToken };
+  const initial = { instanceId: options.instanceId, accessToken: options.accessToken };
+  let expected = { ...initial };
   let state = copyState(DEFAULT_STATE);
   let messages: SandboxMessage[] = [];
   let sendCalls = 0;
@@ -256,7 +267,13 @@ export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Pr
     return copyState(state);
   }
 
+  function replaceCredentials(next: { instanceId?: string; accessToken: string }): void {
+    const parsed = ReplacedCredentialsSchema.parse(next);
+    expected = { instanceId: parsed.instanceId ?? expected.instanceId, accessToken: parsed.accessToken };
+  }
+
   function reset(): void {
+    expected = { ...initial };
     state = copyState(DEFAULT_STATE);
     messages = [];
     sendCalls = 0;
@@ -377,6 +394,7 @@ export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Pr
     inbox: () => inboxBody().messages,
     requests: () => sendCalls,
     configure,
+    replaceCredentials,
     reset,
     close,
   };

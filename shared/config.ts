@@ -42,6 +42,8 @@ export const wachapFields = z.object({
   WACHAP_SECRET_ARN: text.optional(),
   WACHAP_INSTANCE_ID: text.optional(),
   WACHAP_ACCESS_TOKEN: text.optional(),
+  /** How long a read of the WaChap secret is trusted, so a renewed token reaches warm functions; 0: every call. */
+  WACHAP_SECRET_MAX_AGE_SECONDS: int(300, 0),
 });
 export const wachapEnv = wachapFields.refine(
   (env) => env.WACHAP_SECRET_ARN || (env.WACHAP_INSTANCE_ID && env.WACHAP_ACCESS_TOKEN),

@@ -1,6 +1,8 @@
 // Builds the adapters a function needs from its validated configuration, once per cold start.
 // Endpoints come from the standard AWS_ENDPOINT_URL_<SERVICE> variables, so the local stack runs
 // the same code with no local-only branch.
+// Every client reports its calls (observability/aws-calls): nothing listens in Lambda; the tests
+// listen to derive each function's role from what it really calls.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient } from '@aws-sdk/client-ses';
@@ -8,6 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { NotificationStore, notificationDocumentClient } from './adapters/notification-store.js';
 import { createWaChapClient, type WaChapClient } from './adapters/wachap.js';
 import { type CredentialSource, credentialsLoader } from './adapters/wachap-credentials.js';
+import { recordAwsCalls } from './observability/aws-calls.js';
 import type { Log } from './observability/logger.js';
 
 export function notificationStore(
@@ -15,7 +18,7 @@ export function notificationStore(
   log?: Log,
 ): NotificationStore {
   return new NotificationStore({
-    client: notificationDocumentClient(new DynamoDBClient({})),
+    client: notificationDocumentClient(recordAwsCalls(new DynamoDBClient({}))),
     tableName: config.TABLE_NAME,
     retentionDays: config.RETENTION_DAYS,
     ...(log ? { log } : {}),
@@ -24,8 +27,9 @@ export function notificationStore(
 
 // The endpoint, not the queue URL's host, decides where requests go: in AWS both are the regional
 // endpoint; locally the queue URLs name a host (sqs.<region>.localhost) that DNS does not know.
-export const sqsClient = (): SQSClient => new SQSClient({ useQueueUrlAsEndpoint: false });
-export const sesClient = (): SESClient => new SESClient({});
+export const sqsClient = (): SQSClient => recordAwsCalls(new SQSClient({ useQueueUrlAsEndpoint: false }));
+export const sesClient = (): SESClient => recordAwsCalls(new SESClient({}));
+export const secretsManagerClient = (): SecretsManagerClient => recordAwsCalls(new SecretsManagerClient({}));
 
 export function wachapClient(
   config: CredentialSource & { WACHAP_BASE_URL: string; WACHAP_TIMEOUT_MS: number },
@@ -35,10 +39,15 @@ export function wachapClient(
   return createWaChapClient({
     baseUrl: config.WACHAP_BASE_URL,
     timeoutMs: config.WACHAP_TIMEOUT_MS,
-    credentials: credentialsLoader(config, () => {
-      secrets ??= new SecretsManagerClient({});
-      return secrets;
-    }),
+    // The secret is re-read after WACHAP_SECRET_MAX_AGE_SECONDS, and at once when WaChap refuses the token.
+    credentials: credentialsLoader(
+      config,
+      () => {
+        secrets ??= secretsManagerClient();
+        return secrets;
+      },
+      log,
+    ),
     log,
   });
 }

@@ -1,7 +1,11 @@
 // WaChap credentials: from Secrets Manager in AWS (never an environment variable of a deployed
-// function), from WACHAP_INSTANCE_ID / WACHAP_ACCESS_TOKEN locally. Read once, then cached.
-import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+// function), from WACHAP_INSTANCE_ID / WACHAP_ACCESS_TOKEN locally. The secret is cached for a short
+// while only (Powertools Parameters): an admin who renews the token puts the new one in the secret, and
+// warm functions (the provider probe runs every minute and stays warm for days) must pick it up.
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
+import { type Log, silentLog } from '../observability/logger.js';
 
 export interface WaChapCredentialsValue {
   instanceId: string;
@@ -24,40 +28,92 @@ export interface CredentialSource {
   WACHAP_SECRET_ARN?: string | undefined;
   WACHAP_INSTANCE_ID?: string | undefined;
   WACHAP_ACCESS_TOKEN?: string | undefined;
+  /** How long a read of the secret is trusted; 0 reads it on every call. */
+  WACHAP_SECRET_MAX_AGE_SECONDS: number;
 }
 
-/** A loader that reads the credentials on first use and keeps them; a failed read is retried next time. */
+export interface CredentialsLoadOptions {
+  /** Skip the cache: WaChap has just refused the credentials held, the secret may have been renewed. */
+  forceFetch?: boolean;
+}
+
+export type CredentialsLoader = (options?: CredentialsLoadOptions) => Promise<WaChapCredentialsValue>;
+
+/**
+ * Reads the secret at most once per max age, or at once when forced. A failed read is not cached (the next
+ * call tries again); when the secret was read before, an unforced failed read keeps the last good credentials.
+ */
 export function credentialsLoader(
   source: CredentialSource,
   secrets: () => SecretsManagerClient,
-): () => Promise<WaChapCredentialsValue> {
+  log: Log = silentLog,
+): CredentialsLoader {
   if (source.WACHAP_INSTANCE_ID && source.WACHAP_ACCESS_TOKEN && !source.WACHAP_SECRET_ARN) {
+    // Local credentials are fixed: there is nothing to re-read, so a forced load returns them unchanged.
     const fixed = { instanceId: source.WACHAP_INSTANCE_ID, accessToken: source.WACHAP_ACCESS_TOKEN };
     return async () => fixed;
   }
   const secretId = source.WACHAP_SECRET_ARN;
-  let cached: Promise<WaChapCredentialsValue> | undefined;
-  return () => {
-    cached ??= (async () => {
-      if (!secretId) throw new WaChapSecretError('no WaChap credentials configured');
-      const { SecretString } = await secrets().send(new GetSecretValueCommand({ SecretId: secretId }));
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(SecretString ?? '');
-      } catch {
-        throw new WaChapSecretError(
-          'the WaChap secret is not JSON: expected {"instanceId": "...", "accessToken": "..."}',
-        );
+  if (!secretId) {
+    return async () => {
+      throw new WaChapSecretError('no WaChap credentials configured');
+    };
+  }
+  const maxAge = source.WACHAP_SECRET_MAX_AGE_SECONDS;
+  let provider: SecretsProvider | undefined;
+  let lastGood: WaChapCredentialsValue | undefined;
+
+  async function read(forceFetch: boolean): Promise<WaChapCredentialsValue> {
+    provider ??= new SecretsProvider({ awsSdkV3Client: secrets() });
+    let value: unknown;
+    try {
+      // Powertools caches only successful reads, so a failure is retried by the next call.
+      value = await provider.get(secretId as string, { maxAge, forceFetch });
+    } catch (error) {
+      throw new WaChapSecretError(`the WaChap secret could not be read (${awsErrorName(error)})`, { cause: error });
+    }
+    return parseSecret(value);
+  }
+
+  return async ({ forceFetch = false } = {}) => {
+    try {
+      lastGood = await read(forceFetch);
+      return lastGood;
+    } catch (error) {
+      const message = error instanceof WaChapSecretError ? error.message : 'the WaChap secret could not be read';
+      // A Secrets Manager blip must not stop the sends: the credentials read before are most likely still valid,
+      // and a config_error would open the provider circuit. After WaChap refused them (forced), they are not.
+      if (lastGood && !forceFetch) {
+        log.warn('WaChap secret could not be re-read; keeping the credentials read before', { error: message });
+        return lastGood;
       }
-      const result = secretSchema.safeParse(parsed);
-      if (!result.success) {
-        throw new WaChapSecretError('the WaChap secret lacks instanceId/accessToken: fill it in after deploying');
-      }
-      return result.data;
-    })().catch((error: unknown) => {
-      cached = undefined;
+      log.error('WaChap secret unusable', { error: message, forceFetch });
       throw error;
-    });
-    return cached;
+    }
   };
+}
+
+function parseSecret(value: unknown): WaChapCredentialsValue {
+  if (typeof value !== 'string') {
+    throw new WaChapSecretError('the WaChap secret has no SecretString: expected {"instanceId", "accessToken"}');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    // JSON.parse's message quotes its input, the secret: it is left out.
+    throw new WaChapSecretError('the WaChap secret is not JSON: expected {"instanceId": "...", "accessToken": "..."}');
+  }
+  const result = secretSchema.safeParse(parsed);
+  if (!result.success) {
+    throw new WaChapSecretError('the WaChap secret lacks instanceId/accessToken: fill it in after deploying');
+  }
+  return result.data;
+}
+
+/** Powertools wraps the SDK's error (ResourceNotFoundException, AccessDeniedException, …) in a GetParameterError. */
+function awsErrorName(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof Error) return cause.name;
+  return error instanceof Error ? error.name : typeof error;
 }

@@ -7,11 +7,14 @@ export interface WaChapCredentials {
   accessToken: string;
 }
 
+/** `forceFetch`: skip any cache, WaChap has just refused the credentials held (the secret may have been renewed). */
+export type WaChapCredentialsLoader = (options?: { forceFetch?: boolean }) => Promise<WaChapCredentials>;
+
 export interface WaChapClientOptions {
   baseUrl: string;
   timeoutMs: number;
   /** A function lets callers load the credentials lazily (and cache them) from a secret store; it is called per request. */
-  credentials: WaChapCredentials | (() => Promise<WaChapCredentials>);
+  credentials: WaChapCredentials | WaChapCredentialsLoader;
   log?: Log;
   fetch?: typeof fetch;
 }
@@ -92,21 +95,22 @@ export function createWaChapClient(options: WaChapClientOptions): WaChapClient {
     if ('type' in loaded) return configFailure(loaded, startedAt, { phone });
     if (optionsProblem) return configFailure(optionsProblem, startedAt, { phone });
 
-    const credentials = loaded;
-    const context = { phone, instance: instancePrefix(credentials) };
+    const context = { phone, instance: instancePrefix(loaded) };
     log.debug('Sending WaChap message', context);
 
-    const result = await exchange(fetchImpl, `${baseUrl}/send`, options.timeoutMs, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({
-        number: toWaChapNumber(input.phone),
-        type: 'text',
-        message: input.message,
-        instance_id: credentials.instanceId,
-        access_token: credentials.accessToken,
-      }),
-    });
+    const post = (credentials: WaChapCredentials) =>
+      exchange(fetchImpl, `${baseUrl}/send`, options.timeoutMs, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({
+          number: toWaChapNumber(input.phone),
+          type: 'text',
+          message: input.message,
+          instance_id: credentials.instanceId,
+          access_token: credentials.accessToken,
+        }),
+      });
+    const { result, used } = await withRenewedCredentials(loaded, post, context);
     const durationMs = elapsedSince(startedAt);
     const read = 'body' in result ? readSendResponse(result) : result;
 
@@ -128,7 +132,7 @@ export function createWaChapClient(options: WaChapClientOptions): WaChapClient {
       }
       return outcome;
     }
-    const error = redactError(read, credentials);
+    const error = redactError(read, used);
     log.warn('WaChap send failed', { ...context, ...describeError(error), durationMs });
     return { ok: false, error, durationMs };
   }
@@ -139,13 +143,15 @@ export function createWaChapClient(options: WaChapClientOptions): WaChapClient {
     if ('type' in loaded) return configFailure(loaded, startedAt, {});
     if (optionsProblem) return configFailure(optionsProblem, startedAt, {});
 
-    const credentials = loaded;
-    const context = { instance: instancePrefix(credentials) };
-    const query = new URLSearchParams({ instance_id: credentials.instanceId, access_token: credentials.accessToken });
-    const result = await exchange(fetchImpl, `${baseUrl}/get_qrcode?${query}`, options.timeoutMs, {
-      method: 'GET',
-      headers: { accept: 'application/json' },
-    });
+    const context = { instance: instancePrefix(loaded) };
+    const askQrCode = (credentials: WaChapCredentials) => {
+      const query = new URLSearchParams({ instance_id: credentials.instanceId, access_token: credentials.accessToken });
+      return exchange(fetchImpl, `${baseUrl}/get_qrcode?${query}`, options.timeoutMs, {
+        method: 'GET',
+        headers: { accept: 'application/json' },
+      });
+    };
+    const { result, used } = await withRenewedCredentials(loaded, askQrCode, context);
     const durationMs = elapsedSince(startedAt);
 
     // get_qrcode answers 200 for valid credentials, which is why operators use it as a connection test;
@@ -155,9 +161,40 @@ export function createWaChapClient(options: WaChapClientOptions): WaChapClient {
       log.info('WaChap connection healthy', { ...context, durationMs });
       return { ok: true, httpStatus: 200, durationMs };
     }
-    const error = redactError(refusal ?? ('body' in result ? httpError(result) : result), credentials);
+    const error = redactError(refusal ?? ('body' in result ? httpError(result) : result), used);
     log.warn('WaChap connection check failed', { ...context, ...describeError(error), durationMs });
     return { ok: false, error, durationMs };
+  }
+
+  /**
+   * Makes the call; when WaChap refuses the credentials (401/403), re-reads them once, skipping the cache, and
+   * repeats the call once if they changed. Safe to repeat: a refused call delivered nothing. Never more than one
+   * re-read and one repeat per call, so a token that is simply bad costs one extra secret read, not a loop.
+   */
+  async function withRenewedCredentials(
+    credentials: WaChapCredentials,
+    call: (credentials: WaChapCredentials) => Promise<HttpAnswer | WaChapError>,
+    context: Record<string, unknown>,
+  ): Promise<{ result: HttpAnswer | WaChapError; used: WaChapCredentials[] }> {
+    const first = await call(credentials);
+    if (!('body' in first) || !CREDENTIALS_REFUSED.has(first.status) || typeof options.credentials !== 'function') {
+      return { result: first, used: [credentials] };
+    }
+    const renewed = await loadCredentials(options.credentials, { forceFetch: true });
+    if ('type' in renewed) {
+      // The refusal is the failure to report; the secret store's trouble is only logged.
+      log.warn('WaChap refused the credentials and they could not be re-read', { ...context, error: renewed.message });
+      return { result: first, used: [credentials] };
+    }
+    if (renewed.instanceId === credentials.instanceId && renewed.accessToken === credentials.accessToken) {
+      return { result: first, used: [credentials] };
+    }
+    log.info('WaChap refused the credentials; retrying once with the renewed ones', {
+      ...context,
+      httpStatus: first.status,
+      renewedInstance: instancePrefix(renewed),
+    });
+    return { result: await call(renewed), used: [renewed, credentials] };
   }
 
   function configFailure(error: WaChapError, startedAt: number, context: Record<string, unknown>): SendOutcome {
@@ -179,10 +216,16 @@ function checkOptions(baseUrl: string, timeoutMs: number): WaChapError | undefin
   return undefined;
 }
 
-async function loadCredentials(source: WaChapClientOptions['credentials']): Promise<WaChapCredentials | WaChapError> {
+// What WaChap answers to a token that is invalid, expired or revoked (see the API reference).
+const CREDENTIALS_REFUSED = new Set([401, 403]);
+
+async function loadCredentials(
+  source: WaChapClientOptions['credentials'],
+  options?: { forceFetch: true },
+): Promise<WaChapCredentials | WaChapError> {
   let raw: unknown;
   try {
-    raw = typeof source === 'function' ? await source() : source;
+    raw = typeof source === 'function' ? await (options ? source(options) : source()) : source;
   } catch (error) {
     // Only the error's name: a loader's message may quote the secret (JSON.parse errors echo their input).
     const name = error instanceof Error ? error.name : typeof error;
@@ -336,9 +379,32 @@ function fetchFailure(error: unknown, timeoutMs: number): WaChapError {
   if (name === 'TimeoutError' || name === 'AbortError') {
     return { type: 'timeout', message: `WaChap did not answer within ${timeoutMs} ms` };
   }
+  if (isProxyAuthenticationRequired(error)) {
+    return {
+      type: 'http_error',
+      httpStatus: 407,
+      message: 'HTTP 407 proxy authentication required: a proxy between us and WaChap refused the request',
+    };
+  }
   const code = errorCode(error);
   const detail = deepestMessage(error) ?? 'unknown network failure';
   return { type: networkErrorType(code), message: code && !detail.includes(code) ? `${code}: ${detail}` : detail };
+}
+
+/**
+ * fetch turns a 407 answer into a network error, as the fetch standard says (there is no window to ask for proxy
+ * credentials): undici rejects with TypeError('fetch failed') caused by a bare Error without a code, whose message
+ * is empty (Node 20 and 22) or "proxy authentication required" (later undici). Socket and TLS failures carry a code,
+ * and the other bare network errors of the standard need a followed redirect or a range request, which we never make.
+ */
+function isProxyAuthenticationRequired(error: unknown): boolean {
+  if (!(error instanceof TypeError) || !(error.cause instanceof Error)) return false;
+  const { cause } = error;
+  return (
+    errorCode(cause) === undefined &&
+    cause.cause === undefined &&
+    (cause.message === '' || /^proxy authentication required$/i.test(cause.message))
+  );
 }
 
 /** undici wraps the system error: TypeError('fetch failed') with the code on `cause` (or on an AggregateError's members). */
@@ -378,18 +444,25 @@ export function networkErrorType(code: string | undefined): WaChapErrorType {
   return 'network_error';
 }
 
-/** Outcome messages may echo the request or a URL: strip the token and the full instance id, mask phone numbers. */
-function redactError(error: WaChapError, credentials: WaChapCredentials): WaChapError {
-  return { ...error, message: truncate(redactText(error.message, credentials)) };
+/**
+ * Outcome messages may echo the request or a URL: strip the token and the full instance id, mask phone numbers.
+ * Every set of credentials the call used is stripped (the refused one and the renewed one).
+ */
+function redactError(error: WaChapError, used: WaChapCredentials[]): WaChapError {
+  return { ...error, message: truncate(redactText(error.message, used)) };
 }
 
-function redactText(message: string, credentials: WaChapCredentials): string {
+function redactText(message: string, used: WaChapCredentials[]): string {
   let clean = message.replace(/(access_token=)[^&\s"'<>]*/gi, '$1[redacted]');
-  for (const secret of [credentials.accessToken, encodeURIComponent(credentials.accessToken)]) {
+  // Longest first: one token may contain the other, and a partial replacement would leave the rest behind.
+  const longestFirst = (values: string[]) => [...new Set(values)].sort((a, b) => b.length - a.length);
+  for (const secret of longestFirst(used.flatMap((c) => [c.accessToken, encodeURIComponent(c.accessToken)]))) {
     clean = clean.replaceAll(secret, '[redacted]');
   }
-  for (const instanceId of [credentials.instanceId, encodeURIComponent(credentials.instanceId)]) {
-    clean = clean.replaceAll(instanceId, `${instancePrefix(credentials)}…`);
+  for (const credentials of used) {
+    for (const instanceId of [credentials.instanceId, encodeURIComponent(credentials.instanceId)]) {
+      clean = clean.replaceAll(instanceId, `${instancePrefix(credentials)}…`);
+    }
   }
   return maskPhonesInText(clean);
 }

@@ -24,7 +24,8 @@ export interface ClassifiedError {
 
 // The original's lists, verbatim.
 export const TEMPORARY_ERROR_TYPES = ['timeout', 'connection_error', 'network_error', 'ssl_error'] as const;
-export const TEMPORARY_HTTP_STATUSES = [408, 429, 500, 502, 503, 504] as const;
+// Plus 407 (ours): a proxy between us and WaChap wants credentials; infrastructure trouble, nothing was sent.
+export const TEMPORARY_HTTP_STATUSES = [407, 408, 429, 500, 502, 503, 504] as const;
 export const PERMANENT_ERROR_TYPES = ['config_error', 'instance_inactive'] as const;
 export const PERMANENT_HTTP_STATUSES = [400, 401, 403, 404, 405, 410] as const;
 export const PERMANENT_KEYWORDS = [

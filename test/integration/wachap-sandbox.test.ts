@@ -179,6 +179,23 @@ describe('WaChap sandbox', () => {
       expect(sandbox.inbox()).toEqual([]);
     });
 
+    it('refuses the old token once the credentials are replaced, and takes the old ones back on reset', async () => {
+      const renewed = { ...CREDENTIALS, accessToken: 'renewed-sandbox-token-43' };
+
+      sandbox.replaceCredentials({ accessToken: renewed.accessToken });
+      const withOld = await client.send({ phone: PHONE, message: 'old token' });
+      const withNew = await clientFor({ credentials: renewed }).send({ phone: PHONE, message: 'new token' });
+      const checkWithOld = await client.checkConnection();
+      sandbox.reset();
+      const oldAgain = await client.send({ phone: PHONE, message: 'after reset' });
+
+      expect(withOld).toMatchObject({ ok: false, error: { type: 'http_error', httpStatus: 401 } });
+      expect(withNew).toMatchObject({ ok: true });
+      expect(checkWithOld).toMatchObject({ ok: false, error: { type: 'http_error', httpStatus: 401 } });
+      expect(oldAgain).toMatchObject({ ok: true });
+      expect(() => sandbox.replaceCredentials({ accessToken: '  ' })).toThrow();
+    });
+
     it('answers "not registered" only for the configured invalid numbers', async () => {
       sandbox.configure({ invalidNumbers: ['+22370000001'] });
 

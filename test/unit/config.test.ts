@@ -112,6 +112,18 @@ describe('loadConfig(wachapEnv)', () => {
     expect(error.message).toContain('WACHAP_ACCESS_TOKEN');
   });
 
+  it('re-reads the WaChap secret every 5 minutes by default, and names WACHAP_SECRET_MAX_AGE_SECONDS when invalid', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:1:secret:wachap';
+
+    expect(loadConfig(wachapEnv, { WACHAP_SECRET_ARN: arn }).WACHAP_SECRET_MAX_AGE_SECONDS).toBe(300);
+    expect(loadConfig(wachapEnv, { WACHAP_SECRET_ARN: arn, WACHAP_SECRET_MAX_AGE_SECONDS: '0' })).toMatchObject({
+      WACHAP_SECRET_MAX_AGE_SECONDS: 0,
+    });
+    expect(
+      configErrorFor(wachapEnv, { WACHAP_SECRET_ARN: arn, WACHAP_SECRET_MAX_AGE_SECONDS: '-1' }).message,
+    ).toContain('WACHAP_SECRET_MAX_AGE_SECONDS');
+  });
+
   it('names WACHAP_BASE_URL when it is not a URL', () => {
     const error = configErrorFor(wachapEnv, { WACHAP_SECRET_ARN: 'arn', WACHAP_BASE_URL: 'wachap' });
 

@@ -9,7 +9,9 @@ import {
   type SendOutcome,
   type WaChapClientOptions,
   type WaChapCredentials,
+  type WaChapCredentialsLoader,
 } from '../../shared/adapters/wachap.js';
+import { classifyWaChapError } from '../../shared/domain/error-classifier.js';
 import type { Log } from '../../shared/observability/logger.js';
 
 const TOKEN = 'tok3nS3cr3tAbcdef123456';
@@ -309,6 +311,33 @@ describe('WaChap client: send', () => {
     expect(error.type).toBe('ssl_error');
   });
 
+  it('maps a 407 from a proxy, which fetch turns into a network error, to http_error 407 classified temporary', async () => {
+    standIn.answer(407, 'Proxy Authentication Required', { 'proxy-authenticate': 'Basic realm="corporate proxy"' });
+
+    const sent = failure(await client().send({ phone: PHONE, message: 'hi' }));
+    const checked = failure(await client().checkConnection());
+
+    const expected = {
+      type: 'http_error',
+      httpStatus: 407,
+      message: 'HTTP 407 proxy authentication required: a proxy between us and WaChap refused the request',
+    };
+    expect(sent).toEqual(expected);
+    expect(checked).toEqual(expected);
+    // Infrastructure between us and WaChap, not our account nor the recipient: retried with backoff.
+    expect(classifyWaChapError(sent)).toMatchObject({ temporary: true, shouldRetry: true, scope: 'transient' });
+  });
+
+  it('keeps a bare fetch failure that names another cause a network_error, not a 407', async () => {
+    const failingFetch = (async () => {
+      throw new TypeError('fetch failed', { cause: new Error('other side closed') });
+    }) as typeof fetch;
+
+    const error = failure(await client({ fetch: failingFetch }).send({ phone: PHONE, message: 'hi' }));
+
+    expect(error).toEqual({ type: 'network_error', message: 'other side closed' });
+  });
+
   it.each([
     ['ENOTFOUND', 'connection_error'],
     ['EAI_AGAIN', 'connection_error'],
@@ -426,6 +455,133 @@ describe('WaChap client: send', () => {
   });
 });
 
+describe('WaChap client: credentials refused by WaChap', () => {
+  const RENEWED: WaChapCredentials = { instanceId: INSTANCE_ID, accessToken: 'r3n3w3dT0k3nXyz987654' };
+
+  /** A loader standing in for the secret: `held` until a forced read, which returns `renewed`. */
+  function secretLoader(renewed: WaChapCredentials | Error) {
+    const calls: ({ forceFetch?: boolean } | undefined)[] = [];
+    const loader: WaChapCredentialsLoader = async (options) => {
+      calls.push(options);
+      if (!options?.forceFetch) return CREDENTIALS;
+      if (renewed instanceof Error) throw renewed;
+      return renewed;
+    };
+    return { loader, calls };
+  }
+
+  /** WaChap accepting only `accepted`'s token, refusing any other with `status`. */
+  function acceptOnly(accepted: WaChapCredentials, status = 401): void {
+    standIn.reply = (request) => {
+      const token = request.body
+        ? JSON.parse(request.body).access_token
+        : new URL(request.url, 'http://x').searchParams.get('access_token');
+      return token === accepted.accessToken
+        ? { status: 200, body: '{"status":"success","id":"ID-2"}' }
+        : { status, body: '{"status":"error","message":"Invalid access token"}' };
+    };
+  }
+
+  const sentTokens = () =>
+    standIn.requests.map((request) =>
+      request.body
+        ? JSON.parse(request.body).access_token
+        : new URL(request.url, 'http://x').searchParams.get('access_token'),
+    );
+
+  it.each([401, 403])(
+    'on HTTP %i re-reads the credentials skipping the cache and repeats the send once with the renewed ones',
+    async (status) => {
+      const { loader, calls } = secretLoader(RENEWED);
+      acceptOnly(RENEWED, status);
+
+      const outcome = await client({ credentials: loader }).send({ phone: PHONE, message: 'hi' });
+
+      expect(outcome).toMatchObject({ ok: true, messageId: 'ID-2' });
+      expect(calls).toEqual([undefined, { forceFetch: true }]);
+      expect(sentTokens()).toEqual([TOKEN, RENEWED.accessToken]);
+    },
+  );
+
+  it('repeats the connection check once with the renewed credentials', async () => {
+    const { loader, calls } = secretLoader(RENEWED);
+    acceptOnly(RENEWED);
+
+    const outcome = await client({ credentials: loader }).checkConnection();
+
+    expect(outcome).toEqual({ ok: true, httpStatus: 200, durationMs: expect.any(Number) });
+    expect(calls).toEqual([undefined, { forceFetch: true }]);
+    expect(sentTokens()).toEqual([TOKEN, RENEWED.accessToken]);
+  });
+
+  it('returns the refusal without repeating the call when the re-read gives the same credentials', async () => {
+    const { loader, calls } = secretLoader(CREDENTIALS);
+    acceptOnly(RENEWED);
+
+    const error = failure(await client({ credentials: loader }).send({ phone: PHONE, message: 'hi' }));
+
+    expect(error).toEqual({ type: 'http_error', httpStatus: 401, message: 'Invalid access token' });
+    expect(calls).toEqual([undefined, { forceFetch: true }]);
+    expect(standIn.requests).toHaveLength(1);
+  });
+
+  it('repeats at most once: a renewed token refused too ends in that refusal, with both tokens redacted', async () => {
+    const { loader, calls } = secretLoader(RENEWED);
+    // Refuses everything and echoes the request, which carries one token or the other.
+    standIn.reply = (request) => ({ status: 401, body: JSON.stringify({ message: `refused ${request.body}` }) });
+    const log = spyLog();
+
+    const outcome = await client({ credentials: loader, log }).send({ phone: PHONE, message: 'hi' });
+
+    expect(failure(outcome)).toMatchObject({ type: 'http_error', httpStatus: 401 });
+    expect(calls).toHaveLength(2);
+    expect(standIn.requests).toHaveLength(2);
+    const everything = JSON.stringify(outcome) + log.text();
+    expect(everything).not.toContain(TOKEN);
+    expect(everything).not.toContain(RENEWED.accessToken);
+  });
+
+  it('returns the refusal, not a config_error, when the re-read fails', async () => {
+    const { loader } = secretLoader(new Error('secret store unreachable'));
+    acceptOnly(RENEWED);
+    const log = spyLog();
+
+    const error = failure(await client({ credentials: loader, log }).send({ phone: PHONE, message: 'hi' }));
+
+    expect(error).toMatchObject({ type: 'http_error', httpStatus: 401 });
+    expect(standIn.requests).toHaveLength(1);
+    expect(log.lines.map((line) => line.message)).toContain(
+      'WaChap refused the credentials and they could not be re-read',
+    );
+  });
+
+  it.each([
+    ['HTTP 400', 400, '{"status":"error","message":"Invalid number"}'],
+    ['HTTP 404', 404, '{"status":"error","message":"Not found"}'],
+    ['HTTP 429', 429, '{"status":"error","message":"Too many requests"}'],
+    ['HTTP 500', 500, ''],
+    ['a 200 saying the token is invalid', 200, '{"status":"error","message":"Invalid access token"}'],
+  ])('does not re-read the credentials after %s', async (_label, status, body) => {
+    const { loader, calls } = secretLoader(RENEWED);
+    standIn.answer(status, body);
+
+    const outcome = await client({ credentials: loader }).send({ phone: PHONE, message: 'hi' });
+
+    expect(outcome.ok).toBe(false);
+    expect(calls).toEqual([undefined]);
+    expect(standIn.requests).toHaveLength(1);
+  });
+
+  it('does not retry fixed credentials (an object, not a loader) after a 401', async () => {
+    acceptOnly(RENEWED);
+
+    const error = failure(await client().send({ phone: PHONE, message: 'hi' }));
+
+    expect(error).toMatchObject({ type: 'http_error', httpStatus: 401 });
+    expect(standIn.requests).toHaveLength(1);
+  });
+});
+
 describe('WaChap client: checkConnection', () => {
   it('asks get_qrcode with the credentials in the query and reports 200 as healthy', async () => {
     standIn.answer(200, '{"status":"success","base64":"data:image/png;base64,AAAA"}');
@@ -488,7 +644,13 @@ describe('parseRetryAfter', () => {
 });
 
 describe('WaChap client: properties against the stand-in', () => {
-  const httpStatus = fc.integer({ min: 200, max: 599 });
+  // Any status, with the ones fetch or the client treat specially drawn often enough to be met in every run:
+  // 407 (fetch turns it into a network error), 401/403 (credentials refused), bodiless 204/205/304, 421
+  // (undici repeats it once on a new connection).
+  const httpStatus = fc.oneof(
+    { arbitrary: fc.constantFrom(204, 205, 304, 401, 403, 407, 421, 429), weight: 1 },
+    { arbitrary: fc.integer({ min: 200, max: 599 }), weight: 3 },
+  );
   const anyBody = fc.oneof(
     fc.string(),
     fc.json(),
@@ -527,14 +689,16 @@ describe('WaChap client: properties against the stand-in', () => {
         const outcome = await wachap.send({ phone: PHONE, message: 'hi' });
 
         expect(typeof outcome.durationMs).toBe('number');
-        if (outcome.ok) {
-          expect(status).toBeGreaterThanOrEqual(200);
-          expect(status).toBeLessThan(300);
+        // Exact for every status: beyond 2xx always http_error with that very status (407 included), whatever
+        // the body; a 2xx is a success only with a success body, and otherwise says which 2xx it was.
+        if (status >= 300) {
+          expect(outcome).toMatchObject({ ok: false, error: { type: 'http_error', httpStatus: status } });
+        } else if (outcome.ok) {
+          expect(outcome.httpStatus).toBe(status);
           expect(looksLikeSuccess(body)).toBe(true);
-        } else if (status >= 300) {
-          expect(outcome.error).toMatchObject({ type: 'http_error', httpStatus: status });
         } else {
           expect(['application_error', 'invalid_response']).toContain(outcome.error.type);
+          expect(outcome.error.httpStatus).toBe(status);
         }
       }),
       { numRuns: 150 },

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadConfig } from '../shared/config.js';
+import { functionSettingsFrom } from './function-settings.js';
 import { rateToMs } from './schedules.js';
 import { DEFAULT_LOCAL_OPTIONS, type LocalStack, startLocalStack } from './stack.js';
 
@@ -69,6 +70,8 @@ Ctrl-C stops everything.
 
 async function main() {
   const env = loadConfig(localEnv);
+  // The functions validate these at load: a bad value stops the start with the variable's name.
+  const settings = functionSettingsFrom(process.env);
   const persist = env.LOCAL_PERSIST || process.argv.includes('--persist');
   const persistDir = persist ? resolve(env.LOCAL_DATA_DIR) : undefined;
   const stack = await startLocalStack({
@@ -93,10 +96,9 @@ async function main() {
       enabled: true,
     },
     senderMaxConcurrency: env.SENDER_MAX_CONCURRENCY,
+    env: settings,
     log: (line) => console.error(`[local] ${line}`),
   });
-  console.log(banner(stack, persistDir));
-
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -108,6 +110,10 @@ async function main() {
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  // Printed once Ctrl-C is handled, so that whoever waits for the banner can stop it at once.
+  console.log(banner(stack, persistDir));
+  const passed = Object.keys(settings);
+  if (passed.length > 0) console.log(`Function settings from your shell: ${passed.join(', ')}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -48,6 +48,14 @@ function backlogLine(backlog: HealthReport['backlog']): string {
   return `Arriéré / backlog : ${count}, la plus ancienne depuis ${backlog.oldestAgeMinutes} min (${backlog.oldestDueAt})`;
 }
 
+function providerLine(provider: HealthReport['provider']): string {
+  if (!provider || provider.status === 'healthy') {
+    const releasing = provider?.releasePending ? ' (libération en cours / held backlog being released)' : '';
+    return `WaChap : disponible / available${releasing}`;
+  }
+  return `WaChap : INDISPONIBLE / UNAVAILABLE depuis / since ${provider.since}${provider.forced ? ' (opérateur / operator)' : ''}: ${provider.reason ?? '?'}`;
+}
+
 function formatHealthReport(report: HealthReport): string {
   const lines = [
     RULE,
@@ -59,6 +67,7 @@ function formatHealthReport(report: HealthReport): string {
     '',
     `DLQ (messages abandonnés / dead letters) : ${report.dlqDepth ?? 'inconnue / unavailable'}`,
     backlogLine(report.backlog),
+    providerLine(report.provider),
     '',
     RULE,
     `ALERTES / ALERTS : ${report.alerts.length === 0 ? 'aucune / none' : report.alerts.length}`,

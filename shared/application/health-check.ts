@@ -15,6 +15,7 @@ import {
   type WindowFigures,
   windowFigures,
 } from '../domain/health.js';
+import { type ProviderState, WACHAP_PROVIDER } from '../domain/provider-circuit.js';
 import type { Log } from '../observability/logger.js';
 
 export interface HealthCheckSettings {
@@ -29,7 +30,10 @@ export interface HealthCheckSettings {
 }
 
 export interface HealthCheckDependencies {
-  store: Pick<NotificationStore, 'readCounters' | 'dueBacklog' | 'acquireAlertCooldown' | 'releaseAlertCooldown'>;
+  store: Pick<
+    NotificationStore,
+    'readCounters' | 'dueBacklog' | 'acquireAlertCooldown' | 'releaseAlertCooldown' | 'getProviderState'
+  >;
   queue: Pick<SendQueue, 'dlqDepth'>;
   mailer?: Pick<Mailer, 'send'> | undefined;
   wachap?: Pick<WaChapClient, 'send'> | undefined;
@@ -52,6 +56,8 @@ export interface HealthReport {
   windows: { lastHour: WindowFigures; last24Hours: WindowFigures };
   dlqDepth: number | null;
   backlog: { count: number; capped: boolean; oldestDueAt: string | null; oldestAgeMinutes: number | null };
+  /** The provider circuit as the check found it (null: never opened). */
+  provider: Pick<ProviderState, 'status' | 'since' | 'reason' | 'forced' | 'releasePending'> | null;
   alerts: AlertReport[];
   delivered: { email: number; whatsapp: number };
 }
@@ -94,16 +100,20 @@ export function slidingWindows(
 export async function runHealthCheck(dryRun: boolean, deps: HealthCheckDependencies): Promise<HealthReport> {
   const { settings, log } = deps;
   const now = deps.clock();
-  const [buckets, backlog, dlqDepth] = await Promise.all([
+  const [buckets, backlog, dlqDepth, provider] = await Promise.all([
     deps.store.readCounters(now, 25),
     deps.store.dueBacklog({ now, cap: settings.backlogCap }),
     deps.queue.dlqDepth().catch((error: unknown) => {
       log.warn('DLQ depth unavailable', { error: String(error) });
       return undefined;
     }),
+    deps.store.getProviderState(WACHAP_PROVIDER),
   ]);
   const windows = slidingWindows(buckets, now);
-  const found = evaluateHealth({ ...windows, dlqDepth, backlog, now }, settings.thresholds);
+  const found = evaluateHealth(
+    { ...windows, dlqDepth, backlog, ...(provider ? { provider } : {}), now },
+    settings.thresholds,
+  );
 
   const alerts = await deliver(found, dryRun, now, deps);
 
@@ -121,6 +131,15 @@ export async function runHealthCheck(dryRun: boolean, deps: HealthCheckDependenc
       oldestDueAt: backlog.oldestDueAt ?? null,
       oldestAgeMinutes,
     },
+    provider: provider
+      ? {
+          status: provider.status,
+          since: provider.since,
+          ...(provider.reason ? { reason: provider.reason } : {}),
+          ...(provider.forced ? { forced: true } : {}),
+          ...(provider.releasePending ? { releasePending: true } : {}),
+        }
+      : null,
     alerts,
     delivered: {
       email: alerts.filter((a) => a.email === 'sent').length,

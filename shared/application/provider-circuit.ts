@@ -6,7 +6,7 @@ import type { Mailer } from '../adapters/mailer.js';
 import type { NotificationStore } from '../adapters/notification-store.js';
 import type { SendQueue } from '../adapters/send-queue.js';
 import type { WaChapClient } from '../adapters/wachap.js';
-import type { HealthAlert } from '../domain/health.js';
+import { providerUnavailableAlert } from '../domain/health.js';
 import {
   closeCircuit,
   isCircuitOpen,
@@ -128,14 +128,7 @@ async function alertOpenCircuit(
   if (!settings.alertsEnabled) return 'disabled';
   if (!settings.adminEmail || !deps.mailer) return 'not_configured';
   if (!(await deps.store.acquireAlertCooldown('provider_unavailable', now, settings.cooldownMs))) return 'cooldown';
-  const minutes = Math.round((now.getTime() - Date.parse(state.since)) / 60_000);
-  const alert: HealthAlert = {
-    kind: 'provider_unavailable',
-    severity: 'critical',
-    summary: `WaChap is unavailable since ${state.since} (${minutes} min): ${state.reason ?? 'unknown reason'}. Notifications are held, none is lost.`,
-    figures: { minutesSinceOpen: minutes },
-    recommendation: `${state.recommendation ?? 'Check the WaChap dashboard.'} After fixing it, close the circuit at once with \`npm run circuit -- --close\` (or wait for the next probe, within a minute).`,
-  };
+  const alert = providerUnavailableAlert(state, now);
   try {
     // Email only: WhatsApp goes through the very provider that is broken.
     await deps.mailer.send(alertEmail([alert], settings.adminEmail, now));

@@ -1,5 +1,6 @@
 // Health evaluation, pure: figures in, alerts out. The thresholds are the original's
 // (≥ 20 failures in an hour, ≥ 5 permanent failures in 24 h, ≥ 50 % failure rate), all configurable.
+import { isCircuitOpen, type ProviderState } from './provider-circuit.js';
 
 export type Severity = 'critical' | 'warning';
 
@@ -59,7 +60,22 @@ export interface HealthInput {
   last24Hours: WindowCounts;
   dlqDepth?: number;
   backlog?: { count: number; oldestDueAt?: string };
+  /** The provider circuit: while it is open every notification is held, whatever the counters say. */
+  provider?: ProviderState;
   now: Date;
+}
+
+/** The circuit is open: WaChap is refused or broken, and notifications wait for it. */
+export function providerUnavailableAlert(state: ProviderState, now: Date): HealthAlert {
+  const minutes = Math.max(0, Math.round((now.getTime() - Date.parse(state.since)) / 60_000));
+  const opener = state.forced ? ' (opened by an operator)' : '';
+  return {
+    kind: 'provider_unavailable',
+    severity: 'critical',
+    summary: `WaChap is unavailable since ${state.since} (${minutes} min)${opener}: ${state.reason ?? 'unknown reason'}. Notifications are held, none is lost.`,
+    figures: { minutesSinceOpen: minutes },
+    recommendation: `${state.recommendation ?? 'Check the WaChap dashboard.'} After fixing it, close the circuit at once with \`npm run circuit -- --close\` (or wait for the next probe, within a minute).`,
+  };
 }
 
 export function windowFigures(counts: WindowCounts): WindowFigures {
@@ -77,6 +93,7 @@ export function evaluateHealth(
   const day = windowFigures(input.last24Hours);
   const alerts: HealthAlert[] = [];
 
+  if (input.provider && isCircuitOpen(input.provider)) alerts.push(providerUnavailableAlert(input.provider, input.now));
   if (hour.failures >= thresholds.hourlyFailures) {
     alerts.push({
       kind: 'failure_burst',

@@ -3,9 +3,13 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { storedEmails } from '../../local/engines/ses.js';
 import { startWaChapSandbox, type WaChapSandbox } from '../../local/wachap-sandbox.js';
+import { NotificationStore, notificationDocumentClient } from '../../shared/adapters/notification-store.js';
 import { ensureTable } from '../../shared/adapters/table.js';
 import type { HealthReport } from '../../shared/application/health-check.js';
-import { startTestEngines, type TestEngines } from '../support/engines.js';
+import { ProviderCircuit } from '../../shared/application/provider-circuit.js';
+import { silentLog } from '../../shared/observability/logger.js';
+import { randomTableName } from '../support/dynamodb.js';
+import { LOCAL_CREDENTIALS, startTestEngines, type TestEngines } from '../support/engines.js';
 import { makeNotification } from '../support/fixtures.js';
 import { lambdaContext } from '../support/lambda.js';
 
@@ -48,11 +52,27 @@ async function failingHour(attempts: number, failures: number) {
   });
 }
 
+let dynamo: DynamoDBClient;
+
+/** A table of its own, for a test whose state must not meet the others'. */
+async function freshTable() {
+  const tableName = randomTableName();
+  await ensureTable(dynamo, tableName);
+  return { tableName };
+}
+const storeOn = (tableName: string) => new NotificationStore({ client: notificationDocumentClient(dynamo), tableName });
+
 beforeAll(async () => {
   [engines, sandbox] = await Promise.all([startTestEngines({ ses: true }), startWaChapSandbox()]);
+  dynamo = new DynamoDBClient({
+    endpoint: engines.dynamodb.endpoint,
+    region: 'us-east-1',
+    credentials: LOCAL_CREDENTIALS,
+  });
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
+  dynamo?.destroy();
   await Promise.all([engines?.stop(), sandbox?.close()]);
 });
 beforeEach(() => sandbox.reset());
@@ -111,6 +131,28 @@ describe('health-check handler', () => {
     const dead = [a, b].map((r) => r.alerts.find((x) => x.kind === 'dead_letters'));
     expect(dead.map((d) => d?.email).sort()).toEqual(['cooldown', 'sent']);
     expect(a.dlqDepth).toBeGreaterThanOrEqual(1);
+  });
+
+  it('reports an open provider circuit as an alert of its own: state, since when, why', async () => {
+    const { tableName } = await freshTable();
+    const handler = await loadHandler({ TABLE_NAME: tableName, ADMIN_EMAIL: 'circuit@ts-aircargo.com' });
+    const store = storeOn(tableName);
+    await new ProviderCircuit({ store, clock: () => new Date(), log: silentLog, cacheMs: 0 }).open({
+      reason: 'HTTP 401: Unauthorized: token expired',
+      errorType: 'http_error',
+      recommendation: 'Renew the WaChap access token.',
+    });
+
+    const report = await invoke(handler);
+
+    expect(report.provider).toMatchObject({ status: 'unavailable', reason: 'HTTP 401: Unauthorized: token expired' });
+    // (The DLQ is shared with the other tests: a dead_letters alert may come along.)
+    const alert = report.alerts.find((a) => a.kind === 'provider_unavailable');
+    expect(alert).toMatchObject({ severity: 'critical', email: 'sent' });
+    const emails = await emailsTo('circuit@ts-aircargo.com');
+    expect(emails).toHaveLength(1);
+    expect(emails[0]?.subject).toMatch(/^\[CRITICAL\] .*WaChap is unavailable since/);
+    expect(emails[0]?.body.text).toContain('token expired');
   });
 
   it('alerts a stale backlog by email only: WhatsApp is for critical alerts', async () => {

@@ -6,6 +6,7 @@ import {
   type WindowCounts,
   windowFigures,
 } from '../../shared/domain/health.js';
+import { closeCircuit, openCircuit } from '../../shared/domain/provider-circuit.js';
 
 const NOW = new Date('2025-11-27T12:00:00.000Z');
 
@@ -198,5 +199,39 @@ describe('evaluateHealth', () => {
     it('stays quiet with an empty backlog', () => {
       expect(evaluateHealth(input({ backlog: { count: 0 } }))).toEqual([]);
     });
+  });
+});
+
+describe('evaluateHealth: the provider circuit', () => {
+  const opened = openCircuit(undefined, new Date('2025-11-27T10:30:00.000Z'), {
+    reason: 'HTTP 401: Unauthorized: token expired',
+    errorType: 'http_error',
+    recommendation: 'Renew the WaChap access token.',
+  })!;
+
+  it('raises a critical provider_unavailable alert while the circuit is open, even when the counters are quiet', () => {
+    const alerts = evaluateHealth(input({ provider: opened }));
+
+    expect(kinds(alerts)).toEqual(['provider_unavailable']);
+    expect(alerts[0]).toMatchObject({ severity: 'critical', figures: { minutesSinceOpen: 90 } });
+    expect(alerts[0]?.summary).toContain('since 2025-11-27T10:30:00.000Z (90 min)');
+    expect(alerts[0]?.summary).toContain('token expired');
+    expect(alerts[0]?.recommendation).toContain('Renew the WaChap access token.');
+    expect(alerts[0]?.recommendation).toContain('npm run circuit -- --close');
+  });
+
+  it('says when an operator opened it', () => {
+    const forced = openCircuit(undefined, NOW, {
+      reason: 'opened by an operator: maintenance',
+      errorType: 'operator',
+      recommendation: 'Close it when done.',
+      forced: true,
+    })!;
+
+    expect(evaluateHealth(input({ provider: forced }))[0]?.summary).toContain('(opened by an operator)');
+  });
+
+  it('raises nothing for a closed circuit', () => {
+    expect(evaluateHealth(input({ provider: closeCircuit(opened, NOW) }))).toEqual([]);
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ensureTable } from '../shared/adapters/table.js';
+import { recordAwsCalls } from '../shared/observability/aws-calls.js';
 import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
 import { startApiGateway } from './doors/api-gateway.js';
 import { startLambdaInvoke } from './doors/lambda-invoke.js';
@@ -139,6 +140,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.wachap.timeoutMs ? { WACHAP_TIMEOUT_MS: String(options.wachap.timeoutMs) } : {}),
       ADMIN_EMAIL: 'admin@ts-aircargo.local',
       ALERT_FROM_EMAIL: 'alerts@ts-aircargo.local',
+      // The sender paces itself to its share of WaChap's rate: one share per poller.
+      SENDER_MAX_CONCURRENCY: String(options.senderMaxConcurrency),
       ...options.env,
     };
     const functions = await loadFunctions(env);
@@ -151,8 +154,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       () => api.close(),
       () => lambda.close(),
     );
+    // On AWS the event source mapping polls and deletes messages with the sender's role: its calls
+    // are the sender's, and its own client keeps them apart from the stack's setup calls.
+    const pollerSqs = recordAwsCalls(
+      new SQSClient({ endpoint: sqs.endpoint, region: REGION, credentials: CREDENTIALS }),
+      { caller: 'sender' },
+    );
+    stoppers.push(() => pollerSqs.destroy());
     const source = startEventSource({
-      sqs: sqsClient,
+      sqs: pollerSqs,
       queueUrl,
       queueArn: Attributes?.QueueArn ?? `arn:aws:sqs:${REGION}:000000000000:notifications-send`,
       handler: functions.sender,

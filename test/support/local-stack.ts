@@ -82,6 +82,8 @@ export interface E2eStackOptions {
   sendQueueVisibilitySeconds?: number;
   /** WaChap credentials for the functions and the sandbox (the local defaults otherwise). */
   wachap?: { instanceId?: string; accessToken?: string };
+  /** Run the stack's schedules (the deployed rates); off by default, the tests invoke what they need. */
+  schedules?: boolean;
 }
 
 export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eStack> {
@@ -89,7 +91,7 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
     ...DEFAULT_LOCAL_OPTIONS,
     ports: { api: 0, lambda: 0, dynamodb: 0, sqs: 0, ses: 0, wachap: 0 },
     dynamoDbEngine: 'dynalite',
-    schedules: { ...DEFAULT_LOCAL_OPTIONS.schedules, enabled: false },
+    schedules: { ...DEFAULT_LOCAL_OPTIONS.schedules, enabled: options.schedules ?? false },
     pollWaitSeconds: 1,
     wachap: { ...DEFAULT_LOCAL_OPTIONS.wachap, timeoutMs: 1000, ...options.wachap },
     ...(options.sendQueueVisibilitySeconds ? { sendQueueVisibilitySeconds: options.sendQueueVisibilitySeconds } : {}),

@@ -299,13 +299,12 @@ describe('WaChap client and classifier against any answer', () => {
         const outcome = await clientFor(given).send({ phone: PHONE, message: 'Votre colis est arrivé' });
         expectTypedOutcome(outcome, given);
         // Whether the answer arrived whole; a status that carries no body (204, 205, 304) may survive a broken one.
-        // (A gzip body that does not inflate may be read as empty rather than fail: either is fine. And fetch
-        // turns a 407 into a network error, as its specification says.)
+        // (A gzip body that does not inflate may be read as empty rather than fail: either is fine. fetch turns a
+        // 407 into a network error, as its specification says, and the client maps it back to http_error 407.)
         const broken =
           given.transport === 'truncated' ||
           given.transport === 'reset_after_headers' ||
-          (given.transport === 'bad_gzip' && given.body.length > 0) ||
-          given.status === 407;
+          (given.transport === 'bad_gzip' && given.body.length > 0);
         const bodiless = [204, 205, 304].includes(given.status);
         const readable = given.status >= 300 ? ['http_error'] : ['application_error', 'invalid_response'];
         const transportFailure = ['network_error', 'connection_error', 'timeout'];

@@ -81,7 +81,8 @@ const ONE_PIXEL_PNG =
 
 const StatePatchSchema = z.strictObject({
   mode: z.enum(SANDBOX_MODES).optional(),
-  retryAfterSeconds: z.number().int().min(0).max(86_400).optional(),
+  // Any whole number: a provider may well send days (or nonsense), and the system must cope.
+  retryAfterSeconds: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   slowMs: z.number().int().min(0).max(600_000).optional(),
   invalidNumbers: z
     .array(

@@ -120,6 +120,18 @@ describe('sender handler: outcomes', () => {
     expect(delayFromNow(stored.nextAttemptAt)).toBeLessThanOrEqual(120 * MINUTE);
   });
 
+  it.each([
+    ['nine days', 9 * 86_400],
+    ['a value too large for a date', Number.MAX_SAFE_INTEGER],
+  ])('caps a Retry-After of %s at the 24 h maximum, and records the failure', async (_what, seconds) => {
+    sandbox.configure({ mode: 'rate_limited', retryAfterSeconds: seconds });
+    const { response, stored } = await deliver();
+    expect(response.batchItemFailures).toEqual([]);
+    expect(stored).toMatchObject({ status: 'failed', attempts: 1, reason: 'temporary_error' });
+    expect(delayFromNow(stored.nextAttemptAt)).toBeGreaterThan(24 * 60 * MINUTE - 5000);
+    expect(delayFromNow(stored.nextAttemptAt)).toBeLessThanOrEqual(24 * 60 * MINUTE);
+  });
+
   it('schedules the next attempt 30 min (±10%) after a first 503', async () => {
     sandbox.configure({ mode: 'unavailable' });
     const { stored } = await deliver();

@@ -137,7 +137,9 @@ export class NotificationFunction extends Construct {
   /** WACHAP_SECRET_ARN and read access to it: the token itself never sits in the environment. */
   useWaChapSecret(secret: ISecret): this {
     this.lambda.addEnvironment('WACHAP_SECRET_ARN', secret.secretArn);
-    secret.grantRead(this.lambda);
+    // Not secret.grantRead, which adds DescribeSecret that nothing calls. As grantRead does, a secret known
+    // by name only is matched with its random suffix; under the AWS-managed key no KMS grant is needed.
+    this.grant(['secretsmanager:GetSecretValue'], [secret.secretFullArn ?? `${secret.secretArn}-??????`]);
     return this;
   }
 

@@ -115,6 +115,8 @@ export class NotificationStack extends Stack {
     });
 
     // ── Functions ────────────────────────────────────────────────────────────────────────────
+    // Each role grants exactly what its function calls: test/e2e/least-privilege.test.ts records the
+    // calls of every path and fails on any difference.
     const commonEnvironment = {
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_LOG_LEVEL: config.logLevel,
@@ -171,7 +173,11 @@ export class NotificationStack extends Stack {
       'Enqueues notifications whose next attempt is due',
       Duration.minutes(5),
     )
-      .useTable(this.table, { table: ['dynamodb:GetItem', 'dynamodb:PutItem'], dueIndex: ['dynamodb:Query'] })
+      // UpdateItem: the hourly counters of what it exhausts or expires.
+      .useTable(this.table, {
+        table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        dueIndex: ['dynamodb:Query'],
+      })
       .useQueue('SEND_QUEUE_URL', this.sendQueue, ['sqs:SendMessage']);
 
     const healthCheck = notificationFunction(

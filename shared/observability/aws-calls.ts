@@ -33,7 +33,7 @@ const SERVICE_PREFIX: Readonly<Record<string, string>> = {
   LambdaClient: 'lambda',
 };
 
-// IAM has no permission of these operations' own: AWS authorises them as the action named.
+// These operations have no IAM action of their own: AWS authorises them as the action named.
 const AUTHORISED_AS: Readonly<Record<string, string>> = {
   'sqs:SendMessageBatch': 'sqs:SendMessage',
   'sqs:DeleteMessageBatch': 'sqs:DeleteMessage',

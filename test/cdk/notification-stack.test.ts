@@ -1,15 +1,14 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CfnResource } from 'aws-cdk-lib';
-import { App, Validations } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { type App, Validations } from 'aws-cdk-lib';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type NotificationContext, parseNotificationConfig, StackConfigError, stackNameFor } from '../../lib/config.js';
+import { parseNotificationConfig, StackConfigError } from '../../lib/config.js';
 import type { HandlerName } from '../../lib/notification-function.js';
-import { NotificationStack, PROVIDER_PROBE_INTERVAL } from '../../lib/notification-stack.js';
+import { type NotificationStack, PROVIDER_PROBE_INTERVAL } from '../../lib/notification-stack.js';
 import {
   DUE_AT_ATTRIBUTE,
   DUE_INDEX_NAME,
@@ -18,54 +17,17 @@ import {
   TTL_ATTRIBUTE,
 } from '../../shared/adapters/table.js';
 import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../../shared/schedules.js';
+import {
+  cdkJson,
+  FULL_CONTEXT,
+  grantedActions,
+  removeSyntheses,
+  roleStatements,
+  synthesize,
+  VALIDATE_FLAG,
+} from '../support/cdk-stack.js';
 
-const VALIDATE_FLAG = '@aws-cdk/core:validateAgainstDefaultRules';
-const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as {
-  app: string;
-  context: Record<string, unknown>;
-};
-
-const FULL_CONTEXT: NotificationContext = {
-  stage: 'test',
-  adminEmail: 'admin@example.com',
-  adminPhone: '+22370123456',
-  alertFromEmail: 'alerts@example.com',
-  senderMaxConcurrency: '3',
-  wachapMaxSendsPerSecond: '8',
-  apiRateLimit: '10',
-  apiBurstLimit: '20',
-};
-
-/**
- * Synthesizes the stack with cdk.json's feature flags and CloudFormation validation as errors.
- * Unless `bundle` is set, the `aws:cdk:bundling-stacks` context (the CLI's own switch) lists no
- * stack, so NodejsFunction skips esbuild: the template is the same, only the asset is a stub.
- */
-function synthesize(context: NotificationContext = FULL_CONTEXT, options: { bundle?: boolean } = {}) {
-  const outdir = mkdtempSync(join(tmpdir(), 'notification-stack-'));
-  outdirs.push(outdir);
-  const app = new App({
-    outdir,
-    context: {
-      ...cdkJson.context,
-      [VALIDATE_FLAG]: true,
-      ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
-    },
-  });
-  const config = parseNotificationConfig(context);
-  const stack = new NotificationStack(app, stackNameFor(config.stage), {
-    config,
-    env: { account: '123456789012', region: 'eu-west-1' },
-  });
-  return { app, stack, template: Template.fromStack(stack) };
-}
-
-const outdirs: string[] = [];
-afterAll(() => {
-  for (const outdir of outdirs) rmSync(outdir, { recursive: true, force: true });
-});
-
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+afterAll(removeSyntheses);
 
 describe('NotificationStack', () => {
   let stack: NotificationStack;
@@ -83,13 +45,8 @@ describe('NotificationStack', () => {
       Timeout: number;
       Environment: { Variables: Record<string, unknown> };
     };
-  /** Every statement of every AWS::IAM::Policy attached to the function's role. */
-  const statementsOf = (name: HandlerName): Statement[] =>
-    Object.values(template.findResources('AWS::IAM::Policy'))
-      .filter((policy) => JSON.stringify(policy.Properties.Roles).includes(`"${roleId(name)}"`))
-      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
-  const actionsOf = (name: HandlerName) =>
-    new Set(statementsOf(name).flatMap((statement) => [statement.Action].flat()));
+  const statementsOf = (name: HandlerName) => roleStatements(stack, template, name);
+  const actionsOf = (name: HandlerName) => grantedActions(stack, template, name);
 
   beforeAll(() => {
     ({ app, stack, template } = synthesize());
@@ -451,7 +408,7 @@ describe('NotificationStack', () => {
 
   describe('IAM', () => {
     const platform = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
-    const secretRead = ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'];
+    const secretRead = ['secretsmanager:GetSecretValue'];
     const queueConsume = [
       'sqs:ReceiveMessage',
       'sqs:ChangeMessageVisibility',
@@ -459,6 +416,7 @@ describe('NotificationStack', () => {
       'sqs:DeleteMessage',
       'sqs:GetQueueAttributes',
     ];
+    // What each function calls, as test/e2e/least-privilege.test.ts records it on every path.
     const expected: Record<HandlerName, string[]> = {
       ingest: ['dynamodb:GetItem', 'dynamodb:PutItem', 'sqs:SendMessage'],
       sender: [
@@ -469,7 +427,13 @@ describe('NotificationStack', () => {
         'sqs:SendMessage',
         ...secretRead,
       ],
-      'retry-sweep': ['dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem', 'sqs:SendMessage'],
+      'retry-sweep': [
+        'dynamodb:Query',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'sqs:SendMessage',
+      ],
       'health-check': [
         'dynamodb:BatchGetItem',
         'dynamodb:GetItem',

@@ -144,7 +144,8 @@ export class NotificationStack extends Stack {
       'Accepts a notification and enqueues it',
       Duration.seconds(10),
     )
-      .useTable(this.table, { table: ['dynamodb:GetItem', 'dynamodb:PutItem'] })
+      // DeleteItem: an idempotency key is given back if its notification's id collides with another's.
+      .useTable(this.table, { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] })
       .useQueue('SEND_QUEUE_URL', this.sendQueue, ['sqs:SendMessage']);
 
     const sender = notificationFunction('Sender', 'sender', 'Sends queued notifications through WaChap', SENDER_TIMEOUT)

@@ -418,7 +418,7 @@ describe('NotificationStack', () => {
     ];
     // What each function calls, as test/e2e/least-privilege.test.ts records it on every path.
     const expected: Record<HandlerName, string[]> = {
-      ingest: ['dynamodb:GetItem', 'dynamodb:PutItem', 'sqs:SendMessage'],
+      ingest: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'sqs:SendMessage'],
       sender: [
         'dynamodb:GetItem',
         'dynamodb:PutItem',

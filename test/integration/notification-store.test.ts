@@ -201,6 +201,19 @@ describe.each(availableEngines())('NotificationStore on %s', (engineName) => {
       expect(await store.get(winner.id)).toEqual(winner);
     });
 
+    it("gives the key back when the new notification's id collides with another one, so a retry is not answered with a stranger's", async () => {
+      const key = `order-${Math.random()}`;
+      const stranger = makeNotification();
+      await store.create(stranger, NOW);
+      const colliding = makeNotification({ id: stranger.id, idempotencyKey: key, title: 'mine' });
+
+      await expect(store.create(colliding, NOW)).rejects.toBeInstanceOf(DuplicateNotificationError);
+
+      expect(await rawItem(`idempotency#${key}`)).toBeUndefined();
+      const retry = makeNotification({ idempotencyKey: key, title: 'mine' });
+      expect(await store.create(retry, NOW)).toEqual({ created: true, notification: retry });
+    });
+
     it('treats an expired key record as absent', async () => {
       const key = `order-${Math.random()}`;
       const old = makeNotification({ idempotencyKey: key });

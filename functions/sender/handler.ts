@@ -2,6 +2,7 @@
 // and only the failed ones go back to the queue (ReportBatchItemFailures).
 import { ulid } from 'ulid';
 import { SendQueue } from '../../shared/adapters/send-queue.js';
+import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.js';
 import { createPacer } from '../../shared/application/concurrency.js';
 import { ProviderCircuit } from '../../shared/application/provider-circuit.js';
 import { loadConfig, retryPolicyOf, senderEnv, wachapEnv } from '../../shared/config.js';
@@ -20,12 +21,12 @@ export const handler = createSenderHandler(
   logger,
   {
     store,
-    wachap: {
+    channel: whatsAppChannel({
       send: async (input) => {
         await pace();
         return wachap.send(input);
       },
-    },
+    }),
     circuit: new ProviderCircuit({
       store,
       clock: () => new Date(),

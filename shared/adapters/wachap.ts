@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { maskPhone, maskPhonesInText, toWaChapNumber } from '../domain/phone.js';
+import { parseRetryAfter } from '../domain/retry-after.js';
 import { type Log, silentLog } from '../observability/logger.js';
 
 export interface WaChapCredentials {
@@ -357,21 +358,6 @@ function httpError(answer: HttpAnswer): WaChapError {
   const retryAfterSeconds = parseRetryAfter(answer.headers.get('retry-after'));
   if (retryAfterSeconds !== undefined) error.retryAfterSeconds = retryAfterSeconds;
   return error;
-}
-
-const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
-
-/** Retry-After is delta-seconds or an HTTP-date; anything else is ignored. */
-export function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
-  const value = header?.trim();
-  if (!value) return undefined;
-  if (/^\d+$/.test(value)) {
-    const seconds = Number(value);
-    return Number.isSafeInteger(seconds) ? seconds : undefined;
-  }
-  if (!IMF_FIXDATE.test(value)) return undefined;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 function fetchFailure(error: unknown, timeoutMs: number): WaChapError {

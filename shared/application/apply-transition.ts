@@ -1,36 +1,58 @@
-// Applying a domain event to a stored notification: compute with `transition`, write conditionally
-// on the version it was computed from, and on a lost race read again and decide again.
+// Applying a domain event to a stored notification: compute with `transition`, write conditionally on the
+// version it was computed from (on a lost race, read again and decide again), then add to the hourly
+// counters what the move counts. Every move of every use case goes through here, so the counters follow
+// the moves without a delta written by hand anywhere.
 import { ConcurrentUpdateError, type NotificationStore } from '../adapters/notification-store.js';
+import { countsOf } from '../domain/counters.js';
 import type { Notification } from '../domain/notification.js';
 import { type NotificationEvent, transition } from '../domain/transitions.js';
+import type { Log } from '../observability/logger.js';
 
-export type NotificationRecords = Pick<NotificationStore, 'get' | 'save'>;
+export interface MoveDependencies {
+  store: Pick<NotificationStore, 'get' | 'save' | 'incrementCounters'>;
+  log: Log;
+}
 
 export class NotificationVanishedError extends Error {
   override readonly name = 'NotificationVanishedError';
 }
 
 /**
- * Applies `event` (or the event computed from the latest state) and returns the stored result.
+ * Applies `event` and returns the stored result. `races`: how many times a lost conditional write is read
+ * again and decided again (0: the move applies only to the record as it was read).
  * IllegalTransitionError propagates: the move does not apply to the notification as it now is.
  */
 export async function applyTransition(
-  store: NotificationRecords,
+  deps: MoveDependencies,
   current: Notification,
-  event: NotificationEvent | ((latest: Notification) => NotificationEvent),
+  event: NotificationEvent,
   races = 3,
 ): Promise<Notification> {
   let latest = current;
   for (let round = 0; ; round++) {
-    const next = transition(latest, typeof event === 'function' ? event(latest) : event);
+    const next = transition(latest, event);
     try {
-      await store.save(next, latest.version);
+      await deps.store.save(next, latest.version);
+      await count(deps, event, next);
       return next;
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError) || round >= races) throw error;
-      const reread = await store.get(latest.id);
+      const reread = await deps.store.get(latest.id);
       if (!reread) throw new NotificationVanishedError(`notification ${latest.id} disappeared while being updated`);
       latest = reread;
     }
+  }
+}
+
+/** Counters feed the health check; losing one increment must not fail a move that happened. */
+async function count(deps: MoveDependencies, event: NotificationEvent, after: Notification): Promise<void> {
+  const delta = countsOf(event, after);
+  if (Object.keys(delta).length === 0) return;
+  try {
+    await deps.store.incrementCounters(event.at, delta);
+  } catch (error) {
+    deps.log.warn('hourly counters not updated', {
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
   }
 }

@@ -79,6 +79,7 @@ export interface ProbeDependencies {
     | 'dueNotificationsPage'
     | 'get'
     | 'save'
+    | 'incrementCounters'
     | 'acquireAlertCooldown'
     | 'releaseAlertCooldown'
   >;

@@ -16,7 +16,7 @@ import {
 } from '../domain/provider-circuit.js';
 import { IllegalTransitionError } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
-import { applyTransition } from './apply-transition.js';
+import { applyTransition, type MoveDependencies } from './apply-transition.js';
 import { mapWithConcurrency } from './concurrency.js';
 import { type CircuitStore, updateState } from './provider-state.js';
 
@@ -30,7 +30,7 @@ export const RELEASE_STOP_MARGIN_MS = 10_000;
 const RETRY_PAUSES_MS = [100, 500];
 
 export interface ReleaseDependencies {
-  store: CircuitStore & Pick<NotificationStore, 'dueNotificationsPage' | 'get' | 'save'>;
+  store: CircuitStore & Pick<NotificationStore, 'dueNotificationsPage'> & MoveDependencies['store'];
   queue: Pick<SendQueue, 'enqueueMany'>;
   log: Log;
   /** How far ahead held notifications are scheduled (the sender's hold). */
@@ -137,7 +137,7 @@ async function releaseOne(
   for (const pause of [0, ...RETRY_PAUSES_MS]) {
     await sleep(pause);
     try {
-      await applyTransition(deps.store, n, { type: 'release', at: now, dueAt: closedAt });
+      await applyTransition(deps, n, { type: 'release', at: now, dueAt: closedAt });
       return 'released';
     } catch (error) {
       // No longer held (a sender or another release got there first): theirs is the right outcome.

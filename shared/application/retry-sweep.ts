@@ -91,7 +91,7 @@ export async function runRetrySweep(request: SweepRequest, deps: SweepDependenci
     };
     if (request.dryRun) return entry;
     try {
-      await applyTransition(deps.store, n, eventFor(entry.action, now, request, deps.queueLeaseMs), 0);
+      await applyTransition(deps, n, eventFor(entry.action, now, request, deps.queueLeaseMs), 0);
       return entry;
     } catch (error) {
       // Another sweep or a sender got there first: theirs is the right outcome.
@@ -116,11 +116,6 @@ export async function runRetrySweep(request: SweepRequest, deps: SweepDependenci
   const tally = (action: SweepAction) => entries.filter((e) => e.action === action).length;
   const exhausted = tally('exhaust');
   const expired = tally('expire');
-  if (!request.dryRun && exhausted + expired > 0) {
-    await deps.store
-      .incrementCounters(now, { permanentFailures: exhausted, expired })
-      .catch((error: unknown) => deps.log.warn('hourly counters not updated', { error: String(error) }));
-  }
   return {
     dryRun: request.dryRun,
     now: now.toISOString(),

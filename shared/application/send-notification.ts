@@ -1,11 +1,11 @@
-// One send attempt, end to end: load, skip what is not sendable, expire, claim, call WaChap,
-// classify, record, count. The claim is a conditional write, so two deliveries of one message
-// (or a sweep racing the ingest) can never both reach WaChap.
-import { ConcurrentUpdateError, type HourlyCounts, type NotificationStore } from '../adapters/notification-store.js';
+// One send attempt, end to end, read forward: load → skip, expire, give up or hold what must not be sent →
+// claim → deliver through the channel → act on its verdict → one conditional write (the counters follow it).
+// The claim is a conditional write, so two deliveries of one message (or a sweep racing the ingest) can never
+// both reach the provider.
+import { ConcurrentUpdateError } from '../adapters/notification-store.js';
 import type { SendMessage, SendQueue } from '../adapters/send-queue.js';
-import type { SendOutcome, WaChapClient } from '../adapters/wachap.js';
 import type { RetryPolicy } from '../domain/backoff.js';
-import { classifyWaChapError } from '../domain/error-classifier.js';
+import type { FailureVerdict } from '../domain/error-classifier.js';
 import { isTerminal, type Notification } from '../domain/notification.js';
 import { maskPhone } from '../domain/phone.js';
 import {
@@ -16,7 +16,8 @@ import {
   type NotificationEvent,
 } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
-import { applyTransition } from './apply-transition.js';
+import { applyTransition, type MoveDependencies } from './apply-transition.js';
+import type { DeliveryChannel, DeliveryOutcome } from './ports.js';
 import type { ProviderCircuit } from './provider-circuit.js';
 
 export type SendResult =
@@ -32,10 +33,10 @@ export type SendResult =
   | 'unrecorded';
 
 export interface SenderDependencies {
-  store: Pick<NotificationStore, 'get' | 'save' | 'incrementCounters'>;
-  wachap: Pick<WaChapClient, 'send'>;
+  store: MoveDependencies['store'];
+  channel: DeliveryChannel;
   queue: Pick<SendQueue, 'enqueue'>;
-  /** The provider circuit shared by every sender: while it is open, nobody calls WaChap. */
+  /** The provider circuit shared by every sender: while it is open, nobody calls the provider. */
   circuit: Pick<ProviderCircuit, 'isOpen' | 'open'>;
   log: Log;
   clock: () => Date;
@@ -46,20 +47,16 @@ export interface SenderDependencies {
     providerHoldMs: number;
     /** How long a claim protects an attempt; past it, the sender is presumed dead. */
     claimLeaseMs: number;
-    /** Pauses between attempts to record an accepted send before falling back to the queue. */
+    /** Pauses between attempts to record an outcome before giving up (an accepted send then goes to the queue). */
     recordBackoffMs: readonly number[];
   };
 }
 
-/** What the recipient reads on WhatsApp: the title in bold, then the message. */
-export const renderWhatsAppText = (n: Pick<Notification, 'title' | 'message'>): string =>
-  n.title ? `*${n.title}*\n${n.message}` : n.message;
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function sendNotification(message: SendMessage, deps: SenderDependencies): Promise<SendResult> {
-  const { store, log } = deps;
-  const loaded = await store.get(message.id);
+  const { log } = deps;
+  const loaded = await deps.store.get(message.id);
   if (!loaded) {
     log.warn('notification not found; message dropped', { notificationId: message.id });
     return 'missing';
@@ -71,50 +68,38 @@ export async function sendNotification(message: SendMessage, deps: SenderDepende
   }
 
   const now = deps.clock();
-  if (isExpired(loaded, now)) return settle(loaded, { type: 'expire', at: now }, 'expired', { expired: 1 }, deps);
+  if (isExpired(loaded, now)) return settle(loaded, { type: 'expire', at: now }, 'expired', deps);
   if (attemptsMade(loaded, now) >= loaded.maxAttempts) {
-    return settle(
-      loaded,
-      { type: 'exhaust', at: now, maxAttempts: loaded.maxAttempts },
-      'exhausted',
-      { permanentFailures: 1 },
-      deps,
-    );
+    return settle(loaded, { type: 'exhaust', at: now, maxAttempts: loaded.maxAttempts }, 'exhausted', deps);
   }
-
   if (await deps.circuit.isOpen()) {
     // Only onto the record as it was read: if it changed since, the probe released it (and queued it) or a
     // sender claimed it; holding that fresh record would park it for providerHoldMs after the provider is back.
     const hold = { type: 'hold' as const, at: now, holdMs: deps.policy.providerHoldMs };
-    return settle(loaded, hold, 'held', { held: 1 }, deps, { onlyUnchanged: true });
+    return settle(loaded, hold, 'held', deps, { onlyUnchanged: true });
   }
 
   const token = deps.newClaimToken();
   let claimed: Notification;
   try {
-    claimed = await applyTransition(store, loaded, {
-      type: 'claim',
-      at: now,
-      token,
-      leaseMs: deps.policy.claimLeaseMs,
-    });
+    claimed = await applyTransition(deps, loaded, { type: 'claim', at: now, token, leaseMs: deps.policy.claimLeaseMs });
   } catch (error) {
     if (!(error instanceof IllegalTransitionError)) throw error;
     log.info('not claimed', { notificationId: loaded.id, why: error.why });
     return 'skipped';
   }
   if (hasAbandonedClaim(loaded, now)) {
-    // The previous holder died between claiming and recording: WaChap may have the message already.
+    // The previous holder died between claiming and recording: the provider may have the message already.
     log.warn('previous attempt abandoned with an unknown outcome; sending again', { notificationId: claimed.id });
   }
 
-  const outcome = await deps.wachap.send({ phone: claimed.recipient.phone, message: renderWhatsAppText(claimed) });
+  const outcome = await deps.channel.deliver(claimed);
   return outcome.ok ? recordSent(claimed, outcome, deps) : recordFailure(claimed, token, outcome, deps);
 }
 
 async function recordSent(
   claimed: Notification,
-  outcome: Extract<SendOutcome, { ok: true }>,
+  outcome: Extract<DeliveryOutcome, { ok: true }>,
   deps: SenderDependencies,
 ): Promise<SendResult> {
   const at = deps.clock();
@@ -123,8 +108,7 @@ async function recordSent(
     durationMs: Math.round(outcome.durationMs),
     ...(outcome.messageId ? { externalMessageId: outcome.messageId } : {}),
   };
-  const event = { type: 'sent' as const, at, token: '', durationMs: accepted.durationMs, ...pickId(accepted) };
-  const recorded = await recordOutcome(claimed, event, deps);
+  const recorded = await recordOutcome(claimed, sentEvent(at, accepted), deps);
   if (recorded === 'superseded') return 'skipped';
   if (recorded) {
     deps.log.info('sent', {
@@ -132,46 +116,19 @@ async function recordSent(
       externalMessageId: outcome.messageId,
       to: maskPhone(claimed.recipient.phone),
     });
-    await count(deps, at, { attempts: 1, sent: 1 });
     return 'sent';
   }
-  // WaChap has the message: hand the outcome to the queue rather than let the sweep send it again.
+  // The provider has the message: hand the outcome to the queue rather than let the sweep send it again.
   try {
     await deps.queue.enqueue({ id: claimed.id, accepted });
     deps.log.warn('accepted send handed to the queue for recording', { notificationId: claimed.id });
-    return 'unrecorded';
   } catch (error) {
     deps.log.error('accepted send could not be recorded anywhere; the claim will lapse and the sweep will resend', {
       notificationId: claimed.id,
       error: describe(error),
     });
-    return 'unrecorded';
   }
-}
-
-/**
- * Writes an attempt's outcome, trying again after a pause when the write fails (a throttle, a timeout):
- * an outcome that is not written costs an attempt of its own later. Returns the stored record, `superseded`
- * when the outcome no longer applies (another sender took over), or undefined when every try failed.
- */
-async function recordOutcome(
-  claimed: Notification,
-  event: NotificationEvent,
-  deps: SenderDependencies,
-): Promise<Notification | 'superseded' | undefined> {
-  for (const pause of [0, ...deps.policy.recordBackoffMs]) {
-    await sleep(pause);
-    try {
-      return await applyTransition(deps.store, claimed, event);
-    } catch (error) {
-      if (error instanceof IllegalTransitionError) return 'superseded';
-      deps.log.warn(`could not record the ${event.type} outcome; trying again`, {
-        notificationId: claimed.id,
-        error: describe(error),
-      });
-    }
-  }
-  return undefined;
+  return 'unrecorded';
 }
 
 async function recordLateAcceptance(
@@ -180,38 +137,25 @@ async function recordLateAcceptance(
   deps: SenderDependencies,
 ): Promise<SendResult> {
   if (isTerminal(loaded.status)) return 'skipped';
-  const at = new Date(accepted.at);
-  await applyTransition(deps.store, loaded, {
-    type: 'sent',
-    at,
-    token: '',
-    durationMs: accepted.durationMs,
-    ...pickId(accepted),
-  });
+  await applyTransition(deps, loaded, sentEvent(new Date(accepted.at), accepted));
   deps.log.info('accepted send recorded late', { notificationId: loaded.id });
-  await count(deps, at, { attempts: 1, sent: 1 });
   return 'recorded';
 }
 
 async function recordFailure(
   claimed: Notification,
   token: string,
-  outcome: Extract<SendOutcome, { ok: false }>,
+  outcome: Extract<DeliveryOutcome, { ok: false }>,
   deps: SenderDependencies,
 ): Promise<SendResult> {
   const at = deps.clock();
-  const { error } = outcome;
-  const classified = classifyWaChapError(
-    { type: error.type, message: error.message, httpStatus: error.httpStatus, retryAfter: error.retryAfterSeconds },
-    at,
-  );
-  const providerDown = classified.scope === 'provider';
-  if (providerDown) {
-    // First, before anything can fail: every other sender stops calling WaChap. If the failure below cannot be
-    // recorded, the redelivered message then finds the circuit open and holds instead of calling WaChap again.
+  const { error, verdict } = outcome;
+  if (verdict.action === 'hold') {
+    // First, before anything can fail: every other sender stops calling the provider. If the failure below cannot
+    // be recorded, the redelivered message then finds the circuit open and holds instead of calling it again.
     const reason = `${error.httpStatus ? `HTTP ${error.httpStatus}: ` : ''}${error.message}`;
     await deps.circuit
-      .open({ reason, errorType: error.type, recommendation: classified.recommendation })
+      .open({ reason, errorType: error.type, recommendation: verdict.recommendation })
       .catch((caught: unknown) => deps.log.warn('provider circuit not updated', { error: describe(caught) }));
   }
   const recorded = await recordOutcome(
@@ -220,12 +164,8 @@ async function recordFailure(
       type: 'failure',
       at,
       token,
-      error: {
-        type: error.type,
-        message: error.message,
-        ...(error.httpStatus ? { httpStatus: error.httpStatus } : {}),
-      },
-      classified,
+      error,
+      verdict,
       durationMs: Math.round(outcome.durationMs),
       policy: deps.policy.retry,
       providerHoldMs: deps.policy.providerHoldMs,
@@ -238,39 +178,75 @@ async function recordFailure(
     // Back to the queue: the redelivery finds the claim lapsed and settles it as an attempt of unknown outcome.
     throw new Error(`the failed attempt on ${claimed.id} could not be recorded`);
   }
-  const held = recorded.reason === 'provider_unavailable';
-  const result: SendResult = held ? 'held' : recorded.status === 'permanent_failure' ? 'permanent_failure' : 'failed';
+  const result = failureResult(verdict, recorded);
   const fields = {
     notificationId: claimed.id,
     to: maskPhone(claimed.recipient.phone),
     errorType: error.type,
     httpStatus: error.httpStatus,
-    classification: classified.classification,
-    scope: classified.scope,
+    classification: verdict.classification,
+    scope: verdict.scope,
     attempts: recorded.attempts,
     nextAttemptAt: recorded.nextAttemptAt,
     reason: recorded.reason,
   };
   if (result === 'failed') deps.log.warn('send failed; retry scheduled', fields);
-  else deps.log.error(held ? 'provider unavailable; notification held' : 'send failed permanently', fields);
-  await count(deps, at, {
-    attempts: 1,
-    ...(result === 'permanent_failure' ? { permanentFailures: 1 } : { temporaryFailures: 1 }),
-    ...(held ? { held: 1 } : {}),
-  });
+  else
+    deps.log.error(result === 'held' ? 'provider unavailable; notification held' : 'send failed permanently', fields);
   return result;
+}
+
+/** What a recorded failure amounts to for the sender's report. */
+function failureResult(verdict: FailureVerdict, recorded: Notification): 'held' | 'failed' | 'permanent_failure' {
+  switch (verdict.action) {
+    case 'hold':
+      return 'held';
+    case 'give_up':
+      return 'permanent_failure';
+    case 'retry':
+      // The last allowed attempt ends in max_retries_exceeded.
+      return recorded.status === 'permanent_failure' ? 'permanent_failure' : 'failed';
+    default: {
+      const unhandled: never = verdict;
+      throw new Error(`unhandled verdict ${JSON.stringify(unhandled)}`);
+    }
+  }
+}
+
+/**
+ * Writes an attempt's outcome, trying again after a pause when the write fails (a throttle, a timeout): an
+ * outcome that is not written costs an attempt of its own later. Returns the stored record, `superseded` when
+ * the outcome no longer applies (another sender took over), or undefined when every try failed.
+ */
+async function recordOutcome(
+  claimed: Notification,
+  event: NotificationEvent,
+  deps: SenderDependencies,
+): Promise<Notification | 'superseded' | undefined> {
+  for (const pause of [0, ...deps.policy.recordBackoffMs]) {
+    await sleep(pause);
+    try {
+      return await applyTransition(deps, claimed, event);
+    } catch (error) {
+      if (error instanceof IllegalTransitionError) return 'superseded';
+      deps.log.warn(`could not record the ${event.type} outcome; trying again`, {
+        notificationId: claimed.id,
+        error: describe(error),
+      });
+    }
+  }
+  return undefined;
 }
 
 async function settle(
   loaded: Notification,
   event: NotificationEvent,
   result: SendResult,
-  counters: Partial<HourlyCounts>,
   deps: SenderDependencies,
   options: { onlyUnchanged?: boolean } = {},
 ): Promise<SendResult> {
   try {
-    await applyTransition(deps.store, loaded, event, options.onlyUnchanged ? 0 : undefined);
+    await applyTransition(deps, loaded, event, options.onlyUnchanged ? 0 : undefined);
   } catch (error) {
     if (error instanceof IllegalTransitionError) return 'skipped';
     if (options.onlyUnchanged && error instanceof ConcurrentUpdateError) {
@@ -280,21 +256,15 @@ async function settle(
     throw error;
   }
   deps.log.info(`notification ${result}`, { notificationId: loaded.id });
-  if (Object.keys(counters).length > 0) await count(deps, deps.clock(), counters);
   return result;
 }
 
-const pickId = (accepted: { externalMessageId?: string }) =>
-  accepted.externalMessageId ? { externalMessageId: accepted.externalMessageId } : {};
-
-/** Counters feed the health check; losing one increment must not fail a send that happened. */
-async function count(deps: SenderDependencies, at: Date, delta: Partial<HourlyCounts>): Promise<void> {
-  try {
-    await deps.store.incrementCounters(at, delta);
-  } catch (error) {
-    deps.log.warn('hourly counters not updated', { error: describe(error) });
-  }
-}
+const sentEvent = (at: Date, accepted: { durationMs: number; externalMessageId?: string }): NotificationEvent => ({
+  type: 'sent',
+  at,
+  durationMs: accepted.durationMs,
+  ...(accepted.externalMessageId ? { externalMessageId: accepted.externalMessageId } : {}),
+});
 
 const describe = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : String(error);

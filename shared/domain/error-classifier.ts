@@ -7,20 +7,28 @@ export interface WaChapFailure {
   type: string;
   message: string;
   httpStatus?: number;
-  /** Seconds, or the raw Retry-After header value (delta-seconds or an HTTP date). */
-  retryAfter?: number | string;
+  /** The provider's Retry-After, in seconds (read with parseRetryAfter). */
+  retryAfterSeconds?: number;
 }
 
-export interface ClassifiedError {
-  temporary: boolean;
-  /** The notification will be attempted again (for provider-scoped failures: once the provider is back). */
-  shouldRetry: boolean;
-  shouldAlertAdmin: boolean;
-  classification: Classification;
-  scope: ErrorScope;
-  retryAfterSeconds?: number;
-  recommendation: string;
-}
+/**
+ * The one decision about a failed attempt, which everything after it switches on: the transition (what the
+ * record becomes), the sender (whether the provider circuit opens) and the counters.
+ * - retry: a blip or a refusal for now; the attempt counts and the next one waits for the backoff.
+ * - hold: the provider is down for everyone (account, token, instance); no attempt is spent and the
+ *   notification waits for the provider circuit to close. The admin hears of it through the circuit's alert.
+ * - give_up: sending again cannot help (a number WhatsApp does not know, a request WaChap rejects).
+ */
+export type FailureVerdict =
+  | {
+      action: 'retry';
+      classification: 'temporary';
+      scope: 'recipient' | 'transient';
+      retryAfterSeconds?: number;
+      recommendation: string;
+    }
+  | { action: 'hold'; classification: Classification; scope: 'provider'; recommendation: string }
+  | { action: 'give_up'; classification: 'permanent'; scope: 'recipient' | 'transient'; recommendation: string };
 
 // The original's lists, verbatim.
 export const TEMPORARY_ERROR_TYPES = ['timeout', 'connection_error', 'network_error', 'ssl_error'] as const;
@@ -39,15 +47,10 @@ export const PERMANENT_KEYWORDS = [
   'not found',
   'bad request',
 ] as const;
-export const ADMIN_ALERT_KEYWORDS = [
-  'subscription',
-  'token expired',
-  'unauthorized',
-  'forbidden',
-  'suspended',
-] as const;
 
-// Ours: texts that mean the provider account or instance is down, not the recipient.
+// Ours: texts that mean the provider account or instance is down, not the recipient. They include every one of the
+// original's "alert the admin" keywords (subscription, token expired, unauthorized, forbidden, suspended): such a
+// failure holds the notification and opens the provider circuit, whose alert tells the admin.
 const PROVIDER_KEYWORDS = [
   'token expired',
   'expired token',
@@ -90,17 +93,6 @@ function httpStatusOf(failure: WaChapFailure): number | undefined {
   if (failure.httpStatus !== undefined) return failure.httpStatus;
   const match = /^http_(\d{3})$/.exec(failure.type);
   return match ? Number(match[1]) : undefined;
-}
-
-/** Retry-After as delta-seconds or an HTTP date; anything else is ignored. */
-export function parseRetryAfter(value: number | string | undefined, now: Date = new Date()): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? Math.ceil(value) : undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const date = Date.parse(trimmed);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, Math.ceil((date - now.getTime()) / 1000));
 }
 
 function scopeOf(type: string, status: number | undefined, text: string): ErrorScope {
@@ -154,21 +146,22 @@ const RECOMMENDATIONS: Record<ErrorScope, Record<Classification, string>> = {
   },
 };
 
-export function classifyWaChapError(failure: WaChapFailure, now: Date = new Date()): ClassifiedError {
+export function classifyWaChapError(failure: WaChapFailure): FailureVerdict {
   const text = failure.message.toLowerCase();
   const status = httpStatusOf(failure);
   const classification = classificationOf(failure.type, status, text);
   const scope = scopeOf(failure.type, status, text);
-  const temporary = classification === 'temporary';
-  const retryAfterSeconds = parseRetryAfter(failure.retryAfter, now);
+  const recommendation = RECOMMENDATIONS[scope][classification];
+  if (scope === 'provider') return { action: 'hold', classification, scope, recommendation };
+  if (classification === 'permanent') return { action: 'give_up', classification, scope, recommendation };
+  const retryAfter = failure.retryAfterSeconds;
   return {
-    temporary,
-    // Provider-scoped failures wait for the provider instead of giving up on the notification.
-    shouldRetry: temporary || scope === 'provider',
-    shouldAlertAdmin: !temporary || scope === 'provider' || includesAny(text, ADMIN_ALERT_KEYWORDS),
+    action: 'retry',
     classification,
     scope,
-    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
-    recommendation: RECOMMENDATIONS[scope][classification],
+    ...(retryAfter !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0
+      ? { retryAfterSeconds: retryAfter }
+      : {}),
+    recommendation,
   };
 }

@@ -1,13 +1,12 @@
 // The one place that moves a notification between states. Every write in the system is the
 // result of `transition`, stored conditionally on the version it was computed from.
 import { type RetryPolicy, retryDelayMs } from './backoff.js';
-import type { ClassifiedError } from './error-classifier.js';
+import type { FailureVerdict } from './error-classifier.js';
 import {
   appendHistory,
   type FailureReason,
   isAwaitingAttempt,
   isTerminal,
-  type LastError,
   type Notification,
   type NotificationStatus,
 } from './notification.js';
@@ -28,13 +27,14 @@ export type NotificationEvent =
   | { type: 'enqueue'; at: Date; leaseMs: number }
   /** A sender takes the attempt; only one holder at a time, until `leaseMs` runs out. */
   | { type: 'claim'; at: Date; token: string; leaseMs: number }
-  | { type: 'sent'; at: Date; token: string; externalMessageId?: string; durationMs: number }
+  /** The provider accepted the message; whoever made the attempt (even one whose claim lapsed) records it. */
+  | { type: 'sent'; at: Date; externalMessageId?: string; durationMs: number }
   | {
       type: 'failure';
       at: Date;
       token: string;
       error: { type: string; message: string; httpStatus?: number };
-      classified: ClassifiedError;
+      verdict: FailureVerdict;
       durationMs: number;
       policy: RetryPolicy;
       /** How long a notification waits when the provider is down, before it is looked at again. */
@@ -186,68 +186,56 @@ export function transition(current: Notification, event: NotificationEvent): Not
 
 /** The original's marquer_comme_echec, minus its flaw: provider outages hold instead of burning attempts. */
 function recordFailure(n: Notification, event: Extract<NotificationEvent, { type: 'failure' }>): Notification {
-  const { at, classified, error } = event;
+  const { at, verdict, error } = event;
   // A sender whose lease ran out and was taken over must not overwrite the new holder's attempt.
   if (n.inFlight?.token !== event.token) {
     throw new IllegalTransitionError(n.status, 'failure', 'the attempt is no longer held by this sender');
   }
   const base = settled(n, at);
-  const lastError = (reason: FailureReason): LastError => ({
-    type: error.type,
-    message: error.message,
-    ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
-    classification: classified.classification,
-    scope: classified.scope,
-    reason,
-    at: iso(at),
-  });
-  const entry = (outcome: 'failed' | 'permanent_failure' | 'held') =>
-    appendHistory(n.history, { at: iso(at), outcome, errorType: error.type, durationMs: event.durationMs });
-
-  if (classified.scope === 'provider') {
-    // The probe, not a Retry-After, decides when the provider is back: a hold always ends within providerHoldMs,
-    // which is also how far ahead the release looks for held notifications.
-    return {
-      ...base,
-      status: 'failed',
-      reason: 'provider_unavailable',
-      lastError: lastError('provider_unavailable'),
-      history: entry('held'),
-      nextAttemptAt: later(at, event.providerHoldMs),
-    };
-  }
-
-  const attempts = n.attempts + 1;
-  if (classified.classification === 'permanent') {
-    const { nextAttemptAt: _next, ...rest } = base;
-    return {
-      ...rest,
-      attempts,
-      status: 'permanent_failure',
-      reason: 'permanent_error',
-      lastError: lastError('permanent_error'),
-      history: entry('permanent_failure'),
-    };
-  }
-  if (attempts >= n.maxAttempts) {
-    const { nextAttemptAt: _next, ...rest } = base;
-    return {
-      ...rest,
-      attempts,
-      status: 'permanent_failure',
-      reason: 'max_retries_exceeded',
-      lastError: lastError('max_retries_exceeded'),
-      history: entry('permanent_failure'),
-    };
-  }
-  const delay = retryDelayMs(attempts, event.policy, event.random, classified.retryAfterSeconds);
-  return {
+  const outcome = (
+    outcome: 'failed' | 'permanent_failure' | 'held',
+    reason: FailureReason,
+    attempts: number,
+  ): Notification => ({
     ...base,
     attempts,
-    status: 'failed',
-    reason: 'temporary_error',
-    lastError: lastError('temporary_error'),
-    history: entry('failed'),
-    nextAttemptAt: later(at, delay),
+    reason,
+    lastError: {
+      type: error.type,
+      message: error.message,
+      ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
+      classification: verdict.classification,
+      scope: verdict.scope,
+      reason,
+      at: iso(at),
+    },
+    history: appendHistory(n.history, { at: iso(at), outcome, errorType: error.type, durationMs: event.durationMs }),
+  });
+  const final = (reason: FailureReason, attempts: number): Notification => {
+    const { nextAttemptAt: _next, ...rest } = outcome('permanent_failure', reason, attempts);
+    return { ...rest, status: 'permanent_failure' };
   };
+
+  switch (verdict.action) {
+    case 'hold':
+      // The probe, not a Retry-After, decides when the provider is back: a hold always ends within
+      // providerHoldMs, which is also how far ahead the release looks for held notifications.
+      return {
+        ...outcome('held', 'provider_unavailable', n.attempts),
+        status: 'failed',
+        nextAttemptAt: later(at, event.providerHoldMs),
+      };
+    case 'give_up':
+      return final('permanent_error', n.attempts + 1);
+    case 'retry': {
+      const attempts = n.attempts + 1;
+      if (attempts >= n.maxAttempts) return final('max_retries_exceeded', attempts);
+      const delay = retryDelayMs(attempts, event.policy, event.random, verdict.retryAfterSeconds);
+      return { ...outcome('failed', 'temporary_error', attempts), status: 'failed', nextAttemptAt: later(at, delay) };
+    }
+    default: {
+      const unhandled: never = verdict;
+      throw new Error(`unhandled failure verdict ${JSON.stringify(unhandled)}`);
+    }
+  }
 }

@@ -11,6 +11,7 @@ import { createSendQueues } from '../../local/engines/sqs.js';
 import { NotificationStore, notificationDocumentClient } from '../../shared/adapters/notification-store.js';
 import { SendQueue } from '../../shared/adapters/send-queue.js';
 import { ensureTable } from '../../shared/adapters/table.js';
+import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.js';
 import type { SendOutcome } from '../../shared/adapters/wachap.js';
 import { mapWithConcurrency } from '../../shared/application/concurrency.js';
 import {
@@ -69,12 +70,12 @@ async function world() {
   const queue = new SendQueue({ client: engines.sqsClient, queueUrl });
   const sender = (overrides: Partial<SenderDependencies> = {}): SenderDependencies => ({
     store,
-    wachap: {
+    channel: whatsAppChannel({
       send: async ({ phone }) => {
         wachapCalls.push(phone);
         return answer;
       },
-    },
+    }),
     queue,
     circuit: new ProviderCircuit({ store, clock, log: silentLog, cacheMs: 60_000 }),
     log: silentLog,

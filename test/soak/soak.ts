@@ -28,6 +28,7 @@ import { NotificationStore, notificationDocumentClient } from '../../shared/adap
 import { SEND_QUEUE_VISIBILITY_SECONDS } from '../../shared/adapters/queue-settings.js';
 import { SendQueue } from '../../shared/adapters/send-queue.js';
 import { ensureTable } from '../../shared/adapters/table.js';
+import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.js';
 import { ProviderCircuit } from '../../shared/application/provider-circuit.js';
 import { DEFAULT_RETRY_POLICY } from '../../shared/domain/backoff.js';
 import type { Notification } from '../../shared/domain/notification.js';
@@ -212,7 +213,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     logger,
     {
       store,
-      wachap,
+      channel: whatsAppChannel(wachap),
       queue: sendQueue,
       circuit: new ProviderCircuit({ store, clock, log: logger, cacheMs: 0 }),
       log: logger,

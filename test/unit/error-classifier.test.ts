@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { classifyWaChapError, parseRetryAfter, type WaChapFailure } from '../../shared/domain/error-classifier.js';
+import { classifyWaChapError, type WaChapFailure } from '../../shared/domain/error-classifier.js';
 
-const NOW = new Date('2025-11-27T12:00:00.000Z');
-
-const classify = (failure: WaChapFailure) => classifyWaChapError(failure, NOW);
+const classify = (failure: WaChapFailure) => classifyWaChapError(failure);
 
 // The lists are written out here rather than imported, so that a change to the code's lists shows up as a failure.
 const TEMPORARY_TYPES = ['timeout', 'connection_error', 'network_error', 'ssl_error'];
@@ -41,54 +39,31 @@ describe('classifyWaChapError', () => {
       const result = classify(failure);
 
       // Assess
-      expect(result).toMatchObject({
-        temporary: true,
-        classification: 'temporary',
-        shouldRetry: true,
-        shouldAlertAdmin: false,
-        scope: 'transient',
-      });
+      expect(result).toMatchObject({ action: 'retry', classification: 'temporary', scope: 'transient' });
     });
 
     it.each(TEMPORARY_STATUSES)('treats an http_error with status %i as temporary', (httpStatus) => {
       const result = classify({ type: 'http_error', message: 'Upstream trouble', httpStatus });
 
-      expect(result).toMatchObject({
-        temporary: true,
-        classification: 'temporary',
-        shouldRetry: true,
-        shouldAlertAdmin: false,
-        scope: 'transient',
-      });
+      expect(result).toMatchObject({ action: 'retry', classification: 'temporary', scope: 'transient' });
     });
 
     it.each(TEMPORARY_STATUSES)("treats the original's error type http_%i as temporary", (status) => {
       const result = classify({ type: `http_${status}`, message: 'Upstream trouble' });
 
-      expect(result).toMatchObject({
-        temporary: true,
-        classification: 'temporary',
-        shouldRetry: true,
-        scope: 'transient',
-      });
+      expect(result).toMatchObject({ action: 'retry', classification: 'temporary', scope: 'transient' });
     });
 
     it('treats an unknown error without any known keyword as temporary', () => {
       const result = classify({ type: 'weird_error', message: 'Something odd happened' });
 
-      expect(result).toMatchObject({
-        temporary: true,
-        classification: 'temporary',
-        shouldRetry: true,
-        shouldAlertAdmin: false,
-        scope: 'transient',
-      });
+      expect(result).toMatchObject({ action: 'retry', classification: 'temporary', scope: 'transient' });
     });
 
     it('treats an unparseable answer (invalid_response) as temporary, even a proxy page saying "Not Found"', () => {
       const result = classify({ type: 'invalid_response', message: '404 Not Found nginx', httpStatus: 200 });
 
-      expect(result).toMatchObject({ temporary: true, classification: 'temporary', shouldRetry: true });
+      expect(result).toMatchObject({ action: 'retry', classification: 'temporary' });
     });
 
     // The lists matter only where the text alone would say otherwise: unknown errors default to temporary.
@@ -114,32 +89,24 @@ describe('classifyWaChapError', () => {
     it.each(PERMANENT_STATUSES)('treats an http_error with status %i as permanent, scope %s', (httpStatus, scope) => {
       const result = classify({ type: 'http_error', message: 'Request refused', httpStatus });
 
+      // A provider-scoped refusal waits for the provider; a recipient's is given up.
       expect(result).toMatchObject({
-        temporary: false,
+        action: scope === 'provider' ? 'hold' : 'give_up',
         classification: 'permanent',
-        shouldAlertAdmin: true,
         scope,
-        // A provider-scoped refusal waits for the provider; a recipient's is given up.
-        shouldRetry: scope === 'provider',
       });
     });
 
     it.each(PERMANENT_STATUSES)("treats the original's error type http_%i as permanent, scope %s", (status, scope) => {
       const result = classify({ type: `http_${status}`, message: 'Request refused' });
 
-      expect(result).toMatchObject({ temporary: false, classification: 'permanent', shouldAlertAdmin: true, scope });
+      expect(result).toMatchObject({ classification: 'permanent', scope });
     });
 
     it.each(PERMANENT_TYPES)('treats a %s as permanent and provider-scoped, held rather than dropped', (type) => {
       const result = classify({ type, message: 'WaChap cannot be used' });
 
-      expect(result).toMatchObject({
-        temporary: false,
-        classification: 'permanent',
-        shouldAlertAdmin: true,
-        scope: 'provider',
-        shouldRetry: true,
-      });
+      expect(result).toMatchObject({ action: 'hold', classification: 'permanent', scope: 'provider' });
     });
 
     it.each(PERMANENT_KEYWORDS)(
@@ -147,42 +114,40 @@ describe('classifyWaChapError', () => {
       (keyword, scope) => {
         const result = classify({ type: 'unknown_error', message: `WaChap said: ${keyword} (code 17)` });
 
-        expect(result).toMatchObject({ temporary: false, classification: 'permanent', shouldAlertAdmin: true, scope });
+        expect(result).toMatchObject({ classification: 'permanent', scope });
+        expect(result.action).toBe(scope === 'provider' ? 'hold' : 'give_up');
       },
     );
 
-    it("reads the original's example (http_401, 'Unauthorized: Token expired') as permanent, provider, alert", () => {
+    it("reads the original's example (http_401, 'Unauthorized: Token expired') as permanent, provider: held", () => {
       const result = classify({ type: 'http_401', message: 'Unauthorized: Token expired' });
 
-      expect(result).toMatchObject({
-        temporary: false,
-        classification: 'permanent',
-        shouldAlertAdmin: true,
-        shouldRetry: true,
-        scope: 'provider',
-      });
+      expect(result).toMatchObject({ action: 'hold', classification: 'permanent', scope: 'provider' });
     });
   });
 
-  describe('admin alerts on temporary errors', () => {
-    it.each(ADMIN_ALERT_KEYWORDS)('alerts the admin on a temporary 503 whose text mentions "%s"', (keyword) => {
-      const result = classify({ type: 'http_error', message: `Service unavailable: ${keyword}`, httpStatus: 503 });
+  // The original alerted the admin on these words; here they hold the notification and open the provider
+  // circuit, whose alert (probe and health check) tells the admin.
+  describe("the original's admin-alert words", () => {
+    it.each(ADMIN_ALERT_KEYWORDS)(
+      'holds on a 503 whose text mentions "%s": the circuit alerts the admin',
+      (keyword) => {
+        const result = classify({ type: 'http_error', message: `Service unavailable: ${keyword}`, httpStatus: 503 });
 
-      expect(result.temporary).toBe(true);
-      expect(result.shouldAlertAdmin).toBe(true);
-    });
+        expect(result).toMatchObject({ action: 'hold', scope: 'provider', classification: 'temporary' });
+      },
+    );
 
-    it.each(ADMIN_ALERT_KEYWORDS)('alerts the admin on an original http_503 whose text mentions "%s"', (keyword) => {
+    it.each(ADMIN_ALERT_KEYWORDS)('holds on an original http_503 whose text mentions "%s"', (keyword) => {
       const result = classify({ type: 'http_503', message: `SERVICE UNAVAILABLE: ${keyword.toUpperCase()}` });
 
-      expect(result.temporary).toBe(true);
-      expect(result.shouldAlertAdmin).toBe(true);
+      expect(result).toMatchObject({ action: 'hold', scope: 'provider' });
     });
 
-    it('does not alert the admin on a plain temporary 503', () => {
+    it('retries a plain 503, paging nobody', () => {
       const result = classify({ type: 'http_error', message: 'Service unavailable', httpStatus: 503 });
 
-      expect(result.shouldAlertAdmin).toBe(false);
+      expect(result).toMatchObject({ action: 'retry', scope: 'transient' });
     });
   });
 
@@ -190,36 +155,19 @@ describe('classifyWaChapError', () => {
     it('reads "Instance disconnected" as a temporary provider problem that alerts the admin', () => {
       const result = classify({ type: 'application_error', message: 'Instance disconnected', httpStatus: 200 });
 
-      expect(result).toMatchObject({
-        temporary: true,
-        classification: 'temporary',
-        scope: 'provider',
-        shouldRetry: true,
-        shouldAlertAdmin: true,
-      });
+      expect(result).toMatchObject({ action: 'hold', classification: 'temporary', scope: 'provider' });
     });
 
     it('reads "Invalid number" as a permanent recipient error, not retried', () => {
       const result = classify({ type: 'application_error', message: 'Invalid number', httpStatus: 200 });
 
-      expect(result).toMatchObject({
-        temporary: false,
-        classification: 'permanent',
-        scope: 'recipient',
-        shouldRetry: false,
-        shouldAlertAdmin: true,
-      });
+      expect(result).toMatchObject({ action: 'give_up', classification: 'permanent', scope: 'recipient' });
     });
 
     it('reads "Subscription expired" as a provider problem that alerts the admin and keeps the notification', () => {
       const result = classify({ type: 'application_error', message: 'Subscription expired', httpStatus: 200 });
 
-      expect(result).toMatchObject({
-        classification: 'permanent',
-        scope: 'provider',
-        shouldRetry: true,
-        shouldAlertAdmin: true,
-      });
+      expect(result).toMatchObject({ action: 'hold', classification: 'permanent', scope: 'provider' });
     });
 
     it.each([
@@ -232,14 +180,13 @@ describe('classifyWaChapError', () => {
     ])('puts "%s" on the provider', (message) => {
       const result = classify({ type: 'application_error', message, httpStatus: 200 });
 
-      expect(result.scope).toBe('provider');
-      expect(result.shouldRetry).toBe(true);
+      expect(result).toMatchObject({ action: 'hold', scope: 'provider' });
     });
 
     it('reads an error body naming nothing known as temporary and transient', () => {
       const result = classify({ type: 'application_error', message: 'Message queue busy', httpStatus: 200 });
 
-      expect(result).toMatchObject({ temporary: true, scope: 'transient', shouldAlertAdmin: false });
+      expect(result).toMatchObject({ action: 'retry', scope: 'transient' });
     });
   });
 
@@ -257,49 +204,24 @@ describe('classifyWaChapError', () => {
   });
 
   describe('Retry-After', () => {
-    it('reads Retry-After given as a number of seconds', () => {
-      const result = classify({ type: 'http_error', message: 'Too many requests', httpStatus: 429, retryAfter: 120 });
-
-      expect(result.retryAfterSeconds).toBe(120);
-    });
-
-    it('reads Retry-After given as the raw delta-seconds header', () => {
+    it("carries the provider's Retry-After on a retry", () => {
       const result = classify({
         type: 'http_error',
         message: 'Too many requests',
         httpStatus: 429,
-        retryAfter: ' 45 ',
+        retryAfterSeconds: 120,
       });
 
-      expect(result.retryAfterSeconds).toBe(45);
+      expect(result).toMatchObject({ action: 'retry', retryAfterSeconds: 120 });
     });
 
-    it('reads Retry-After given as an HTTP date, relative to now', () => {
-      const header = new Date(NOW.getTime() + 90_000).toUTCString();
-
-      const result = classify({
-        type: 'http_error',
-        message: 'Service unavailable',
-        httpStatus: 503,
-        retryAfter: header,
-      });
-
-      expect(result.retryAfterSeconds).toBe(90);
-    });
-
-    it('leaves retryAfterSeconds out when there is no Retry-After', () => {
-      const result = classify({ type: 'http_error', message: 'Too many requests', httpStatus: 429 });
-
-      expect(result).not.toHaveProperty('retryAfterSeconds');
-    });
-
-    it.each([
-      ['a date in the past', 'Wed, 26 Nov 2025 12:00:00 GMT', 0],
-      ['fractional seconds', 1.2, 2],
-      ['garbage', 'soon', undefined],
-      ['a negative number', -5, undefined],
-    ] as const)('parses %s as %s', (_label, value, expected) => {
-      expect(parseRetryAfter(value, NOW)).toBe(expected);
+    it('leaves retryAfterSeconds out when there is none, or when it is not a duration', () => {
+      expect(classify({ type: 'http_error', message: 'Too many requests', httpStatus: 429 })).not.toHaveProperty(
+        'retryAfterSeconds',
+      );
+      expect(
+        classify({ type: 'http_error', message: 'Too many requests', httpStatus: 429, retryAfterSeconds: -5 }),
+      ).not.toHaveProperty('retryAfterSeconds');
     });
   });
 

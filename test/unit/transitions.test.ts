@@ -62,7 +62,7 @@ function failureEvent(
     at: at(when),
     token: n.inFlight?.token ?? 'tok-none',
     error,
-    classified: classifyWaChapError(error, at(when)),
+    verdict: classifyWaChapError(error),
     durationMs: 250,
     policy: NO_JITTER,
     providerHoldMs: HOLD,
@@ -197,7 +197,6 @@ describe('transition', () => {
       const sent = transition(claimed, {
         type: 'sent',
         at: at(2 * SECOND),
-        token: 'tok-1',
         externalMessageId: 'WA-42',
         durationMs: 1800,
       });
@@ -221,7 +220,6 @@ describe('transition', () => {
       const sent = transition(claim(held, HOLD + SECOND, 'tok-2'), {
         type: 'sent',
         at: at(HOLD + 2 * SECOND),
-        token: 'tok-2',
         durationMs: 300,
       });
 
@@ -273,7 +271,12 @@ describe('transition', () => {
 
     it("waits for the provider's Retry-After when it is longer than the backoff", () => {
       const claimed = claim(fresh(), 0);
-      const rateLimited = { type: 'http_error', message: 'Too many requests', httpStatus: 429, retryAfter: 7200 };
+      const rateLimited = {
+        type: 'http_error',
+        message: 'Too many requests',
+        httpStatus: 429,
+        retryAfterSeconds: 7200,
+      };
 
       const failed = fail(claimed, 0, rateLimited);
 
@@ -314,7 +317,7 @@ describe('transition', () => {
     });
 
     it('holds for the hold time whatever the Retry-After: the probe, not the header, says when the provider is back', () => {
-      const held = fail(claim(fresh(), 0), 0, { ...TOKEN_EXPIRED, retryAfter: 3 * 3600 });
+      const held = fail(claim(fresh(), 0), 0, { ...TOKEN_EXPIRED, retryAfterSeconds: 3 * 3600 });
 
       expect(held.nextAttemptAt).toBe(iso(HOLD));
     });
@@ -324,7 +327,7 @@ describe('transition', () => {
         type: 'http_error',
         httpStatus: 429,
         message: 'Too many requests',
-        retryAfter: 9 * 86_400,
+        retryAfterSeconds: 9 * 86_400,
       });
 
       expect(failed).toMatchObject({ status: 'failed', reason: 'temporary_error', nextAttemptAt: iso(24 * HOUR) });
@@ -335,7 +338,7 @@ describe('transition', () => {
         type: 'http_error',
         httpStatus: 429,
         message: 'Too many requests',
-        retryAfter: '99999999999999999999',
+        retryAfterSeconds: 1e20,
       });
 
       expect(failed.nextAttemptAt).toBe(iso(24 * HOUR));
@@ -534,7 +537,7 @@ describe('transition', () => {
   describe('terminal states', () => {
     const otp = () => fresh({ category: 'otp', message: 'Code: 123456' });
     const terminals: [NotificationStatus, () => Notification][] = [
-      ['sent', () => transition(claim(fresh(), 0), { type: 'sent', at: at(SECOND), token: 'tok-1', durationMs: 5 })],
+      ['sent', () => transition(claim(fresh(), 0), { type: 'sent', at: at(SECOND), durationMs: 5 })],
       ['permanent_failure', () => fail(claim(fresh(), 0), SECOND, INVALID_NUMBER)],
       ['cancelled', () => transition(fresh(), { type: 'cancel', at: at(0) })],
       ['expired', () => transition(otp(), { type: 'expire', at: at(HOUR) })],
@@ -543,7 +546,7 @@ describe('transition', () => {
     const events: NotificationEvent[] = [
       { type: 'enqueue', at: at(later), leaseMs: LEASE },
       { type: 'claim', at: at(later), token: 'tok-z', leaseMs: LEASE },
-      { type: 'sent', at: at(later), token: 'tok-1', durationMs: 5 },
+      { type: 'sent', at: at(later), durationMs: 5 },
       failureEvent(fresh(), later, TIMEOUT, { token: 'tok-1' }),
       failureEvent(fresh(), later, TOKEN_EXPIRED, { token: 'tok-1' }),
       { type: 'expire', at: at(later) },
@@ -608,8 +611,8 @@ const FAILURES: WaChapFailure[] = [
   { type: 'connection_error', message: 'ECONNREFUSED' },
   { type: 'http_error', message: 'Service unavailable', httpStatus: 503 },
   { type: 'http_503', message: 'Service unavailable' },
-  { type: 'http_error', message: 'Too many requests', httpStatus: 429, retryAfter: 90 },
-  { type: 'http_error', message: 'Too many requests', httpStatus: 429, retryAfter: 2 * 86_400 },
+  { type: 'http_error', message: 'Too many requests', httpStatus: 429, retryAfterSeconds: 90 },
+  { type: 'http_error', message: 'Too many requests', httpStatus: 429, retryAfterSeconds: 2 * 86_400 },
   { type: 'invalid_response', message: '<html>Bad gateway</html>', httpStatus: 200 },
   { type: 'weird_error', message: 'Something odd' },
   TOKEN_EXPIRED,
@@ -694,7 +697,6 @@ function toEvent(step: Step, n: Notification, now: Date, claims: number): Notifi
       return {
         type: 'sent',
         at: now,
-        token: token(step.token),
         durationMs: step.durationMs,
         ...(step.externalMessageId ? { externalMessageId: step.externalMessageId } : {}),
       };
@@ -704,7 +706,7 @@ function toEvent(step: Step, n: Notification, now: Date, claims: number): Notifi
         at: now,
         token: token(step.token),
         error: step.error,
-        classified: classifyWaChapError(step.error, now),
+        verdict: classifyWaChapError(step.error),
         durationMs: 100,
         policy: { ...DEFAULT_RETRY_POLICY, jitter: step.jitter },
         providerHoldMs: step.providerHoldMs,
@@ -727,7 +729,7 @@ function attemptsAdded(event: NotificationEvent, before: Notification): number {
     case 'sent':
       return 1;
     case 'failure':
-      return event.classified.scope === 'provider' ? 0 : 1;
+      return event.verdict.scope === 'provider' ? 0 : 1;
     default:
       return abandoned ? 1 : 0;
   }
@@ -744,8 +746,8 @@ function expectedStatus(event: NotificationEvent, before: Notification, attempts
     case 'exhaust':
       return 'permanent_failure';
     case 'failure':
-      if (event.classified.scope === 'provider') return 'failed';
-      if (event.classified.classification === 'permanent' || attempts >= before.maxAttempts) return 'permanent_failure';
+      if (event.verdict.scope === 'provider') return 'failed';
+      if (event.verdict.classification === 'permanent' || attempts >= before.maxAttempts) return 'permanent_failure';
       return 'failed';
     default:
       return before.status;
@@ -859,7 +861,7 @@ describe('transition over arbitrary event sequences', () => {
         }
 
         expect(n.attempts).toBeLessThanOrEqual(maxAttempts);
-        const end = transition(n, { type: 'sent', at: new Date(now), token: 'late', durationMs: 1 });
+        const end = transition(n, { type: 'sent', at: new Date(now), durationMs: 1 });
         expect(end.attempts).toBeLessThanOrEqual(maxAttempts + 1);
       }),
     );

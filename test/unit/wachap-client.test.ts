@@ -5,7 +5,6 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createWaChapClient,
   networkErrorType,
-  parseRetryAfter,
   type SendOutcome,
   type WaChapClientOptions,
   type WaChapCredentials,
@@ -325,7 +324,11 @@ describe('WaChap client: send', () => {
     expect(sent).toEqual(expected);
     expect(checked).toEqual(expected);
     // Infrastructure between us and WaChap, not our account nor the recipient: retried with backoff.
-    expect(classifyWaChapError(sent)).toMatchObject({ temporary: true, shouldRetry: true, scope: 'transient' });
+    expect(classifyWaChapError(sent)).toMatchObject({
+      action: 'retry',
+      classification: 'temporary',
+      scope: 'transient',
+    });
   });
 
   it('keeps a bare fetch failure that names another cause a network_error, not a 407', async () => {
@@ -612,34 +615,6 @@ describe('WaChap client: checkConnection', () => {
 
     expect(failure(outcome).type).toBe('config_error');
     expect(standIn.requests).toHaveLength(0);
-  });
-});
-
-describe('parseRetryAfter', () => {
-  const now = Date.parse('2025-01-01T00:00:00Z');
-
-  it.each([
-    ['120', 120],
-    [' 0 ', 0],
-    ['Wed, 01 Jan 2025 00:01:30 GMT', 90],
-    ['Tue, 31 Dec 2024 23:00:00 GMT', 0],
-    ['-5', undefined],
-    ['1.5', undefined],
-    ['tomorrow', undefined],
-    ['a 2025', undefined],
-    ['', undefined],
-    [null, undefined],
-  ])('reads %j as %j', (header, expected) => {
-    expect(parseRetryAfter(header, now)).toBe(expected);
-  });
-
-  it('gives a non-negative integer or nothing for any header value', () => {
-    fc.assert(
-      fc.property(fc.string(), (header) => {
-        const seconds = parseRetryAfter(header, now);
-        return seconds === undefined || (Number.isSafeInteger(seconds) && seconds >= 0);
-      }),
-    );
   });
 });
 

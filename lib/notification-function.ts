@@ -10,7 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DUE_INDEX_NAME } from '../shared/adapters/table.js';
+import { DUE_INDEX_NAME } from '../shared/adapters/dynamodb/table.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -17,19 +17,19 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
-  SEND_BATCH_SIZE,
-  SEND_DLQ_RETENTION_SECONDS,
-  SEND_QUEUE_MAX_RECEIVE_COUNT,
-  SEND_QUEUE_VISIBILITY_SECONDS,
-  SENDER_TIMEOUT_SECONDS,
-} from '../shared/adapters/queue-settings.js';
-import {
   DUE_AT_ATTRIBUTE,
   DUE_INDEX_NAME,
   DUE_SHARD_ATTRIBUTE,
   PARTITION_KEY,
   TTL_ATTRIBUTE,
-} from '../shared/adapters/table.js';
+} from '../shared/adapters/dynamodb/table.js';
+import {
+  SEND_BATCH_SIZE,
+  SEND_DLQ_RETENTION_SECONDS,
+  SEND_QUEUE_MAX_RECEIVE_COUNT,
+  SEND_QUEUE_VISIBILITY_SECONDS,
+  SENDER_TIMEOUT_SECONDS,
+} from '../shared/adapters/sqs/queue-settings.js';
 import { SERVICE_NAME } from '../shared/observability/logger.js';
 import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
 import type { NotificationConfig } from './config.js';

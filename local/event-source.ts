@@ -4,7 +4,7 @@
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { Consumer } from 'sqs-consumer';
-import { SEND_BATCH_SIZE } from '../shared/adapters/queue-settings.js';
+import { SEND_BATCH_SIZE } from '../shared/adapters/sqs/queue-settings.js';
 import { lambdaContext } from './aws-events.js';
 import type { LambdaHandler } from './functions.js';
 

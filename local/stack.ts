@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { ensureTable } from '../shared/adapters/table.js';
+import { ensureTable } from '../shared/adapters/dynamodb/table.js';
 import { recordAwsCalls } from '../shared/observability/aws-calls.js';
 import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
 import { startApiGateway } from './doors/api-gateway.js';

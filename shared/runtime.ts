@@ -7,17 +7,16 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { NotificationStore, notificationDocumentClient } from './adapters/notification-store.js';
-import { createWaChapClient, type WaChapClient } from './adapters/wachap.js';
-import { type CredentialSource, credentialsLoader } from './adapters/wachap-credentials.js';
+import { notificationDocumentClient } from './adapters/dynamodb/items.js';
+import { dynamoDbStore, type Store } from './adapters/dynamodb/store.js';
+import { createWaChapClient, type WaChapClient } from './adapters/wachap/client.js';
+import { type CredentialSource, credentialsLoader } from './adapters/wachap/credentials.js';
 import { recordAwsCalls } from './observability/aws-calls.js';
 import type { Log } from './observability/logger.js';
 
-export function notificationStore(
-  config: { TABLE_NAME: string; RETENTION_DAYS: number },
-  log?: Log,
-): NotificationStore {
-  return new NotificationStore({
+/** The table's adapters (notifications, counters, cooldowns, provider states) for one function. */
+export function notificationStore(config: { TABLE_NAME: string; RETENTION_DAYS: number }, log?: Log): Store {
+  return dynamoDbStore({
     client: notificationDocumentClient(recordAwsCalls(new DynamoDBClient({}))),
     tableName: config.TABLE_NAME,
     retentionDays: config.RETENTION_DAYS,

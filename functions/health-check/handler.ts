@@ -1,7 +1,9 @@
 // Every hour (EventBridge) and on demand: figures, thresholds, alerts by email and WhatsApp.
 import { z } from 'zod';
-import { Mailer } from '../../shared/adapters/mailer.js';
-import { queueDepth } from '../../shared/adapters/send-queue.js';
+import { SesMailer } from '../../shared/adapters/ses/mailer.js';
+import { queueDepth } from '../../shared/adapters/sqs/send-queue.js';
+import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.js';
+import type { HealthCheckDependencies } from '../../shared/application/health-check.js';
 import { alertEnv, coreEnv, healthThresholdsOf, loadConfig, wachapFields } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { notificationStore, sesClient, sqsClient, wachapClient } from '../../shared/runtime.js';
@@ -16,8 +18,8 @@ const wachapConfigured = Boolean(config.WACHAP_SECRET_ARN || (config.WACHAP_INST
 const deps = {
   store: notificationStore(config, logger),
   queue: { dlqDepth: () => queueDepth(sqs, config.SEND_DLQ_URL) },
-  mailer: config.ALERT_FROM_EMAIL ? new Mailer(sesClient(), config.ALERT_FROM_EMAIL) : undefined,
-  wachap: wachapConfigured ? wachapClient(config, logger) : undefined,
+  mailer: config.ALERT_FROM_EMAIL ? new SesMailer(sesClient(), config.ALERT_FROM_EMAIL) : undefined,
+  whatsapp: wachapConfigured ? whatsAppChannel(wachapClient(config, logger)) : undefined,
   log: logger,
   clock: () => new Date(),
   settings: {
@@ -30,6 +32,6 @@ const deps = {
     thresholds: healthThresholdsOf(config),
     backlogCap: 1000,
   },
-};
+} satisfies HealthCheckDependencies;
 
 export const handler = createHealthCheckHandler(logger, deps);

@@ -1,5 +1,5 @@
 // POST /notifications: API Gateway has already checked the API key; this checks everything else.
-import { SendQueue } from '../../shared/adapters/send-queue.js';
+import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import { newNotificationId } from '../../shared/application/ingest.js';
 import { coreEnv, loadConfig, notificationPolicyOf, queueEnv } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
@@ -11,7 +11,7 @@ const logger = createLogger('ingest');
 
 export const handler = createIngestHandler(logger, {
   store: notificationStore(config, logger),
-  queue: new SendQueue({ client: sqsClient(), queueUrl: config.SEND_QUEUE_URL }),
+  queue: new SqsSendQueue({ client: sqsClient(), queueUrl: config.SEND_QUEUE_URL }),
   log: logger,
   clock: () => new Date(),
   newId: newNotificationId,

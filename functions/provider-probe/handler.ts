@@ -2,8 +2,9 @@
 // check WaChap (get_qrcode) and, once it answers healthily, close the circuit and release the held
 // notifications at once. Operators force the circuit open or closed with { action }.
 import { z } from 'zod';
-import { Mailer } from '../../shared/adapters/mailer.js';
-import { SendQueue } from '../../shared/adapters/send-queue.js';
+import { SesMailer } from '../../shared/adapters/ses/mailer.js';
+import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
+import type { ProbeDependencies } from '../../shared/application/provider-circuit.js';
 import { alertEnv, coreEnv, loadConfig, probeEnv, queueEnv, wachapEnv } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { notificationStore, sesClient, sqsClient, wachapClient } from '../../shared/runtime.js';
@@ -15,9 +16,9 @@ const config = loadConfig(
 const logger = createLogger('provider-probe');
 const deps = {
   store: notificationStore(config, logger),
-  queue: new SendQueue({ client: sqsClient(), queueUrl: config.SEND_QUEUE_URL }),
-  wachap: wachapClient(config, logger),
-  mailer: config.ALERT_FROM_EMAIL ? new Mailer(sesClient(), config.ALERT_FROM_EMAIL) : undefined,
+  queue: new SqsSendQueue({ client: sqsClient(), queueUrl: config.SEND_QUEUE_URL }),
+  provider: wachapClient(config, logger),
+  mailer: config.ALERT_FROM_EMAIL ? new SesMailer(sesClient(), config.ALERT_FROM_EMAIL) : undefined,
   log: logger,
   clock: () => new Date(),
   settings: {
@@ -27,6 +28,6 @@ const deps = {
     adminEmail: config.ADMIN_EMAIL,
     cooldownMs: config.ALERT_COOLDOWN_MINUTES * 60_000,
   },
-};
+} satisfies ProbeDependencies;
 
 export const handler = createProviderProbeHandler(logger, deps);

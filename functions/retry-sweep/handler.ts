@@ -1,5 +1,5 @@
 // Every 30 minutes (EventBridge) and on demand (operators, often with dryRun): re-enqueue due work.
-import { SendQueue } from '../../shared/adapters/send-queue.js';
+import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import { loadConfig, sweepEnv } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { notificationStore, sqsClient } from '../../shared/runtime.js';
@@ -12,7 +12,7 @@ export const handler = createRetrySweepHandler(
   logger,
   {
     store: notificationStore(config, logger),
-    queue: new SendQueue({ client: sqsClient(), queueUrl: config.SEND_QUEUE_URL }),
+    queue: new SqsSendQueue({ client: sqsClient(), queueUrl: config.SEND_QUEUE_URL }),
     log: logger,
     clock: () => new Date(),
     queueLeaseMs: config.SWEEP_LEASE_SECONDS * 1000,

@@ -5,8 +5,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { sendMessageSchema } from '../../shared/adapters/send-queue.js';
 import { createLimiter } from '../../shared/application/concurrency.js';
+import { sendMessageSchema } from '../../shared/application/ports.js';
 import {
   type SenderDependencies,
   type SendResult,

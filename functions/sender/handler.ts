@@ -1,7 +1,7 @@
 // SQS → WaChap. Each record is one notification id; records of a batch run in parallel, bounded,
 // and only the failed ones go back to the queue (ReportBatchItemFailures).
 import { ulid } from 'ulid';
-import { SendQueue } from '../../shared/adapters/send-queue.js';
+import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.js';
 import { createPacer } from '../../shared/application/concurrency.js';
 import { ProviderCircuit } from '../../shared/application/provider-circuit.js';
@@ -33,7 +33,7 @@ export const handler = createSenderHandler(
       log: logger,
       cacheMs: config.CIRCUIT_CACHE_SECONDS * 1000,
     }),
-    queue: new SendQueue({ client: sqsClient(), queueUrl: config.SEND_QUEUE_URL }),
+    queue: new SqsSendQueue({ client: sqsClient(), queueUrl: config.SEND_QUEUE_URL }),
     log: logger,
     clock: () => new Date(),
     random: Math.random,

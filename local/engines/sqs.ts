@@ -6,7 +6,7 @@ import {
   SEND_DLQ_RETENTION_SECONDS,
   SEND_QUEUE_MAX_RECEIVE_COUNT,
   SEND_QUEUE_VISIBILITY_SECONDS,
-} from '../../shared/adapters/queue-settings.js';
+} from '../../shared/adapters/sqs/queue-settings.js';
 
 export interface RunningSqs {
   endpoint: string;

@@ -2,14 +2,14 @@
 // version it was computed from (on a lost race, read again and decide again), then add to the hourly
 // counters what the move counts. Every move of every use case goes through here, so the counters follow
 // the moves without a delta written by hand anywhere.
-import { ConcurrentUpdateError, type NotificationStore } from '../adapters/notification-store.js';
 import { countsOf } from '../domain/counters.js';
 import type { Notification } from '../domain/notification.js';
 import { type NotificationEvent, transition } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
+import { ConcurrentUpdateError, type HourlyCounters, type NotificationRepository } from './ports.js';
 
 export interface MoveDependencies {
-  store: Pick<NotificationStore, 'get' | 'save' | 'incrementCounters'>;
+  store: Pick<NotificationRepository, 'get' | 'save'> & Pick<HourlyCounters, 'incrementCounters'>;
   log: Log;
 }
 

@@ -2,10 +2,7 @@
 // by one), the DLQ depth and the due backlog; thresholds evaluated by the domain; alerts sent by
 // email and, when critical, by WhatsApp, at most once per kind per cooldown.
 
-import type { Email, Mailer } from '../adapters/mailer.js';
-import type { HourlyCounts, NotificationStore } from '../adapters/notification-store.js';
-import type { SendQueue } from '../adapters/send-queue.js';
-import type { WaChapClient } from '../adapters/wachap.js';
+import type { HourlyCounts } from '../domain/counters.js';
 import {
   evaluateHealth,
   type HealthAlert,
@@ -17,6 +14,16 @@ import {
 } from '../domain/health.js';
 import { type ProviderState, WACHAP_PROVIDER } from '../domain/provider-circuit.js';
 import type { Log } from '../observability/logger.js';
+import type {
+  AlertCooldowns,
+  DeliveryChannel,
+  Email,
+  HourlyCounters,
+  Mailer,
+  NotificationRepository,
+  ProviderStates,
+  SendQueue,
+} from './ports.js';
 
 export interface HealthCheckSettings {
   systemEnabled: boolean;
@@ -30,13 +37,14 @@ export interface HealthCheckSettings {
 }
 
 export interface HealthCheckDependencies {
-  store: Pick<
-    NotificationStore,
-    'readCounters' | 'dueBacklog' | 'acquireAlertCooldown' | 'releaseAlertCooldown' | 'getProviderState'
-  >;
+  store: Pick<NotificationRepository, 'dueBacklog'> &
+    Pick<HourlyCounters, 'readCounters'> &
+    AlertCooldowns &
+    Pick<ProviderStates, 'getProviderState'>;
   queue: Pick<SendQueue, 'dlqDepth'>;
-  mailer?: Pick<Mailer, 'send'> | undefined;
-  wachap?: Pick<WaChapClient, 'send'> | undefined;
+  mailer?: Mailer | undefined;
+  /** Critical alerts go to the admin's WhatsApp too. */
+  whatsapp?: DeliveryChannel | undefined;
   log: Log;
   clock: () => Date;
   settings: HealthCheckSettings;
@@ -163,7 +171,7 @@ function plan(alert: HealthAlert, deps: HealthCheckDependencies): { email: Alert
     ? 'disabled'
     : alert.severity !== 'critical'
       ? 'not_critical'
-      : !settings.adminPhone || !deps.wachap
+      : !settings.adminPhone || !deps.whatsapp
         ? 'not_configured'
         : 'sent';
   return { email, whatsapp };
@@ -211,7 +219,11 @@ async function deliver(
   // If one channel fails, the other still goes.
   await attempt('email', byEmail, () => deps.mailer!.send(alertEmail(byEmail, deps.settings.adminEmail!, now)));
   await attempt('whatsapp', byWhatsApp, async () => {
-    const outcome = await deps.wachap!.send({ phone: deps.settings.adminPhone!, message: alertWhatsApp(byWhatsApp) });
+    const outcome = await deps.whatsapp!.deliver({
+      recipient: { phone: deps.settings.adminPhone! },
+      title: '',
+      message: alertWhatsApp(byWhatsApp),
+    });
     if (!outcome.ok) throw new Error(`WaChap ${outcome.error.type}: ${outcome.error.message}`);
   });
   for (const alert of fresh) {

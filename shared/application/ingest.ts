@@ -3,13 +3,12 @@
 import type { CountryCode } from 'libphonenumber-js';
 import { ulid } from 'ulid';
 import { z } from 'zod';
-import type { NotificationStore } from '../adapters/notification-store.js';
-import { type SendQueue, SQS_MAX_DELAY_SECONDS } from '../adapters/send-queue.js';
 import { createNotification, type NotificationPolicy } from '../domain/new-notification.js';
 import { type Notification, PRIORITIES } from '../domain/notification.js';
 import { InvalidPhoneNumberError, maskPhone, normalisePhone } from '../domain/phone.js';
 import { ValidationError } from '../http/errors.js';
 import type { Log } from '../observability/logger.js';
+import { MAX_QUEUE_DELAY_SECONDS, type NotificationRepository, type SendQueue } from './ports.js';
 
 export const MAX_MESSAGE_LENGTH = 4096;
 const MAX_SCHEDULE_AHEAD_MS = 30 * 86_400_000;
@@ -52,7 +51,7 @@ export const notificationRequestSchema = z
 export type NotificationRequestBody = z.infer<typeof notificationRequestSchema>;
 
 export interface IngestDependencies {
-  store: Pick<NotificationStore, 'create'>;
+  store: Pick<NotificationRepository, 'create'>;
   queue: Pick<SendQueue, 'enqueue'>;
   log: Log;
   clock: () => Date;
@@ -145,7 +144,7 @@ const awaitsFirstAttempt = (n: Notification): boolean =>
 /** The fast path to the sender; if it fails, the record is due and the next sweep sends it. */
 async function enqueue(stored: Notification, now: Date, deps: IngestDependencies): Promise<void> {
   const delayMs = Date.parse(stored.nextAttemptAt ?? stored.createdAt) - now.getTime();
-  if (delayMs > SQS_MAX_DELAY_SECONDS * 1000) return;
+  if (delayMs > MAX_QUEUE_DELAY_SECONDS * 1000) return;
   try {
     // One second of slack so that the sender never finds it a hair before it is due.
     await deps.queue.enqueue({ id: stored.id }, delayMs > 0 ? delayMs / 1000 + 1 : 0);

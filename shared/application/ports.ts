@@ -1,7 +1,100 @@
-// What the use cases need from the outside world, in their own words. Adapters (shared/adapters/*) implement
-// these; use cases import nothing else from outside the domain.
+// What the use cases need from the outside world, in their own words, with the errors they may meet. Adapters
+// (shared/adapters/<tech>/) implement these; use cases import nothing else from outside the domain.
+import { z } from 'zod';
+import type { HourlyCounts } from '../domain/counters.js';
 import type { FailureVerdict } from '../domain/error-classifier.js';
 import type { Notification } from '../domain/notification.js';
+import type { DueCursor, ProviderState } from '../domain/provider-circuit.js';
+
+// ---- Errors ----------------------------------------------------------------------------------------------
+
+/** The conditional write lost: someone else changed the item since it was read. */
+export class ConcurrentUpdateError extends Error {
+  override name = 'ConcurrentUpdateError';
+}
+export class NotificationNotFoundError extends Error {
+  override name = 'NotificationNotFoundError';
+}
+export class DuplicateNotificationError extends Error {
+  override name = 'DuplicateNotificationError';
+}
+
+// ---- Stores ----------------------------------------------------------------------------------------------
+
+/** The notifications, the source of truth. Every write is conditional on the version that was read. */
+export interface NotificationRepository {
+  /**
+   * Writes a new notification. With an idempotency key, a repeat of the key returns the first notification
+   * (created: false), even if the first caller died between its writes.
+   */
+  create(notification: Notification, now?: Date): Promise<{ created: boolean; notification: Notification }>;
+  get(id: string): Promise<Notification | undefined>;
+  /** Writes `next` over `expectedVersion` (next.version must be expectedVersion + 1), or ConcurrentUpdateError. */
+  save(next: Notification, expectedVersion: number, now?: Date): Promise<void>;
+  /** Due work, high priority first, oldest first, at most `limit`. */
+  dueNotifications(input: { now: Date; limit: number }): Promise<Notification[]>;
+  /**
+   * One page of due work up to `until`, from `cursor` (or the start; or only after `after`), high priority
+   * first. The returned cursor resumes just after the page; none means the end. Cursors are plain data.
+   */
+  dueNotificationsPage(input: {
+    until: Date;
+    after?: Date;
+    cursor?: DueCursor;
+    limit: number;
+  }): Promise<{ notifications: Notification[]; cursor?: DueCursor }>;
+  /** How much is due (counted up to `cap`), and since when. */
+  dueBacklog(input: { now: Date; cap: number }): Promise<{ count: number; capped: boolean; oldestDueAt?: string }>;
+}
+
+export interface HourlyCounters {
+  incrementCounters(at: Date, delta: Partial<HourlyCounts>): Promise<void>;
+  /** The last `hours` hours, oldest first, zeros where nothing happened. */
+  readCounters(now: Date, hours: number): Promise<Array<{ hour: string } & HourlyCounts>>;
+}
+
+/** One alert of a kind per cooldown, whoever asks first (a conditional write). */
+export interface AlertCooldowns {
+  acquireAlertCooldown(kind: string, now: Date, cooldownMs: number): Promise<boolean>;
+  /** Gives the cooldown back (nobody was told), unless someone acquired it again since. */
+  releaseAlertCooldown(kind: string, acquiredAt: Date): Promise<void>;
+}
+
+/** The provider circuit's record, written only over the version that was read. */
+export interface ProviderStates {
+  getProviderState(name: string): Promise<ProviderState | undefined>;
+  putProviderState(name: string, state: ProviderState, expectedVersion: number): Promise<void>;
+}
+
+// ---- Queue -----------------------------------------------------------------------------------------------
+
+/** Queues delay a message by at most this long (SQS's limit). */
+export const MAX_QUEUE_DELAY_SECONDS = 900;
+
+/** What travels on the send queue: the id, and optionally an outcome that could not be written to the table. */
+export const sendMessageSchema = z.strictObject({
+  id: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a notification id (ULID)'),
+  /** Set when the provider accepted the message but the table write failed: record it, never resend. */
+  accepted: z
+    .strictObject({
+      at: z.iso.datetime(),
+      externalMessageId: z.string().max(256).optional(),
+      durationMs: z.number().nonnegative(),
+    })
+    .optional(),
+});
+export type SendMessage = z.infer<typeof sendMessageSchema>;
+
+/** The fast path to the sender. The table stays the source of truth: a lost message only waits for a sweep. */
+export interface SendQueue {
+  enqueue(message: SendMessage, delaySeconds?: number): Promise<void>;
+  /** Queues ids, reporting which ones the queue refused instead of throwing for them. */
+  enqueueMany(ids: readonly string[]): Promise<{ queued: string[]; failed: string[] }>;
+  /** Messages waiting in the dead-letter queue, or undefined when there is none to watch. */
+  dlqDepth(): Promise<number | undefined>;
+}
+
+// ---- Delivery --------------------------------------------------------------------------------------------
 
 /** Why a delivery failed, as the channel saw it; the verdict says what to do about it. */
 export interface DeliveryError {
@@ -20,4 +113,22 @@ export type DeliveryOutcome =
  */
 export interface DeliveryChannel {
   deliver(notification: Pick<Notification, 'recipient' | 'title' | 'message'>): Promise<DeliveryOutcome>;
+}
+
+/** Asks the provider whether it would take messages now (WaChap: get_qrcode), without sending any. */
+export interface ProviderProbe {
+  checkConnection(): Promise<{ ok: true } | { ok: false; error: DeliveryError }>;
+}
+
+// ---- Alerts ----------------------------------------------------------------------------------------------
+
+export interface Email {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+export interface Mailer {
+  send(email: Email): Promise<unknown>;
 }

@@ -2,10 +2,6 @@
 // that closes it: a minute-by-minute check of WaChap while it is open, which releases the held
 // backlog at once when WaChap answers healthily again. Operators can force it either way.
 
-import type { Mailer } from '../adapters/mailer.js';
-import type { NotificationStore } from '../adapters/notification-store.js';
-import type { SendQueue } from '../adapters/send-queue.js';
-import type { WaChapClient } from '../adapters/wachap.js';
 import { providerUnavailableAlert } from '../domain/health.js';
 import {
   closeCircuit,
@@ -19,8 +15,9 @@ import {
 } from '../domain/provider-circuit.js';
 import type { Log } from '../observability/logger.js';
 import { alertEmail } from './health-check.js';
+import type { AlertCooldowns, Mailer, ProviderProbe, SendQueue } from './ports.js';
 import { type CircuitStore, updateState } from './provider-state.js';
-import { continueRelease } from './release-held.js';
+import { continueRelease, type ReleaseDependencies } from './release-held.js';
 
 /**
  * What a sender asks before calling WaChap. A "closed" answer is cached briefly per instance (the worst it
@@ -72,20 +69,11 @@ export interface CircuitReport {
 }
 
 export interface ProbeDependencies {
-  store: Pick<
-    NotificationStore,
-    | 'getProviderState'
-    | 'putProviderState'
-    | 'dueNotificationsPage'
-    | 'get'
-    | 'save'
-    | 'incrementCounters'
-    | 'acquireAlertCooldown'
-    | 'releaseAlertCooldown'
-  >;
+  store: ReleaseDependencies['store'] & AlertCooldowns;
   queue: Pick<SendQueue, 'enqueueMany'>;
-  wachap: Pick<WaChapClient, 'checkConnection'>;
-  mailer?: Pick<Mailer, 'send'> | undefined;
+  /** The provider the circuit is about, asked whether it would take messages again. */
+  provider: ProviderProbe;
+  mailer?: Mailer | undefined;
   log: Log;
   clock: () => Date;
   settings: {
@@ -191,7 +179,7 @@ export async function runCircuitCommand(
       }
       const due = command.action === 'probe' || probeDue(state, now, deps.settings.probeIntervalMs);
       if (!due) return report(state, { alert: await alertOpenCircuit(state!, deps, now) });
-      const outcome = await deps.wachap.checkConnection();
+      const outcome = await deps.provider.checkConnection();
       const probeResult = outcome.ok
         ? 'healthy'
         : `${outcome.error.type}${outcome.error.httpStatus ? ` ${outcome.error.httpStatus}` : ''}: ${outcome.error.message}`;

@@ -1,8 +1,8 @@
 // The provider circuit's one record, changed by read → decide → conditional write, again on a lost race.
-import { ConcurrentUpdateError, type NotificationStore } from '../adapters/notification-store.js';
 import { type ProviderState, WACHAP_PROVIDER } from '../domain/provider-circuit.js';
+import { ConcurrentUpdateError, type ProviderStates } from './ports.js';
 
-export type CircuitStore = Pick<NotificationStore, 'getProviderState' | 'putProviderState'>;
+export type CircuitStore = ProviderStates;
 
 /** Applies `change` to the latest state with a conditional write; returns the state it wrote, if any. */
 export async function updateState(

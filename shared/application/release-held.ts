@@ -3,9 +3,6 @@
 // day-long outage (100,000 held): reads grow with the backlog (each held notification is read about once),
 // nothing is marked released without being queued (or remembered as refused), and a tick that runs out of
 // time leaves the next one a position to resume from.
-import { ConcurrentUpdateError, type NotificationStore } from '../adapters/notification-store.js';
-import type { SendQueue } from '../adapters/send-queue.js';
-import { DUE_SHARDS } from '../adapters/table.js';
 import type { Notification } from '../domain/notification.js';
 import {
   isCircuitOpen,
@@ -18,6 +15,7 @@ import { IllegalTransitionError } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
 import { applyTransition, type MoveDependencies } from './apply-transition.js';
 import { mapWithConcurrency } from './concurrency.js';
+import { ConcurrentUpdateError, type NotificationRepository, type SendQueue } from './ports.js';
 import { type CircuitStore, updateState } from './provider-state.js';
 
 /** Notifications read per Query page: each page is released, then queued, before the next is read. */
@@ -30,7 +28,7 @@ export const RELEASE_STOP_MARGIN_MS = 10_000;
 const RETRY_PAUSES_MS = [100, 500];
 
 export interface ReleaseDependencies {
-  store: CircuitStore & Pick<NotificationStore, 'dueNotificationsPage'> & MoveDependencies['store'];
+  store: CircuitStore & Pick<NotificationRepository, 'dueNotificationsPage'> & MoveDependencies['store'];
   queue: Pick<SendQueue, 'enqueueMany'>;
   log: Log;
   /** How far ahead held notifications are scheduled (the sender's hold). */
@@ -87,45 +85,41 @@ export async function continueRelease(
   // Held notifications are due at most holdMs ahead; a minute more covers holds written during this tick.
   const until = new Date(now.getTime() + deps.holdMs + 60_000);
   let found = progress.found ?? 0;
-  let pages = 0;
-  const start = progress.resume ? Math.max(0, DUE_SHARDS.indexOf(progress.resume.shard as never)) : 0;
-  for (let index = start; index < DUE_SHARDS.length; index++) {
-    const shard = DUE_SHARDS[index]!;
-    let after = index === start ? progress.resume?.after : undefined;
-    do {
-      const here = { pass: progress.pass, found, resume: { shard, ...(after ? { after } : {}) } };
-      if (remainingMs() < RELEASE_STOP_MARGIN_MS) return save(here);
-      const page = await deps.store.dueNotificationsPage({
-        shard,
-        until,
-        // A verify pass reads only what lies after the close: released notifications sit at the close itself.
-        ...(progress.pass === 'verify' ? { after: closedAt } : {}),
-        ...(after ? { cursor: after } : {}),
-        limit: PAGE_SIZE,
-      });
-      const held = page.notifications.filter((n) => n.reason === 'provider_unavailable');
-      found += held.length;
-      const outcomes = await mapWithConcurrency(held, WRITE_CONCURRENCY, (n) => releaseOne(deps, n, now, closedAt));
-      const ids = held.filter((_, i) => outcomes[i] === 'released').map((n) => n.id);
-      failed += outcomes.filter((o) => o === 'failed').length;
-      const refused = ids.length > 0 ? await enqueue(deps, ids) : [];
-      released += ids.length - refused.length;
-      after = page.cursor;
-      const next = after ? { shard, after } : { shard: DUE_SHARDS[index + 1] ?? shard };
-      if (refused.length > 0) {
-        failed += refused.length;
-        // The queue is failing: stop here, and let the next tick queue these first.
-        return save({ pass: progress.pass, found, resume: next, unqueued: refused });
-      }
-      if (++pages % SAVE_EVERY_PAGES === 0 && after) await save({ pass: progress.pass, found, resume: next });
-    } while (after);
+  let cursor = progress.resume;
+  // The first pass is always followed by a verify pass (a tick later, so that holds being written as it ran have
+  // landed and the index has caught up); a verify pass that finds nothing held ends the release.
+  const passOver = (): ReleaseProgress | 'done' =>
+    progress.pass === 'sweep' || found > 0 ? { pass: 'verify' } : 'done';
+  for (let pages = 1; ; pages++) {
+    if (remainingMs() < RELEASE_STOP_MARGIN_MS)
+      return save({ pass: progress.pass, found, ...(cursor ? { resume: cursor } : {}) });
+    const page = await deps.store.dueNotificationsPage({
+      until,
+      // A verify pass reads only what lies after the close: released notifications sit at the close itself.
+      ...(progress.pass === 'verify' ? { after: closedAt } : {}),
+      ...(cursor ? { cursor } : {}),
+      limit: PAGE_SIZE,
+    });
+    const held = page.notifications.filter((n) => n.reason === 'provider_unavailable');
+    found += held.length;
+    const outcomes = await mapWithConcurrency(held, WRITE_CONCURRENCY, (n) => releaseOne(deps, n, now, closedAt));
+    const ids = held.filter((_, i) => outcomes[i] === 'released').map((n) => n.id);
+    failed += outcomes.filter((o) => o === 'failed').length;
+    const refused = ids.length > 0 ? await enqueue(deps, ids) : [];
+    released += ids.length - refused.length;
+    cursor = page.cursor;
+    if (refused.length > 0) {
+      failed += refused.length;
+      // The queue is failing: stop here, and let the next tick queue these first.
+      // (Refused ones were found held, so a finished pass goes on with a verify pass.)
+      const next: ReleaseProgress = cursor ? { pass: progress.pass, found, resume: cursor } : { pass: 'verify' };
+      return save({ ...next, unqueued: refused });
+    }
+    if (!cursor) break;
+    if (pages % SAVE_EVERY_PAGES === 0) await save({ pass: progress.pass, found, resume: cursor });
   }
-
-  // A whole pass is read. The first pass is always followed by a verify pass (a tick later, so that holds being
-  // written as it ran have landed and the index has caught up); a verify pass that found nothing ends it.
-  if (progress.pass === 'sweep' || found > 0 || failed > 0) return save({ pass: 'verify' });
-  deps.log.info('held backlog fully released');
-  return save('done');
+  if (passOver() === 'done') deps.log.info('held backlog fully released');
+  return save(passOver());
 }
 
 async function releaseOne(

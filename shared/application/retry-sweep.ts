@@ -1,14 +1,13 @@
 // The retry sweep, successor of the original's retry_failed_notifications command: read the due
 // work, give up on what exhausted its attempts, and put the rest on the send queue, marking each
 // one first so that two overlapping sweeps cannot both enqueue it.
-import type { NotificationStore } from '../adapters/notification-store.js';
-import type { SendQueue } from '../adapters/send-queue.js';
 import type { Notification } from '../domain/notification.js';
 import { maskPhone } from '../domain/phone.js';
 import { attemptsMade, IllegalTransitionError, isExpired, type NotificationEvent } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
-import { applyTransition } from './apply-transition.js';
+import { applyTransition, type MoveDependencies } from './apply-transition.js';
 import { mapWithConcurrency } from './concurrency.js';
+import { ConcurrentUpdateError, type NotificationRepository, type SendQueue } from './ports.js';
 
 export interface SweepRequest {
   dryRun: boolean;
@@ -47,7 +46,7 @@ export interface SweepSummary {
 }
 
 export interface SweepDependencies {
-  store: Pick<NotificationStore, 'dueNotifications' | 'get' | 'save' | 'incrementCounters'>;
+  store: Pick<NotificationRepository, 'dueNotifications'> & MoveDependencies['store'];
   queue: Pick<SendQueue, 'enqueueMany'>;
   log: Log;
   clock: () => Date;
@@ -95,7 +94,7 @@ export async function runRetrySweep(request: SweepRequest, deps: SweepDependenci
       return entry;
     } catch (error) {
       // Another sweep or a sender got there first: theirs is the right outcome.
-      if (error instanceof IllegalTransitionError || (error as Error).name === 'ConcurrentUpdateError') {
+      if (error instanceof IllegalTransitionError || error instanceof ConcurrentUpdateError) {
         return { ...entry, action: 'skip', note: 'changed by another worker' };
       }
       deps.log.error('sweep could not update a notification', { notificationId: n.id, error: String(error) });

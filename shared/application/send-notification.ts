@@ -2,8 +2,6 @@
 // claim → deliver through the channel → act on its verdict → one conditional write (the counters follow it).
 // The claim is a conditional write, so two deliveries of one message (or a sweep racing the ingest) can never
 // both reach the provider.
-import { ConcurrentUpdateError } from '../adapters/notification-store.js';
-import type { SendMessage, SendQueue } from '../adapters/send-queue.js';
 import type { RetryPolicy } from '../domain/backoff.js';
 import type { FailureVerdict } from '../domain/error-classifier.js';
 import { isTerminal, type Notification } from '../domain/notification.js';
@@ -17,7 +15,13 @@ import {
 } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
 import { applyTransition, type MoveDependencies } from './apply-transition.js';
-import type { DeliveryChannel, DeliveryOutcome } from './ports.js';
+import {
+  ConcurrentUpdateError,
+  type DeliveryChannel,
+  type DeliveryOutcome,
+  type SendMessage,
+  type SendQueue,
+} from './ports.js';
 import type { ProviderCircuit } from './provider-circuit.js';
 
 export type SendResult =

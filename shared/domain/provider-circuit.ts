@@ -22,10 +22,10 @@ export interface ProviderState {
   version: number;
 }
 
-/** A position in the due index (within one priority shard): a reader resumes just after it. */
+/** A position in the due work: in `shard` (a priority), just after `after`, or from the shard's start. */
 export interface DueCursor {
-  dueAt: string;
-  id: string;
+  shard: string;
+  after?: { dueAt: string; id: string };
 }
 
 /**
@@ -36,8 +36,8 @@ export interface DueCursor {
  */
 export interface ReleaseProgress {
   pass: 'sweep' | 'verify';
-  /** Where the pass goes on: in `shard`, just after `after` (or from the shard's start). Absent: from the start. */
-  resume?: { shard: string; after?: DueCursor };
+  /** Where the pass goes on; absent: from the start. */
+  resume?: DueCursor;
   /** Held notifications this pass has found so far: a verify pass that finds none ends the release. */
   found?: number;
   /** Released, but the queue refused them: the next tick queues them first. */

@@ -15,7 +15,7 @@ import {
   DUE_SHARD_ATTRIBUTE,
   PARTITION_KEY,
   TTL_ATTRIBUTE,
-} from '../../shared/adapters/table.js';
+} from '../../shared/adapters/dynamodb/table.js';
 import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../../shared/schedules.js';
 import {
   cdkJson,

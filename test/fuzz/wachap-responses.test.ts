@@ -13,7 +13,7 @@ import {
   type SendOutcome,
   type WaChapClient,
   type WaChapErrorType,
-} from '../../shared/adapters/wachap.js';
+} from '../../shared/adapters/wachap/client.js';
 import {
   classifyWaChapError,
   type FailureVerdict,

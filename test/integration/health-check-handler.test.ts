@@ -3,8 +3,9 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { storedEmails } from '../../local/engines/ses.js';
 import { startWaChapSandbox, type WaChapSandbox } from '../../local/wachap-sandbox.js';
-import { NotificationStore, notificationDocumentClient } from '../../shared/adapters/notification-store.js';
-import { ensureTable } from '../../shared/adapters/table.js';
+import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
+import { dynamoDbStore } from '../../shared/adapters/dynamodb/store.js';
+import { ensureTable } from '../../shared/adapters/dynamodb/table.js';
 import type { HealthReport } from '../../shared/application/health-check.js';
 import { ProviderCircuit } from '../../shared/application/provider-circuit.js';
 import { silentLog } from '../../shared/observability/logger.js';
@@ -60,7 +61,7 @@ async function freshTable() {
   await ensureTable(dynamo, tableName);
   return { tableName };
 }
-const storeOn = (tableName: string) => new NotificationStore({ client: notificationDocumentClient(dynamo), tableName });
+const storeOn = (tableName: string) => dynamoDbStore({ client: notificationDocumentClient(dynamo), tableName });
 
 beforeAll(async () => {
   [engines, sandbox] = await Promise.all([startTestEngines({ ses: true }), startWaChapSandbox()]);
@@ -183,10 +184,7 @@ describe('health-check handler', () => {
       TABLE_NAME: tableName,
       ADMIN_EMAIL: 'split@ts-aircargo.com',
     });
-    const { NotificationStore, notificationDocumentClient } = await import(
-      '../../shared/adapters/notification-store.js'
-    );
-    const store = new NotificationStore({
+    const store = dynamoDbStore({
       client: notificationDocumentClient(new DynamoDBClient({ endpoint: engines.dynamodb.endpoint })),
       tableName,
     });

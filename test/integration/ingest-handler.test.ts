@@ -1,12 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createIngestHandler } from '../../functions/ingest/create-handler.js';
-import type { NotificationStore } from '../../shared/adapters/notification-store.js';
+import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
+import { dynamoDbStore } from '../../shared/adapters/dynamodb/store.js';
 import { newNotificationId } from '../../shared/application/ingest.js';
 import { silentLog } from '../../shared/observability/logger.js';
-import { startTestEngines, type TestEngines } from '../support/engines.js';
+import { LOCAL_CREDENTIALS, startTestEngines, type TestEngines } from '../support/engines.js';
 import { apiEvent, lambdaContext } from '../support/lambda.js';
 
 type Handler = (
@@ -94,16 +96,25 @@ describe('ingest handler', () => {
 
   it('queues a repeat whose first request failed after writing (the caller got a 5xx), instead of leaving it to the sweep', async () => {
     // Prepare: the first request claims the key, then its notification write is throttled: the caller gets a 500.
+    // (The fault is injected where DynamoDB answers: the notification's PutItem is throttled once.)
     let throttle = true;
-    const store = Object.assign(Object.create(engines.store) as NotificationStore, {
-      putNew: async (...args: unknown[]) => {
-        if (throttle) {
+    const client = new DynamoDBClient({
+      endpoint: engines.dynamodb.endpoint,
+      region: 'us-east-1',
+      credentials: LOCAL_CREDENTIALS,
+    });
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const pk = (args.input as { Item?: { pk?: unknown } }).Item?.pk;
+        if (throttle && typeof pk === 'string' && !pk.startsWith('idempotency#')) {
           throttle = false;
           throw Object.assign(new Error('Rate exceeded'), { name: 'ProvisionedThroughputExceededException' });
         }
-        return (engines.store as unknown as { putNew: (...a: unknown[]) => Promise<void> }).putNew(...args);
+        return next(args);
       },
-    });
+      { step: 'initialize', name: 'throttleOnce' },
+    );
+    const store = dynamoDbStore({ client: notificationDocumentClient(client), tableName: engines.tableName });
     const queued: string[] = [];
     const flaky = createIngestHandler(new Logger({ logLevel: 'SILENT' }), {
       store,

@@ -2,16 +2,15 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableEngines, type RunningDynamoDb, startDynamoDb } from '../../local/engines/dynamodb.js';
+import { CorruptItemError, notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
+import type { DynamoDbNotificationsOptions } from '../../shared/adapters/dynamodb/notifications.js';
+import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.js';
+import { ensureTable } from '../../shared/adapters/dynamodb/table.js';
 import {
   ConcurrentUpdateError,
-  CorruptItemError,
   DuplicateNotificationError,
   NotificationNotFoundError,
-  NotificationStore,
-  type NotificationStoreOptions,
-  notificationDocumentClient,
-} from '../../shared/adapters/notification-store.js';
-import { ensureTable } from '../../shared/adapters/table.js';
+} from '../../shared/application/ports.js';
 import type { Notification, NotificationStatus } from '../../shared/domain/notification.js';
 import { localDynamoDbClient, randomTableName } from '../support/dynamodb.js';
 import { makeNotification } from '../support/fixtures.js';
@@ -39,18 +38,18 @@ describe('startDynamoDb', () => {
   });
 });
 
-describe.each(availableEngines())('NotificationStore on %s', (engineName) => {
+describe.each(availableEngines())('Store on %s', (engineName) => {
   let engine: RunningDynamoDb;
   let client: DynamoDBClient;
   let doc: DynamoDBDocumentClient;
   let tableName: string;
-  let store: NotificationStore;
+  let store: Store;
 
   /** A store on its own fresh table, for tests that read the whole due index. */
-  async function freshStore(options: Partial<NotificationStoreOptions> = {}) {
+  async function freshStore(options: Partial<DynamoDbNotificationsOptions> = {}) {
     const name = randomTableName();
     await ensureTable(client, name);
-    return { name, store: new NotificationStore({ client: doc, tableName: name, ...options }) };
+    return { name, store: dynamoDbStore({ client: doc, tableName: name, ...options }) };
   }
 
   const rawItem = async (pk: string, table = tableName) =>
@@ -63,7 +62,7 @@ describe.each(availableEngines())('NotificationStore on %s', (engineName) => {
     tableName = randomTableName();
     await ensureTable(client, tableName);
     await ensureTable(client, tableName); // idempotent
-    store = new NotificationStore({ client: doc, tableName });
+    store = dynamoDbStore({ client: doc, tableName });
   });
 
   afterAll(async () => {
@@ -413,7 +412,7 @@ describe.each(availableEngines())('NotificationStore on %s', (engineName) => {
       ['cancelled', true],
       ['expired', true],
     ])('status %s carries a ttl: %s', async (status, hasTtl) => {
-      const retained = new NotificationStore({ client: doc, tableName, retentionDays: 7 });
+      const retained = dynamoDbStore({ client: doc, tableName, retentionDays: 7 });
       const notification = makeNotification({ status });
 
       await retained.create(notification, NOW);

@@ -2,7 +2,7 @@
 // local stack started in this process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalStack } from '../../local/stack.js';
-import type { NotificationStore } from '../../shared/adapters/notification-store.js';
+import type { Store } from '../../shared/adapters/dynamodb/store.js';
 import type { CircuitReport } from '../../shared/application/provider-circuit.js';
 import { WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
 import { makeNotification } from '../support/fixtures.js';
@@ -11,7 +11,7 @@ import { closedPort, runCli } from '../support/operator-cli.js';
 
 let e2e: E2eStack;
 let stack: LocalStack;
-let store: NotificationStore;
+let store: Store;
 let lambdaPort: string;
 const circuit = (args: string[], env: Record<string, string> = {}) =>
   runCli('circuit', args, { LAMBDA_PORT: lambdaPort, ...env });

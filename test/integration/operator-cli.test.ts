@@ -9,7 +9,7 @@ import {
   UsageError,
 } from '../../bin/operator-cli.js';
 import type { LocalStack } from '../../local/stack.js';
-import type { NotificationStore } from '../../shared/adapters/notification-store.js';
+import type { Store } from '../../shared/adapters/dynamodb/store.js';
 import type { HealthReport } from '../../shared/application/health-check.js';
 import type { SweepSummary } from '../../shared/application/retry-sweep.js';
 import type { Notification } from '../../shared/domain/notification.js';
@@ -19,7 +19,7 @@ import { closedPort, runCli } from '../support/operator-cli.js';
 
 let e2e: E2eStack;
 let stack: LocalStack;
-let store: NotificationStore;
+let store: Store;
 let lambdaPort: string;
 
 const cli = (script: 'retry' | 'health', args: string[], env: Record<string, string> = {}) =>

@@ -11,11 +11,12 @@ import { createProviderProbeHandler } from '../../functions/provider-probe/creat
 import { storedEmails } from '../../local/engines/ses.js';
 import { createSendQueues } from '../../local/engines/sqs.js';
 import { type SandboxMode, startWaChapSandbox, type WaChapSandbox } from '../../local/wachap-sandbox.js';
-import { Mailer } from '../../shared/adapters/mailer.js';
-import { NotificationStore, notificationDocumentClient } from '../../shared/adapters/notification-store.js';
-import { SendQueue } from '../../shared/adapters/send-queue.js';
-import { ensureTable } from '../../shared/adapters/table.js';
-import { createWaChapClient } from '../../shared/adapters/wachap.js';
+import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
+import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.js';
+import { ensureTable } from '../../shared/adapters/dynamodb/table.js';
+import { SesMailer } from '../../shared/adapters/ses/mailer.js';
+import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
+import { createWaChapClient } from '../../shared/adapters/wachap/client.js';
 import type { InvokeRejection } from '../../shared/application/invoke-payload.js';
 import {
   type CircuitReport,
@@ -49,7 +50,7 @@ type Handler = (event: unknown, context: ReturnType<typeof lambdaContext>) => Pr
 
 /** One test's world: its own table, queue and admin address, a clock it moves, and WaChap requests counted. */
 interface World {
-  store: NotificationStore;
+  store: Store;
   queueUrl: string;
   admin: string;
   deps: ProbeDependencies;
@@ -67,7 +68,7 @@ async function world(settings: Partial<ProbeDependencies['settings']> = {}): Pro
   const tableName = randomTableName();
   await ensureTable(dynamo, tableName);
   const { queueUrl } = await createSendQueues(engines.sqsClient, { name: `probe-${Date.now()}-${testNumber}` });
-  const store = new NotificationStore({ client: notificationDocumentClient(dynamo), tableName });
+  const store = dynamoDbStore({ client: notificationDocumentClient(dynamo), tableName });
   const admin = `admin-${testNumber}-${Date.now()}@ts-aircargo.com`;
   let requests = 0;
   let offset = 0;
@@ -77,14 +78,14 @@ async function world(settings: Partial<ProbeDependencies['settings']> = {}): Pro
   };
   const deps: ProbeDependencies = {
     store,
-    queue: new SendQueue({ client: engines.sqsClient, queueUrl }),
-    wachap: createWaChapClient({
+    queue: new SqsSendQueue({ client: engines.sqsClient, queueUrl }),
+    provider: createWaChapClient({
       baseUrl: sandbox.url,
       timeoutMs: 2_000,
       credentials: CREDENTIALS,
       fetch: countingFetch,
     }),
-    mailer: new Mailer(ses, FROM),
+    mailer: new SesMailer(ses, FROM),
     log: silentLog,
     clock: () => new Date(Date.now() + offset),
     settings: {
@@ -360,8 +361,8 @@ describe('recovery', () => {
     const unlucky = held[1]!.id;
     let throttles = 0;
     const save = w.store.save.bind(w.store);
-    w.deps.store = Object.assign(Object.create(w.store) as NotificationStore, {
-      save: async (...args: Parameters<NotificationStore['save']>) => {
+    w.deps.store = Object.assign(Object.create(w.store) as Store, {
+      save: async (...args: Parameters<Store['save']>) => {
         if (args[0].id === unlucky && throttles < 3) {
           throttles += 1;
           throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
@@ -612,7 +613,7 @@ describe('the deployed handler module', () => {
       handler: ModuleHandler;
     };
     const invoke = (payload: unknown) => handler(payload, lambdaContext('provider-probe'));
-    const store = new NotificationStore({ client: notificationDocumentClient(dynamo), tableName });
+    const store = dynamoDbStore({ client: notificationDocumentClient(dynamo), tableName });
     const held = heldNotification(20 * MINUTE);
     await store.create(held);
 

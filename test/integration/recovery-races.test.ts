@@ -8,12 +8,14 @@ import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSendQueues } from '../../local/engines/sqs.js';
-import { NotificationStore, notificationDocumentClient } from '../../shared/adapters/notification-store.js';
-import { SendQueue } from '../../shared/adapters/send-queue.js';
-import { ensureTable } from '../../shared/adapters/table.js';
+import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
+import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.js';
+import { ensureTable } from '../../shared/adapters/dynamodb/table.js';
+import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
+import type { SendOutcome } from '../../shared/adapters/wachap/client.js';
 import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.js';
-import type { SendOutcome } from '../../shared/adapters/wachap.js';
 import { mapWithConcurrency } from '../../shared/application/concurrency.js';
+import type { SendQueue } from '../../shared/application/ports.js';
 import {
   type CircuitReport,
   type ProbeDependencies,
@@ -61,13 +63,13 @@ async function world() {
   queueNumber += 1;
   const tableName = randomTableName();
   await ensureTable(dynamo, tableName);
-  const store = new NotificationStore({ client: notificationDocumentClient(dynamo), tableName });
+  const store = dynamoDbStore({ client: notificationDocumentClient(dynamo), tableName });
   const { queueUrl } = await createSendQueues(engines.sqsClient, { name: `races-${Date.now()}-${queueNumber}` });
   let now = Date.now();
   const clock = () => new Date(now);
   const wachapCalls: string[] = [];
   let answer: SendOutcome = { ok: true, messageId: 'MSG-1', httpStatus: 200, durationMs: 50 };
-  const queue = new SendQueue({ client: engines.sqsClient, queueUrl });
+  const queue = new SqsSendQueue({ client: engines.sqsClient, queueUrl });
   const sender = (overrides: Partial<SenderDependencies> = {}): SenderDependencies => ({
     store,
     channel: whatsAppChannel({
@@ -109,14 +111,14 @@ async function world() {
 }
 
 function probeDeps(
-  store: NotificationStore,
+  store: Store,
   queue: Pick<SendQueue, 'enqueueMany'>,
   clock: () => Date = () => new Date(),
 ): ProbeDependencies {
   return {
     store,
     queue,
-    wachap: { checkConnection: async () => ({ ok: true, httpStatus: 200, durationMs: 10 }) },
+    provider: { checkConnection: async () => ({ ok: true }) },
     log: silentLog,
     clock,
     settings: { probeIntervalMs: MINUTE, holdMs: HOLD_MS, alertsEnabled: false, cooldownMs: 60 * MINUTE },
@@ -183,7 +185,7 @@ describe('a sender racing the release (defect 1)', () => {
     await w.store.create(n);
     await w.openCircuit();
     let released: CircuitReport | undefined;
-    const racing: Pick<NotificationStore, 'get' | 'save' | 'incrementCounters'> = {
+    const racing: Pick<Store, 'get' | 'save' | 'incrementCounters'> = {
       get: (id) => w.store.get(id),
       incrementCounters: (at, delta) => w.store.incrementCounters(at, delta),
       // ...and just before its hold is written, the probe closes the circuit and releases that notification.
@@ -263,8 +265,8 @@ describe('a release larger than one tick (defects 2 and 3)', () => {
     await mapWithConcurrency(backlog, 25, (n) => w.store.create(n));
     await w.openCircuit();
     let itemsRead = 0;
-    const counting = Object.assign(Object.create(w.store) as NotificationStore, {
-      dueNotificationsPage: async (input: Parameters<NotificationStore['dueNotificationsPage']>[0]) => {
+    const counting = Object.assign(Object.create(w.store) as Store, {
+      dueNotificationsPage: async (input: Parameters<Store['dueNotificationsPage']>[0]) => {
         const page = await w.store.dueNotificationsPage(input);
         itemsRead += page.notifications.length;
         return page;
@@ -325,7 +327,7 @@ describe('a failure that cannot be recorded (defect 5)', () => {
     w.answer(TOKEN_EXPIRED);
     let throttles = 0;
     const circuitOpenWhenWriting: boolean[] = [];
-    const throttled = Object.assign(Object.create(w.store) as NotificationStore, {
+    const throttled = Object.assign(Object.create(w.store) as Store, {
       save: async (next: Notification, expected: number) => {
         if (next.lastError) {
           circuitOpenWhenWriting.push((await w.store.getProviderState(WACHAP_PROVIDER))?.status === 'unavailable');
@@ -347,7 +349,7 @@ describe('a failure that cannot be recorded (defect 5)', () => {
     const n = makeNotification({ nextAttemptAt: w.clock().toISOString() });
     await w.store.create(n);
     w.answer(TOKEN_EXPIRED);
-    const broken = Object.assign(Object.create(w.store) as NotificationStore, {
+    const broken = Object.assign(Object.create(w.store) as Store, {
       save: async (next: Notification, expected: number) => {
         if (next.lastError) throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
         return w.store.save(next, expected);

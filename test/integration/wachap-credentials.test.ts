@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type RunningSecretsManager, startSecretsManager } from '../../local/engines/secrets-manager.js';
 import { startWaChapSandbox, type WaChapSandbox } from '../../local/wachap-sandbox.js';
-import type { SendOutcome } from '../../shared/adapters/wachap.js';
+import type { SendOutcome } from '../../shared/adapters/wachap/client.js';
 import { loadConfig, wachapEnv } from '../../shared/config.js';
 import { classifyWaChapError } from '../../shared/domain/error-classifier.js';
 import type { Log } from '../../shared/observability/logger.js';

@@ -6,7 +6,7 @@ import {
   startWaChapSandbox,
   type WaChapSandbox,
 } from '../../local/wachap-sandbox.js';
-import { createWaChapClient, type WaChapClient, type WaChapCredentials } from '../../shared/adapters/wachap.js';
+import { createWaChapClient, type WaChapClient, type WaChapCredentials } from '../../shared/adapters/wachap/client.js';
 
 const CREDENTIALS: WaChapCredentials = { instanceId: 'SANDBOX-INSTANCE-1', accessToken: 'sandbox-secret-token-42' };
 const PHONE = '+22370123456';

@@ -3,7 +3,7 @@
 // invalid numbers, and a long expired-token outage. It also plays the sender's crashes: before the
 // call, after a failed call, and after WaChap accepted the message (the one window that can
 // produce a duplicate).
-import type { SendOutcome, WaChapClient, WaChapError } from '../../shared/adapters/wachap.js';
+import type { SendOutcome, WaChapClient, WaChapError } from '../../shared/adapters/wachap/client.js';
 
 /** Thrown where a real sender process would have died; nothing after it runs. */
 export class SoakCrash extends Error {

@@ -24,10 +24,11 @@ import { apiEvent, lambdaContext } from '../../local/aws-events.js';
 import { startDynamoDb } from '../../local/engines/dynamodb.js';
 import { createSendQueues, startSqs } from '../../local/engines/sqs.js';
 import { recordOf } from '../../local/event-source.js';
-import { NotificationStore, notificationDocumentClient } from '../../shared/adapters/notification-store.js';
-import { SEND_QUEUE_VISIBILITY_SECONDS } from '../../shared/adapters/queue-settings.js';
-import { SendQueue } from '../../shared/adapters/send-queue.js';
-import { ensureTable } from '../../shared/adapters/table.js';
+import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
+import { dynamoDbStore } from '../../shared/adapters/dynamodb/store.js';
+import { ensureTable } from '../../shared/adapters/dynamodb/table.js';
+import { SEND_QUEUE_VISIBILITY_SECONDS } from '../../shared/adapters/sqs/queue-settings.js';
+import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.js';
 import { ProviderCircuit } from '../../shared/application/provider-circuit.js';
 import { DEFAULT_RETRY_POLICY } from '../../shared/domain/backoff.js';
@@ -195,8 +196,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     }
     return (send as (...args: unknown[]) => Promise<unknown>)(command, ...rest);
   }) as typeof faultyDocument.send;
-  const store = new NotificationStore({ client: faultyDocument, tableName });
-  const auditStore = new NotificationStore({ client: notificationDocumentClient(dynamoClient), tableName });
+  const store = dynamoDbStore({ client: faultyDocument, tableName });
+  const auditStore = dynamoDbStore({ client: notificationDocumentClient(dynamoClient), tableName });
 
   const invalidRecipients = new Set<string>();
   const phones = new Set<string>();
@@ -207,7 +208,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const wachap = new FakeWaChap({ random, clock: () => now, faults: options.faults, outage, invalidRecipients });
   const logs = captureLogs(phones);
   const logger = new Logger({ serviceName: 'wachap-notifications-soak', logLevel: 'WARN' });
-  const sendQueue = new SendQueue({ client: sqs, queueUrl });
+  const sendQueue = new SqsSendQueue({ client: sqs, queueUrl });
 
   const sender = createSenderHandler(
     logger,
@@ -237,7 +238,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const probe = createProviderProbeHandler(logger, {
     store,
     queue: sendQueue,
-    wachap,
+    provider: wachap,
     log: logger,
     clock,
     settings: { probeIntervalMs: MINUTE, holdMs: 30 * MINUTE, alertsEnabled: false, cooldownMs: HOUR },

@@ -5,8 +5,9 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { type RunningDynamoDb, startDynamoDb } from '../../local/engines/dynamodb.js';
 import { type RunningSes, startSes } from '../../local/engines/ses.js';
 import { createSendQueues, type RunningSqs, startSqs } from '../../local/engines/sqs.js';
-import { NotificationStore, notificationDocumentClient } from '../../shared/adapters/notification-store.js';
-import { ensureTable } from '../../shared/adapters/table.js';
+import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
+import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.js';
+import { ensureTable } from '../../shared/adapters/dynamodb/table.js';
 import { randomTableName } from './dynamodb.js';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -19,7 +20,7 @@ export interface TestEngines {
   tableName: string;
   queueUrl: string;
   dlqUrl: string;
-  store: NotificationStore;
+  store: Store;
   sqsClient: SQSClient;
   /** The environment a handler needs to reach these engines (the SDK reads AWS_ENDPOINT_URL_*). */
   env: Record<string, string>;
@@ -54,7 +55,7 @@ export async function startTestEngines(
     tableName,
     queueUrl,
     dlqUrl,
-    store: new NotificationStore({ client: notificationDocumentClient(dynamoClient), tableName }),
+    store: dynamoDbStore({ client: notificationDocumentClient(dynamoClient), tableName }),
     sqsClient,
     env: {
       AWS_REGION: REGION,

@@ -14,7 +14,8 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type StoredEmail, storedEmails } from '../../local/engines/ses.js';
 import { DEFAULT_LOCAL_OPTIONS, type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.js';
 import type { SandboxMessage, SandboxState } from '../../local/wachap-sandbox.js';
-import { NotificationStore, notificationDocumentClient } from '../../shared/adapters/notification-store.js';
+import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
+import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.js';
 import type { Notification } from '../../shared/domain/notification.js';
 
 const REGION = 'us-east-1';
@@ -53,7 +54,7 @@ export interface QueueDepth {
 export interface E2eStack {
   stack: LocalStack;
   /** The table as an operator reads it. */
-  store: NotificationStore;
+  store: Store;
   sqs: SQSClient;
   dynamodb: DynamoDBClient;
   /** POST /notifications as curl would: JSON, x-api-key. */
@@ -109,7 +110,7 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
     useQueueUrlAsEndpoint: false,
   });
   const lambda = new LambdaClient({ endpoint: stack.urls.lambda, region: REGION, credentials: CREDENTIALS });
-  const store = new NotificationStore({ client: notificationDocumentClient(dynamodb), tableName: stack.tableName });
+  const store = dynamoDbStore({ client: notificationDocumentClient(dynamodb), tableName: stack.tableName });
   const key = (pk: string) => ({ pk: { S: pk } });
 
   const sandboxCall = async <T>(path: string, init?: RequestInit): Promise<T> => {

@@ -9,7 +9,7 @@ import {
   type WaChapClientOptions,
   type WaChapCredentials,
   type WaChapCredentialsLoader,
-} from '../../shared/adapters/wachap.js';
+} from '../../shared/adapters/wachap/client.js';
 import { classifyWaChapError } from '../../shared/domain/error-classifier.js';
 import type { Log } from '../../shared/observability/logger.js';
 

@@ -3,7 +3,7 @@
 import type { DeliveryChannel } from '../../application/ports.js';
 import { classifyWaChapError } from '../../domain/error-classifier.js';
 import type { Notification } from '../../domain/notification.js';
-import type { WaChapClient } from '../wachap.js';
+import type { WaChapClient } from './client.js';
 
 /** What the recipient reads on WhatsApp: the title in bold, then the message. */
 export const renderWhatsAppText = (n: Pick<Notification, 'title' | 'message'>): string =>

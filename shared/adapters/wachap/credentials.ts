@@ -5,7 +5,7 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
-import { type Log, silentLog } from '../observability/logger.js';
+import { type Log, silentLog } from '../../observability/logger.js';
 
 export interface WaChapCredentialsValue {
   instanceId: string;

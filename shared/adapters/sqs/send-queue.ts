@@ -6,25 +6,10 @@ import {
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import { MAX_QUEUE_DELAY_SECONDS, type SendMessage, type SendQueue } from '../../application/ports.js';
 
 /** SQS allows 10 entries per SendMessageBatch and 900 s of DelaySeconds. */
 const SQS_BATCH_LIMIT = 10;
-export const SQS_MAX_DELAY_SECONDS = 900;
-
-/** What travels on the queue: the id, and optionally an outcome that could not be written to the table. */
-export const sendMessageSchema = z.strictObject({
-  id: z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a notification id (ULID)'),
-  /** Set when WaChap accepted the message but the table write failed: record it, never resend. */
-  accepted: z
-    .strictObject({
-      at: z.iso.datetime(),
-      externalMessageId: z.string().max(256).optional(),
-      durationMs: z.number().nonnegative(),
-    })
-    .optional(),
-});
-export type SendMessage = z.infer<typeof sendMessageSchema>;
 
 export interface SendQueueOptions {
   client: SQSClient;
@@ -32,7 +17,7 @@ export interface SendQueueOptions {
   dlqUrl?: string;
 }
 
-export class SendQueue {
+export class SqsSendQueue implements SendQueue {
   constructor(private readonly options: SendQueueOptions) {}
 
   async enqueue(message: SendMessage, delaySeconds = 0): Promise<void> {
@@ -40,7 +25,7 @@ export class SendQueue {
       new SendMessageCommand({
         QueueUrl: this.options.queueUrl,
         MessageBody: JSON.stringify(message),
-        DelaySeconds: Math.min(Math.max(0, Math.ceil(delaySeconds)), SQS_MAX_DELAY_SECONDS),
+        DelaySeconds: Math.min(Math.max(0, Math.ceil(delaySeconds)), MAX_QUEUE_DELAY_SECONDS),
       }),
     );
   }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { maskPhone, maskPhonesInText, toWaChapNumber } from '../domain/phone.js';
-import { parseRetryAfter } from '../domain/retry-after.js';
-import { type Log, silentLog } from '../observability/logger.js';
+import { maskPhone, maskPhonesInText, toWaChapNumber } from '../../domain/phone.js';
+import { parseRetryAfter } from '../../domain/retry-after.js';
+import { type Log, silentLog } from '../../observability/logger.js';
 
 export interface WaChapCredentials {
   instanceId: string;

@@ -9,7 +9,7 @@ import {
   ResourceNotFoundException,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { PRIORITIES, type Priority } from '../domain/notification.js';
+import { PRIORITIES, type Priority } from '../../domain/notification.js';
 
 /** Partition key (S): the notification id, or a prefixed key for the other item kinds. */
 export const PARTITION_KEY = 'pk';

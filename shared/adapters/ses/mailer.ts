@@ -1,14 +1,9 @@
 // Admin alert emails through SES (v1 SendEmail: what SES and the local aws-ses-v2-local both speak).
 import { type SESClient, SendEmailCommand } from '@aws-sdk/client-ses';
 
-export interface Email {
-  to: string;
-  subject: string;
-  text: string;
-  html: string;
-}
+import type { Email, Mailer } from '../../application/ports.js';
 
-export class Mailer {
+export class SesMailer implements Mailer {
   constructor(
     private readonly client: SESClient,
     private readonly from: string,

@@ -1,17 +1,21 @@
-// The notification store: one DynamoDB table, single-item conditional writes, a sparse
-// due-work index, hourly counters, alert cooldowns and provider state. No Scan, no transactions.
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+// The notifications: one item per notification keyed by its id, every write conditional on the version that was
+// read, a sparse due-work index (only records awaiting an attempt carry its key, one partition per priority),
+// and idempotency keys whose record repairs a crash between its two writes. No Scan, no transactions.
 import {
-  BatchGetCommand,
   DeleteCommand,
-  DynamoDBDocumentClient,
+  type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import {
+  ConcurrentUpdateError,
+  DuplicateNotificationError,
+  NotificationNotFoundError,
+  type NotificationRepository,
+} from '../../application/ports.js';
 import {
   isAwaitingAttempt,
   isTerminal,
@@ -19,9 +23,19 @@ import {
   type Notification,
   PRIORITIES,
   type Priority,
-} from '../domain/notification.js';
-import type { DueCursor, ProviderState } from '../domain/provider-circuit.js';
-import { type Log, silentLog } from '../observability/logger.js';
+} from '../../domain/notification.js';
+import type { DueCursor } from '../../domain/provider-circuit.js';
+import { type Log, silentLog } from '../../observability/logger.js';
+import {
+  CorruptItemError,
+  count,
+  DAY_SECONDS,
+  epochSeconds,
+  type Item,
+  isConditionalCheckFailed,
+  parseItem,
+  timestamp,
+} from './items.js';
 import {
   DUE_AT_ATTRIBUTE,
   DUE_INDEX_NAME,
@@ -32,39 +46,7 @@ import {
   TTL_ATTRIBUTE,
 } from './table.js';
 
-/** The conditional write lost: someone else changed the item since it was read. */
-export class ConcurrentUpdateError extends Error {
-  override name = 'ConcurrentUpdateError';
-}
-export class NotificationNotFoundError extends Error {
-  override name = 'NotificationNotFoundError';
-}
-export class DuplicateNotificationError extends Error {
-  override name = 'DuplicateNotificationError';
-}
-/** A stored item does not have the shape its key promises (hand edit gone wrong, foreign writer). */
-export class CorruptItemError extends Error {
-  override name = 'CorruptItemError';
-  constructor(
-    readonly key: string,
-    readonly issues: string,
-  ) {
-    super(`Stored item ${key} is malformed: ${issues}`);
-  }
-}
-
-export interface HourlyCounts {
-  attempts: number;
-  sent: number;
-  temporaryFailures: number;
-  permanentFailures: number;
-  held: number;
-  expired: number;
-}
-
-export type { ProviderState } from '../domain/provider-circuit.js';
-
-export interface NotificationStoreOptions {
+export interface DynamoDbNotificationsOptions {
   client: DynamoDBDocumentClient;
   tableName: string;
   /** How long terminal notifications are kept (TTL), in days. Default 90. */
@@ -77,22 +59,6 @@ export interface NotificationStoreOptions {
   log?: Log;
 }
 
-const COUNTER_FIELDS = ['attempts', 'sent', 'temporaryFailures', 'permanentFailures', 'held', 'expired'] as const;
-const COUNTER_TTL_DAYS = 40;
-const BATCH_GET_LIMIT = 100;
-const BATCH_GET_ATTEMPTS = 8;
-const HOUR_MS = 3_600_000;
-const DAY_SECONDS = 86_400;
-
-/** The DocumentClient the store expects: optional fields left undefined are dropped, not rejected. */
-export function notificationDocumentClient(client: DynamoDBClient): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-}
-
-// ---- Item shapes ---------------------------------------------------------------------------
-
-const timestamp = z.iso.datetime({ offset: true });
-const count = z.number().int().nonnegative();
 const failureReason = z.enum([
   'temporary_error',
   'permanent_error',
@@ -154,54 +120,12 @@ const schemaMatchesDomain: SameKeys<ParsedNotification, Notification> &
   MutuallyAssignable<ParsedNotification, Notification> = true;
 void schemaMatchesDomain;
 
-const providerStateSchema = z.object({
-  status: z.enum(['healthy', 'unavailable']),
-  since: timestamp,
-  reason: z.string().optional(),
-  errorType: z.string().optional(),
-  recommendation: z.string().optional(),
-  forced: z.boolean().optional(),
-  lastProbeAt: timestamp.optional(),
-  lastProbeResult: z.string().optional(),
-  releasePending: z.boolean().optional(),
-  release: z
-    .object({
-      pass: z.enum(['sweep', 'verify']),
-      resume: z
-        .object({ shard: z.string(), after: z.object({ dueAt: timestamp, id: z.string() }).optional() })
-        .optional(),
-      found: count.optional(),
-      unqueued: z.array(z.string()).optional(),
-    })
-    .optional(),
-  version: z.number().int().positive(),
-});
-
 const idempotencyRecordSchema = z.object({
   notificationId: z.string().min(1),
   notification: z.record(z.string(), z.unknown()),
 });
 
-type Item = Record<string, unknown>;
-
-function parseItem<T>(schema: z.ZodType<T>, key: string, item: Item): T {
-  const result = schema.safeParse(item);
-  if (!result.success) throw new CorruptItemError(key, z.prettifyError(result.error).replaceAll('\n', '; '));
-  return result.data;
-}
-
-const epochSeconds = (date: Date): number => Math.floor(date.getTime() / 1000);
-const hourOf = (date: Date): string => date.toISOString().slice(0, 13);
-
-export const isConditionalCheckFailed = (error: unknown): boolean =>
-  error instanceof ConditionalCheckFailedException ||
-  (typeof error === 'object' &&
-    error !== null &&
-    (error as { name?: unknown }).name === 'ConditionalCheckFailedException');
-
-// ---- The store -----------------------------------------------------------------------------
-
-export class NotificationStore {
+export class DynamoDbNotifications implements NotificationRepository {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly retentionDays: number;
@@ -209,7 +133,7 @@ export class NotificationStore {
   private readonly queryPageSize: number | undefined;
   private readonly log: Log;
 
-  constructor(options: NotificationStoreOptions) {
+  constructor(options: DynamoDbNotificationsOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
     this.retentionDays = options.retentionDays ?? 90;
@@ -314,33 +238,31 @@ export class NotificationStore {
     return due;
   }
 
-  /**
-   * One page of a due-index shard, in due order, from just after `cursor` (or from the start, or from just after
-   * `after`) up to `until`. For readers that page forward over many calls, and may stop and resume in another
-   * process: the cursor is plain data.
-   */
   async dueNotificationsPage(input: {
-    shard: Priority;
     until: Date;
     after?: Date;
     cursor?: DueCursor;
     limit: number;
   }): Promise<{ notifications: Notification[]; cursor?: DueCursor }> {
-    const query = this.dueQuery(input.shard, input.until);
+    const start = input.cursor ? DUE_SHARDS.indexOf(input.cursor.shard as Priority) : 0;
+    if (start < 0) throw new Error(`dueNotificationsPage: unknown shard in cursor ${JSON.stringify(input.cursor)}`);
+    const shard = DUE_SHARDS[start]!;
+    const query = this.dueQuery(shard, input.until);
     if (input.after) {
       query.KeyConditionExpression = '#shard = :shard AND #due BETWEEN :from AND :now';
       (query.ExpressionAttributeValues as Item)[':from'] = new Date(input.after.getTime() + 1).toISOString();
     }
+    const after = input.cursor?.after;
     const page = await this.client.send(
       new QueryCommand({
         ...query,
         Limit: input.limit,
-        ...(input.cursor
+        ...(after
           ? {
               ExclusiveStartKey: {
-                [PARTITION_KEY]: input.cursor.id,
-                [DUE_SHARD_ATTRIBUTE]: input.shard,
-                [DUE_AT_ATTRIBUTE]: input.cursor.dueAt,
+                [PARTITION_KEY]: after.id,
+                [DUE_SHARD_ATTRIBUTE]: shard,
+                [DUE_AT_ATTRIBUTE]: after.dueAt,
               },
             }
           : {}),
@@ -348,9 +270,15 @@ export class NotificationStore {
     );
     const notifications = this.parseDue(page.Items ?? []);
     const last = page.LastEvaluatedKey;
-    return last
-      ? { notifications, cursor: { id: String(last[PARTITION_KEY]), dueAt: String(last[DUE_AT_ATTRIBUTE]) } }
-      : { notifications };
+    if (last) {
+      return {
+        notifications,
+        cursor: { shard, after: { dueAt: String(last[DUE_AT_ATTRIBUTE]), id: String(last[PARTITION_KEY]) } },
+      };
+    }
+    // This shard is read to its end: the next page starts the next one, if any.
+    const next = DUE_SHARDS[start + 1];
+    return next ? { notifications, cursor: { shard: next } } : { notifications };
   }
 
   async dueBacklog(input: {
@@ -395,133 +323,6 @@ export class NotificationStore {
     }
     const oldestDueAt = oldest.sort()[0];
     return oldestDueAt === undefined ? { count: total, capped } : { count: total, capped, oldestDueAt };
-  }
-
-  async incrementCounters(at: Date, delta: Partial<HourlyCounts>): Promise<void> {
-    const fields = COUNTER_FIELDS.filter((field) => delta[field] !== undefined && delta[field] !== 0);
-    if (fields.length === 0) return;
-    const names: Record<string, string> = { '#ttl': TTL_ATTRIBUTE, '#hour': 'hour' };
-    const values: Record<string, unknown> = {};
-    for (const field of fields) {
-      const amount = delta[field]!;
-      if (!Number.isInteger(amount)) throw new Error(`incrementCounters: ${field} must be an integer, got ${amount}`);
-      names[`#${field}`] = field;
-      values[`:${field}`] = amount;
-    }
-    const hour = hourOf(at);
-    const hourStart = new Date(`${hour}:00:00.000Z`);
-    values[':ttl'] = epochSeconds(hourStart) + COUNTER_TTL_DAYS * DAY_SECONDS;
-    values[':hour'] = hour;
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { [PARTITION_KEY]: KEY_PREFIX.counter + hour },
-        UpdateExpression: `ADD ${fields.map((f) => `#${f} :${f}`).join(', ')} SET #ttl = :ttl, #hour = :hour`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-      }),
-    );
-  }
-
-  async readCounters(now: Date, hours: number): Promise<Array<{ hour: string } & HourlyCounts>> {
-    if (!Number.isInteger(hours) || hours < 0)
-      throw new Error(`readCounters: hours must be a whole number, got ${hours}`);
-    const currentHourStart = Math.floor(now.getTime() / HOUR_MS) * HOUR_MS;
-    const wanted = Array.from({ length: hours }, (_, i) =>
-      hourOf(new Date(currentHourStart - (hours - 1 - i) * HOUR_MS)),
-    );
-
-    const found = new Map<string, Item>();
-    for (let start = 0; start < wanted.length; start += BATCH_GET_LIMIT) {
-      let keys: Item[] = wanted
-        .slice(start, start + BATCH_GET_LIMIT)
-        .map((hour) => ({ [PARTITION_KEY]: KEY_PREFIX.counter + hour }));
-      for (let attempt = 1; keys.length > 0; attempt++) {
-        if (attempt > BATCH_GET_ATTEMPTS) throw new Error(`readCounters: ${keys.length} keys still unprocessed`);
-        if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 25));
-        const result = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }),
-        );
-        for (const item of result.Responses?.[this.tableName] ?? []) found.set(String(item[PARTITION_KEY]), item);
-        keys = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
-    }
-
-    return wanted.map((hour) => {
-      const item = found.get(KEY_PREFIX.counter + hour);
-      const counts = {} as HourlyCounts;
-      for (const field of COUNTER_FIELDS) {
-        const value = item?.[field];
-        counts[field] = typeof value === 'number' ? value : 0;
-      }
-      return { hour, ...counts };
-    });
-  }
-
-  async acquireAlertCooldown(kind: string, now: Date, cooldownMs: number): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { [PARTITION_KEY]: KEY_PREFIX.alert + kind, kind, lastSentAt: now.toISOString() },
-          ConditionExpression: 'attribute_not_exists(#pk) OR lastSentAt <= :threshold',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-          ExpressionAttributeValues: { ':threshold': new Date(now.getTime() - cooldownMs).toISOString() },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionalCheckFailed(error)) return false;
-      throw error;
-    }
-  }
-
-  async releaseAlertCooldown(kind: string, acquiredAt: Date): Promise<void> {
-    try {
-      await this.client.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: { [PARTITION_KEY]: KEY_PREFIX.alert + kind },
-          ConditionExpression: 'lastSentAt = :acquired',
-          ExpressionAttributeValues: { ':acquired': acquiredAt.toISOString() },
-        }),
-      );
-    } catch (error) {
-      // Someone acquired it again since: theirs now, leave it.
-      if (!isConditionalCheckFailed(error)) throw error;
-    }
-  }
-
-  async getProviderState(name: string): Promise<ProviderState | undefined> {
-    const key = KEY_PREFIX.provider + name;
-    const item = await this.getItem(key);
-    if (item === undefined) return undefined;
-    const { [PARTITION_KEY]: _pk, ...state } = item;
-    return parseItem(providerStateSchema, key, state);
-  }
-
-  async putProviderState(name: string, state: ProviderState, expectedVersion: number): Promise<void> {
-    if (state.version !== expectedVersion + 1) {
-      throw new Error(`putProviderState(${name}): state.version must be ${expectedVersion + 1}, got ${state.version}`);
-    }
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...state, [PARTITION_KEY]: KEY_PREFIX.provider + name },
-          ...(expectedVersion === 0
-            ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PARTITION_KEY } }
-            : {
-                ConditionExpression: '#version = :expected',
-                ExpressionAttributeNames: { '#version': 'version' },
-                ExpressionAttributeValues: { ':expected': expectedVersion },
-              }),
-        }),
-      );
-    } catch (error) {
-      if (!isConditionalCheckFailed(error)) throw error;
-      throw new ConcurrentUpdateError(`Provider state ${name} is no longer at version ${expectedVersion}`);
-    }
   }
 
   // ---- internals ---------------------------------------------------------------------------

@@ -1,0 +1,36 @@
+// The table's four item kinds, each behind its own adapter and port, put together for wiring: a handler (or a
+// test) builds this once and hands each use case the ports it needs.
+import type {
+  AlertCooldowns,
+  HourlyCounters,
+  NotificationRepository,
+  ProviderStates,
+} from '../../application/ports.js';
+import { DynamoDbAlertCooldowns } from './alert-cooldowns.js';
+import { DynamoDbHourlyCounters } from './counters.js';
+import { DynamoDbNotifications, type DynamoDbNotificationsOptions } from './notifications.js';
+import { DynamoDbProviderStates } from './provider-states.js';
+
+export type Store = NotificationRepository & HourlyCounters & AlertCooldowns & ProviderStates;
+
+export function dynamoDbStore(options: DynamoDbNotificationsOptions): Store {
+  const table = { client: options.client, tableName: options.tableName };
+  const notifications = new DynamoDbNotifications(options);
+  const counters = new DynamoDbHourlyCounters(table);
+  const cooldowns = new DynamoDbAlertCooldowns(table);
+  const providers = new DynamoDbProviderStates(table);
+  return {
+    create: (notification, now) => notifications.create(notification, now),
+    get: (id) => notifications.get(id),
+    save: (next, expectedVersion, now) => notifications.save(next, expectedVersion, now),
+    dueNotifications: (input) => notifications.dueNotifications(input),
+    dueNotificationsPage: (input) => notifications.dueNotificationsPage(input),
+    dueBacklog: (input) => notifications.dueBacklog(input),
+    incrementCounters: (at, delta) => counters.incrementCounters(at, delta),
+    readCounters: (now, hours) => counters.readCounters(now, hours),
+    acquireAlertCooldown: (kind, now, cooldownMs) => cooldowns.acquireAlertCooldown(kind, now, cooldownMs),
+    releaseAlertCooldown: (kind, acquiredAt) => cooldowns.releaseAlertCooldown(kind, acquiredAt),
+    getProviderState: (name) => providers.getProviderState(name),
+    putProviderState: (name, state, expectedVersion) => providers.putProviderState(name, state, expectedVersion),
+  };
+}

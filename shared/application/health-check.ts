@@ -34,6 +34,8 @@ export interface HealthCheckSettings {
   cooldownMs: number;
   thresholds: HealthThresholds;
   backlogCap: number;
+  /** The provider circuit reported on (default: WaChap's). */
+  circuit?: string;
 }
 
 export interface HealthCheckDependencies {
@@ -115,7 +117,7 @@ export async function runHealthCheck(dryRun: boolean, deps: HealthCheckDependenc
       log.warn('DLQ depth unavailable', { error: String(error) });
       return undefined;
     }),
-    deps.store.getProviderState(WACHAP_PROVIDER),
+    deps.store.getProviderState(settings.circuit ?? WACHAP_PROVIDER),
   ]);
   const windows = slidingWindows(buckets, now);
   const found = evaluateHealth(

@@ -27,20 +27,33 @@ import { continueRelease, type ReleaseDependencies } from './release-held.js';
 export class ProviderCircuit {
   private cached: { state: ProviderState | undefined; at: number } | undefined;
 
-  constructor(private readonly deps: { store: CircuitStore; clock: () => Date; log: Log; cacheMs: number }) {}
+  private readonly name: string;
+
+  constructor(
+    private readonly deps: {
+      store: CircuitStore;
+      clock: () => Date;
+      log: Log;
+      cacheMs: number;
+      /** Whose circuit: one per provider (or provider instance). */
+      name?: string;
+    },
+  ) {
+    this.name = deps.name ?? WACHAP_PROVIDER;
+  }
 
   async isOpen(): Promise<boolean> {
     const now = this.deps.clock().getTime();
     const fresh = this.cached && now - this.cached.at < this.deps.cacheMs;
     if (fresh && !isCircuitOpen(this.cached!.state)) return false;
-    this.cached = { state: await this.deps.store.getProviderState(WACHAP_PROVIDER), at: now };
+    this.cached = { state: await this.deps.store.getProviderState(this.name), at: now };
     return isCircuitOpen(this.cached.state);
   }
 
   /** Opens the circuit after a provider-wide failure; a circuit already open stays as it is. */
   async open(cause: OpenCause): Promise<void> {
     const at = this.deps.clock();
-    const opened = await updateState(this.deps.store, (latest) => openCircuit(latest, at, cause));
+    const opened = await updateState(this.deps.store, this.name, (latest) => openCircuit(latest, at, cause));
     if (opened) this.deps.log.error('provider circuit opened: notifications are held', { reason: cause.reason });
     this.cached = undefined;
   }
@@ -81,10 +94,14 @@ export interface ProbeDependencies {
     /** How far ahead held notifications may be scheduled (the sender's hold). */
     holdMs: number;
     alertsEnabled: boolean;
+    /** The circuit this probe looks after (default: WaChap's). */
+    circuit?: string;
     adminEmail?: string | undefined;
     cooldownMs: number;
   };
 }
+
+const circuitOf = (deps: Pick<ProbeDependencies, 'settings'>): string => deps.settings.circuit ?? WACHAP_PROVIDER;
 
 /** Goes on with the release of the held backlog, if one is pending, and reports it. */
 async function releaseStep(
@@ -92,10 +109,10 @@ async function releaseStep(
   now: Date,
   remainingMs: () => number,
 ): Promise<Pick<CircuitReport, 'released' | 'releaseFailed' | 'releaseDone'> & { state?: ProviderState }> {
-  const state = await deps.store.getProviderState(WACHAP_PROVIDER);
+  const state = await deps.store.getProviderState(circuitOf(deps));
   if (!state || isCircuitOpen(state) || !state.releasePending) return { released: 0 };
   const tick = await continueRelease(
-    { store: deps.store, queue: deps.queue, log: deps.log, holdMs: deps.settings.holdMs },
+    { store: deps.store, queue: deps.queue, log: deps.log, holdMs: deps.settings.holdMs, circuit: circuitOf(deps) },
     state,
     now,
     remainingMs,
@@ -147,7 +164,7 @@ export async function runCircuitCommand(
     released: 0,
     ...extra,
   });
-  const state = await deps.store.getProviderState(WACHAP_PROVIDER);
+  const state = await deps.store.getProviderState(circuitOf(deps));
 
   switch (command.action) {
     case 'status':
@@ -160,12 +177,12 @@ export async function runCircuitCommand(
         recommendation: 'Close the circuit when WaChap is usable again.',
         forced: true,
       };
-      const opened = await updateState(deps.store, (latest) => openCircuit(latest, now, cause));
+      const opened = await updateState(deps.store, circuitOf(deps), (latest) => openCircuit(latest, now, cause));
       deps.log.warn('provider circuit opened by an operator', { reason });
       return report(opened ?? state);
     }
     case 'close': {
-      const closed = await updateState(deps.store, (latest) => closeCircuit(latest, now));
+      const closed = await updateState(deps.store, circuitOf(deps), (latest) => closeCircuit(latest, now));
       const { state: after, ...release } = await releaseStep(deps, now, remainingMs);
       deps.log.info('provider circuit closed by an operator', release);
       return report(after ?? closed, release);
@@ -184,7 +201,7 @@ export async function runCircuitCommand(
         ? 'healthy'
         : `${outcome.error.type}${outcome.error.httpStatus ? ` ${outcome.error.httpStatus}` : ''}: ${outcome.error.message}`;
       if (outcome.ok && !state!.forced) {
-        const closed = await updateState(deps.store, (latest) =>
+        const closed = await updateState(deps.store, circuitOf(deps), (latest) =>
           isCircuitOpen(latest) && !latest?.forced ? closeCircuit(latest, now, probeResult) : undefined,
         );
         const { state: after, ...release } = await releaseStep(deps, now, remainingMs);
@@ -194,7 +211,7 @@ export async function runCircuitCommand(
         });
         return report(after ?? closed ?? state, { probed: true, probeResult, ...release });
       }
-      const probed = await updateState(deps.store, (latest) =>
+      const probed = await updateState(deps.store, circuitOf(deps), (latest) =>
         isCircuitOpen(latest) ? recordProbe(latest!, now, probeResult) : undefined,
       );
       return report(probed ?? state, { probed: true, probeResult, alert: await alertOpenCircuit(state!, deps, now) });

@@ -33,6 +33,8 @@ export interface ReleaseDependencies {
   log: Log;
   /** How far ahead held notifications are scheduled (the sender's hold). */
   holdMs: number;
+  /** The circuit whose release this is. */
+  circuit: string;
 }
 
 export interface ReleaseTick {
@@ -63,7 +65,7 @@ export async function continueRelease(
   let released = 0;
   let failed = 0;
   const save = async (next: ReleaseProgress | 'done') => {
-    const saved = await updateState(deps.store, (latest) =>
+    const saved = await updateState(deps.store, deps.circuit, (latest) =>
       // Only the release this tick was started for: a circuit opened (or closed again) meanwhile starts anew.
       latest && !isCircuitOpen(latest) && latest.releasePending && latest.since === state.since
         ? next === 'done'

@@ -27,8 +27,10 @@ export function lambdaContext(functionName: string, options: { timeoutMs?: numbe
 export interface ApiRequest {
   method?: string;
   path?: string;
-  /** The API Gateway resource the path matched, e.g. /notifications. */
+  /** The API Gateway resource the path matched, e.g. /notifications/{id}. */
   resource?: string;
+  /** What the resource's {params} matched; API Gateway sends null when it has none. */
+  pathParameters?: Record<string, string>;
   body?: string | null;
   headers?: Record<string, string>;
   query?: Record<string, string>;
@@ -51,7 +53,7 @@ export function apiEvent(input: ApiRequest): APIGatewayProxyEvent {
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
     queryStringParameters: query,
     multiValueQueryStringParameters: query && Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]])),
-    pathParameters: null,
+    pathParameters: input.pathParameters && Object.keys(input.pathParameters).length > 0 ? input.pathParameters : null,
     stageVariables: null,
     body: input.body ?? null,
     isBase64Encoded: input.isBase64Encoded ?? false,

@@ -3,12 +3,45 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { apiEvent, lambdaContext } from '../aws-events.js';
-import type { FunctionRegistry } from '../functions.js';
+import type { FunctionName, FunctionRegistry } from '../functions.js';
 import { BodyTooLargeError, listen, type RunningServer, readBody, sendJson } from './http.js';
 
 /** API Gateway's own payload limit for REST APIs. */
 const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
-const ROUTES = [{ method: 'POST', resource: '/notifications', target: 'ingest' as const }];
+/** The REST API's resources: a {param} matches one path segment, as in API Gateway. */
+export const ROUTES: readonly Route[] = [{ method: 'POST', resource: '/notifications', target: 'ingest' }];
+
+interface Route {
+  method: string;
+  resource: string;
+  target: FunctionName;
+}
+
+/** The resource `path` matches and what its {params} matched, or undefined. */
+export function matchRoute(
+  routes: readonly Route[],
+  path: string,
+): { route: Route; pathParameters: Record<string, string> } | undefined {
+  const segments = path.replace(/\/+$/, '').split('/');
+  for (const route of routes) {
+    const pattern = route.resource.split('/');
+    if (pattern.length !== segments.length) continue;
+    const pathParameters: Record<string, string> = {};
+    const matches = pattern.every((part, i) => {
+      const param = /^\{(\w+)\}$/.exec(part);
+      if (!param) return part === segments[i];
+      if (!segments[i]) return false;
+      try {
+        pathParameters[param[1]!] = decodeURIComponent(segments[i]!);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (matches) return { route, pathParameters };
+  }
+  return undefined;
+}
 
 function headersOf(request: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -24,9 +57,12 @@ export async function startApiGateway(options: {
   return listen(options.port, async (request: IncomingMessage, response: ServerResponse) => {
     // The request target is a path: read against a base, '//' would be a host (and throw: a 500).
     const url = new URL(`http://localhost${request.url?.startsWith('/') ? request.url : '/'}`);
-    const route = ROUTES.find((r) => r.resource === url.pathname.replace(/\/$/, ''));
+    const matched = matchRoute(
+      ROUTES.filter((r) => r.method === request.method),
+      url.pathname,
+    );
     // What API Gateway answers for paths and methods it does not know.
-    if (!route || route.method !== request.method) {
+    if (!matched) {
       sendJson(response, 403, { message: 'Missing Authentication Token' });
       return;
     }
@@ -47,14 +83,16 @@ export async function startApiGateway(options: {
     const event = apiEvent({
       method: request.method,
       path: url.pathname,
-      resource: route.resource,
+      resource: matched.route.resource,
+      pathParameters: matched.pathParameters,
       headers: headersOf(request),
       query: Object.fromEntries(url.searchParams),
       body: body.length > 0 ? body.toString('utf8') : null,
       sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
       apiKey: options.apiKey,
     });
-    const result = (await options.functions[route.target](event, lambdaContext(route.target))) as APIGatewayProxyResult;
+    const { target } = matched.route;
+    const result = (await options.functions[target](event, lambdaContext(target))) as APIGatewayProxyResult;
     response.writeHead(result.statusCode, {
       'content-type': 'application/json',
       ...(result.headers as Record<string, string>),

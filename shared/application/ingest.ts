@@ -1,54 +1,38 @@
-// Accepting a notification: validate, write the record (the source of truth), then enqueue its id.
+// Accepting a notification: check what only now can tell, write the record (the source of truth), then
+// enqueue its id.
 // The enqueue is only the fast path: if it fails, the record is due and the next sweep sends it.
 import type { CountryCode } from 'libphonenumber-js';
 import { ulid } from 'ulid';
 import { z } from 'zod';
 import { createNotification, type NotificationPolicy } from '../domain/new-notification.js';
-import { type Notification, PRIORITIES } from '../domain/notification.js';
+import type { Notification, Priority } from '../domain/notification.js';
 import { InvalidPhoneNumberError, maskPhone, normalisePhone } from '../domain/phone.js';
-import { ValidationError } from '../http/errors.js';
 import type { Log } from '../observability/logger.js';
+import { type FieldProblem, InvalidInputError } from './errors.js';
 import { MAX_QUEUE_DELAY_SECONDS, type NotificationRepository, type SendQueue } from './ports.js';
 
-export const MAX_MESSAGE_LENGTH = 4096;
 const MAX_SCHEDULE_AHEAD_MS = 30 * 86_400_000;
-const timestamp = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-11-24T18:00:00Z' });
-const idempotencyKey = z
+
+/** An Idempotency-Key: whatever the caller chose, within reason. */
+export const idempotencyKey = z
   .string()
   .min(1)
   .max(128)
   .regex(/^[\x21-\x7e]+$/, 'must be 1 to 128 printable ASCII characters without spaces');
 
-export const notificationRequestSchema = z
-  .strictObject({
-    recipient: z.strictObject({
-      phone: z.string().min(1).max(32),
-      name: z.string().trim().min(1).max(120).optional(),
-    }),
-    category: z
-      .string()
-      .regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be a lowercase slug such as colis_arrive, lot_ferme or otp'),
-    title: z.string().trim().min(1).max(200).optional(),
-    message: z.string().trim().min(1).max(MAX_MESSAGE_LENGTH),
-    priority: z.enum(PRIORITIES).optional(),
-    expiresAt: timestamp.optional(),
-    ttlSeconds: z
-      .int()
-      .min(1)
-      .max(7 * 86_400)
-      .optional(),
-    sendAt: timestamp.optional(),
-    idempotencyKey: idempotencyKey.optional(),
-  })
-  .refine((body) => !(body.expiresAt && body.ttlSeconds), {
-    message: 'give expiresAt or ttlSeconds, not both',
-    path: ['ttlSeconds'],
-  })
-  .refine((body) => !body.expiresAt || !body.sendAt || Date.parse(body.expiresAt) > Date.parse(body.sendAt), {
-    message: 'must be after sendAt',
-    path: ['expiresAt'],
-  });
-export type NotificationRequestBody = z.infer<typeof notificationRequestSchema>;
+/** A request as the edge has checked it (its shape); ingest checks the rest (the phone, dates against now). */
+export interface IngestRequest {
+  recipient: { phone: string; name?: string | undefined };
+  category: string;
+  title?: string | undefined;
+  message: string;
+  priority?: Priority | undefined;
+  /** ISO 8601 date-times. */
+  expiresAt?: string | undefined;
+  ttlSeconds?: number | undefined;
+  sendAt?: string | undefined;
+  idempotencyKey?: string | undefined;
+}
 
 export interface IngestDependencies {
   store: Pick<NotificationRepository, 'create'>;
@@ -67,9 +51,9 @@ export interface IngestResult {
 }
 
 /** Checks what the schema cannot: the phone number, and dates relative to now. */
-function interpret(body: NotificationRequestBody, headerKey: string | undefined, deps: IngestDependencies) {
+function interpret(body: IngestRequest, headerKey: string | undefined, deps: IngestDependencies) {
   const now = deps.clock();
-  const problems: { path: string; message: string }[] = [];
+  const problems: FieldProblem[] = [];
   let phone = '';
   try {
     phone = normalisePhone(body.recipient.phone, deps.defaultCountry);
@@ -90,7 +74,7 @@ function interpret(body: NotificationRequestBody, headerKey: string | undefined,
   if (body.idempotencyKey && headerKey !== undefined && body.idempotencyKey !== headerKey) {
     problems.push({ path: 'idempotencyKey', message: 'differs from the Idempotency-Key header' });
   }
-  if (problems.length > 0) throw new ValidationError(problems);
+  if (problems.length > 0) throw new InvalidInputError(problems);
   const key = body.idempotencyKey ?? headerKey;
   return {
     now,
@@ -108,14 +92,13 @@ function interpret(body: NotificationRequestBody, headerKey: string | undefined,
   };
 }
 
+/** Accepts a request whose shape the edge has checked; refuses what only now can tell (InvalidInputError). */
 export async function ingestNotification(
-  body: unknown,
+  body: IngestRequest,
   idempotencyHeader: string | undefined,
   deps: IngestDependencies,
 ): Promise<IngestResult> {
-  const parsed = notificationRequestSchema.safeParse(body);
-  if (!parsed.success) throw ValidationError.fromZod(parsed.error);
-  const { now, request } = interpret(parsed.data, idempotencyHeader, deps);
+  const { now, request } = interpret(body, idempotencyHeader, deps);
 
   const notification = createNotification(request, { id: deps.newId(), now, policy: deps.policy });
   const { created, notification: stored } = await deps.store.create(notification, now);

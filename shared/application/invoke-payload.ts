@@ -1,7 +1,7 @@
 // Invoke payloads (operators, EventBridge) pass a schema too. A bad one gets a 4xx-style answer
 // naming the field, as a result rather than a function error: retrying it would not fix it.
 import { z } from 'zod';
-import { ValidationError } from '../http/errors.js';
+import { problemsOf } from './errors.js';
 
 const EVENTBRIDGE_ENVELOPE = new Set([
   'version',
@@ -43,11 +43,9 @@ export function parseInvokePayload<S extends z.ZodType>(
 ): { ok: true; value: z.output<S> } | { ok: false; rejection: InvokeRejection } {
   const result = invokePayload(schema).safeParse(payload);
   if (result.success) return { ok: true, value: result.data as z.output<S> };
-  const error = ValidationError.fromZod(result.error);
-  return {
-    ok: false,
-    rejection: { statusCode: 400, error: 'validation_error', message: error.message, details: error.details },
-  };
+  const details = problemsOf(result.error);
+  const message = details.map((d) => `${d.path || '(body)'}: ${d.message}`).join('; ');
+  return { ok: false, rejection: { statusCode: 400, error: 'validation_error', message, details } };
 }
 
 export const sweepPayloadSchema = z.strictObject({

@@ -2,11 +2,7 @@
 // carries internals: no stack, no SDK message, no table name.
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
-
-export interface FieldProblem {
-  path: string;
-  message: string;
-}
+import { type FieldProblem, InvalidInputError, problemsOf } from '../application/errors.js';
 
 export abstract class RequestError extends Error {
   abstract readonly statusCode: number;
@@ -23,15 +19,7 @@ export class ValidationError extends RequestError {
   }
 
   static fromZod(error: z.ZodError, prefix: readonly string[] = []): ValidationError {
-    const at = (path: readonly PropertyKey[]) => [...prefix, ...path.map(String)].join('.');
-    return new ValidationError(
-      error.issues.flatMap((issue) =>
-        // An unknown field is named by its own path, so the caller sees which one to remove.
-        issue.code === 'unrecognized_keys'
-          ? issue.keys.map((key) => ({ path: at([...issue.path, key]), message: 'is not an accepted field' }))
-          : [{ path: at(issue.path), message: issue.message }],
-      ),
-    );
+    return new ValidationError(problemsOf(error, prefix));
   }
 }
 
@@ -63,7 +51,11 @@ export function jsonResponse(
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
+/** The one mapper: a request error or refused input to its 4xx, anything else to a 500 without internals. */
 export function errorResponse(error: unknown, requestId?: string): APIGatewayProxyResult {
+  if (error instanceof InvalidInputError) {
+    return jsonResponse(400, { error: 'validation_error', message: error.message, details: error.problems });
+  }
   if (error instanceof RequestError) {
     return jsonResponse(error.statusCode, {
       error: error.code,

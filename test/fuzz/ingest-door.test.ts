@@ -175,8 +175,12 @@ const FIELDS: Record<string, fc.Arbitrary<unknown>> = {
 
 function withField(path: string, value: unknown): Record<string, unknown> {
   const body = structuredClone(valid()) as Record<string, unknown> & { recipient: Record<string, unknown> };
-  if (path.startsWith('recipient.')) body.recipient[path.slice('recipient.'.length)] = value;
-  else body[path] = value;
+  const [target, key] = path.startsWith('recipient.')
+    ? [body.recipient, path.slice('recipient.'.length)]
+    : [body, path];
+  // An own property, whatever the key: `target[key] = value` would set the prototype for "__proto__" (a key
+  // fast-check draws), which JSON.stringify then leaves out.
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   return body;
 }
 

@@ -1,7 +1,7 @@
 // "Our kind of function": one place decides runtime, architecture, bundling, logging and tracing,
 // and every permission is granted together with the environment variable that points at it.
 import { fileURLToPath } from 'node:url';
-import { type Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { type CoreEnvironment, type EnvironmentOf, FUNCTIONS, type FunctionName } from '../functions/catalog.js';
 import { DUE_INDEX_NAME } from '../shared/adapters/dynamodb/table.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -17,7 +18,20 @@ const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** ESM output still meets CommonJS dependencies that call `require`; this gives them one. */
 const CREATE_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
-export type HandlerName = 'ingest' | 'sender' | 'retry-sweep' | 'health-check' | 'provider-probe';
+export type HandlerName = FunctionName;
+
+/** The settings every function reads (the catalog checks that every environment includes them). */
+type CommonSettings = Partial<
+  Record<keyof CoreEnvironment | 'POWERTOOLS_SERVICE_NAME' | 'POWERTOOLS_LOG_LEVEL', string>
+>;
+
+/** What a deployment may set: the variables the function's schema reads, and the ones Node and Powertools read. */
+type Settings<N extends FunctionName> = Partial<
+  Record<
+    keyof EnvironmentOf<N> | 'POWERTOOLS_SERVICE_NAME' | 'POWERTOOLS_LOG_LEVEL',
+    string | number | boolean | undefined
+  >
+>;
 
 // Exact actions only: the types make a wildcard impossible to write.
 export type TableAction =
@@ -36,24 +50,23 @@ export interface TableAccess {
   dueIndex?: readonly 'dynamodb:Query'[];
 }
 
-export interface NotificationFunctionProps {
-  /** The handler's directory: functions/<handler>/handler.ts exporting `handler`. */
-  handler: HandlerName;
-  description: string;
-  timeout: Duration;
+export interface NotificationFunctionProps<N extends FunctionName> {
+  /** The catalog's function: functions/<name>/handler.ts exporting `handler`; its description and timeout. */
+  name: N;
   memorySize: number;
-  /** Variables every function gets (service name, log level, shared settings). */
-  environment: Readonly<Record<string, string>>;
+  /** Variables every function gets (service name, log level, the settings every function reads). */
+  environment: CommonSettings;
   /** What happens to the log group when the stack goes away. */
   logRemovalPolicy: RemovalPolicy;
 }
 
-export class NotificationFunction extends Construct {
+export class NotificationFunction<N extends FunctionName = FunctionName> extends Construct {
   readonly lambda: NodejsFunction;
   readonly logGroup: logs.LogGroup;
 
-  constructor(scope: Construct, id: string, props: NotificationFunctionProps) {
+  constructor(scope: Construct, id: string, props: NotificationFunctionProps<N>) {
     super(scope, id);
+    const spec = FUNCTIONS[props.name];
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.ONE_MONTH,
@@ -63,24 +76,24 @@ export class NotificationFunction extends Construct {
     // Our own role rather than AWSLambdaBasicExecutionRole: logs may only go to this function's group.
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `${props.handler}: ${props.description}`,
+      description: `${props.name}: ${spec.description}`,
     });
 
     this.lambda = new NodejsFunction(this, 'Function', {
-      entry: `${PROJECT_ROOT}functions/${props.handler}/handler.ts`,
+      entry: `${PROJECT_ROOT}functions/${props.name}/handler.ts`,
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
-      description: props.description,
+      description: spec.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize,
-      timeout: props.timeout,
+      timeout: Duration.seconds(spec.timeoutSeconds),
       role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
       // The bundles ship source maps; this makes Node use them in stack traces.
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      environment: { NODE_OPTIONS: '--enable-source-maps' },
       bundling: {
         format: OutputFormat.ESM,
         target: 'node22',
@@ -98,6 +111,7 @@ export class NotificationFunction extends Construct {
     });
 
     this.grant(['logs:CreateLogStream', 'logs:PutLogEvents'], [this.logGroup.logGroupArn]);
+    this.setEnvironment(props.environment as Settings<N>);
 
     // cdk-nag (AwsSolutions) acknowledgements, each with its reason.
     Validations.of(role).acknowledge({
@@ -112,7 +126,7 @@ export class NotificationFunction extends Construct {
   }
 
   /** Sets plain settings; undefined values are left out so the function's own defaults apply. */
-  setEnvironment(variables: Readonly<Record<string, string | number | boolean | undefined>>): this {
+  setEnvironment(variables: Readonly<Settings<N>>): this {
     for (const [name, value] of Object.entries(variables)) {
       if (value !== undefined) this.lambda.addEnvironment(name, String(value));
     }

@@ -1,21 +1,15 @@
 // The whole system on AWS: table, send queue and its DLQ, the API in front of ingest, five functions,
 // three schedules, the WaChap secret, SES permission and the alarms that page someone.
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { type FunctionName, scheduledFunctions } from '../functions/catalog.js';
 import {
   DUE_AT_ATTRIBUTE,
   DUE_INDEX_NAME,
@@ -31,9 +25,10 @@ import {
   SENDER_TIMEOUT_SECONDS,
 } from '../shared/adapters/sqs/queue-settings.js';
 import { SERVICE_NAME } from '../shared/observability/logger.js';
-import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
+import { addAlarms } from './alarms.js';
+import { addNotificationApi } from './api.js';
 import type { NotificationConfig } from './config.js';
-import { type HandlerName, NotificationFunction } from './notification-function.js';
+import { NotificationFunction } from './notification-function.js';
 
 export interface NotificationStackProps extends StackProps {
   config: NotificationConfig;
@@ -57,7 +52,7 @@ export class NotificationStack extends Stack {
   readonly sendDlq: sqs.Queue;
   readonly api: apigw.RestApi;
   readonly wachapSecret: secretsmanager.Secret;
-  readonly functions: Readonly<Record<HandlerName, NotificationFunction>>;
+  readonly functions: { readonly [N in FunctionName]: NotificationFunction<N> };
 
   constructor(scope: Construct, id: string, props: NotificationStackProps) {
     super(scope, id, props);
@@ -128,27 +123,21 @@ export class NotificationStack extends Stack {
       WACHAP_BASE_URL: config.wachapBaseUrl,
       WACHAP_TIMEOUT_MS: config.wachapTimeoutMs,
     };
-    const notificationFunction = (id: string, handler: HandlerName, description: string, timeout: Duration) =>
-      new NotificationFunction(this, id, {
-        handler,
-        description,
-        timeout,
+    // Construct ids from the catalog's names (retry-sweep → RetrySweep): the logical ids deployed stacks know.
+    const notificationFunction = <N extends FunctionName>(name: N) =>
+      new NotificationFunction<N>(this, pascalCase(name), {
+        name,
         memorySize: 512,
         environment: commonEnvironment,
         logRemovalPolicy: transient,
       });
 
-    const ingest = notificationFunction(
-      'Ingest',
-      'ingest',
-      'Accepts a notification and enqueues it',
-      Duration.seconds(10),
-    )
+    const ingest = notificationFunction('ingest')
       // DeleteItem: an idempotency key is given back if its notification's id collides with another's.
       .useTable(this.table, { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] })
       .useQueue('SEND_QUEUE_URL', this.sendQueue, ['sqs:SendMessage']);
 
-    const sender = notificationFunction('Sender', 'sender', 'Sends queued notifications through WaChap', SENDER_TIMEOUT)
+    const sender = notificationFunction('sender')
       .useTable(this.table, { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] })
       .useQueue('SEND_QUEUE_URL', this.sendQueue, ['sqs:SendMessage'])
       .useWaChapSecret(this.wachapSecret)
@@ -168,12 +157,7 @@ export class NotificationStack extends Stack {
       }),
     );
 
-    const retrySweep = notificationFunction(
-      'RetrySweep',
-      'retry-sweep',
-      'Enqueues notifications whose next attempt is due',
-      Duration.minutes(5),
-    )
+    const retrySweep = notificationFunction('retry-sweep')
       // UpdateItem: the hourly counters of what it exhausts or expires.
       .useTable(this.table, {
         table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
@@ -181,12 +165,7 @@ export class NotificationStack extends Stack {
       })
       .useQueue('SEND_QUEUE_URL', this.sendQueue, ['sqs:SendMessage']);
 
-    const healthCheck = notificationFunction(
-      'HealthCheck',
-      'health-check',
-      'Checks failure counters, DLQ depth and backlog; alerts the admin',
-      Duration.seconds(60),
-    )
+    const healthCheck = notificationFunction('health-check')
       .useTable(this.table, {
         table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
         dueIndex: ['dynamodb:Query'],
@@ -208,12 +187,7 @@ export class NotificationStack extends Stack {
 
     // Closes the provider circuit once WaChap answers again and releases the held notifications;
     // emails the admin (cooldown-limited) while it stays open. Operators invoke it too (npm run circuit).
-    const providerProbe = notificationFunction(
-      'ProviderProbe',
-      'provider-probe',
-      'Probes WaChap while the provider circuit is open; closes it and releases held notifications',
-      Duration.seconds(60),
-    )
+    const providerProbe = notificationFunction('provider-probe')
       .useTable(this.table, {
         table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
         dueIndex: ['dynamodb:Query'],
@@ -243,66 +217,22 @@ export class NotificationStack extends Stack {
     };
 
     // ── Schedules ────────────────────────────────────────────────────────────────────────────
-    new events.Rule(this, 'RetrySweepSchedule', {
-      description: 'Sends what is due, including records whose enqueue was lost',
-      schedule: events.Schedule.expression(RETRY_SWEEP_SCHEDULE),
-      targets: [new targets.LambdaFunction(retrySweep.lambda, { retryAttempts: 2 })],
-    });
-    new events.Rule(this, 'HealthCheckSchedule', {
-      description: 'Hourly health check and admin alerts',
-      schedule: events.Schedule.expression(HEALTH_CHECK_SCHEDULE),
-      targets: [new targets.LambdaFunction(healthCheck.lambda, { retryAttempts: 2 })],
-    });
-    new events.Rule(this, 'ProviderProbeSchedule', {
-      description: 'Every minute: probes WaChap while the provider circuit is open (a no-op while it is closed)',
-      schedule: events.Schedule.expression(PROVIDER_PROBE_SCHEDULE),
-      // The next tick comes within a minute: a lost one is not worth a late retry.
-      targets: [new targets.LambdaFunction(providerProbe.lambda, { retryAttempts: 0 })],
-    });
+    for (const { name, trigger } of scheduledFunctions()) {
+      new events.Rule(this, `${pascalCase(name)}Schedule`, {
+        description: trigger.description,
+        schedule: events.Schedule.expression(trigger.expression),
+        targets: [new targets.LambdaFunction(this.functions[name].lambda, { retryAttempts: trigger.retryAttempts })],
+      });
+    }
 
-    // ── API ──────────────────────────────────────────────────────────────────────────────────
-    this.api = this.notificationApi(config, ingest, transient);
-    const apiKey = new apigw.ApiKey(this, 'UpstreamApiKey', {
-      description: `Key the upstream system sends as x-api-key (${config.stage})`,
+    // ── API and alarms (in this stack's scope: the logical ids deployed stacks know) ────────────
+    const { api, apiKey } = addNotificationApi(this, {
+      config,
+      functions: this.functions,
+      logRemovalPolicy: transient,
     });
-    const usagePlan = this.api.addUsagePlan('UsagePlan', {
-      name: `wachap-notifications-${config.stage}`,
-      throttle: { rateLimit: config.apiRateLimit, burstLimit: config.apiBurstLimit },
-      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
-    });
-    usagePlan.addApiKey(apiKey);
-
-    // ── Alarms ───────────────────────────────────────────────────────────────────────────────
-    const alarmTopic = this.alarmTopic(config, transient);
-    const alarmAction = new SnsAction(alarmTopic);
-    const fiveMinutes = Duration.minutes(5);
-    const alarms = [
-      new cloudwatch.Alarm(this, 'SendDlqNotEmpty', {
-        alarmDescription: 'A notification message failed 5 receives and sits in the send DLQ',
-        metric: this.sendDlq.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: 'Maximum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'SenderErrors', {
-        alarmDescription: 'The sender function failed (crash or timeout), not a single notification',
-        metric: sender.lambda.metricErrors({ period: fiveMinutes, statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      new cloudwatch.Alarm(this, 'Api5xx', {
-        alarmDescription: 'The notifications API answered 5xx',
-        metric: this.api.metricServerError({ period: fiveMinutes, statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-    ];
-    for (const alarm of alarms) alarm.addAlarmAction(alarmAction);
+    this.api = api;
+    const alarmTopic = addAlarms(this, { config, keyRemovalPolicy: transient, sendDlq: this.sendDlq, sender, api });
 
     // ── Outputs ──────────────────────────────────────────────────────────────────────────────
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
@@ -339,118 +269,8 @@ export class NotificationStack extends Stack {
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
   }
-
-  private notificationApi(
-    config: NotificationConfig,
-    ingest: NotificationFunction,
-    logRemovalPolicy: RemovalPolicy,
-  ): apigw.RestApi {
-    const accessLogs = new logs.LogGroup(this, 'ApiAccessLogs', {
-      retention: logs.RetentionDays.ONE_MONTH,
-      removalPolicy: logRemovalPolicy,
-    });
-    const api = new apigw.RestApi(this, 'Api', {
-      restApiName: `wachap-notifications-${config.stage}`,
-      description: 'Accepts WhatsApp notifications from the upstream system',
-      endpointTypes: [apigw.EndpointType.REGIONAL],
-      apiKeySourceType: apigw.ApiKeySourceType.HEADER,
-      // API Gateway logs through one role per account and region; kept on delete so that another
-      // stage's stack sharing the account does not lose its logging.
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
-      deployOptions: {
-        stageName: config.stage,
-        accessLogDestination: new apigw.LogGroupLogDestination(accessLogs),
-        accessLogFormat: apigw.AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: apigw.AccessLogField.contextRequestId(),
-            requestTime: apigw.AccessLogField.contextRequestTime(),
-            sourceIp: apigw.AccessLogField.contextIdentitySourceIp(),
-            apiKeyId: apigw.AccessLogField.contextIdentityApiKeyId(),
-            httpMethod: apigw.AccessLogField.contextHttpMethod(),
-            resourcePath: apigw.AccessLogField.contextResourcePath(),
-            status: apigw.AccessLogField.contextStatus(),
-            responseLength: apigw.AccessLogField.contextResponseLength(),
-            responseLatency: apigw.AccessLogField.contextResponseLatency(),
-            integrationStatus: apigw.AccessLogField.contextIntegrationStatus(),
-            errorMessage: apigw.AccessLogField.contextErrorMessage(),
-          }),
-        ),
-        loggingLevel: apigw.MethodLoggingLevel.ERROR,
-        dataTraceEnabled: false,
-        metricsEnabled: true,
-        tracingEnabled: true,
-      },
-    });
-
-    // API Gateway REST caps payloads at a fixed 10 MB; the ingest function answers 413 above 16 KB.
-    // The validator turns away anything that is not a JSON object before the function is invoked;
-    // the function's zod schema remains the authority on fields.
-    const validator = api.addRequestValidator('NotificationValidator', {
-      validateRequestBody: true,
-      validateRequestParameters: true,
-    });
-    const requestModel = api.addModel('NotificationRequest', {
-      contentType: 'application/json',
-      description: 'A notification: a JSON object; the ingest function validates its fields',
-      schema: {
-        schema: apigw.JsonSchemaVersion.DRAFT4,
-        title: 'NotificationRequest',
-        type: apigw.JsonSchemaType.OBJECT,
-      },
-    });
-    // apiKeyRequired: a missing or wrong x-api-key is answered 403 by API Gateway; ingest never runs.
-    api.root.addResource('notifications').addMethod('POST', new apigw.LambdaIntegration(ingest.lambda), {
-      apiKeyRequired: true,
-      requestValidator: validator,
-      requestModels: { 'application/json': requestModel },
-    });
-
-    Validations.of(api).acknowledge(
-      {
-        id: 'AwsSolutions-APIG3',
-        reason: 'WAF is optional here: one server-side caller, API key plus usage-plan throttling guard the API.',
-      },
-      {
-        id: 'AwsSolutions-APIG4',
-        reason: 'The only caller is the upstream system, authenticated by its API key (x-api-key) on a usage plan.',
-      },
-      {
-        id: 'AwsSolutions-COG4',
-        reason: 'No end users, so no Cognito user pool: the upstream system authenticates with an API key.',
-      },
-      {
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-        reason:
-          "API Gateway's account-level logging role uses AWS's AmazonAPIGatewayPushToCloudWatchLogs policy, made for it.",
-      },
-    );
-    return api;
-  }
-
-  private alarmTopic(config: NotificationConfig, keyRemovalPolicy: RemovalPolicy): sns.Topic {
-    // CloudWatch cannot publish to a topic under the AWS-managed SNS key, hence a key of our own.
-    const key = new kms.Key(this, 'AlarmTopicKey', {
-      description: 'Encrypts the notifications alarm topic',
-      enableKeyRotation: true,
-      removalPolicy: keyRemovalPolicy,
-      pendingWindow: Duration.days(7),
-    });
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
-      }),
-    );
-    const topic = new sns.Topic(this, 'AlarmTopic', {
-      displayName: `WaChap notifications alarms (${config.stage})`,
-      masterKey: key,
-      enforceSSL: true,
-    });
-    if (config.adminEmail) topic.addSubscription(new EmailSubscription(config.adminEmail));
-    return topic;
-  }
 }
+
+/** retry-sweep → RetrySweep. */
+const pascalCase = (name: string): string =>
+  name.replace(/(^|-)([a-z])/g, (_match, _dash: string, letter: string) => letter.toUpperCase());

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { scheduledFunctions } from '../functions/catalog.js';
 import { ensureTable } from '../shared/adapters/dynamodb/table.js';
 import { recordAwsCalls } from '../shared/observability/aws-calls.js';
 import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
@@ -14,7 +15,7 @@ import { type DynamoDbEngine, type RunningDynamoDb, startDynamoDb } from './engi
 import { type RunningSes, startSes } from './engines/ses.js';
 import { createSendQueues, type RunningSqs, startSqs } from './engines/sqs.js';
 import { startEventSource } from './event-source.js';
-import { type FunctionRegistry, loadFunctions } from './functions.js';
+import { type FunctionName, type FunctionRegistry, loadFunctions } from './functions.js';
 import { startSchedules } from './schedules.js';
 import { startWaChapSandbox, type WaChapSandbox } from './wachap-sandbox.js';
 
@@ -172,16 +173,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stoppers.push(() => source.stop());
     if (options.schedules.enabled) {
+      // The catalog's rules, at their deployed rates unless the options say otherwise.
+      const rates: Partial<Record<FunctionName, string | undefined>> = {
+        'retry-sweep': options.schedules.retrySweep,
+        'health-check': options.schedules.healthCheck,
+        'provider-probe': options.schedules.providerProbe,
+      };
       const schedules = startSchedules(
-        [
-          { name: 'retry-sweep', expression: options.schedules.retrySweep, handler: functions['retry-sweep'] },
-          { name: 'health-check', expression: options.schedules.healthCheck, handler: functions['health-check'] },
-          {
-            name: 'provider-probe',
-            expression: options.schedules.providerProbe ?? PROVIDER_PROBE_SCHEDULE,
-            handler: functions['provider-probe'],
-          },
-        ],
+        scheduledFunctions().map(({ name, trigger }) => ({
+          name,
+          expression: rates[name] ?? trigger.expression,
+          handler: functions[name],
+        })),
         (name, error) => log(`schedule ${name} failed: ${String(error)}`),
       );
       stoppers.push(() => schedules.stop());

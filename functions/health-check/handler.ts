@@ -1,17 +1,15 @@
 // Every hour (EventBridge) and on demand: figures, thresholds, alerts by email and WhatsApp.
-import { z } from 'zod';
 import { SesMailer } from '../../shared/adapters/ses/mailer.js';
 import { queueDepth } from '../../shared/adapters/sqs/send-queue.js';
 import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.js';
 import type { HealthCheckDependencies } from '../../shared/application/health-check.js';
-import { alertEnv, coreEnv, healthThresholdsOf, loadConfig, wachapFields } from '../../shared/config.js';
+import { healthThresholdsOf, loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { notificationStore, sesClient, sqsClient, wachapClient } from '../../shared/runtime.js';
+import { FUNCTIONS } from '../catalog.js';
 import { createHealthCheckHandler } from './create-handler.js';
 
-const config = loadConfig(
-  z.object({ ...coreEnv.shape, ...alertEnv.shape, ...wachapFields.shape, SEND_DLQ_URL: z.url() }),
-);
+const config = loadConfig(FUNCTIONS['health-check'].environment);
 const logger = createLogger('health-check');
 const sqs = sqsClient();
 const wachapConfigured = Boolean(config.WACHAP_SECRET_ARN || (config.WACHAP_INSTANCE_ID && config.WACHAP_ACCESS_TOKEN));

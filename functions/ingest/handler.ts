@@ -1,12 +1,13 @@
 // POST /notifications: API Gateway has already checked the API key; this checks everything else.
 import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import { newNotificationId } from '../../shared/application/ingest.js';
-import { coreEnv, loadConfig, notificationPolicyOf, queueEnv } from '../../shared/config.js';
+import { loadConfig, notificationPolicyOf } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { notificationStore, sqsClient } from '../../shared/runtime.js';
+import { FUNCTIONS } from '../catalog.js';
 import { createIngestHandler } from './create-handler.js';
 
-const config = loadConfig(coreEnv.extend(queueEnv.shape));
+const config = loadConfig(FUNCTIONS.ingest.environment);
 const logger = createLogger('ingest');
 
 export const handler = createIngestHandler(logger, {

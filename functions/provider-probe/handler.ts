@@ -1,18 +1,16 @@
 // Every minute (EventBridge), and on demand by operators: while the provider circuit is open,
 // check WaChap (get_qrcode) and, once it answers healthily, close the circuit and release the held
 // notifications at once. Operators force the circuit open or closed with { action }.
-import { z } from 'zod';
 import { SesMailer } from '../../shared/adapters/ses/mailer.js';
 import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import type { ProbeDependencies } from '../../shared/application/provider-circuit.js';
-import { alertEnv, coreEnv, loadConfig, probeEnv, queueEnv, wachapEnv } from '../../shared/config.js';
+import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { notificationStore, sesClient, sqsClient, wachapClient } from '../../shared/runtime.js';
+import { FUNCTIONS } from '../catalog.js';
 import { createProviderProbeHandler } from './create-handler.js';
 
-const config = loadConfig(
-  z.object({ ...coreEnv.shape, ...queueEnv.shape, ...alertEnv.shape, ...probeEnv.shape }).and(wachapEnv),
-);
+const config = loadConfig(FUNCTIONS['provider-probe'].environment);
 const logger = createLogger('provider-probe');
 const deps = {
   store: notificationStore(config, logger),

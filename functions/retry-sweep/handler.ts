@@ -1,11 +1,12 @@
 // Every 30 minutes (EventBridge) and on demand (operators, often with dryRun): re-enqueue due work.
 import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
-import { loadConfig, sweepEnv } from '../../shared/config.js';
+import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { notificationStore, sqsClient } from '../../shared/runtime.js';
+import { FUNCTIONS } from '../catalog.js';
 import { createRetrySweepHandler } from './create-handler.js';
 
-const config = loadConfig(sweepEnv);
+const config = loadConfig(FUNCTIONS['retry-sweep'].environment);
 const logger = createLogger('retry-sweep');
 
 export const handler = createRetrySweepHandler(

@@ -5,12 +5,13 @@ import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.js';
 import { createPacer } from '../../shared/application/concurrency.js';
 import { ProviderCircuit } from '../../shared/application/provider-circuit.js';
-import { loadConfig, retryPolicyOf, senderEnv, wachapEnv } from '../../shared/config.js';
+import { loadConfig, retryPolicyOf } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { notificationStore, sqsClient, wachapClient } from '../../shared/runtime.js';
+import { FUNCTIONS } from '../catalog.js';
 import { createSenderHandler } from './create-handler.js';
 
-const config = loadConfig(senderEnv.and(wachapEnv));
+const config = loadConfig(FUNCTIONS.sender.environment);
 const logger = createLogger('sender');
 const store = notificationStore(config, logger);
 const wachap = wachapClient(config, logger);

@@ -2,14 +2,15 @@
 // same proxy events that AWS sends to the ingest function.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyResult } from 'aws-lambda';
+import { apiRoutes } from '../../functions/catalog.js';
 import { apiEvent, lambdaContext } from '../aws-events.js';
 import type { FunctionName, FunctionRegistry } from '../functions.js';
 import { BodyTooLargeError, listen, type RunningServer, readBody, sendJson } from './http.js';
 
 /** API Gateway's own payload limit for REST APIs. */
 const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
-/** The REST API's resources: a {param} matches one path segment, as in API Gateway. */
-export const ROUTES: readonly Route[] = [{ method: 'POST', resource: '/notifications', target: 'ingest' }];
+/** The REST API's resources (the catalog's), a {param} matching one path segment as in API Gateway. */
+const ROUTES: readonly Route[] = apiRoutes();
 
 interface Route {
   method: string;

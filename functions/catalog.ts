@@ -1,0 +1,117 @@
+// The one list of functions: what each does, how long it may run, what triggers it, and the environment it
+// reads (its zod schema). The handlers parse their environment with it, the CDK stack builds the functions,
+// rules and routes from it (and types each function's environment from its schema, so a renamed variable
+// fails the typecheck), the local stack loads and triggers them from it, and the tests list them from it.
+import { z } from 'zod';
+import { SENDER_TIMEOUT_SECONDS } from '../shared/adapters/sqs/queue-settings.js';
+import {
+  alertEnv,
+  coreEnv,
+  probeEnv,
+  queueEnv,
+  senderEnv,
+  sweepEnv,
+  wachapEnv,
+  wachapFields,
+} from '../shared/config.js';
+import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
+
+export type Trigger =
+  /** API Gateway routes (REST API, API key). */
+  | { kind: 'api'; routes: readonly { method: 'GET' | 'POST'; resource: string }[] }
+  /** The SQS send queue's event source (batches, partial failures). */
+  | { kind: 'queue' }
+  /** An EventBridge rule; `retryAttempts` when a delivery fails. Operators invoke these functions too. */
+  | { kind: 'schedule'; expression: string; description: string; retryAttempts: number };
+
+export interface FunctionSpec {
+  description: string;
+  timeoutSeconds: number;
+  trigger: Trigger;
+  environment: z.ZodType<Record<string, unknown>, Record<string, unknown>>;
+}
+
+export const FUNCTIONS = {
+  ingest: {
+    description: 'Accepts a notification and enqueues it',
+    timeoutSeconds: 10,
+    trigger: { kind: 'api', routes: [{ method: 'POST', resource: '/notifications' }] },
+    environment: coreEnv.extend(queueEnv.shape),
+  },
+  sender: {
+    description: 'Sends queued notifications through WaChap',
+    timeoutSeconds: SENDER_TIMEOUT_SECONDS,
+    trigger: { kind: 'queue' },
+    environment: senderEnv.and(wachapEnv),
+  },
+  'retry-sweep': {
+    description: 'Enqueues notifications whose next attempt is due',
+    timeoutSeconds: 300,
+    trigger: {
+      kind: 'schedule',
+      expression: RETRY_SWEEP_SCHEDULE,
+      description: 'Sends what is due, including records whose enqueue was lost',
+      retryAttempts: 2,
+    },
+    environment: sweepEnv,
+  },
+  'health-check': {
+    description: 'Checks failure counters, DLQ depth and backlog; alerts the admin',
+    timeoutSeconds: 60,
+    trigger: {
+      kind: 'schedule',
+      expression: HEALTH_CHECK_SCHEDULE,
+      description: 'Hourly health check and admin alerts',
+      retryAttempts: 2,
+    },
+    environment: z.object({ ...coreEnv.shape, ...alertEnv.shape, ...wachapFields.shape, SEND_DLQ_URL: z.url() }),
+  },
+  'provider-probe': {
+    description: 'Probes WaChap while the provider circuit is open; closes it and releases held notifications',
+    timeoutSeconds: 60,
+    trigger: {
+      kind: 'schedule',
+      expression: PROVIDER_PROBE_SCHEDULE,
+      description: 'Every minute: probes WaChap while the provider circuit is open (a no-op while it is closed)',
+      // The next tick comes within a minute: a lost one is not worth a late retry.
+      retryAttempts: 0,
+    },
+    environment: z.object({ ...coreEnv.shape, ...queueEnv.shape, ...alertEnv.shape, ...probeEnv.shape }).and(wachapEnv),
+  },
+} as const satisfies Record<string, FunctionSpec>;
+
+export type FunctionName = keyof typeof FUNCTIONS;
+export const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
+
+export const isFunctionName = (name: string): name is FunctionName => Object.hasOwn(FUNCTIONS, name);
+
+/** The variables a function reads, as names: what its deployment may set. */
+export type EnvironmentOf<N extends FunctionName> = z.input<(typeof FUNCTIONS)[N]['environment']>;
+
+/** The variables every function reads. */
+export type CoreEnvironment = z.input<typeof coreEnv>;
+// Every function reads the core settings: a function added without them fails here.
+const everyOneReadsTheCore: {
+  [N in FunctionName]: keyof CoreEnvironment extends keyof EnvironmentOf<N> ? true : false;
+} = {
+  ingest: true,
+  sender: true,
+  'retry-sweep': true,
+  'health-check': true,
+  'provider-probe': true,
+};
+void everyOneReadsTheCore;
+
+/** The functions an EventBridge rule triggers, with their rule. */
+export const scheduledFunctions = () =>
+  FUNCTION_NAMES.flatMap((name) => {
+    const { trigger } = FUNCTIONS[name] as FunctionSpec;
+    return trigger.kind === 'schedule' ? [{ name, trigger }] : [];
+  });
+
+/** Every API route, with the function behind it. */
+export const apiRoutes = () =>
+  FUNCTION_NAMES.flatMap((name) => {
+    const { trigger } = FUNCTIONS[name] as FunctionSpec;
+    return trigger.kind === 'api' ? trigger.routes.map((route) => ({ ...route, target: name })) : [];
+  });

@@ -6,6 +6,8 @@ import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { FUNCTION_NAMES, FUNCTIONS } from '../../functions/catalog.js';
 import { parseNotificationConfig, StackConfigError } from '../../lib/config.js';
 import type { HandlerName } from '../../lib/notification-function.js';
 import { type NotificationStack, PROVIDER_PROBE_INTERVAL } from '../../lib/notification-stack.js';
@@ -176,9 +178,7 @@ describe('NotificationStack', () => {
   describe('functions', () => {
     it('are five, nodejs22.x on arm64, traced, logging to a one-month log group', () => {
       template.resourceCountIs('AWS::Lambda::Function', 5);
-      expect(Object.keys(stack.functions).sort()).toEqual(
-        ['health-check', 'ingest', 'provider-probe', 'retry-sweep', 'sender'].sort(),
-      );
+      expect(Object.keys(stack.functions).sort()).toEqual([...FUNCTION_NAMES].sort());
       for (const name of Object.keys(stack.functions) as HandlerName[]) {
         const fn = stack.functions[name];
         template.hasResourceProperties('AWS::Lambda::Function', {
@@ -191,6 +191,27 @@ describe('NotificationStack', () => {
           Role: { 'Fn::GetAtt': [roleId(name), 'Arn'] },
         });
         expect(template.toJSON().Resources[logicalId(fn.logGroup)].Properties.RetentionInDays).toBe(30);
+      }
+    });
+
+    it("set no variable their function does not read (the catalog's schema, Node and Powertools)", () => {
+      const keysOf = (schema: z.ZodType): string[] => {
+        const def = (schema as unknown as { def: { type: string; left?: z.ZodType; right?: z.ZodType } }).def;
+        if (def.type === 'intersection') return [...keysOf(def.left!), ...keysOf(def.right!)];
+        return Object.keys((schema as z.ZodObject).shape);
+      };
+      for (const name of FUNCTION_NAMES) {
+        const read = new Set([
+          ...keysOf(FUNCTIONS[name].environment),
+          'NODE_OPTIONS',
+          'POWERTOOLS_SERVICE_NAME',
+          'POWERTOOLS_LOG_LEVEL',
+        ]);
+        const set = Object.keys(functionProperties(name).Environment.Variables);
+        expect(
+          set.filter((variable) => !read.has(variable)),
+          name,
+        ).toEqual([]);
       }
     });
 

@@ -1,6 +1,7 @@
 // `npm run retry -- [--dry-run] [--verbose] [--limit=N] [--max-retries=N]`: the original
 // `manage.py retry_failed_notifications`, run by the retry-sweep function and printed as it did.
-import { formatSweepReport, type SweepSummary } from '../shared/application/retry-sweep.js';
+import type { SweepSummary } from '../shared/application/retry-sweep.js';
+import { formatSweepReport } from '../shared/presentation/sweep-report.js';
 import { positiveInteger, runOperatorCommand, TARGET_USAGE } from './operator-cli.js';
 
 const USAGE = `Usage: npm run retry -- [options]

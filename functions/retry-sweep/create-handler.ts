@@ -1,7 +1,8 @@
 // The retry sweep's Lambda entry point, built from its dependencies (handler.ts wires them from the environment).
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { sweepPayloadSchema } from '../../shared/application/invoke-payload.js';
-import { formatSweepReport, runRetrySweep, type SweepDependencies } from '../../shared/application/retry-sweep.js';
+import { runRetrySweep, type SweepDependencies } from '../../shared/application/retry-sweep.js';
+import { formatSweepReport } from '../../shared/presentation/sweep-report.js';
 import { createInvokeHandler } from '../invoke-handler.js';
 
 export const createRetrySweepHandler = (

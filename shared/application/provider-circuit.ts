@@ -14,7 +14,7 @@ import {
   WACHAP_PROVIDER,
 } from '../domain/provider-circuit.js';
 import type { Log } from '../observability/logger.js';
-import { alertEmail } from './health-check.js';
+import { alertEmail } from '../presentation/alert-messages.js';
 import type { AlertCooldowns, Mailer, ProviderProbe, SendQueue } from './ports.js';
 import { type CircuitStore, updateState } from './provider-state.js';
 import { continueRelease, type ReleaseDependencies } from './release-held.js';

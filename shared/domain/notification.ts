@@ -16,19 +16,6 @@ export const TERMINAL_STATUSES: readonly NotificationStatus[] = ['sent', 'perman
 /** Statuses whose notification still awaits an attempt (they carry the due-index key). */
 export const AWAITING_STATUSES: readonly NotificationStatus[] = ['pending', 'failed'];
 
-/** The original Django system's names for our statuses (expired is new). */
-export const ORIGINAL_STATUS_NAMES: Readonly<Record<NotificationStatus, string | null>> = {
-  pending: 'en_attente',
-  sent: 'envoye',
-  failed: 'echec',
-  permanent_failure: 'echec_permanent',
-  cancelled: 'annulee',
-  expired: null,
-};
-
-/** The original's categories; the set stays open (any slug is accepted). */
-export const KNOWN_CATEGORIES = ['colis_arrive', 'colis_livre', 'lot_ferme', 'otp', 'information_generale'] as const;
-
 export const PRIORITIES = ['high', 'normal'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 

@@ -5,10 +5,7 @@ import type { APIGatewayProxyEvent, Context, SQSEvent, SQSRecord } from 'aws-lam
  * A context as Lambda gives it: `getRemainingTimeInMillis` counts down from the call to the function's timeout
  * (30 s unless given), on `now` (the wall clock unless given, e.g. a test's virtual clock).
  */
-export function lambdaContext(
-  functionName: string,
-  options: { timeoutMs?: number; now?: () => number } = {},
-): Context {
+export function lambdaContext(functionName: string, options: { timeoutMs?: number; now?: () => number } = {}): Context {
   const now = options.now ?? Date.now;
   const deadline = now() + (options.timeoutMs ?? 30_000);
   return {

@@ -45,3 +45,26 @@ export function createPacer(intervalMs: number, now: () => number = Date.now): (
     if (slot > at) await new Promise((resolve) => setTimeout(resolve, slot - at));
   };
 }
+
+/** Waits; the real one sleeps, a simulation on a virtual clock passes one that does not. */
+export type Pause = (ms: number) => Promise<void>;
+export const realPause: Pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `work`, tried again after each pause when it fails with an error `retryable` accepts (a throttle, a timeout
+ * that outlived the SDK's own retries). For the few calls whose failure would cost a whole scheduled tick.
+ */
+export async function withRetries<T>(
+  work: () => Promise<T>,
+  options: { pausesMs?: readonly number[]; retryable?: (error: unknown) => boolean; pause?: Pause } = {},
+): Promise<T> {
+  const pauses = options.pausesMs ?? [200, 1000];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= pauses.length || !(options.retryable?.(error) ?? true)) throw error;
+      await (options.pause ?? realPause)(pauses[attempt]!);
+    }
+  }
+}

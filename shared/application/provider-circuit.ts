@@ -15,8 +15,9 @@ import {
 } from '../domain/provider-circuit.js';
 import type { Log } from '../observability/logger.js';
 import { alertEmail } from '../presentation/alert-messages.js';
+import type { Pause } from './concurrency.js';
 import type { AlertCooldowns, Mailer, ProviderProbe, SendQueue } from './ports.js';
-import { type CircuitStore, updateState } from './provider-state.js';
+import { type CircuitStore, readState, updateState } from './provider-state.js';
 import { continueRelease, type ReleaseDependencies } from './release-held.js';
 
 /**
@@ -89,6 +90,8 @@ export interface ProbeDependencies {
   mailer?: Mailer | undefined;
   log: Log;
   clock: () => Date;
+  /** How retries wait (the real clock unless a simulation on a virtual clock says otherwise). */
+  pause?: Pause;
   settings: {
     probeIntervalMs: number;
     /** How far ahead held notifications may be scheduled (the sender's hold). */
@@ -109,10 +112,17 @@ async function releaseStep(
   now: Date,
   remainingMs: () => number,
 ): Promise<Pick<CircuitReport, 'released' | 'releaseFailed' | 'releaseDone'> & { state?: ProviderState }> {
-  const state = await deps.store.getProviderState(circuitOf(deps));
+  const state = await readState(deps.store, circuitOf(deps), deps.pause);
   if (!state || isCircuitOpen(state) || !state.releasePending) return { released: 0 };
   const tick = await continueRelease(
-    { store: deps.store, queue: deps.queue, log: deps.log, holdMs: deps.settings.holdMs, circuit: circuitOf(deps) },
+    {
+      store: deps.store,
+      queue: deps.queue,
+      log: deps.log,
+      holdMs: deps.settings.holdMs,
+      circuit: circuitOf(deps),
+      ...(deps.pause ? { pause: deps.pause } : {}),
+    },
     state,
     now,
     remainingMs,
@@ -164,7 +174,7 @@ export async function runCircuitCommand(
     released: 0,
     ...extra,
   });
-  const state = await deps.store.getProviderState(circuitOf(deps));
+  const state = await readState(deps.store, circuitOf(deps), deps.pause);
 
   switch (command.action) {
     case 'status':
@@ -177,12 +187,17 @@ export async function runCircuitCommand(
         recommendation: 'Close the circuit when WaChap is usable again.',
         forced: true,
       };
-      const opened = await updateState(deps.store, circuitOf(deps), (latest) => openCircuit(latest, now, cause));
+      const opened = await updateState(
+        deps.store,
+        circuitOf(deps),
+        (latest) => openCircuit(latest, now, cause),
+        deps.pause,
+      );
       deps.log.warn('provider circuit opened by an operator', { reason });
       return report(opened ?? state);
     }
     case 'close': {
-      const closed = await updateState(deps.store, circuitOf(deps), (latest) => closeCircuit(latest, now));
+      const closed = await updateState(deps.store, circuitOf(deps), (latest) => closeCircuit(latest, now), deps.pause);
       const { state: after, ...release } = await releaseStep(deps, now, remainingMs);
       deps.log.info('provider circuit closed by an operator', release);
       return report(after ?? closed, release);
@@ -201,8 +216,11 @@ export async function runCircuitCommand(
         ? 'healthy'
         : `${outcome.error.type}${outcome.error.httpStatus ? ` ${outcome.error.httpStatus}` : ''}: ${outcome.error.message}`;
       if (outcome.ok && !state!.forced) {
-        const closed = await updateState(deps.store, circuitOf(deps), (latest) =>
-          isCircuitOpen(latest) && !latest?.forced ? closeCircuit(latest, now, probeResult) : undefined,
+        const closed = await updateState(
+          deps.store,
+          circuitOf(deps),
+          (latest) => (isCircuitOpen(latest) && !latest?.forced ? closeCircuit(latest, now, probeResult) : undefined),
+          deps.pause,
         );
         const { state: after, ...release } = await releaseStep(deps, now, remainingMs);
         deps.log.info('provider healthy again: circuit closed, held notifications released', {
@@ -211,8 +229,11 @@ export async function runCircuitCommand(
         });
         return report(after ?? closed ?? state, { probed: true, probeResult, ...release });
       }
-      const probed = await updateState(deps.store, circuitOf(deps), (latest) =>
-        isCircuitOpen(latest) ? recordProbe(latest!, now, probeResult) : undefined,
+      const probed = await updateState(
+        deps.store,
+        circuitOf(deps),
+        (latest) => (isCircuitOpen(latest) ? recordProbe(latest!, now, probeResult) : undefined),
+        deps.pause,
       );
       return report(probed ?? state, { probed: true, probeResult, alert: await alertOpenCircuit(state!, deps, now) });
     }

@@ -14,7 +14,7 @@ import {
 import { IllegalTransitionError } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
 import { applyTransition, type MoveDependencies } from './apply-transition.js';
-import { mapWithConcurrency } from './concurrency.js';
+import { mapWithConcurrency, type Pause, realPause, withRetries } from './concurrency.js';
 import { ConcurrentUpdateError, type NotificationRepository, type SendQueue } from './ports.js';
 import { type CircuitStore, updateState } from './provider-state.js';
 
@@ -35,6 +35,8 @@ export interface ReleaseDependencies {
   holdMs: number;
   /** The circuit whose release this is. */
   circuit: string;
+  /** How retries wait (the real clock unless a simulation says otherwise). */
+  pause?: Pause;
 }
 
 export interface ReleaseTick {
@@ -47,8 +49,6 @@ export interface ReleaseTick {
   /** The circuit state as this tick left it. */
   state?: ProviderState;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Goes on with the release that `state` (a closed circuit with releasePending) describes, until it is done or
@@ -65,13 +65,17 @@ export async function continueRelease(
   let released = 0;
   let failed = 0;
   const save = async (next: ReleaseProgress | 'done') => {
-    const saved = await updateState(deps.store, deps.circuit, (latest) =>
-      // Only the release this tick was started for: a circuit opened (or closed again) meanwhile starts anew.
-      latest && !isCircuitOpen(latest) && latest.releasePending && latest.since === state.since
-        ? next === 'done'
-          ? releaseDone(latest)
-          : releaseProgressed(latest, next)
-        : undefined,
+    const saved = await updateState(
+      deps.store,
+      deps.circuit,
+      (latest) =>
+        // Only the release this tick was started for: a circuit opened (or closed again) meanwhile starts anew.
+        latest && !isCircuitOpen(latest) && latest.releasePending && latest.since === state.since
+          ? next === 'done'
+            ? releaseDone(latest)
+            : releaseProgressed(latest, next)
+          : undefined,
+      deps.pause,
     );
     return { released, failed, done: next === 'done', ...(saved ? { state: saved } : {}) };
   };
@@ -95,13 +99,18 @@ export async function continueRelease(
   for (let pages = 1; ; pages++) {
     if (remainingMs() < RELEASE_STOP_MARGIN_MS)
       return save({ pass: progress.pass, found, ...(cursor ? { resume: cursor } : {}) });
-    const page = await deps.store.dueNotificationsPage({
-      until,
-      // A verify pass reads only what lies after the close: released notifications sit at the close itself.
-      ...(progress.pass === 'verify' ? { after: closedAt } : {}),
-      ...(cursor ? { cursor } : {}),
-      limit: PAGE_SIZE,
-    });
+    // A throttled page read would otherwise cost the whole tick (a minute of recovery).
+    const page = await withRetries(
+      () =>
+        deps.store.dueNotificationsPage({
+          until,
+          // A verify pass reads only what lies after the close: released notifications sit at the close itself.
+          ...(progress.pass === 'verify' ? { after: closedAt } : {}),
+          ...(cursor ? { cursor } : {}),
+          limit: PAGE_SIZE,
+        }),
+      { pause: deps.pause ?? realPause },
+    );
     const held = page.notifications.filter((n) => n.reason === 'provider_unavailable');
     found += held.length;
     const outcomes = await mapWithConcurrency(held, WRITE_CONCURRENCY, (n) => releaseOne(deps, n, now, closedAt));
@@ -131,7 +140,7 @@ async function releaseOne(
   closedAt: Date,
 ): Promise<'released' | 'gone' | 'failed'> {
   for (const pause of [0, ...RETRY_PAUSES_MS]) {
-    await sleep(pause);
+    await (deps.pause ?? realPause)(pause);
     try {
       await applyTransition(deps, n, { type: 'release', at: now, dueAt: closedAt });
       return 'released';
@@ -152,7 +161,7 @@ async function releaseOne(
 async function enqueue(deps: ReleaseDependencies, ids: readonly string[]): Promise<string[]> {
   let pending = [...ids];
   for (const pause of [0, ...RETRY_PAUSES_MS]) {
-    await sleep(pause);
+    await (deps.pause ?? realPause)(pause);
     pending = (await deps.queue.enqueueMany(pending)).failed;
     if (pending.length === 0) return [];
   }

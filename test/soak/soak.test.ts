@@ -1,9 +1,13 @@
-// A small soak inside `npm test`: the same run as `npm run soak`, fewer notifications and hours.
+// Small soaks inside `npm test`: the same runs as `npm run soak`, fewer notifications and hours, and
+// a release of a held backlog spread over several probe ticks.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SOAK, formatSoakTable, runSoak, soakProblems } from './soak.js';
+import { RELEASE_STOP_MARGIN_MS } from '../../shared/application/release-held.js';
+import { READS_PER_HELD_GOAL, runReleaseScale } from './release-scale.js';
+import { formatReleaseScaleTable, formatSoakTable, releaseScaleProblems, soakProblems } from './report.js';
+import { DEFAULT_SOAK, runSoak } from './soak.js';
 
 describe('fault-injection soak (small)', () => {
-  it('loses nothing, sends twice only in the crash window, burns no attempt during the outage', async () => {
+  it('loses nothing, sends twice only after a crash or an ambiguous answer, burns no attempt during the outage', async () => {
     const result = await runSoak({
       ...DEFAULT_SOAK,
       notifications: 300,
@@ -12,21 +16,39 @@ describe('fault-injection soak (small)', () => {
       outageHours: 2,
       seed: 7,
     });
-    const table = formatSoakTable(result);
-    console.log(table);
+    console.log(formatSoakTable(result));
 
     expect(soakProblems(result)).toEqual([]);
     expect(result.ingested).toBe(300);
-    expect(result.lost).toEqual([]);
+    expect(result.lost).toBe(0);
     expect(result.heldDuringOutage).toBeGreaterThan(0);
     expect(result.throttled).toBeGreaterThan(0);
     expect(result.crashes).toBeGreaterThan(0);
+    expect(result.ambiguousDelivered).toBeGreaterThan(0);
     expect(result.duplicatesInjected).toBeGreaterThan(0);
-    expect(
-      result.sent +
-        result.expired +
-        result.scheduled.count +
-        Object.values(result.permanentFailures).reduce((a, b) => a + b, 0),
-    ).toBe(300);
+    expect(result.unexplainedDuplicates).toBe(0);
+    expect(result.reheldAfterRecovery).toBe(0);
+    expect(result.sent + result.expired + result.stillScheduled + result.permanentFailures).toBe(300);
   }, 180_000);
+});
+
+describe('release of a held backlog (small)', () => {
+  it('releases and queues every held notification over several short ticks, reading each about once', async () => {
+    // Each tick has half a second of work before the release's stop margin: several ticks are needed.
+    const result = await runReleaseScale({
+      held: 3000,
+      tickTimeoutMs: RELEASE_STOP_MARGIN_MS + 500,
+      seed: 11,
+      maxTicks: 30,
+      writeConcurrency: 32,
+    });
+    console.log(formatReleaseScaleTable(result));
+
+    expect(releaseScaleProblems(result)).toEqual([]);
+    expect(result.ticks).toBeGreaterThan(2);
+    expect(result.stillHeld).toBe(0);
+    expect(result.queued).toBe(3000);
+    expect(result.reheld).toBe(0);
+    expect(result.releaseReadsPerHeld).toBeLessThanOrEqual(READS_PER_HELD_GOAL);
+  }, 60_000);
 });

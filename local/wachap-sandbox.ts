@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { type ZodError, z } from 'zod';
 import { maskPhone } from '../shared/domain/phone.js';
+import { readTextBody } from './doors/http.js';
 
 export const SANDBOX_MODES = [
   'healthy',
@@ -153,7 +154,7 @@ export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Pr
   // --- WaChap API ---------------------------------------------------------------------------------------------
 
   async function handleSend(request: IncomingMessage): Promise<Answer | Deferred> {
-    const raw = await readBody(request);
+    const raw = await readTextBody(request, MAX_BODY_BYTES);
     const mode = state.mode;
     let to: string | undefined;
     const finish = (answer: Answer, note = mode as string): Answer => {
@@ -284,7 +285,7 @@ export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Pr
   const inboxBody = () => ({ messages: messages.map((message) => ({ ...message })), requests: sendCalls });
 
   async function handleMode(request: IncomingMessage): Promise<Answer> {
-    const raw = await readBody(request);
+    const raw = await readTextBody(request, MAX_BODY_BYTES);
     if (raw === undefined) return jsonError(413, 'Payload too large');
     const isForm = isFormRequest(request);
     const patch = isForm ? formPatch(raw) : raw.trim() === '' ? {} : parseJson(raw);
@@ -299,7 +300,7 @@ export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Pr
   }
 
   async function handleReset(request: IncomingMessage): Promise<Answer> {
-    await readBody(request);
+    await readTextBody(request, MAX_BODY_BYTES);
     reset();
     return isFormRequest(request) ? redirectHome() : json(200, copyState(state), 'state');
   }
@@ -402,17 +403,6 @@ export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Pr
 }
 
 // --- Helpers -----------------------------------------------------------------------------------------------------
-
-/** The body as text, or undefined when it exceeds 1 MB (the rest is drained so the client can read the 413). */
-async function readBody(request: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-  }
-  return size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8');
-}
 
 function reply(response: ServerResponse, answer: Answer): void {
   if (response.destroyed || response.headersSent) return;

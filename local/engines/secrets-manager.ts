@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
+import { readTextBody } from '../doors/http.js';
 
 export interface RunningSecretsManager {
   endpoint: string;
@@ -131,7 +132,7 @@ export async function startSecretsManager(options: SecretsManagerOptions = {}): 
 
   async function handle(request: IncomingMessage): Promise<unknown> {
     const target = String(request.headers['x-amz-target'] ?? '');
-    const raw = await readBody(request);
+    const raw = await readTextBody(request, MAX_BODY_BYTES);
     if (request.method !== 'POST' || !target.startsWith(TARGET_PREFIX)) {
       throw new AwsError('UnknownOperationException', 'expected POST / with X-Amz-Target: secretsmanager.<Operation>');
     }
@@ -226,17 +227,6 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`);
   throw new AwsError('ValidationException', problems.join('; '));
-}
-
-/** The body as text, or undefined past 1 MB (the rest is drained so the client can read the answer). */
-async function readBody(request: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-  }
-  return size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8');
 }
 
 function reply(response: ServerResponse, status: number, body: unknown): void {

@@ -16,26 +16,11 @@ import {
   NotificationNotFoundError,
   type NotificationRepository,
 } from '../../application/ports.js';
-import {
-  isAwaitingAttempt,
-  isTerminal,
-  NOTIFICATION_STATUSES,
-  type Notification,
-  PRIORITIES,
-  type Priority,
-} from '../../domain/notification.js';
+import type { Notification, Priority } from '../../domain/notification.js';
 import type { DueCursor } from '../../domain/provider-circuit.js';
 import { type Log, silentLog } from '../../observability/logger.js';
-import {
-  CorruptItemError,
-  count,
-  DAY_SECONDS,
-  epochSeconds,
-  type Item,
-  isConditionalCheckFailed,
-  parseItem,
-  timestamp,
-} from './items.js';
+import { CorruptItemError, epochSeconds, type Item, isConditionalCheckFailed, parseItem } from './items.js';
+import { parseNotification, toItem, toNotification } from './notification-item.js';
 import {
   DUE_AT_ATTRIBUTE,
   DUE_INDEX_NAME,
@@ -58,67 +43,6 @@ export interface DynamoDbNotificationsOptions {
   /** Where skipped corrupt due items are reported. */
   log?: Log;
 }
-
-const failureReason = z.enum([
-  'temporary_error',
-  'permanent_error',
-  'provider_unavailable',
-  'max_retries_exceeded',
-  'validity_expired',
-  'cancelled_by_operator',
-]);
-
-const notificationSchema = z.object({
-  id: z.string().min(1),
-  recipient: z.object({ phone: z.string().min(1), name: z.string().optional() }),
-  category: z.string().min(1),
-  channel: z.literal('whatsapp'),
-  title: z.string(),
-  message: z.string(),
-  priority: z.enum(PRIORITIES),
-  status: z.enum(NOTIFICATION_STATUSES),
-  attempts: count,
-  maxAttempts: count,
-  nextAttemptAt: timestamp.optional(),
-  createdAt: timestamp,
-  updatedAt: timestamp,
-  sentAt: timestamp.optional(),
-  expiresAt: timestamp.optional(),
-  externalMessageId: z.string().optional(),
-  lastError: z
-    .object({
-      type: z.string(),
-      message: z.string(),
-      httpStatus: z.number().int().optional(),
-      classification: z.enum(['temporary', 'permanent']),
-      scope: z.enum(['recipient', 'provider', 'transient']),
-      reason: failureReason,
-      at: timestamp,
-    })
-    .optional(),
-  reason: failureReason.optional(),
-  history: z.array(
-    z.object({
-      at: timestamp,
-      outcome: z.enum(['sent', 'failed', 'permanent_failure', 'held', 'unknown']),
-      errorType: z.string().optional(),
-      durationMs: z.number().nonnegative(),
-    }),
-  ),
-  inFlight: z.object({ token: z.string(), since: timestamp, leaseUntil: timestamp }).optional(),
-  queuedAt: timestamp.optional(),
-  idempotencyKey: z.string().min(1).optional(),
-  version: count,
-});
-
-// The schema must describe Notification exactly: same keys, mutually assignable. A field added to
-// the domain type without a schema change fails the typecheck here instead of being stripped on read.
-type ParsedNotification = z.infer<typeof notificationSchema>;
-type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false;
-type MutuallyAssignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const schemaMatchesDomain: SameKeys<ParsedNotification, Notification> &
-  MutuallyAssignable<ParsedNotification, Notification> = true;
-void schemaMatchesDomain;
 
 const idempotencyRecordSchema = z.object({
   notificationId: z.string().min(1),
@@ -190,7 +114,7 @@ export class DynamoDbNotifications implements NotificationRepository {
 
   async get(id: string): Promise<Notification | undefined> {
     const item = await this.getItem(id);
-    return item === undefined ? undefined : this.toNotification(item);
+    return item === undefined ? undefined : toNotification(item);
   }
 
   async save(next: Notification, expectedVersion: number, now = new Date()): Promise<void> {
@@ -201,7 +125,7 @@ export class DynamoDbNotifications implements NotificationRepository {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: this.toItem(next, now),
+          Item: toItem(next, now, this.retentionDays),
           ConditionExpression: '#version = :expected',
           ExpressionAttributeNames: { '#version': 'version' },
           ExpressionAttributeValues: { ':expected': expectedVersion },
@@ -332,7 +256,7 @@ export class DynamoDbNotifications implements NotificationRepository {
       await this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: this.toItem(notification, now),
+          Item: toItem(notification, now, this.retentionDays),
           ConditionExpression: 'attribute_not_exists(#pk)',
           ExpressionAttributeNames: { '#pk': PARTITION_KEY },
         }),
@@ -373,7 +297,7 @@ export class DynamoDbNotifications implements NotificationRepository {
     const record = parseItem(idempotencyRecordSchema, idempotencyPk, item);
     const existing = await this.get(record.notificationId);
     if (existing) return existing;
-    const snapshot = parseItem(notificationSchema, idempotencyPk, record.notification);
+    const snapshot = parseNotification(idempotencyPk, record.notification);
     try {
       await this.putNew(snapshot, now);
       return snapshot;
@@ -390,7 +314,7 @@ export class DynamoDbNotifications implements NotificationRepository {
     const due: Notification[] = [];
     for (const item of items) {
       try {
-        due.push(this.toNotification(item));
+        due.push(toNotification(item));
       } catch (error) {
         // One bad hand edit must not stop every sweep: skip it loudly.
         if (!(error instanceof CorruptItemError)) throw error;
@@ -416,24 +340,5 @@ export class DynamoDbNotifications implements NotificationRepository {
       ExpressionAttributeValues: { ':shard': shard, ':now': now.toISOString() },
       ScanIndexForward: true,
     };
-  }
-
-  private toItem(notification: Notification, now: Date): Item {
-    const item: Item = { ...notification, [PARTITION_KEY]: notification.id };
-    if (isAwaitingAttempt(notification.status) && notification.nextAttemptAt !== undefined) {
-      item[DUE_SHARD_ATTRIBUTE] = notification.priority;
-    } else {
-      // Only records awaiting an attempt carry a due time (keeps the index sparse and the record honest).
-      delete item[DUE_AT_ATTRIBUTE];
-    }
-    if (isTerminal(notification.status)) {
-      item[TTL_ATTRIBUTE] = epochSeconds(now) + this.retentionDays * DAY_SECONDS;
-    }
-    return item;
-  }
-
-  private toNotification(item: Item): Notification {
-    const { [PARTITION_KEY]: pk, [DUE_SHARD_ATTRIBUTE]: _shard, [TTL_ATTRIBUTE]: _ttl, ...fields } = item;
-    return parseItem(notificationSchema, String(pk), fields);
   }
 }

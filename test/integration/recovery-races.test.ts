@@ -369,21 +369,26 @@ describe('a failure that cannot be recorded (defect 5)', () => {
   });
 });
 
+/** A notification whose sender claimed it a lease and a minute ago, then died before recording anything. */
+function abandoned(now: Date, overrides: Partial<Notification> = {}) {
+  const since = new Date(now.getTime() - LEASE_MS - MINUTE);
+  const leaseUntil = new Date(since.getTime() + LEASE_MS).toISOString();
+  const n = makeNotification({
+    nextAttemptAt: since.toISOString(),
+    inFlight: { token: 'dead-sender', since: since.toISOString(), leaseUntil },
+    ...overrides,
+  });
+  return { n, since };
+}
+
 describe('attempt bookkeeping (defect 8)', () => {
   it('at 9 of 10 with an abandoned claim, gives up instead of making an eleventh call', async () => {
     const w = await world();
-    const since = new Date(w.clock().getTime() - LEASE_MS - MINUTE);
-    const n = makeNotification({
+    const { n, since } = abandoned(w.clock(), {
       status: 'failed',
       reason: 'temporary_error',
       attempts: 9,
       maxAttempts: 10,
-      nextAttemptAt: since.toISOString(),
-      inFlight: {
-        token: 'dead-sender',
-        since: since.toISOString(),
-        leaseUntil: new Date(since.getTime() + LEASE_MS).toISOString(),
-      },
     });
     await w.store.create(n);
 
@@ -398,15 +403,7 @@ describe('attempt bookkeeping (defect 8)', () => {
 
   it('a hold over an abandoned claim keeps the unknown attempt in the history', async () => {
     const w = await world();
-    const since = new Date(w.clock().getTime() - LEASE_MS - MINUTE);
-    const n = makeNotification({
-      nextAttemptAt: since.toISOString(),
-      inFlight: {
-        token: 'dead-sender',
-        since: since.toISOString(),
-        leaseUntil: new Date(since.getTime() + LEASE_MS).toISOString(),
-      },
-    });
+    const { n } = abandoned(w.clock());
     await w.store.create(n);
     await w.openCircuit();
 

@@ -15,6 +15,7 @@ import {
 } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
 import { applyTransition, type MoveDependencies } from './apply-transition.js';
+import { withRetries } from './concurrency.js';
 import {
   ConcurrentUpdateError,
   type DeliveryChannel,
@@ -51,7 +52,10 @@ export interface SenderDependencies {
     providerHoldMs: number;
     /** How long a claim protects an attempt; past it, the sender is presumed dead. */
     claimLeaseMs: number;
-    /** Pauses between attempts to record an outcome before giving up (an accepted send then goes to the queue). */
+    /**
+     * Pauses between tries of a read, and of an outcome's write before giving up (an accepted send then goes to
+     * the queue).
+     */
     recordBackoffMs: readonly number[];
   };
 }
@@ -60,7 +64,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function sendNotification(message: SendMessage, deps: SenderDependencies): Promise<SendResult> {
   const { log } = deps;
-  const loaded = await deps.store.get(message.id);
+  // Reads are tried again after a throttle or a timeout, as outcome writes are: a message that fails here comes
+  // back only after the queue's visibility timeout (minutes), which an OTP, or a released backlog, cannot afford.
+  const read = <T>(work: () => Promise<T>) => withRetries(work, { pausesMs: deps.policy.recordBackoffMs });
+  const loaded = await read(() => deps.store.get(message.id));
   if (!loaded) {
     log.warn('notification not found; message dropped', { notificationId: message.id });
     return 'missing';
@@ -76,7 +83,7 @@ export async function sendNotification(message: SendMessage, deps: SenderDepende
   if (attemptsMade(loaded, now) >= loaded.maxAttempts) {
     return settle(loaded, { type: 'exhaust', at: now, maxAttempts: loaded.maxAttempts }, 'exhausted', deps);
   }
-  if (await deps.circuit.isOpen()) {
+  if (await read(() => deps.circuit.isOpen())) {
     // Only onto the record as it was read: if it changed since, the probe released it (and queued it) or a
     // sender claimed it; holding that fresh record would park it for providerHoldMs after the provider is back.
     const hold = { type: 'hold' as const, at: now, holdMs: deps.policy.providerHoldMs };
@@ -86,7 +93,7 @@ export async function sendNotification(message: SendMessage, deps: SenderDepende
   const token = deps.newClaimToken();
   let claimed: Notification;
   try {
-    claimed = await applyTransition(deps, loaded, { type: 'claim', at: now, token, leaseMs: deps.policy.claimLeaseMs });
+    claimed = await claim(loaded, token, now, deps);
   } catch (error) {
     if (!(error instanceof IllegalTransitionError)) throw error;
     log.info('not claimed', { notificationId: loaded.id, why: error.why });
@@ -99,6 +106,27 @@ export async function sendNotification(message: SendMessage, deps: SenderDepende
 
   const outcome = await deps.channel.deliver(claimed);
   return outcome.ok ? recordSent(claimed, outcome, deps) : recordFailure(claimed, token, outcome, deps);
+}
+
+/**
+ * Claims the attempt, trying again after a throttle or a timeout. A claim whose write landed although its answer
+ * was lost is found again by its token, and is ours.
+ */
+async function claim(loaded: Notification, token: string, now: Date, deps: SenderDependencies): Promise<Notification> {
+  const event = { type: 'claim' as const, at: now, token, leaseMs: deps.policy.claimLeaseMs };
+  return withRetries(
+    async () => {
+      try {
+        return await applyTransition(deps, loaded, event);
+      } catch (error) {
+        if (!(error instanceof IllegalTransitionError)) throw error;
+        const latest = await deps.store.get(loaded.id);
+        if (latest?.inFlight?.token === token) return latest;
+        throw error;
+      }
+    },
+    { pausesMs: deps.policy.recordBackoffMs, retryable: (error) => !(error instanceof IllegalTransitionError) },
+  );
 }
 
 async function recordSent(

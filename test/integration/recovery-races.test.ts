@@ -369,6 +369,31 @@ describe('a failure that cannot be recorded (defect 5)', () => {
   });
 });
 
+describe('a claim whose answer was lost', () => {
+  it('finds its own claim again (the write landed, the answer timed out) and sends once', async () => {
+    const w = await world();
+    const n = makeNotification({ nextAttemptAt: w.clock().toISOString() });
+    await w.store.create(n);
+    let lostOnce = false;
+    const timingOut = Object.assign(Object.create(w.store) as Store, {
+      save: async (next: Notification, expected: number) => {
+        await w.store.save(next, expected);
+        if (next.inFlight && !lostOnce) {
+          lostOnce = true;
+          throw Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
+        }
+      },
+    });
+
+    const result = await sendNotification({ id: n.id }, w.sender({ store: timingOut }));
+
+    expect(lostOnce).toBe(true);
+    expect(result).toBe('sent');
+    expect(w.wachapCalls).toHaveLength(1);
+    expect(await w.store.get(n.id)).toMatchObject({ status: 'sent', attempts: 1 });
+  });
+});
+
 /** A notification whose sender claimed it a lease and a minute ago, then died before recording anything. */
 function abandoned(now: Date, overrides: Partial<Notification> = {}) {
   const since = new Date(now.getTime() - LEASE_MS - MINUTE);

@@ -1,7 +1,7 @@
 // A spinner on stderr while a function runs (only on a terminal: scripts and tests read clean output).
 
-export /** Elapsed seconds on stderr while a long invoke runs, only for a person watching a terminal. */
-function startProgress(label: string, stream: NodeJS.WriteStream = process.stderr): () => void {
+/** Elapsed seconds on stderr while a long invoke runs, only for a person watching a terminal. */
+export function startProgress(label: string, stream: NodeJS.WriteStream = process.stderr): () => void {
   if (!stream.isTTY) return () => undefined;
   const frames = ['|', '/', '-', '\\'];
   const started = Date.now();

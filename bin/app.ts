@@ -1,4 +1,4 @@
-// CDK entry point: `npx cdk synth -c stage=prod -c adminEmail=... -c alertFromEmail=...`.
+// CDK entry point: `npx cdk synth -c stage=prod -c alertFromEmail=... -c alertRecipients='*@your-domain'`.
 // Context is validated before any construct exists; cdk-nag's AWS Solutions checks run on every synth.
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';

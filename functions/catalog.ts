@@ -9,6 +9,7 @@ import {
   coreEnv,
   probeEnv,
   queueEnv,
+  recipientLimitsEnv,
   senderEnv,
   sweepEnv,
   wachapEnv,
@@ -36,7 +37,7 @@ export const FUNCTIONS = {
     description: 'Accepts a notification and enqueues it',
     timeoutSeconds: 10,
     trigger: { kind: 'api', routes: [{ method: 'POST', resource: '/notifications' }] },
-    environment: coreEnv.extend(queueEnv.shape),
+    environment: coreEnv.extend({ ...queueEnv.shape, ...recipientLimitsEnv.shape }),
   },
   sender: {
     description: 'Sends queued notifications through WaChap',
@@ -115,3 +116,10 @@ export const apiRoutes = () =>
     const { trigger } = FUNCTIONS[name] as FunctionSpec;
     return trigger.kind === 'api' ? trigger.routes.map((route) => ({ ...route, target: name })) : [];
   });
+
+/**
+ * The request bodies API Gateway hands to the functions as raw bytes (base64, `isBase64Encoded: true`) instead of
+ * text it decoded itself, replacing what is not UTF-8: all of them, so that the function decides (415, 400). The
+ * REST API (lib/api.ts) and the local API door both read this list.
+ */
+export const API_BINARY_MEDIA_TYPES: readonly string[] = ['*/*'];

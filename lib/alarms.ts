@@ -1,4 +1,4 @@
-// The alarms that page someone, through an encrypted SNS topic the admin is subscribed to.
+// The alarms that page someone, through an encrypted SNS topic the admin subscribes to.
 import { Duration, type RemovalPolicy, type Stack } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -76,6 +76,8 @@ function alarmTopic(stack: Stack, config: NotificationConfig, keyRemovalPolicy: 
     masterKey: key,
     enforceSSL: true,
   });
-  if (config.adminEmail) topic.addSubscription(new EmailSubscription(config.adminEmail));
+  // Only an address given for this (alarmEmail, in the template): the admin's own address lives in a secret, and is
+  // subscribed after deploying with the command of the AlarmTopicArn output.
+  if (config.alarmEmail) topic.addSubscription(new EmailSubscription(config.alarmEmail));
   return topic;
 }

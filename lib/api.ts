@@ -2,7 +2,8 @@
 import { RemovalPolicy, type Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { apiRoutes, type FunctionName } from '../functions/catalog.js';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { API_BINARY_MEDIA_TYPES, apiRoutes, type FunctionName } from '../functions/catalog.js';
 import type { NotificationConfig } from './config.js';
 import type { NotificationFunction } from './notification-function.js';
 
@@ -24,6 +25,16 @@ export function addNotificationApi(
     description: 'Accepts WhatsApp notifications from the upstream system',
     endpointTypes: [apigw.EndpointType.REGIONAL],
     apiKeySourceType: apigw.ApiKeySourceType.HEADER,
+    // Bodies reach the function as the caller's bytes, base64-encoded (isBase64Encoded: true), not as text API
+    // Gateway decoded as UTF-8 with replacement characters: the function refuses bytes that are not UTF-8 (400)
+    // and other charsets (415). '*/*' because a narrower list is matched against the whole Content-Type
+    // (`application/json; charset=…`, `application/x+json`). Responses are unaffected: the function's are text
+    // (isBase64Encoded: false), passed through as they are. AWS documents this conversion between the method
+    // request and the integration request; the body validator below belongs to the method request, so it should
+    // still read the JSON (not documented in so many words: after a deploy, check that a valid POST is 202 and
+    // `[]` is 400). Either way the function refuses what is not a JSON object itself. A mock integration (CORS
+    // preflight) would need contentHandling: CONVERT_TO_TEXT with this setting; there is none.
+    binaryMediaTypes: [...API_BINARY_MEDIA_TYPES],
     // API Gateway logs through one role per account and region; kept on delete so that another
     // stage's stack sharing the account does not lose its logging.
     cloudWatchRole: true,
@@ -46,6 +57,9 @@ export function addNotificationApi(
           errorMessage: apigw.AccessLogField.contextErrorMessage(),
         }),
       ),
+      // Every caller together, keys or none: what is left once the usage plans have had their say.
+      throttlingRateLimit: config.stageRateLimit,
+      throttlingBurstLimit: config.stageBurstLimit,
       loggingLevel: apigw.MethodLoggingLevel.ERROR,
       dataTraceEnabled: false,
       metricsEnabled: true,
@@ -82,10 +96,14 @@ export function addNotificationApi(
   }
 
   Validations.of(api).acknowledge(
-    {
-      id: 'AwsSolutions-APIG3',
-      reason: 'WAF is optional here: one server-side caller, API key plus usage-plan throttling guard the API.',
-    },
+    ...(config.wafRateLimitPer5Minutes > 0
+      ? []
+      : [
+          {
+            id: 'AwsSolutions-APIG3',
+            reason: 'WAF turned off by wafRateLimitPer5Minutes=0: API key, usage plan and stage throttling remain.',
+          },
+        ]),
     {
       id: 'AwsSolutions-APIG4',
       reason: 'The only caller is the upstream system, authenticated by its API key (x-api-key) on a usage plan.',
@@ -106,8 +124,46 @@ export function addNotificationApi(
   const usagePlan = api.addUsagePlan('UsagePlan', {
     name: `wachap-notifications-${config.stage}`,
     throttle: { rateLimit: config.apiRateLimit, burstLimit: config.apiBurstLimit },
+    // A bug upstream cannot send more than this in a day (429 "Limit Exceeded" until midnight UTC).
+    quota: { limit: config.apiDailyQuota, period: apigw.Period.DAY },
     apiStages: [{ api, stage: api.deploymentStage }],
   });
+  if (config.wafRateLimitPer5Minutes > 0) addRateBasedWaf(stack, api, config);
   usagePlan.addApiKey(apiKey);
   return { api, apiKey };
+}
+
+/**
+ * A WAF web ACL on the stage with one rate-based rule: a source IP sending more than the limit in 5 minutes is
+ * blocked (403) until its rate falls back. It turns away a flood before API Gateway counts it against the account's
+ * throttle (shared with the upstream's key), whether or not the flood carries a key. Cost: $5 a month for the ACL,
+ * $1 for the rule, $0.60 per million requests inspected.
+ */
+function addRateBasedWaf(stack: Stack, api: apigw.RestApi, config: NotificationConfig) {
+  const metric = (name: string) => ({ cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true });
+  const acl = new wafv2.CfnWebACL(stack, 'ApiWebAcl', {
+    name: `wachap-notifications-${config.stage}`,
+    scope: 'REGIONAL',
+    defaultAction: { allow: {} },
+    visibilityConfig: metric(`wachap-notifications-${config.stage}`),
+    rules: [
+      {
+        name: 'RatePerSourceIp',
+        priority: 0,
+        action: { block: {} },
+        statement: {
+          rateBasedStatement: {
+            limit: config.wafRateLimitPer5Minutes,
+            aggregateKeyType: 'IP',
+            evaluationWindowSec: 300,
+          },
+        },
+        visibilityConfig: metric('RatePerSourceIp'),
+      },
+    ],
+  });
+  new wafv2.CfnWebACLAssociation(stack, 'ApiWebAclAssociation', {
+    resourceArn: api.deploymentStage.stageArn,
+    webAclArn: acl.attrArn,
+  });
 }

@@ -1,11 +1,10 @@
 // The deployment's settings, read from CDK context (`-c key=value` or cdk.json) and validated with
 // zod before any construct exists, so a typo fails the synth with the key's name in the message.
 import { z } from 'zod';
+import { recipientLimitsEnv } from '../shared/config.js';
 import { DEFAULT_RETRY_POLICY } from '../shared/domain/backoff.js';
 import { DEFAULT_HEALTH_THRESHOLDS } from '../shared/domain/health.js';
-import { DEFAULT_COUNTRY, isCountryCode, normalisePhone } from '../shared/domain/phone.js';
-
-type Country = Parameters<typeof normalisePhone>[1];
+import { DEFAULT_COUNTRY, isCountryCode } from '../shared/domain/phone.js';
 
 export class StackConfigError extends Error {
   override readonly name = 'StackConfigError';
@@ -18,36 +17,106 @@ const flag = z.union([
 ]);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** A key that used to be read: setting it fails the synth with what to do instead. */
+const removedKey = (instead: string) => z.undefined({ error: `no longer read: ${instead}` }).optional();
+const SECRET_INSTEAD =
+  'the admin contacts live in the admin-contacts secret, out of the template: put them there after deploying ' +
+  '(the AdminContactsSecretArn output gives the command)';
+
+/**
+ * One alertRecipients entry: an address, or *@domain (*@*.domain for its subdomains). SES matches ses:Recipients
+ * case-sensitively: the domain is lower-cased here as the functions lower-case the domain of the address they send to.
+ */
+const recipientPattern = z
+  .string()
+  .trim()
+  .transform((entry) => entry.replace(/@[^@]*$/, (domain) => domain.toLowerCase()))
+  .refine(
+    (entry) => /^\*@(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(entry) || z.email().safeParse(entry).success,
+    'each entry must be an address (ops@example.com) or a *@domain pattern (*@example.com)',
+  );
+
 const contextSchema = z.object({
   stage: z
     .string()
     .regex(/^[a-z][a-z0-9-]{0,19}$/, 'use 1-20 lowercase letters, digits or dashes, starting with a letter (dev, prod)')
     .default('dev'),
-  adminEmail: z.email().optional(),
-  adminPhone: z
-    .string()
-    .refine((phone) => isPhoneNumber(phone), 'must be a phone number such as +22370123456')
-    .optional(),
+  /** Removed: the admin's address would be in the template (see alertRecipients and the admin-contacts secret). */
+  adminEmail: removedKey(`${SECRET_INSTEAD}, and list the address, or *@its-domain, in alertRecipients`),
+  /** Removed: the admin's phone would be in the template (see alertWhatsappEnabled and the admin-contacts secret). */
+  adminPhone: removedKey(`${SECRET_INSTEAD}, and set alertWhatsappEnabled=true`),
   alertFromEmail: z.email().optional(),
+  /**
+   * Whom SES may send the alert emails to (the ses:Recipients condition of the functions' SendEmail grant):
+   * addresses or *@domain patterns, comma-separated. They appear in the template: a *@domain pattern keeps the
+   * admin's own address out of it. Required when email alerts are on.
+   */
+  alertRecipients: z
+    .union([z.array(z.string()), z.string().transform((list) => list.split(','))])
+    .transform((list) => [...new Set(list.map((entry) => entry.trim()).filter(Boolean))])
+    .pipe(z.array(recipientPattern))
+    .optional(),
+  /** An address subscribed to the CloudWatch alarm topic by the stack; it appears in the template. */
+  alarmEmail: z.email().optional(),
   /** The verified SES identity the alerts are sent from: the address itself (default) or its domain. */
   sesIdentity: z.string().trim().min(1).optional(),
   alertSystemEnabled: flag.default(true),
-  /** Defaults to on when both adminEmail and alertFromEmail are set. */
+  /** Defaults to on when alertFromEmail is set; needs alertFromEmail and alertRecipients. */
   alertEmailEnabled: flag.optional(),
-  /** Defaults to on when adminPhone is set. */
-  alertWhatsappEnabled: flag.optional(),
+  /** Critical alerts by WhatsApp to the phone in the admin-contacts secret; off unless set. */
+  alertWhatsappEnabled: flag.default(false),
   alertHourlyFailureThreshold: int(1, 1_000_000).default(DEFAULT_HEALTH_THRESHOLDS.hourlyFailures),
   alertDailyPermanentThreshold: int(1, 1_000_000).default(DEFAULT_HEALTH_THRESHOLDS.dailyPermanentFailures),
   alertFailureRateThreshold: z.coerce.number().min(0).max(1).default(DEFAULT_HEALTH_THRESHOLDS.failureRate),
   alertFailureRateMinAttempts: int(1, 1_000_000).default(DEFAULT_HEALTH_THRESHOLDS.failureRateMinAttempts),
   // Lambda's SQS maximum concurrency accepts 2 to 1000; it is what keeps us under WaChap's rate limit.
   senderMaxConcurrency: int(2, 1000).default(2),
-  /** WaChap's sending pace across all senders; each sender instance takes 1/senderMaxConcurrency of it. */
+  /** WaChap's sending pace across all senders, both lanes together. */
   wachapMaxSendsPerSecond: z.coerce.number().positive().max(1000).default(5),
+  /** The priority lane's event source maximum concurrency (2 to 1000, as Lambda accepts). */
+  prioritySenderMaxConcurrency: int(2, 1000).default(2),
+  /** The part of wachapMaxSendsPerSecond kept for the priority lane (OTPs and critical categories). */
+  prioritySendsPerSecond: z.coerce.number().positive().max(1000).default(1),
+  /** Categories sent through the priority lane unless the caller says otherwise (comma-separated). */
+  criticalCategories: z
+    .union([z.array(z.string()), z.string().transform((list) => list.split(','))])
+    .default(['otp'])
+    .transform((list) => list.map((category) => category.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must list category slugs such as otp,alerte_douane'))),
+  /** The upstream key's usage plan: steady rate and burst (requests per second), and its daily quota. */
   apiRateLimit: z.coerce.number().positive().max(10_000).default(10),
   apiBurstLimit: int(1, 5000).default(20),
+  apiDailyQuota: int(1, 100_000_000).default(20_000),
+  /** The stage's own throttle, for every caller together (keys, and what has none): a ceiling above the plans. */
+  stageRateLimit: z.coerce.number().positive().max(10_000).default(50),
+  stageBurstLimit: int(1, 5000).default(100),
+  /**
+   * WAF web ACL with a rate-based rule in front of the API: requests per source IP per 5 minutes beyond which that
+   * IP is blocked for a while (0: no WAF, saving its monthly cost).
+   */
+  wafRateLimitPer5Minutes: z.coerce
+    .number()
+    .int()
+    .refine((n) => n === 0 || (n >= 10 && n <= 2_000_000_000), 'must be 0 (no WAF) or 10 to 2,000,000,000')
+    .default(6000),
   retentionDays: int(1, 3650).default(90),
   maxRetries: int(1, 100).default(DEFAULT_RETRY_POLICY.maxAttempts),
+  /**
+   * Per-recipient limits at ingest (RECIPIENT_LIMITS), merged over the defaults: JSON text, or an object in
+   * cdk.json, e.g. {"otp":{"max":3,"windowSeconds":600},"lot_ferme":"unlimited"}. Unset: the defaults.
+   */
+  recipientLimits: z
+    .union([z.string(), z.record(z.string(), z.unknown())])
+    .transform((value, ctx) => {
+      const text = typeof value === 'string' ? value : JSON.stringify(value);
+      const parsed = recipientLimitsEnv.safeParse({ RECIPIENT_LIMITS: text });
+      if (parsed.success) return text;
+      for (const issue of parsed.error.issues) {
+        ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path.slice(1) });
+      }
+      return z.NEVER;
+    })
+    .optional(),
   defaultCountry: z
     .string()
     .default(DEFAULT_COUNTRY)
@@ -64,21 +133,26 @@ export const CONTEXT_KEYS = Object.keys(contextSchema.shape) as (keyof typeof co
 const configSchema = contextSchema
   .transform((raw) => ({
     ...raw,
-    adminPhone: raw.adminPhone && normalisePhone(raw.adminPhone, raw.defaultCountry as Country),
-    alertEmailEnabled: raw.alertEmailEnabled ?? Boolean(raw.adminEmail && raw.alertFromEmail),
-    alertWhatsappEnabled: raw.alertWhatsappEnabled ?? Boolean(raw.adminPhone),
+    alertEmailEnabled: raw.alertEmailEnabled ?? Boolean(raw.alertFromEmail),
     sesIdentity: raw.sesIdentity ?? raw.alertFromEmail,
   }))
   .superRefine((config, ctx) => {
-    if (config.alertEmailEnabled && !(config.adminEmail && config.alertFromEmail)) {
+    if (config.alertEmailEnabled && !config.alertFromEmail) {
       ctx.addIssue({
         code: 'custom',
         path: ['alertEmailEnabled'],
-        message: 'email alerts need both adminEmail and alertFromEmail',
+        message: 'email alerts need alertFromEmail, the verified SES sender',
       });
     }
-    if (config.alertWhatsappEnabled && !config.adminPhone) {
-      ctx.addIssue({ code: 'custom', path: ['alertWhatsappEnabled'], message: 'WhatsApp alerts need adminPhone' });
+    if (config.alertEmailEnabled && !config.alertRecipients?.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alertRecipients'],
+        message:
+          'email alerts need the addresses SES may send them to, comma-separated, or *@domain patterns ' +
+          '(they appear in the template: *@your-domain keeps the admin address out of it); ' +
+          'the address itself goes in the admin-contacts secret',
+      });
     }
     const from = config.alertFromEmail?.toLowerCase();
     const identity = config.sesIdentity?.toLowerCase();
@@ -103,13 +177,4 @@ export function parseNotificationConfig(raw: Record<string, unknown>): Notificat
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `  -c ${issue.path.join('.') || '(context)'}: ${issue.message}`);
   throw new StackConfigError(`invalid CDK context:\n${problems.join('\n')}`);
-}
-
-function isPhoneNumber(value: string): boolean {
-  try {
-    normalisePhone(value);
-    return true;
-  } catch {
-    return false;
-  }
 }

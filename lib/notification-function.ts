@@ -142,10 +142,23 @@ export class NotificationFunction<N extends FunctionName = FunctionName> extends
   }
 
   /** `variable` = the queue's URL, and exactly these actions on it. */
-  useQueue(variable: 'SEND_QUEUE_URL' | 'SEND_DLQ_URL', queue: IQueue, actions: readonly QueueAction[]): this {
+  useQueue(
+    variable: 'SEND_QUEUE_URL' | 'PRIORITY_SEND_QUEUE_URL' | 'SEND_DLQ_URL',
+    queue: IQueue,
+    actions: readonly QueueAction[],
+  ): this {
     this.lambda.addEnvironment(variable, queue.queueUrl);
     this.grant(actions, [queue.queueArn]);
     return this;
+  }
+
+  /** Both send queues (the standard and the priority lane), to send to: every notification goes to its lane. */
+  sendsTo(queues: { standard: IQueue; priority: IQueue }): this {
+    return this.useQueue('SEND_QUEUE_URL', queues.standard, ['sqs:SendMessage']).useQueue(
+      'PRIORITY_SEND_QUEUE_URL',
+      queues.priority,
+      ['sqs:SendMessage'],
+    );
   }
 
   /** WACHAP_SECRET_ARN and read access to it: the token itself never sits in the environment. */
@@ -157,15 +170,40 @@ export class NotificationFunction<N extends FunctionName = FunctionName> extends
     return this;
   }
 
-  /** ALERT_FROM_EMAIL, and SES sending limited to the verified identity that covers it. */
-  sendEmailFrom(fromAddress: string, identityArn: string): this {
-    this.lambda.addEnvironment('ALERT_FROM_EMAIL', fromAddress);
-    // The mailer only calls SendEmail (SES v1).
-    this.grant(['ses:SendEmail'], [identityArn]);
+  /** ADMIN_CONTACTS_SECRET_ARN and read access to it: the admin's address and phone never sit in the environment. */
+  useAdminContactsSecret(secret: ISecret): this {
+    this.lambda.addEnvironment('ADMIN_CONTACTS_SECRET_ARN', secret.secretArn);
+    this.grant(['secretsmanager:GetSecretValue'], [secret.secretFullArn ?? `${secret.secretArn}-??????`]);
     return this;
   }
 
-  private grant(actions: readonly string[], resourceArns: string[]): void {
-    iam.Grant.addToPrincipal({ grantee: this.lambda, actions: [...actions], resourceArns });
+  /**
+   * ALERT_FROM_EMAIL, and SES sending limited to the verified identity that covers it and to these recipients
+   * (addresses or *@domain patterns): a compromised function cannot mail anyone else. ses:Recipients holds every
+   * To, Cc and Bcc address of the request, so ForAllValues requires each of them to match a pattern; as
+   * ForAllValues also holds for a request without any recipient, the Null condition requires the key to be present.
+   */
+  sendEmailFrom(fromAddress: string, identityArn: string, recipients: readonly string[]): this {
+    if (recipients.length === 0) throw new Error(`${this.node.path}: SES sending needs at least one allowed recipient`);
+    this.lambda.addEnvironment('ALERT_FROM_EMAIL', fromAddress);
+    // The mailer only calls SendEmail (SES v1).
+    this.grant(['ses:SendEmail'], [identityArn], {
+      'ForAllValues:StringLike': { 'ses:Recipients': [...recipients] },
+      Null: { 'ses:Recipients': 'false' },
+    });
+    return this;
+  }
+
+  private grant(
+    actions: readonly string[],
+    resourceArns: string[],
+    conditions?: Record<string, Record<string, unknown>>,
+  ): void {
+    iam.Grant.addToPrincipal({
+      grantee: this.lambda,
+      actions: [...actions],
+      resourceArns,
+      ...(conditions ? { conditions } : {}),
+    });
   }
 }

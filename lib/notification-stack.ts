@@ -1,5 +1,5 @@
 // The whole system on AWS: table, send queue and its DLQ, the API in front of ingest, five functions,
-// three schedules, the WaChap secret, SES permission and the alarms that page someone.
+// three schedules, the WaChap and admin-contacts secrets, SES permission and the alarms that page someone.
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -17,6 +17,7 @@ import {
   PARTITION_KEY,
   TTL_ATTRIBUTE,
 } from '../shared/adapters/dynamodb/table.js';
+import { ADMIN_CONTACTS_PLACEHOLDER } from '../shared/adapters/secrets/admin-contacts.js';
 import {
   SEND_BATCH_SIZE,
   SEND_DLQ_RETENTION_SECONDS,
@@ -49,9 +50,12 @@ export const PROVIDER_PROBE_INTERVAL = Duration.seconds(30);
 export class NotificationStack extends Stack {
   readonly table: dynamodb.Table;
   readonly sendQueue: sqs.Queue;
+  readonly prioritySendQueue: sqs.Queue;
   readonly sendDlq: sqs.Queue;
   readonly api: apigw.RestApi;
   readonly wachapSecret: secretsmanager.Secret;
+  /** Who the alerts go to, {"email", "phone"}: kept out of the template like the WaChap credentials. */
+  readonly adminContactsSecret: secretsmanager.Secret;
   readonly functions: { readonly [N in FunctionName]: NotificationFunction<N> };
 
   constructor(scope: Construct, id: string, props: NotificationStackProps) {
@@ -91,6 +95,14 @@ export class NotificationStack extends Stack {
       enforceSSL: true,
       deadLetterQueue: { queue: this.sendDlq, maxReceiveCount: SEND_MAX_RECEIVES },
     });
+    // The priority lane: OTPs and critical categories, with an event source of its own, so that no backlog of
+    // ordinary notifications stands in front of them.
+    this.prioritySendQueue = new sqs.Queue(this, 'PrioritySendQueue', {
+      visibilityTimeout: SEND_QUEUE_VISIBILITY_TIMEOUT,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.sendDlq, maxReceiveCount: SEND_MAX_RECEIVES },
+    });
 
     // ── WaChap credentials: the operator fills them after deploy (see the WaChapSecretArn output) ─
     this.wachapSecret = new secretsmanager.Secret(this, 'WaChapCredentials', {
@@ -108,6 +120,27 @@ export class NotificationStack extends Stack {
       id: 'AwsSolutions-SMG4',
       reason: 'WaChap issues and rotates its access tokens in the WaChap dashboard; no API lets a Lambda rotate them.',
     });
+
+    // ── The admin's contacts: the operator fills them after deploy (see the AdminContactsSecretArn output) ──
+    // Not context: an address or phone given at synth would sit in the template and the functions' configuration.
+    this.adminContactsSecret = new secretsmanager.Secret(this, 'AdminContacts', {
+      secretName: `wachap-notifications/${config.stage}/admin-contacts`,
+      description:
+        'Who gets the alerts, as JSON {"email": "...", "phone": "+223..."}; replace the placeholder after deploy',
+      // A placeholder of the right shape (the functions report it as not filled in); no contact in the template.
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ email: ADMIN_CONTACTS_PLACEHOLDER, phone: ADMIN_CONTACTS_PLACEHOLDER }),
+        generateStringKey: 'placeholder',
+        excludePunctuation: true,
+      },
+    });
+    Validations.of(this.adminContactsSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'It holds who the admin is, not a credential: it changes when the admin does, there is nothing to rotate.',
+    });
+
+    const sendQueues = { standard: this.sendQueue, priority: this.prioritySendQueue };
 
     // ── Functions ────────────────────────────────────────────────────────────────────────────
     // Each role grants exactly what its function calls: test/e2e/least-privilege.test.ts records the
@@ -134,28 +167,38 @@ export class NotificationStack extends Stack {
 
     const ingest = notificationFunction('ingest')
       // DeleteItem: an idempotency key is given back if its notification's id collides with another's.
-      .useTable(this.table, { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'] })
-      .useQueue('SEND_QUEUE_URL', this.sendQueue, ['sqs:SendMessage']);
+      // UpdateItem: the per-recipient counters (a conditional ADD per acceptance).
+      .useTable(this.table, {
+        table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      })
+      .sendsTo(sendQueues)
+      .setEnvironment({
+        CRITICAL_CATEGORIES: config.criticalCategories.join(','),
+        RECIPIENT_LIMITS: config.recipientLimits,
+      });
 
     const sender = notificationFunction('sender')
       .useTable(this.table, { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] })
-      .useQueue('SEND_QUEUE_URL', this.sendQueue, ['sqs:SendMessage'])
+      .sendsTo(sendQueues)
       .useWaChapSecret(this.wachapSecret)
       .setEnvironment({
         ...wachapEnvironment,
-        // Each sender paces itself to WACHAP_MAX_SENDS_PER_SECOND / SENDER_MAX_CONCURRENCY, so the
-        // latter must be the event source's maximum concurrency below: one value feeds both.
+        // Each sender paces itself to its lane's rate divided by its lane's maximum concurrency, so these must be
+        // the event sources' maximum concurrencies below: one value feeds both.
         SENDER_MAX_CONCURRENCY: config.senderMaxConcurrency,
+        PRIORITY_SENDER_MAX_CONCURRENCY: config.prioritySenderMaxConcurrency,
         WACHAP_MAX_SENDS_PER_SECOND: config.wachapMaxSendsPerSecond,
+        PRIORITY_SENDS_PER_SECOND: config.prioritySendsPerSecond,
       });
-    sender.lambda.addEventSource(
-      new SqsEventSource(this.sendQueue, {
-        batchSize: SEND_BATCH_SIZE,
-        reportBatchItemFailures: true,
-        // Caps parallel senders, which is what keeps us under WaChap's rate limit.
-        maxConcurrency: config.senderMaxConcurrency,
-      }),
-    );
+    // Caps parallel senders per lane, which is what keeps us under WaChap's rate limit.
+    for (const [queue, maxConcurrency] of [
+      [this.sendQueue, config.senderMaxConcurrency],
+      [this.prioritySendQueue, config.prioritySenderMaxConcurrency],
+    ] as const) {
+      sender.lambda.addEventSource(
+        new SqsEventSource(queue, { batchSize: SEND_BATCH_SIZE, reportBatchItemFailures: true, maxConcurrency }),
+      );
+    }
 
     const retrySweep = notificationFunction('retry-sweep')
       // UpdateItem: the hourly counters of what it exhausts or expires.
@@ -163,7 +206,7 @@ export class NotificationStack extends Stack {
         table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         dueIndex: ['dynamodb:Query'],
       })
-      .useQueue('SEND_QUEUE_URL', this.sendQueue, ['sqs:SendMessage']);
+      .sendsTo(sendQueues);
 
     const healthCheck = notificationFunction('health-check')
       .useTable(this.table, {
@@ -177,8 +220,6 @@ export class NotificationStack extends Stack {
         ALERT_SYSTEM_ENABLED: config.alertSystemEnabled,
         ALERT_EMAIL_ENABLED: config.alertEmailEnabled,
         ALERT_WHATSAPP_ENABLED: config.alertWhatsappEnabled,
-        ADMIN_EMAIL: config.adminEmail,
-        ADMIN_PHONE: config.adminPhone,
         ALERT_HOURLY_FAILURE_THRESHOLD: config.alertHourlyFailureThreshold,
         ALERT_DAILY_PERMANENT_THRESHOLD: config.alertDailyPermanentThreshold,
         ALERT_FAILURE_RATE_THRESHOLD: config.alertFailureRateThreshold,
@@ -192,20 +233,28 @@ export class NotificationStack extends Stack {
         table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
         dueIndex: ['dynamodb:Query'],
       })
-      .useQueue('SEND_QUEUE_URL', this.sendQueue, ['sqs:SendMessage'])
+      .sendsTo(sendQueues)
       .useWaChapSecret(this.wachapSecret)
       .setEnvironment({
         ...wachapEnvironment,
         ALERT_SYSTEM_ENABLED: config.alertSystemEnabled,
         ALERT_EMAIL_ENABLED: config.alertEmailEnabled,
-        ADMIN_EMAIL: config.adminEmail,
         PROVIDER_PROBE_INTERVAL_SECONDS: PROVIDER_PROBE_INTERVAL.toSeconds(),
       });
 
-    if (config.alertEmailEnabled && config.alertFromEmail && config.sesIdentity) {
+    // Who the alerts go to is read from the secret by the functions that address them, and only by those: the health
+    // check (email and WhatsApp) and the probe (email only: its WhatsApp would go through the broken provider).
+    const alerting = config.alertSystemEnabled;
+    if (alerting && (config.alertEmailEnabled || config.alertWhatsappEnabled)) {
+      healthCheck.useAdminContactsSecret(this.adminContactsSecret);
+    }
+    if (alerting && config.alertEmailEnabled) providerProbe.useAdminContactsSecret(this.adminContactsSecret);
+
+    if (config.alertEmailEnabled && config.alertFromEmail && config.sesIdentity && config.alertRecipients) {
       const identityArn = this.sesIdentityArn(config.sesIdentity);
-      healthCheck.sendEmailFrom(config.alertFromEmail, identityArn);
-      providerProbe.sendEmailFrom(config.alertFromEmail, identityArn);
+      // SES may send only to alertRecipients (ses:Recipients): a compromised function cannot mail anyone else.
+      healthCheck.sendEmailFrom(config.alertFromEmail, identityArn, config.alertRecipients);
+      providerProbe.sendEmailFrom(config.alertFromEmail, identityArn, config.alertRecipients);
     }
 
     this.functions = {
@@ -257,7 +306,16 @@ export class NotificationStack extends Stack {
       this.wachapSecret.secretArn,
       'aws secretsmanager put-secret-value --secret-id <arn> --secret-string \'{"instanceId":"...","accessToken":"..."}\'',
     );
-    output('AlarmTopicArn', alarmTopic.topicArn, 'Alarm notifications');
+    output(
+      'AdminContactsSecretArn',
+      this.adminContactsSecret.secretArn,
+      'aws secretsmanager put-secret-value --secret-id <arn> --secret-string \'{"email":"...","phone":"+223..."}\'',
+    );
+    output(
+      'AlarmTopicArn',
+      alarmTopic.topicArn,
+      'Alarm notifications: aws sns subscribe --topic-arn <arn> --protocol email --notification-endpoint <admin email>',
+    );
   }
 
   /** SES authorises sending against the identity: arn:aws:ses:<region>:<account>:identity/<email or domain>. */

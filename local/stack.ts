@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { scheduledFunctions } from '../functions/catalog.js';
 import { ensureTable } from '../shared/adapters/dynamodb/table.js';
+import { queueNameOf } from '../shared/adapters/sqs/send-queue.js';
 import { recordAwsCalls } from '../shared/observability/aws-calls.js';
 import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
 import { startApiGateway } from './doors/api-gateway.js';
@@ -31,6 +32,8 @@ export interface LocalStackOptions {
   wachap: { instanceId: string; accessToken: string; timeoutMs?: number };
   schedules: { retrySweep: string; healthCheck: string; providerProbe?: string; enabled: boolean };
   senderMaxConcurrency: number;
+  /** The priority lane's pollers (its event source's maximum concurrency); 2 as deployed by default. */
+  prioritySenderMaxConcurrency?: number;
   /** The send queue's visibility timeout (the deployed one by default); tests shorten it to see redrives. */
   sendQueueVisibilitySeconds?: number;
   /** Long-poll wait of the event source, in seconds (Lambda's is 20). */
@@ -44,6 +47,7 @@ export interface LocalStack {
   urls: { api: string; lambda: string; dynamodb: string; sqs: string; ses: string; wachap: string };
   engine: DynamoDbEngine;
   queueUrl: string;
+  priorityQueueUrl: string;
   dlqUrl: string;
   apiKey: string;
   tableName: string;
@@ -116,13 +120,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       () => sqsClient.destroy(),
     );
     await ensureTable(dynamoClient, options.tableName);
-    const { queueUrl, dlqUrl } = await createSendQueues(
+    const { queueUrl, priorityQueueUrl, dlqUrl } = await createSendQueues(
       sqsClient,
       options.sendQueueVisibilitySeconds ? { visibilityTimeoutSeconds: options.sendQueueVisibilitySeconds } : {},
     );
-    const { Attributes } = await sqsClient.send(
-      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
-    );
+    const arnOf = async (url: string) => {
+      const { Attributes } = await sqsClient.send(
+        new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+      );
+      return Attributes?.QueueArn ?? `arn:aws:sqs:${REGION}:000000000000:${queueNameOf(url)}`;
+    };
+    const prioritySenders = options.prioritySenderMaxConcurrency ?? 2;
 
     const wachapUrl = options.wachapBaseUrl ?? sandbox!.url;
     const env: Record<string, string> = {
@@ -134,6 +142,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_SES: ses.endpoint,
       TABLE_NAME: options.tableName,
       SEND_QUEUE_URL: queueUrl,
+      PRIORITY_SEND_QUEUE_URL: priorityQueueUrl,
       SEND_DLQ_URL: dlqUrl,
       WACHAP_BASE_URL: wachapUrl,
       WACHAP_INSTANCE_ID: options.wachap.instanceId,
@@ -141,8 +150,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.wachap.timeoutMs ? { WACHAP_TIMEOUT_MS: String(options.wachap.timeoutMs) } : {}),
       ADMIN_EMAIL: 'admin@ts-aircargo.local',
       ALERT_FROM_EMAIL: 'alerts@ts-aircargo.local',
-      // The sender paces itself to its share of WaChap's rate: one share per poller.
+      // The sender paces itself to its share of WaChap's rate: one share per poller of its lane.
       SENDER_MAX_CONCURRENCY: String(options.senderMaxConcurrency),
+      PRIORITY_SENDER_MAX_CONCURRENCY: String(prioritySenders),
       ...options.env,
     };
     const functions = await loadFunctions(env);
@@ -162,16 +172,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { caller: 'sender' },
     );
     stoppers.push(() => pollerSqs.destroy());
-    const source = startEventSource({
-      sqs: pollerSqs,
-      queueUrl,
-      queueArn: Attributes?.QueueArn ?? `arn:aws:sqs:${REGION}:000000000000:notifications-send`,
-      handler: functions.sender,
-      maxConcurrency: options.senderMaxConcurrency,
-      waitTimeSeconds: options.pollWaitSeconds ?? 20,
-      onError: (error) => log(`event source: ${error.message}`),
-    });
-    stoppers.push(() => source.stop());
+    // One event source per lane, as deployed: the priority lane's pollers never wait behind the standard backlog.
+    for (const [url, maxConcurrency] of [
+      [queueUrl, options.senderMaxConcurrency],
+      [priorityQueueUrl, prioritySenders],
+    ] as const) {
+      const source = startEventSource({
+        sqs: pollerSqs,
+        queueUrl: url,
+        queueArn: await arnOf(url),
+        handler: functions.sender,
+        maxConcurrency,
+        waitTimeSeconds: options.pollWaitSeconds ?? 20,
+        onError: (error) => log(`event source: ${error.message}`),
+      });
+      stoppers.push(() => source.stop());
+    }
     if (options.schedules.enabled) {
       // The catalog's rules, at their deployed rates unless the options say otherwise.
       const rates: Partial<Record<FunctionName, string | undefined>> = {
@@ -201,6 +217,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
       engine: dynamodb.engine,
       queueUrl,
+      priorityQueueUrl,
       dlqUrl,
       apiKey: options.apiKey,
       tableName: options.tableName,

@@ -57,6 +57,7 @@ WhatsApp notifications: local stack ready
   Lambda Invoke API   ${stack.urls.lambda}   functions: ingest, sender, retry-sweep, health-check, provider-probe
   DynamoDB (${stack.engine.padEnd(14)}) ${stack.urls.dynamodb}   table: ${stack.tableName}${persistDir ? `   data: ${persistDir}` : '   (in memory)'}
   SQS (fauxqs)        ${stack.urls.sqs}   queue: ${stack.queueUrl}
+                      priority lane (OTPs): ${stack.priorityQueueUrl}
   SES (emails)        ${stack.urls.ses}/
 ${sandbox}
 

@@ -6,6 +6,7 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './domain/backoff.js';
 import { DEFAULT_HEALTH_THRESHOLDS, type HealthThresholds } from './domain/health.js';
 import { DEFAULT_VALIDITY_SECONDS, type NotificationPolicy } from './domain/new-notification.js';
 import { DEFAULT_COUNTRY, isCountryCode, normalisePhone } from './domain/phone.js';
+import { DEFAULT_RECIPIENT_LIMITS, type RecipientLimits, UNLIMITED } from './domain/recipient-limits.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -33,6 +34,17 @@ export const coreEnv = z.object({
     .refine(isCountryCode, 'must be an ISO 3166 country code such as ML or CN')
     .transform((code) => code as CountryCode),
   RETENTION_DAYS: int(90, 1),
+  /** Categories that are high priority by default (the priority lane), comma-separated; a caller may say otherwise. */
+  CRITICAL_CATEGORIES: z
+    .string()
+    .default('otp')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((category) => category.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must list category slugs such as otp,alerte_douane'))),
 });
 
 /** Where WaChap is and how to authenticate: a Secrets Manager secret in AWS, plain variables locally. */
@@ -53,26 +65,79 @@ export const wachapEnv = wachapFields.refine(
   },
 );
 
-export const queueEnv = z.object({ SEND_QUEUE_URL: z.url() });
+/** The send queues: the standard lane, and the priority lane for OTPs and critical categories. */
+export const queueEnv = z.object({ SEND_QUEUE_URL: z.url(), PRIORITY_SEND_QUEUE_URL: z.url() });
 
-export const senderEnv = z.object({
-  ...coreEnv.shape,
-  ...queueEnv.shape,
-  /** How long a claim protects an attempt; longer than the WaChap timeout plus the recording. */
-  CLAIM_LEASE_SECONDS: int(120, 10),
-  /** Messages of one SQS batch processed at once. */
-  SENDER_CONCURRENCY: int(5, 1),
-  /** The event source's maximum concurrency: how many sender instances may run at once. */
-  SENDER_MAX_CONCURRENCY: int(2, 1),
-  /** WaChap's pace across all senders; each instance takes its share (rate / SENDER_MAX_CONCURRENCY). */
-  WACHAP_MAX_SENDS_PER_SECOND: z.coerce.number().positive().max(1000).default(5),
-  /** How long a sender trusts its last read of the provider circuit. */
-  CIRCUIT_CACHE_SECONDS: int(5, 0),
-});
+export const senderEnv = z
+  .object({
+    ...coreEnv.shape,
+    ...queueEnv.shape,
+    /** How long a claim protects an attempt; longer than the WaChap timeout plus the recording. */
+    CLAIM_LEASE_SECONDS: int(120, 10),
+    /** Messages of one SQS batch processed at once. */
+    SENDER_CONCURRENCY: int(5, 1),
+    /** The event source's maximum concurrency: how many sender instances may run at once. */
+    SENDER_MAX_CONCURRENCY: int(2, 1),
+    /** WaChap's pace across all senders, both lanes together. */
+    WACHAP_MAX_SENDS_PER_SECOND: z.coerce.number().positive().max(1000).default(5),
+    /** The priority lane's event source maximum concurrency. */
+    PRIORITY_SENDER_MAX_CONCURRENCY: int(2, 1),
+    /**
+     * The part of WACHAP_MAX_SENDS_PER_SECOND kept for the priority lane, so that an OTP never waits for the
+     * standard lane's backlog; the standard lane's instances share the rest.
+     */
+    PRIORITY_SENDS_PER_SECOND: z.coerce.number().positive().max(1000).default(1),
+    /** How long a sender trusts its last read of the provider circuit. */
+    CIRCUIT_CACHE_SECONDS: int(5, 0),
+  })
+  .refine((env) => env.PRIORITY_SENDS_PER_SECOND < env.WACHAP_MAX_SENDS_PER_SECOND, {
+    message: 'must be below WACHAP_MAX_SENDS_PER_SECOND: the standard lane needs the rest',
+    path: ['PRIORITY_SENDS_PER_SECOND'],
+  });
 
 /** The provider probe: how often WaChap is checked while the circuit is open. */
 export const probeEnv = z.object({
   PROVIDER_PROBE_INTERVAL_SECONDS: int(60, 10),
+});
+
+const RECIPIENT_LIMITS_EXAMPLE = '{"default":{"max":20,"windowSeconds":3600},"otp":{"max":5,"windowSeconds":600}}';
+
+/** Category (or `default`) → a limit, or "unlimited" to turn that category's limit off. */
+export const recipientLimitOverrides = z.record(
+  z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
+  z.union(
+    [
+      z.literal(UNLIMITED),
+      z.strictObject({
+        max: z.int().min(1, `must be at least 1 (write "${UNLIMITED}" to turn the limit off)`).max(1_000_000),
+        windowSeconds: z.int().min(1).max(604_800, 'must be at most 604800 (7 days)'),
+      }),
+    ],
+    { error: `must be {"max": a whole number from 1, "windowSeconds": 1 to 604800} or "${UNLIMITED}"` },
+  ),
+  {
+    error: (issue) =>
+      issue.code === 'invalid_key'
+        ? 'must be "default" or a category slug such as otp'
+        : `must be a JSON object such as ${RECIPIENT_LIMITS_EXAMPLE}`,
+  },
+);
+
+/** Per-recipient limits at ingest: JSON, merged over the defaults category by category (README: Limits). */
+export const recipientLimitsEnv = z.object({
+  RECIPIENT_LIMITS: z
+    .string()
+    .default('{}')
+    .transform((text, ctx): unknown => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be JSON such as ${RECIPIENT_LIMITS_EXAMPLE}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(recipientLimitOverrides)
+    .transform((overrides): RecipientLimits => ({ ...DEFAULT_RECIPIENT_LIMITS, ...overrides })),
 });
 
 export const sweepEnv = z.object({
@@ -87,6 +152,13 @@ export const alertEnv = z.object({
   ALERT_SYSTEM_ENABLED: flag(true),
   ALERT_EMAIL_ENABLED: flag(true),
   ALERT_WHATSAPP_ENABLED: flag(false),
+  /**
+   * Who the alerts go to, as a Secrets Manager secret {"email": "...", "phone": "..."} (AWS: the addresses stay out of
+   * the template and the function's configuration); ADMIN_EMAIL / ADMIN_PHONE below are the local shorthand.
+   */
+  ADMIN_CONTACTS_SECRET_ARN: text.optional(),
+  /** How long a read of the admin-contacts secret is trusted, so a changed address reaches warm functions; 0: every read. */
+  ADMIN_CONTACTS_MAX_AGE_SECONDS: int(300, 0),
   ADMIN_EMAIL: z.email().optional(),
   ADMIN_PHONE: text
     .transform((phone, ctx) => {
@@ -130,6 +202,7 @@ export const retryPolicyOf = (config: CoreConfig): RetryPolicy => ({
 
 export const notificationPolicyOf = (config: CoreConfig): NotificationPolicy => ({
   maxAttempts: config.MAX_RETRIES,
+  criticalCategories: config.CRITICAL_CATEGORIES,
   validitySeconds: { ...DEFAULT_VALIDITY_SECONDS, otp: config.OTP_VALIDITY_SECONDS },
 });
 

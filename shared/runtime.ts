@@ -9,8 +9,10 @@ import { SESClient } from '@aws-sdk/client-ses';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { notificationDocumentClient } from './adapters/dynamodb/items.js';
 import { dynamoDbStore, type Store } from './adapters/dynamodb/store.js';
+import { type AdminContactsConfig, adminContactsLoader } from './adapters/secrets/admin-contacts.js';
 import { createWaChapClient, type WaChapClient } from './adapters/wachap/client.js';
 import { type CredentialSource, credentialsLoader } from './adapters/wachap/credentials.js';
+import type { AdminContactsSource } from './application/ports.js';
 import { recordAwsCalls } from './observability/aws-calls.js';
 import type { Log } from './observability/logger.js';
 
@@ -49,4 +51,17 @@ export function wachapClient(
     ),
     log,
   });
+}
+
+/** Who the alerts go to: the admin-contacts secret (re-read after its max age), or ADMIN_EMAIL / ADMIN_PHONE locally. */
+export function adminContacts(config: AdminContactsConfig, log: Log): AdminContactsSource {
+  let secrets: SecretsManagerClient | undefined;
+  return adminContactsLoader(
+    config,
+    () => {
+      secrets ??= secretsManagerClient();
+      return secrets;
+    },
+    log,
+  );
 }

@@ -5,7 +5,7 @@ import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.j
 import type { HealthCheckDependencies } from '../../shared/application/health-check.js';
 import { healthThresholdsOf, loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
-import { notificationStore, sesClient, sqsClient, wachapClient } from '../../shared/runtime.js';
+import { adminContacts, notificationStore, sesClient, sqsClient, wachapClient } from '../../shared/runtime.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createHealthCheckHandler } from './create-handler.js';
 
@@ -18,14 +18,14 @@ const deps = {
   queue: { dlqDepth: () => queueDepth(sqs, config.SEND_DLQ_URL) },
   mailer: config.ALERT_FROM_EMAIL ? new SesMailer(sesClient(), config.ALERT_FROM_EMAIL) : undefined,
   whatsapp: wachapConfigured ? whatsAppChannel(wachapClient(config, logger)) : undefined,
+  // The admin-contacts secret in AWS (re-read after ADMIN_CONTACTS_MAX_AGE_SECONDS), ADMIN_EMAIL / ADMIN_PHONE locally.
+  adminContacts: adminContacts(config, logger),
   log: logger,
   clock: () => new Date(),
   settings: {
     systemEnabled: config.ALERT_SYSTEM_ENABLED,
     emailEnabled: config.ALERT_EMAIL_ENABLED,
     whatsappEnabled: config.ALERT_WHATSAPP_ENABLED,
-    adminEmail: config.ADMIN_EMAIL,
-    adminPhone: config.ADMIN_PHONE,
     cooldownMs: config.ALERT_COOLDOWN_MINUTES * 60_000,
     thresholds: healthThresholdsOf(config),
     backlogCap: 1000,

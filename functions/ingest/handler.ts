@@ -9,10 +9,17 @@ import { createIngestHandler } from './create-handler.js';
 
 const config = loadConfig(FUNCTIONS.ingest.environment);
 const logger = createLogger('ingest');
+const store = notificationStore(config, logger);
 
 export const handler = createIngestHandler(logger, {
-  store: notificationStore(config, logger),
-  queue: new SqsSendQueue({ client: sqsClient(), queueUrl: config.SEND_QUEUE_URL }),
+  store,
+  recipientCounters: store,
+  recipientLimits: config.RECIPIENT_LIMITS,
+  queue: new SqsSendQueue({
+    client: sqsClient(),
+    queueUrl: config.SEND_QUEUE_URL,
+    priorityQueueUrl: config.PRIORITY_SEND_QUEUE_URL,
+  }),
   log: logger,
   clock: () => new Date(),
   newId: newNotificationId,

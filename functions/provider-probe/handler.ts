@@ -6,7 +6,7 @@ import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import type { ProbeDependencies } from '../../shared/application/provider-circuit.js';
 import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
-import { notificationStore, sesClient, sqsClient, wachapClient } from '../../shared/runtime.js';
+import { adminContacts, notificationStore, sesClient, sqsClient, wachapClient } from '../../shared/runtime.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createProviderProbeHandler } from './create-handler.js';
 
@@ -14,16 +14,21 @@ const config = loadConfig(FUNCTIONS['provider-probe'].environment);
 const logger = createLogger('provider-probe');
 const deps = {
   store: notificationStore(config, logger),
-  queue: new SqsSendQueue({ client: sqsClient(), queueUrl: config.SEND_QUEUE_URL }),
+  queue: new SqsSendQueue({
+    client: sqsClient(),
+    queueUrl: config.SEND_QUEUE_URL,
+    priorityQueueUrl: config.PRIORITY_SEND_QUEUE_URL,
+  }),
   provider: wachapClient(config, logger),
   mailer: config.ALERT_FROM_EMAIL ? new SesMailer(sesClient(), config.ALERT_FROM_EMAIL) : undefined,
+  // The admin-contacts secret in AWS (re-read after ADMIN_CONTACTS_MAX_AGE_SECONDS), ADMIN_EMAIL locally.
+  adminContacts: adminContacts(config, logger),
   log: logger,
   clock: () => new Date(),
   settings: {
     probeIntervalMs: config.PROVIDER_PROBE_INTERVAL_SECONDS * 1000,
     holdMs: config.PROVIDER_HOLD_SECONDS * 1000,
     alertsEnabled: config.ALERT_SYSTEM_ENABLED && config.ALERT_EMAIL_ENABLED,
-    adminEmail: config.ADMIN_EMAIL,
     cooldownMs: config.ALERT_COOLDOWN_MINUTES * 60_000,
   },
 } satisfies ProbeDependencies;

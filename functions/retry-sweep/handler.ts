@@ -13,7 +13,11 @@ export const handler = createRetrySweepHandler(
   logger,
   {
     store: notificationStore(config, logger),
-    queue: new SqsSendQueue({ client: sqsClient(), queueUrl: config.SEND_QUEUE_URL }),
+    queue: new SqsSendQueue({
+      client: sqsClient(),
+      queueUrl: config.SEND_QUEUE_URL,
+      priorityQueueUrl: config.PRIORITY_SEND_QUEUE_URL,
+    }),
     log: logger,
     clock: () => new Date(),
     queueLeaseMs: config.SWEEP_LEASE_SECONDS * 1000,

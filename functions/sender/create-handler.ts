@@ -12,13 +12,40 @@ import {
   type SendResult,
   sendNotification,
 } from '../../shared/application/send-notification.js';
+import type { Lane } from '../../shared/domain/notification.js';
 import { maskPhonesInText } from '../../shared/domain/phone.js';
 
-export function createSenderHandler(logger: Logger, deps: SenderDependencies, options: { concurrency: number }) {
-  const processor = new BatchProcessor(EventType.SQS);
-  const limit = createLimiter(options.concurrency);
+/** The two send queues: each paces its sends at its own share of WaChap's rate. */
+export interface SenderLanes {
+  /** The lane a record comes from (by its queue). */
+  laneOf(record: SQSRecord): Lane;
+  /** Waits for the lane's next slot at WaChap. */
+  pace: Readonly<Record<Lane, () => Promise<void>>>;
+}
 
-  async function processRecord(record: SQSRecord): Promise<SendResult | 'discarded'> {
+export function createSenderHandler(
+  logger: Logger,
+  deps: SenderDependencies,
+  options: { concurrency: number; lanes?: SenderLanes },
+) {
+  const paced = (pace: () => Promise<void>): SenderDependencies => ({
+    ...deps,
+    channel: {
+      deliver: async (notification) => {
+        await pace();
+        return deps.channel.deliver(notification);
+      },
+    },
+  });
+  const { lanes } = options;
+  const depsByLane: Record<Lane, SenderDependencies> = lanes
+    ? { priority: paced(lanes.pace.priority), standard: paced(lanes.pace.standard) }
+    : { priority: deps, standard: deps };
+
+  async function processRecord(
+    record: SQSRecord,
+    limit: ReturnType<typeof createLimiter>,
+  ): Promise<SendResult | 'discarded'> {
     let body: unknown;
     try {
       body = JSON.parse(record.body);
@@ -34,12 +61,21 @@ export function createSenderHandler(logger: Logger, deps: SenderDependencies, op
       });
       return 'discarded';
     }
-    return limit(() => sendNotification(message.data, deps));
+    const lane = lanes?.laneOf(record) ?? 'standard';
+    return limit(() => sendNotification(message.data, depsByLane[lane]));
   }
 
   return middy<SQSEvent, SQSBatchResponse, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (event, context) =>
-      processPartialResponse(event, processRecord, processor, { context, processInParallel: true }),
-    );
+    .handler(async (event, context) => {
+      // One processor and one limit per batch, as Lambda runs one batch at a time per instance: the local stack
+      // runs several pollers' batches in one process, and a shared one would let a priority batch wait for a
+      // standard batch's slots (or mix two batches' failures).
+      const processor = new BatchProcessor(EventType.SQS);
+      const limit = createLimiter(options.concurrency);
+      return processPartialResponse(event, (record: SQSRecord) => processRecord(record, limit), processor, {
+        context,
+        processInParallel: true,
+      });
+    });
 }

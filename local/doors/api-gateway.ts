@@ -1,8 +1,9 @@
 // The API Gateway front door on localhost: the REST API's routes, its x-api-key check, and the
-// same proxy events that AWS sends to the ingest function.
+// same proxy events that AWS sends to the ingest function (bodies as raw bytes in base64, as binaryMediaTypes
+// has API Gateway send them).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { apiRoutes } from '../../functions/catalog.js';
+import { API_BINARY_MEDIA_TYPES, apiRoutes } from '../../functions/catalog.js';
 import { apiEvent, lambdaContext } from '../aws-events.js';
 import type { FunctionName, FunctionRegistry } from '../functions.js';
 import { BodyTooLargeError, listen, type RunningServer, readBody, sendJson } from './http.js';
@@ -42,6 +43,27 @@ export function matchRoute(
     if (matches) return { route, pathParameters };
   }
   return undefined;
+}
+
+/**
+ * The body as API Gateway puts it in a proxy event: base64 with `isBase64Encoded: true` when the Content-Type
+ * matches one of the API's binary media types (an exact type, a `type/` wildcard, or the any-type wildcard;
+ * parameters do not count), otherwise text decoded as UTF-8; null when there is none.
+ */
+export function proxyBody(
+  body: Buffer,
+  contentType: string | undefined,
+  binaryMediaTypes: readonly string[] = API_BINARY_MEDIA_TYPES,
+): { body: string | null; isBase64Encoded: boolean } {
+  if (body.length === 0) return { body: null, isBase64Encoded: false };
+  const [type = '', subtype = ''] = (contentType ?? '').split(';')[0]!.trim().toLowerCase().split('/');
+  const binary = binaryMediaTypes.some((pattern) => {
+    const [t, s] = pattern.toLowerCase().split('/');
+    return pattern === '*/*' || (t === type && (s === '*' || s === subtype));
+  });
+  return binary
+    ? { body: body.toString('base64'), isBase64Encoded: true }
+    : { body: body.toString('utf8'), isBase64Encoded: false };
 }
 
 function headersOf(request: IncomingMessage): Record<string, string> {
@@ -88,7 +110,7 @@ export async function startApiGateway(options: {
       pathParameters: matched.pathParameters,
       headers: headersOf(request),
       query: Object.fromEntries(url.searchParams),
-      body: body.length > 0 ? body.toString('utf8') : null,
+      ...proxyBody(body, request.headers['content-type']),
       sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
       apiKey: options.apiKey,
     });

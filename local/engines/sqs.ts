@@ -23,11 +23,15 @@ export async function startSqs(options: { port?: number } = {}): Promise<Running
 }
 
 export interface SendQueues {
+  /** The standard lane. */
   queueUrl: string;
+  /** The priority lane (OTPs, critical categories). */
+  priorityQueueUrl: string;
+  /** Both lanes' dead-letter queue. */
   dlqUrl: string;
 }
 
-/** Creates (or finds) the send queue and its DLQ with the deployed redrive policy. */
+/** Creates (or finds) the two send queues and their DLQ with the deployed redrive policy. */
 export async function createSendQueues(
   client: SQSClient,
   options: { name?: string; visibilityTimeoutSeconds?: number } = {},
@@ -43,17 +47,22 @@ export async function createSendQueues(
   const { Attributes } = await client.send(
     new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
   );
-  const queue = await client.send(
-    new CreateQueueCommand({
-      QueueName: name,
-      Attributes: {
-        VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? SEND_QUEUE_VISIBILITY_SECONDS),
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: Attributes?.QueueArn,
-          maxReceiveCount: SEND_QUEUE_MAX_RECEIVE_COUNT,
+  const [queueUrl, priorityQueueUrl] = await Promise.all(
+    [name, `${name}-priority`].map(async (queueName) => {
+      const queue = await client.send(
+        new CreateQueueCommand({
+          QueueName: queueName,
+          Attributes: {
+            VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? SEND_QUEUE_VISIBILITY_SECONDS),
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: Attributes?.QueueArn,
+              maxReceiveCount: SEND_QUEUE_MAX_RECEIVE_COUNT,
+            }),
+          },
         }),
-      },
+      );
+      return queue.QueueUrl!;
     }),
   );
-  return { queueUrl: queue.QueueUrl!, dlqUrl };
+  return { queueUrl: queueUrl!, priorityQueueUrl: priorityQueueUrl!, dlqUrl };
 }

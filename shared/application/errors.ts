@@ -1,5 +1,7 @@
 // Input a use case refuses, field by field. The edges (HTTP, Lambda invoke) turn it into their own answer.
 import type { z } from 'zod';
+import { maskPhonesInText } from '../domain/phone.js';
+import { describeLimit, type RecipientLimit } from '../domain/recipient-limits.js';
 
 export interface FieldProblem {
   /** Dotted path of the field (`recipient.phone`), or '' for the whole input. */
@@ -14,12 +16,42 @@ export class InvalidInputError extends Error {
   }
 }
 
-/** A zod error as field problems; an unknown field is named by its own path, so the caller sees what to remove. */
+/**
+ * A zod error as field problems; an unknown field is named by its own path, so the caller sees what to remove.
+ * That name is the caller's and may be a phone number ({ "+223 70 12 34 56": "Awa" }): it is masked as numbers
+ * in logs are, and zod's own message (which lists the keys) is never used.
+ */
 export function problemsOf(error: z.ZodError, prefix: readonly string[] = []): FieldProblem[] {
   const at = (path: readonly PropertyKey[]) => [...prefix, ...path.map(String)].join('.');
   return error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ path: at([...issue.path, key]), message: 'is not an accepted field' }))
+      ? issue.keys.map((key) => ({
+          path: at([...issue.path, maskPhonesInText(key)]),
+          message: 'is not an accepted field',
+        }))
       : [{ path: at(issue.path), message: issue.message }],
   );
+}
+
+/** Which limit refused a notification, and when the caller may try again. */
+export interface RecipientLimitRefusal extends RecipientLimit {
+  category: string;
+  /** The recipient, masked (never the full number). */
+  recipient: string;
+  windowEndsAt: string;
+  retryAfterSeconds: number;
+}
+
+/** The recipient has had every notification of this category its limit allows in this window; nothing was written. */
+export class RecipientRateLimitedError extends Error {
+  override readonly name = 'RecipientRateLimitedError';
+  readonly problems: FieldProblem[];
+  constructor(readonly refusal: RecipientLimitRefusal) {
+    const limit = describeLimit(refusal, refusal.category);
+    const retry = `retry after ${refusal.retryAfterSeconds} s`;
+    super(`recipient.phone: ${limit} to one number; ${retry}`);
+    this.problems = [
+      { path: 'recipient.phone', message: `${refusal.recipient} has reached the limit (${limit}); ${retry}` },
+    ];
+  }
 }

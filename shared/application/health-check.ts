@@ -15,6 +15,8 @@ import { type ProviderState, WACHAP_PROVIDER } from '../domain/provider-circuit.
 import type { Log } from '../observability/logger.js';
 import { alertEmail, alertWhatsApp } from '../presentation/alert-messages.js';
 import type {
+  AdminContacts,
+  AdminContactsSource,
   AlertCooldowns,
   DeliveryChannel,
   HourlyCounters,
@@ -28,6 +30,7 @@ export interface HealthCheckSettings {
   systemEnabled: boolean;
   emailEnabled: boolean;
   whatsappEnabled: boolean;
+  /** Where the admin is, when no `adminContacts` source is given (tests, fixed settings). */
   adminEmail?: string | undefined;
   adminPhone?: string | undefined;
   cooldownMs: number;
@@ -46,6 +49,11 @@ export interface HealthCheckDependencies {
   mailer?: Mailer | undefined;
   /** Critical alerts go to the admin's WhatsApp too. */
   whatsapp?: DeliveryChannel | undefined;
+  /**
+   * Where the admin is, read only when there is an alert to address (in AWS the admin-contacts secret); without it,
+   * settings.adminEmail / adminPhone.
+   */
+  adminContacts?: AdminContactsSource | undefined;
   log: Log;
   clock: () => Date;
   settings: HealthCheckSettings;
@@ -160,22 +168,38 @@ export async function runHealthCheck(dryRun: boolean, deps: HealthCheckDependenc
 }
 
 /** Where an alert would go, before cooldowns and failures. */
-function plan(alert: HealthAlert, deps: HealthCheckDependencies): { email: AlertDelivery; whatsapp: AlertDelivery } {
+function plan(
+  alert: HealthAlert,
+  deps: HealthCheckDependencies,
+  contacts: AdminContacts,
+): { email: AlertDelivery; whatsapp: AlertDelivery } {
   const { settings } = deps;
   if (!settings.systemEnabled) return { email: 'disabled', whatsapp: 'disabled' };
   const email: AlertDelivery = !settings.emailEnabled
     ? 'disabled'
-    : !settings.adminEmail || !deps.mailer
+    : !contacts.email || !deps.mailer
       ? 'not_configured'
       : 'sent';
   const whatsapp: AlertDelivery = !settings.whatsappEnabled
     ? 'disabled'
     : alert.severity !== 'critical'
       ? 'not_critical'
-      : !settings.adminPhone || !deps.whatsapp
+      : !contacts.phone || !deps.whatsapp
         ? 'not_configured'
         : 'sent';
   return { email, whatsapp };
+}
+
+/** The admin's contacts, read only when an enabled channel has an alert to address. */
+async function contactsFor(found: readonly HealthAlert[], deps: HealthCheckDependencies): Promise<AdminContacts> {
+  const { settings } = deps;
+  const wanted = settings.systemEnabled && (settings.emailEnabled || settings.whatsappEnabled) && found.length > 0;
+  if (!wanted) return {};
+  if (!deps.adminContacts) return { email: settings.adminEmail, phone: settings.adminPhone };
+  // The source logs and reports its problems rather than throwing; this guards the health check all the same.
+  return deps.adminContacts().catch((error: unknown) => ({
+    problems: [`the admin's contacts could not be read (${error instanceof Error ? error.name : 'error'})`],
+  }));
 }
 
 /**
@@ -190,19 +214,23 @@ async function deliver(
   deps: HealthCheckDependencies,
 ): Promise<AlertReport[]> {
   const reports: AlertReport[] = [];
+  const contacts = await contactsFor(found, deps);
   for (const alert of found) {
-    const planned = plan(alert, deps);
+    const planned = plan(alert, deps, contacts);
     const wanted = planned.email === 'sent' || planned.whatsapp === 'sent';
-    if (!wanted) reports.push({ ...alert, ...planned });
-    else if (dryRun) reports.push({ ...alert, ...dryRunOf(planned) });
+    // A channel left unaddressed by a malformed or unreadable contacts secret says why in the report.
+    const unaddressed = planned.email === 'not_configured' || planned.whatsapp === 'not_configured';
+    const why = unaddressed && contacts.problems?.length ? { errors: [...contacts.problems] } : {};
+    if (!wanted) reports.push({ ...alert, ...planned, ...why });
+    else if (dryRun) reports.push({ ...alert, ...dryRunOf(planned), ...why });
     else if (!(await deps.store.acquireAlertCooldown(alert.kind, now, deps.settings.cooldownMs))) {
       reports.push({ ...alert, email: 'cooldown', whatsapp: 'cooldown' });
-    } else reports.push({ ...alert, ...planned });
+    } else reports.push({ ...alert, ...planned, ...why });
   }
 
   const fresh = reports.filter((r) => r.email === 'sent' || r.whatsapp === 'sent');
   if (fresh.length === 0) return reports;
-  const errors: string[] = [];
+  const errors: string[] = [...(contacts.problems ?? [])];
   const attempt = async (channel: 'email' | 'whatsapp', alerts: AlertReport[], send: () => Promise<unknown>) => {
     if (alerts.length === 0) return;
     let outcome: AlertDelivery = 'sent';
@@ -218,10 +246,10 @@ async function deliver(
   const byEmail = fresh.filter((r) => r.email === 'sent');
   const byWhatsApp = fresh.filter((r) => r.whatsapp === 'sent');
   // If one channel fails, the other still goes.
-  await attempt('email', byEmail, () => deps.mailer!.send(alertEmail(byEmail, deps.settings.adminEmail!, now)));
+  await attempt('email', byEmail, () => deps.mailer!.send(alertEmail(byEmail, contacts.email!, now)));
   await attempt('whatsapp', byWhatsApp, async () => {
     const outcome = await deps.whatsapp!.deliver({
-      recipient: { phone: deps.settings.adminPhone! },
+      recipient: { phone: contacts.phone! },
       title: '',
       message: alertWhatsApp(byWhatsApp),
     });

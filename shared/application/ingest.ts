@@ -1,5 +1,5 @@
-// Accepting a notification: check what only now can tell, write the record (the source of truth), then
-// enqueue its id.
+// Accepting a notification: check what only now can tell, count it against its recipient's limit, write the
+// record (the source of truth), then enqueue its id.
 // The enqueue is only the fast path: if it fails, the record is due and the next sweep sends it.
 import type { CountryCode } from 'libphonenumber-js';
 import { ulid } from 'ulid';
@@ -7,9 +7,21 @@ import { z } from 'zod';
 import { createNotification, type NotificationPolicy } from '../domain/new-notification.js';
 import type { Notification, Priority } from '../domain/notification.js';
 import { InvalidPhoneNumberError, maskPhone, normalisePhone } from '../domain/phone.js';
+import { limitWindow, type RecipientLimits, recipientLimitFor, secondsUntilEnd } from '../domain/recipient-limits.js';
 import type { Log } from '../observability/logger.js';
-import { type FieldProblem, InvalidInputError } from './errors.js';
-import { MAX_QUEUE_DELAY_SECONDS, type NotificationRepository, type SendQueue } from './ports.js';
+import {
+  type FieldProblem,
+  InvalidInputError,
+  type RecipientLimitRefusal,
+  RecipientRateLimitedError,
+} from './errors.js';
+import {
+  MAX_QUEUE_DELAY_SECONDS,
+  type NotificationRepository,
+  type RecipientCounters,
+  type RecipientSlot,
+  type SendQueue,
+} from './ports.js';
 
 const MAX_SCHEDULE_AHEAD_MS = 30 * 86_400_000;
 
@@ -35,7 +47,10 @@ export interface IngestRequest {
 }
 
 export interface IngestDependencies {
-  store: Pick<NotificationRepository, 'create'>;
+  store: Pick<NotificationRepository, 'create' | 'findByIdempotencyKey'>;
+  /** Where notifications are counted per recipient, category and window, against `recipientLimits`. */
+  recipientCounters: RecipientCounters;
+  recipientLimits: RecipientLimits;
   queue: Pick<SendQueue, 'enqueue'>;
   log: Log;
   clock: () => Date;
@@ -59,7 +74,8 @@ function interpret(body: IngestRequest, headerKey: string | undefined, deps: Ing
     phone = normalisePhone(body.recipient.phone, deps.defaultCountry);
   } catch (error) {
     if (!(error instanceof InvalidPhoneNumberError)) throw error;
-    problems.push({ path: 'recipient.phone', message: 'is not a valid phone number (E.164 such as +22370123456)' });
+    // Not a number, or one WhatsApp cannot reach (toll-free…): the reason says which, without the number.
+    problems.push({ path: 'recipient.phone', message: error.reason });
   }
   const sendAt = body.sendAt ? new Date(body.sendAt) : undefined;
   const expiresAt = body.expiresAt ? new Date(body.expiresAt) : undefined;
@@ -92,23 +108,44 @@ function interpret(body: IngestRequest, headerKey: string | undefined, deps: Ing
   };
 }
 
-/** Accepts a request whose shape the edge has checked; refuses what only now can tell (InvalidInputError). */
+/**
+ * Accepts a request whose shape the edge has checked; refuses what only now can tell (InvalidInputError) and
+ * what its recipient's limit does not allow (RecipientRateLimitedError).
+ */
 export async function ingestNotification(
   body: IngestRequest,
   idempotencyHeader: string | undefined,
   deps: IngestDependencies,
 ): Promise<IngestResult> {
   const { now, request } = interpret(body, idempotencyHeader, deps);
-
   const notification = createNotification(request, { id: deps.newId(), now, policy: deps.policy });
-  const { created, notification: stored } = await deps.store.create(notification, now);
+
+  // The order, so that a refused request writes nothing and a repeat is neither refused nor counted twice:
+  // 1. take a slot in the recipient's window (one conditional UpdateItem: the only extra write of an acceptance);
+  // 2. none left: a repeat of an accepted request (its idempotency key is live) is answered as before; anything
+  //    else is refused, having written nothing (a failed condition writes nothing, the key is only read);
+  // 3. create (claim the key, then put the notification): a repeat found there, or a failure, gives the slot back.
+  // Reading the key before taking the slot would cost every keyed request a read; this way only a refusal reads.
+  // A scheduled notification (sendAt) counts in the window of its acceptance, not of its sending.
+  const admission = await admit(notification, now, deps);
+  if (admission.kind === 'refused') {
+    const key = notification.idempotencyKey;
+    const first = key === undefined ? undefined : await deps.store.findByIdempotencyKey(key, now);
+    if (first) return answerRepeat(first, now, deps);
+    throw new RecipientRateLimitedError(admission.refusal);
+  }
+  const giveBack = () => (admission.kind === 'counted' ? releaseSlot(admission.slot, deps) : Promise.resolve());
+  let outcome: Awaited<ReturnType<IngestDependencies['store']['create']>>;
+  try {
+    outcome = await deps.store.create(notification, now);
+  } catch (error) {
+    await giveBack();
+    throw error;
+  }
+  const { created, notification: stored } = outcome;
   if (!created) {
-    deps.log.info('idempotent repeat; nothing written', { notificationId: stored.id });
-    // The first request may have failed after writing (a throttle, a timeout: its caller got a 5xx) and never
-    // queued it; this repeat may even have just repaired the record. Queue it again while it waits for its first
-    // attempt: the claim makes a second message harmless, and an OTP must not wait for the sweep.
-    if (awaitsFirstAttempt(stored)) await enqueue(stored, now, deps);
-    return { created: false, id: stored.id, status: stored.status };
+    await giveBack();
+    return answerRepeat(stored, now, deps);
   }
 
   await enqueue(stored, now, deps);
@@ -121,6 +158,55 @@ export async function ingestNotification(
   return { created: true, id: stored.id, status: stored.status };
 }
 
+async function answerRepeat(stored: Notification, now: Date, deps: IngestDependencies): Promise<IngestResult> {
+  deps.log.info('idempotent repeat; nothing written', { notificationId: stored.id });
+  // The first request may have failed after writing (a throttle, a timeout: its caller got a 5xx) and never
+  // queued it; this repeat may even have just repaired the record. Queue it again while it waits for its first
+  // attempt: the claim makes a second message harmless, and an OTP must not wait for the sweep.
+  if (awaitsFirstAttempt(stored)) await enqueue(stored, now, deps);
+  return { created: false, id: stored.id, status: stored.status };
+}
+
+type Admission =
+  | { kind: 'unlimited' }
+  | { kind: 'counted'; slot: RecipientSlot }
+  | { kind: 'refused'; refusal: RecipientLimitRefusal };
+
+/** Counts the notification against its recipient's limit for its category, if it has one. */
+async function admit(notification: Notification, now: Date, deps: IngestDependencies): Promise<Admission> {
+  const { category } = notification;
+  const limit = recipientLimitFor(deps.recipientLimits, category);
+  if (!limit) return { kind: 'unlimited' };
+  const window = limitWindow(limit, now);
+  const slot = {
+    phone: notification.recipient.phone,
+    category,
+    windowStart: window.start,
+    windowSeconds: window.seconds,
+  };
+  if (await deps.recipientCounters.acquireRecipientSlot(slot, limit.max)) return { kind: 'counted', slot };
+  return {
+    kind: 'refused',
+    refusal: {
+      category,
+      max: limit.max,
+      windowSeconds: limit.windowSeconds,
+      recipient: maskPhone(notification.recipient.phone),
+      windowEndsAt: window.end.toISOString(),
+      retryAfterSeconds: secondsUntilEnd(window, now),
+    },
+  };
+}
+
+/** Best effort: a slot not given back only makes the window stricter until it ends. */
+async function releaseSlot(slot: RecipientSlot, deps: IngestDependencies): Promise<void> {
+  try {
+    await deps.recipientCounters.releaseRecipientSlot(slot);
+  } catch (error) {
+    deps.log.warn('recipient slot not given back', { category: slot.category, error: String(error) });
+  }
+}
+
 const awaitsFirstAttempt = (n: Notification): boolean =>
   n.status === 'pending' && n.attempts === 0 && n.inFlight === undefined && n.history.length === 0;
 
@@ -130,7 +216,10 @@ async function enqueue(stored: Notification, now: Date, deps: IngestDependencies
   if (delayMs > MAX_QUEUE_DELAY_SECONDS * 1000) return;
   try {
     // One second of slack so that the sender never finds it a hair before it is due.
-    await deps.queue.enqueue({ id: stored.id }, delayMs > 0 ? delayMs / 1000 + 1 : 0);
+    await deps.queue.enqueue(
+      { id: stored.id },
+      { priority: stored.priority, delaySeconds: delayMs > 0 ? delayMs / 1000 + 1 : 0 },
+    );
   } catch (error) {
     deps.log.warn('enqueue failed; the next sweep will send it', { notificationId: stored.id, error: String(error) });
   }

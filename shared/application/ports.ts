@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { HourlyCounts } from '../domain/counters.js';
 import type { FailureVerdict } from '../domain/error-classifier.js';
-import type { Notification } from '../domain/notification.js';
+import type { Notification, Priority, QueueTicket } from '../domain/notification.js';
 import type { DueCursor, ProviderState } from '../domain/provider-circuit.js';
 
 // ---- Errors ----------------------------------------------------------------------------------------------
@@ -28,6 +28,8 @@ export interface NotificationRepository {
    * (created: false), even if the first caller died between its writes.
    */
   create(notification: Notification, now?: Date): Promise<{ created: boolean; notification: Notification }>;
+  /** The notification a live idempotency key points at (written from its snapshot if the first caller died), if any. */
+  findByIdempotencyKey(key: string, now: Date): Promise<Notification | undefined>;
   get(id: string): Promise<Notification | undefined>;
   /** Writes `next` over `expectedVersion` (next.version must be expectedVersion + 1), or ConcurrentUpdateError. */
   save(next: Notification, expectedVersion: number, now?: Date): Promise<void>;
@@ -85,11 +87,14 @@ export const sendMessageSchema = z.strictObject({
 });
 export type SendMessage = z.infer<typeof sendMessageSchema>;
 
-/** The fast path to the sender. The table stays the source of truth: a lost message only waits for a sweep. */
+/**
+ * The fast path to the sender. The table stays the source of truth: a lost message only waits for a sweep.
+ * Each notification goes to its priority's lane (domain/notification laneOf).
+ */
 export interface SendQueue {
-  enqueue(message: SendMessage, delaySeconds?: number): Promise<void>;
-  /** Queues ids, reporting which ones the queue refused instead of throwing for them. */
-  enqueueMany(ids: readonly string[]): Promise<{ queued: string[]; failed: string[] }>;
+  enqueue(message: SendMessage, options: { priority: Priority; delaySeconds?: number }): Promise<void>;
+  /** Queues notifications, reporting which ones the queue refused instead of throwing for them. */
+  enqueueMany<T extends QueueTicket>(tickets: readonly T[]): Promise<{ queued: T[]; failed: T[] }>;
   /** Messages waiting in the dead-letter queue, or undefined when there is none to watch. */
   dlqDepth(): Promise<number | undefined>;
 }
@@ -131,4 +136,34 @@ export interface Email {
 
 export interface Mailer {
   send(email: Email): Promise<unknown>;
+}
+
+/** Who the alerts go to; a channel without its contact is not configured. */
+export interface AdminContacts {
+  email?: string;
+  /** E.164. */
+  phone?: string;
+  /** Why a contact is missing (a malformed or unreadable secret), naming the field, never its value. */
+  problems?: string[];
+}
+
+/** Reads the admin's contacts when an alert is to be addressed (in AWS a secret, re-read after its max age). */
+export type AdminContactsSource = () => Promise<AdminContacts>;
+
+// ---- Per-recipient limits --------------------------------------------------------------------------------
+
+/** One count: a recipient (E.164), a category, and a fixed window (domain/recipient-limits limitWindow). */
+export interface RecipientSlot {
+  phone: string;
+  category: string;
+  windowStart: Date;
+  windowSeconds: number;
+}
+
+/** Notifications accepted per recipient, category and window; of two requests for the last slot, one gets it. */
+export interface RecipientCounters {
+  /** Takes one of `max` slots, or answers false having written nothing. */
+  acquireRecipientSlot(slot: RecipientSlot, max: number): Promise<boolean>;
+  /** Gives a slot back: never below zero, never re-creating a window that is gone. */
+  releaseRecipientSlot(slot: RecipientSlot): Promise<void>;
 }

@@ -16,7 +16,7 @@ import {
 import type { Log } from '../observability/logger.js';
 import { alertEmail } from '../presentation/alert-messages.js';
 import type { Pause } from './concurrency.js';
-import type { AlertCooldowns, Mailer, ProviderProbe, SendQueue } from './ports.js';
+import type { AdminContactsSource, AlertCooldowns, Mailer, ProviderProbe, SendQueue } from './ports.js';
 import { type CircuitStore, readState, updateState } from './provider-state.js';
 import { continueRelease, type ReleaseDependencies } from './release-held.js';
 
@@ -88,6 +88,8 @@ export interface ProbeDependencies {
   /** The provider the circuit is about, asked whether it would take messages again. */
   provider: ProviderProbe;
   mailer?: Mailer | undefined;
+  /** Where the admin is, read only when an alert is to be sent (in AWS the admin-contacts secret); else settings. */
+  adminContacts?: AdminContactsSource | undefined;
   log: Log;
   clock: () => Date;
   /** How retries wait (the real clock unless a simulation on a virtual clock says otherwise). */
@@ -142,12 +144,18 @@ async function alertOpenCircuit(
 ): Promise<CircuitReport['alert']> {
   const { settings } = deps;
   if (!settings.alertsEnabled) return 'disabled';
-  if (!settings.adminEmail || !deps.mailer) return 'not_configured';
+  if (!deps.mailer) return 'not_configured';
+  // The source logs a malformed or unreadable secret itself, and never throws; this guards the probe all the same.
+  const contacts = deps.adminContacts
+    ? await deps.adminContacts().catch(() => ({ email: undefined }))
+    : { email: settings.adminEmail };
+  const to = contacts.email;
+  if (!to) return 'not_configured';
   if (!(await deps.store.acquireAlertCooldown('provider_unavailable', now, settings.cooldownMs))) return 'cooldown';
   const alert = providerUnavailableAlert(state, now);
   try {
     // Email only: WhatsApp goes through the very provider that is broken.
-    await deps.mailer.send(alertEmail([alert], settings.adminEmail, now));
+    await deps.mailer.send(alertEmail([alert], to, now));
     return 'sent';
   } catch (error) {
     deps.log.error('provider alert email failed', { error: String(error) });

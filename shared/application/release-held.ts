@@ -3,7 +3,7 @@
 // day-long outage (100,000 held): reads grow with the backlog (each held notification is read about once),
 // nothing is marked released without being queued (or remembered as refused), and a tick that runs out of
 // time leaves the next one a position to resume from.
-import type { Notification } from '../domain/notification.js';
+import type { Notification, QueueTicket } from '../domain/notification.js';
 import {
   isCircuitOpen,
   type ProviderState,
@@ -114,10 +114,12 @@ export async function continueRelease(
     const held = page.notifications.filter((n) => n.reason === 'provider_unavailable');
     found += held.length;
     const outcomes = await mapWithConcurrency(held, WRITE_CONCURRENCY, (n) => releaseOne(deps, n, now, closedAt));
-    const ids = held.filter((_, i) => outcomes[i] === 'released').map((n) => n.id);
+    const releasedOnes = held
+      .filter((_, i) => outcomes[i] === 'released')
+      .map(({ id, priority }) => ({ id, priority }));
     failed += outcomes.filter((o) => o === 'failed').length;
-    const refused = ids.length > 0 ? await enqueue(deps, ids) : [];
-    released += ids.length - refused.length;
+    const refused = releasedOnes.length > 0 ? await enqueue(deps, releasedOnes) : [];
+    released += releasedOnes.length - refused.length;
     cursor = page.cursor;
     if (refused.length > 0) {
       failed += refused.length;
@@ -157,9 +159,9 @@ async function releaseOne(
   return 'failed';
 }
 
-/** Queues `ids`, trying the refused ones again after a pause; returns those still refused. */
-async function enqueue(deps: ReleaseDependencies, ids: readonly string[]): Promise<string[]> {
-  let pending = [...ids];
+/** Queues `tickets`, each in its lane, trying the refused ones again after a pause; returns those still refused. */
+async function enqueue(deps: ReleaseDependencies, tickets: readonly QueueTicket[]): Promise<QueueTicket[]> {
+  let pending = [...tickets];
   for (const pause of [0, ...RETRY_PAUSES_MS]) {
     await (deps.pause ?? realPause)(pause);
     pending = (await deps.queue.enqueueMany(pending)).failed;

@@ -102,10 +102,10 @@ export async function runRetrySweep(request: SweepRequest, deps: SweepDependenci
     }
   });
 
-  const toQueue = entries.filter((e) => e.action === 'queue' || e.action === 'recover').map((e) => e.id);
+  const toQueue = entries.filter((e) => e.action === 'queue' || e.action === 'recover');
   if (!request.dryRun && toQueue.length > 0) {
     const { failed } = await deps.queue.enqueueMany(toQueue);
-    const refused = new Set(failed);
+    const refused = new Set(failed.map((entry) => entry.id));
     for (const entry of entries) {
       if (refused.has(entry.id)) entry.note = 'queue refused it; due again when its lease ends';
     }

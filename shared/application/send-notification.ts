@@ -152,7 +152,7 @@ async function recordSent(
   }
   // The provider has the message: hand the outcome to the queue rather than let the sweep send it again.
   try {
-    await deps.queue.enqueue({ id: claimed.id, accepted });
+    await deps.queue.enqueue({ id: claimed.id, accepted }, { priority: claimed.priority });
     deps.log.warn('accepted send handed to the queue for recording', { notificationId: claimed.id });
   } catch (error) {
     deps.log.error('accepted send could not be recorded anywhere; the claim will lapse and the sweep will resend', {

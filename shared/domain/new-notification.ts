@@ -20,12 +20,14 @@ export interface NotificationPolicy {
   maxAttempts: RetryPolicy['maxAttempts'];
   /** Validity window per category, in seconds (otp: 600 by default); categories absent here never expire. */
   validitySeconds: Readonly<Record<string, number>>;
+  /** Categories that are high priority (the priority lane) unless the caller says otherwise; default: otp. */
+  criticalCategories?: readonly string[];
 }
 
 export const DEFAULT_VALIDITY_SECONDS: Readonly<Record<string, number>> = { otp: 600 };
 
 /** Time-sensitive categories go first; the caller may say otherwise. */
-const HIGH_PRIORITY_CATEGORIES = new Set(['otp']);
+export const DEFAULT_CRITICAL_CATEGORIES: readonly string[] = ['otp'];
 
 const TITLES: Readonly<Record<string, string>> = {
   colis_arrive: 'Colis arrivé',
@@ -35,8 +37,10 @@ const TITLES: Readonly<Record<string, string>> = {
   information_generale: 'Information',
 };
 
-export const defaultPriority = (category: string): Priority =>
-  HIGH_PRIORITY_CATEGORIES.has(category) ? 'high' : 'normal';
+export const defaultPriority = (
+  category: string,
+  criticalCategories: readonly string[] = DEFAULT_CRITICAL_CATEGORIES,
+): Priority => (criticalCategories.includes(category) ? 'high' : 'normal');
 
 export function validityEnd(request: NotificationRequest, now: Date, policy: NotificationPolicy): Date | undefined {
   if (request.expiresAt) return request.expiresAt;
@@ -57,7 +61,7 @@ export function createNotification(
     channel: 'whatsapp',
     title: request.title ?? TITLES[request.category] ?? request.category,
     message: request.message,
-    priority: request.priority ?? defaultPriority(request.category),
+    priority: request.priority ?? defaultPriority(request.category, policy.criticalCategories),
     status: 'pending',
     attempts: 0,
     maxAttempts: policy.maxAttempts,

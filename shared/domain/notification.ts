@@ -19,6 +19,20 @@ export const AWAITING_STATUSES: readonly NotificationStatus[] = ['pending', 'fai
 export const PRIORITIES = ['high', 'normal'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
+/**
+ * The send queues. High-priority notifications (OTPs, critical categories) travel a lane of their own, so that a
+ * backlog of ordinary ones never stands in front of them.
+ */
+export type Lane = 'priority' | 'standard';
+export const laneOf = (notification: { priority: Priority }): Lane =>
+  notification.priority === 'high' ? 'priority' : 'standard';
+
+/** What the send queue needs to know about a notification: its id, and its priority for the lane. */
+export interface QueueTicket {
+  id: string;
+  priority: Priority;
+}
+
 export type Classification = 'temporary' | 'permanent';
 /** Whose fault a failure is: the recipient's (bad number), the provider's (account, instance) or nobody's (a blip). */
 export type ErrorScope = 'recipient' | 'provider' | 'transient';

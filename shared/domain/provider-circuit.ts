@@ -1,6 +1,7 @@
 // The provider circuit: when WaChap fails for provider-wide reasons (expired token or subscription,
 // disconnected or inactive instance, missing credentials), every sender stops calling it and every
 // notification waits, without burning an attempt, until a probe finds it healthy again.
+import type { QueueTicket } from './notification.js';
 
 export interface ProviderState {
   /** healthy: the circuit is closed (sends go out); unavailable: it is open (notifications are held). */
@@ -40,8 +41,8 @@ export interface ReleaseProgress {
   resume?: DueCursor;
   /** Held notifications this pass has found so far: a verify pass that finds none ends the release. */
   found?: number;
-  /** Released, but the queue refused them: the next tick queues them first. */
-  unqueued?: string[];
+  /** Released, but the queue refused them: the next tick queues them first (each in its lane). */
+  unqueued?: QueueTicket[];
 }
 
 export const WACHAP_PROVIDER = 'wachap';

@@ -2,7 +2,7 @@
 // carries internals: no stack, no SDK message, no table name.
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
-import { type FieldProblem, InvalidInputError, problemsOf } from '../application/errors.js';
+import { type FieldProblem, InvalidInputError, problemsOf, RecipientRateLimitedError } from '../application/errors.js';
 
 export abstract class RequestError extends Error {
   abstract readonly statusCode: number;
@@ -27,6 +27,13 @@ export class MalformedJsonError extends RequestError {
   override readonly name = 'MalformedJsonError';
   readonly statusCode = 400;
   readonly code = 'malformed_json';
+}
+
+/** The body's bytes are not UTF-8 (decoding them would have turned them into replacement characters). */
+export class InvalidEncodingError extends RequestError {
+  override readonly name = 'InvalidEncodingError';
+  readonly statusCode = 400;
+  readonly code = 'invalid_encoding';
 }
 
 export class PayloadTooLargeError extends RequestError {
@@ -55,6 +62,14 @@ export function jsonResponse(
 export function errorResponse(error: unknown, requestId?: string): APIGatewayProxyResult {
   if (error instanceof InvalidInputError) {
     return jsonResponse(400, { error: 'validation_error', message: error.message, details: error.problems });
+  }
+  if (error instanceof RecipientRateLimitedError) {
+    const { recipient: _masked, ...limit } = error.refusal;
+    return jsonResponse(
+      429,
+      { error: 'recipient_rate_limited', message: error.message, details: error.problems, limit },
+      { 'retry-after': String(error.refusal.retryAfterSeconds) },
+    );
   }
   if (error instanceof RequestError) {
     return jsonResponse(error.statusCode, {

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { maskPhonesInText } from '../domain/phone.js';
 import {
   errorResponse,
+  InvalidEncodingError,
   MalformedJsonError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
@@ -34,18 +35,49 @@ export interface HttpRouteOptions<S extends z.ZodType | undefined> {
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 
-/** The body as JSON, after the checks a caller can get wrong: type, size, syntax. */
+/** The values of every `charset` parameter of a Content-Type, unquoted and lower-cased. */
+const charsetsOf = (contentType: string): string[] =>
+  [...contentType.matchAll(/;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/gi)].map((m) =>
+    (m[1] ?? m[2] ?? '').toLowerCase(),
+  );
+
+/**
+ * Strict: a byte that is not UTF-8 is an error, not a replacement character. `ignoreBOM` keeps a leading byte
+ * order mark in the text, where JSON.parse refuses it (400 malformed_json): RFC 8259 forbids sending one, and
+ * API Gateway's validator sees the same bytes, so the answer does not depend on which of the two reads it first.
+ */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The body as JSON, after the checks a caller can get wrong: type and charset (415), size (413), encoding and
+ * syntax (400). API Gateway hands the body over as raw bytes in base64 (binaryMediaTypes, lib/api.ts), so that
+ * bytes that are not UTF-8 reach this check instead of being replaced on the way.
+ */
 function readJsonBody(event: APIGatewayProxyEvent, header: (name: string) => string | undefined, maxBytes: number) {
   const contentType = header('content-type') ?? '';
   if (!/^application\/(.+\+)?json\s*(;|$)/i.test(contentType.trim())) {
     throw new UnsupportedMediaTypeError('Content-Type must be application/json');
   }
+  // JSON is UTF-8 (RFC 8259); "utf8" is the same encoding's other usual label.
+  if (charsetsOf(contentType).some((charset) => charset !== 'utf-8' && charset !== 'utf8')) {
+    throw new UnsupportedMediaTypeError('the body must be UTF-8: send charset=utf-8 or no charset');
+  }
   const raw = Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
   if (raw.byteLength > maxBytes) throw new PayloadTooLargeError(`the body must not exceed ${maxBytes} bytes`);
+  let text: string;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    text = UTF8.decode(raw);
   } catch {
-    throw new MalformedJsonError('the body is not valid JSON');
+    throw new InvalidEncodingError('the body must be UTF-8: it contains bytes that are not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new MalformedJsonError(
+      text.startsWith('\uFEFF')
+        ? 'the body is not valid JSON: it starts with a byte order mark (send UTF-8 without BOM)'
+        : 'the body is not valid JSON',
+    );
   }
 }
 

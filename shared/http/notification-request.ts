@@ -1,8 +1,10 @@
 // The body of POST /notifications: its shape, checked at the edge before any use case runs. What only the
-// moment can tell (is the number real, is expiresAt in the future) is ingest's to check.
+// moment can tell (is the number real, is expiresAt in the future) is ingest's to check. Free text (name, title,
+// message) must show something and hide nothing: see visible-text.ts.
 import { z } from 'zod';
 import { type IngestRequest, idempotencyKey } from '../application/ingest.js';
 import { PRIORITIES } from '../domain/notification.js';
+import { visibleText } from './visible-text.js';
 
 export const MAX_MESSAGE_LENGTH = 4096;
 const timestamp = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-11-24T18:00:00Z' });
@@ -10,13 +12,13 @@ export const notificationRequestSchema = z
   .strictObject({
     recipient: z.strictObject({
       phone: z.string().min(1).max(32),
-      name: z.string().trim().min(1).max(120).optional(),
+      name: visibleText(120).optional(),
     }),
     category: z
       .string()
       .regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be a lowercase slug such as colis_arrive, lot_ferme or otp'),
-    title: z.string().trim().min(1).max(200).optional(),
-    message: z.string().trim().min(1).max(MAX_MESSAGE_LENGTH),
+    title: visibleText(200).optional(),
+    message: visibleText(MAX_MESSAGE_LENGTH),
     priority: z.enum(PRIORITIES).optional(),
     expiresAt: timestamp.optional(),
     ttlSeconds: z

@@ -151,6 +151,10 @@ describe('NotificationStack', () => {
       });
     });
 
+    it('hands the body to the function as raw bytes, so that bytes that are not UTF-8 reach its check', () => {
+      template.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['*/*'] });
+    });
+
     it('throttles through a usage plan holding the upstream key', () => {
       template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
         Throttle: { RateLimit: 10, BurstLimit: 20 },
@@ -231,10 +235,19 @@ describe('NotificationStack', () => {
         'TABLE_NAME',
       ];
       const wachap = ['WACHAP_SECRET_ARN', 'WACHAP_BASE_URL', 'WACHAP_TIMEOUT_MS'];
+      const sendQueues = ['SEND_QUEUE_URL', 'PRIORITY_SEND_QUEUE_URL'];
       const expected: Record<HandlerName, string[]> = {
-        ingest: [...common, 'SEND_QUEUE_URL'],
-        sender: [...common, 'SEND_QUEUE_URL', ...wachap, 'SENDER_MAX_CONCURRENCY', 'WACHAP_MAX_SENDS_PER_SECOND'],
-        'retry-sweep': [...common, 'SEND_QUEUE_URL'],
+        ingest: [...common, ...sendQueues, 'CRITICAL_CATEGORIES'],
+        sender: [
+          ...common,
+          ...sendQueues,
+          ...wachap,
+          'SENDER_MAX_CONCURRENCY',
+          'PRIORITY_SENDER_MAX_CONCURRENCY',
+          'WACHAP_MAX_SENDS_PER_SECOND',
+          'PRIORITY_SENDS_PER_SECOND',
+        ],
+        'retry-sweep': [...common, ...sendQueues],
         'health-check': [
           ...common,
           'SEND_DLQ_URL',
@@ -242,8 +255,7 @@ describe('NotificationStack', () => {
           'ALERT_SYSTEM_ENABLED',
           'ALERT_EMAIL_ENABLED',
           'ALERT_WHATSAPP_ENABLED',
-          'ADMIN_EMAIL',
-          'ADMIN_PHONE',
+          'ADMIN_CONTACTS_SECRET_ARN',
           'ALERT_FROM_EMAIL',
           'ALERT_HOURLY_FAILURE_THRESHOLD',
           'ALERT_DAILY_PERMANENT_THRESHOLD',
@@ -252,11 +264,11 @@ describe('NotificationStack', () => {
         ],
         'provider-probe': [
           ...common,
-          'SEND_QUEUE_URL',
+          ...sendQueues,
           ...wachap,
           'ALERT_SYSTEM_ENABLED',
           'ALERT_EMAIL_ENABLED',
-          'ADMIN_EMAIL',
+          'ADMIN_CONTACTS_SECRET_ARN',
           'ALERT_FROM_EMAIL',
           'PROVIDER_PROBE_INTERVAL_SECONDS',
         ],
@@ -281,7 +293,7 @@ describe('NotificationStack', () => {
         SEND_QUEUE_URL: { Ref: logicalId(stack.sendQueue) },
         ALERT_SYSTEM_ENABLED: 'true',
         ALERT_EMAIL_ENABLED: 'true',
-        ADMIN_EMAIL: 'admin@example.com',
+        ADMIN_CONTACTS_SECRET_ARN: { Ref: logicalId(stack.adminContactsSecret) },
         ALERT_FROM_EMAIL: 'alerts@example.com',
         PROVIDER_PROBE_INTERVAL_SECONDS: String(PROVIDER_PROBE_INTERVAL.toSeconds()),
       });
@@ -292,23 +304,40 @@ describe('NotificationStack', () => {
     });
   });
 
-  describe('sender event source', () => {
-    it('takes batches of 10, reports partial failures and caps concurrency from configuration', () => {
-      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-        FunctionName: { Ref: functionId('sender') },
-        EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.sendQueue), 'Arn'] },
-        BatchSize: 10,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-        ScalingConfig: { MaximumConcurrency: 3 },
-      });
-      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+  describe('sender event sources', () => {
+    it('take batches of 10 from each lane, report partial failures and cap concurrency from configuration', () => {
+      for (const queue of [stack.sendQueue, stack.prioritySendQueue]) {
+        template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+          FunctionName: { Ref: functionId('sender') },
+          EventSourceArn: { 'Fn::GetAtt': [logicalId(queue), 'Arn'] },
+          BatchSize: 10,
+          FunctionResponseTypes: ['ReportBatchItemFailures'],
+        });
+      }
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     });
 
-    it("caps concurrency at exactly the sender's SENDER_MAX_CONCURRENCY", () => {
-      const [mapping] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
-      expect(String(mapping?.Properties.ScalingConfig.MaximumConcurrency)).toBe(
-        functionProperties('sender').Environment.Variables.SENDER_MAX_CONCURRENCY,
-      );
+    it("cap each lane's concurrency at exactly the sender's setting for that lane", () => {
+      const variables = functionProperties('sender').Environment.Variables;
+      const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+      const concurrencyOf = (queue: IConstruct) =>
+        String(
+          mappings.find((m) => JSON.stringify(m.Properties.EventSourceArn).includes(logicalId(queue)))?.Properties
+            .ScalingConfig.MaximumConcurrency,
+        );
+      expect(concurrencyOf(stack.sendQueue)).toBe(variables.SENDER_MAX_CONCURRENCY);
+      expect(concurrencyOf(stack.prioritySendQueue)).toBe(variables.PRIORITY_SENDER_MAX_CONCURRENCY);
+      expect(variables.SENDER_MAX_CONCURRENCY).toBe('3');
+    });
+
+    it('send both lanes to the one DLQ', () => {
+      for (const queue of [stack.sendQueue, stack.prioritySendQueue]) {
+        const properties = template.toJSON().Resources[logicalId(queue)].Properties;
+        expect(properties.RedrivePolicy).toEqual({
+          deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.sendDlq), 'Arn'] },
+          maxReceiveCount: 5,
+        });
+      }
     });
   });
 
@@ -357,7 +386,8 @@ describe('NotificationStack', () => {
 
   describe('WaChap secret', () => {
     it('exists as a generated placeholder, never a value in the template', () => {
-      template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+      // Two secrets: the WaChap credentials and the admin contacts.
+      template.resourceCountIs('AWS::SecretsManager::Secret', 2);
       template.hasResourceProperties('AWS::SecretsManager::Secret', {
         SecretString: Match.absent(),
         GenerateSecretString: Match.objectLike({ GenerateStringKey: 'accessToken' }),
@@ -376,18 +406,104 @@ describe('NotificationStack', () => {
     });
   });
 
+  describe('admin contacts', () => {
+    const secretReads = (name: HandlerName) =>
+      statementsOf(name)
+        .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
+        .flatMap((statement) => [statement.Resource].flat());
+
+    it('are a secret of their own, created as a generated placeholder: no contact in the template', () => {
+      template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        Name: 'wachap-notifications/test/admin-contacts',
+        SecretString: Match.absent(),
+        GenerateSecretString: Match.objectLike({
+          SecretStringTemplate: JSON.stringify({ email: 'SET-AFTER-DEPLOY', phone: 'SET-AFTER-DEPLOY' }),
+        }),
+      });
+    });
+
+    it('reach the alerting functions only, as an ARN, with read access to that secret', () => {
+      const secretRef = { Ref: logicalId(stack.adminContactsSecret) };
+      for (const name of ['health-check', 'provider-probe'] as const) {
+        expect(functionProperties(name).Environment.Variables.ADMIN_CONTACTS_SECRET_ARN, name).toEqual(secretRef);
+        expect(secretReads(name), name).toContainEqual(secretRef);
+      }
+      for (const name of ['ingest', 'sender', 'retry-sweep'] as const) {
+        expect(functionProperties(name).Environment.Variables.ADMIN_CONTACTS_SECRET_ARN, name).toBeUndefined();
+        expect(secretReads(name), name).not.toContainEqual(secretRef);
+      }
+    });
+
+    it('are in no function environment and nowhere in the template', () => {
+      for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+        const names = Object.keys(fn.Properties.Environment?.Variables ?? {});
+        expect(names.filter((name) => /^ADMIN_(EMAIL|PHONE)$/.test(name))).toEqual([]);
+      }
+      // Every string of the template that holds an address: the sender (and its SES identity), the alarm
+      // subscription and the recipient pattern, all given in context for that purpose; and no phone number at all.
+      const strings: string[] = [];
+      const collect = (value: unknown): void => {
+        if (typeof value === 'string') strings.push(value);
+        else if (Array.isArray(value)) value.forEach(collect);
+        else if (value && typeof value === 'object') Object.values(value).forEach(collect);
+      };
+      collect(template.toJSON());
+      const addresses = new Set(strings.flatMap((text) => text.match(/[^\s"'@:/]*@[\w.*-]+/g) ?? []));
+      expect([...addresses].sort()).toEqual(['*@example.com', 'alerts@example.com', 'oncall@example.com']);
+      expect(strings.filter((text) => /\+?223\d{8}/.test(text))).toEqual([]);
+    });
+
+    it('refuse the old adminEmail and adminPhone context keys, saying where the contacts go now', () => {
+      const parse = () =>
+        parseNotificationConfig({ ...FULL_CONTEXT, adminEmail: 'admin@example.com', adminPhone: '+22370123456' });
+      expect(parse).toThrow(StackConfigError);
+      expect(parse).toThrow(/-c adminEmail: no longer read: the admin contacts live in the admin-contacts secret/);
+      expect(parse).toThrow(/-c adminPhone: no longer read: .*alertWhatsappEnabled=true/);
+    });
+
+    it('are filled in after deploy with the command of the AdminContactsSecretArn output', () => {
+      const outputs = template.toJSON().Outputs as Record<string, { Value: unknown; Description: string }>;
+      expect(outputs.AdminContactsSecretArn?.Value).toEqual({ Ref: logicalId(stack.adminContactsSecret) });
+      expect(outputs.AdminContactsSecretArn?.Description).toMatch(
+        /^aws secretsmanager put-secret-value --secret-id <arn> --secret-string '\{"email":"\.\.\.","phone":"\+223\.\.\."\}'$/,
+      );
+    });
+  });
+
   describe('SES', () => {
     const sesStatementsOf = (name: HandlerName) =>
       statementsOf(name).filter((statement) => [statement.Action].flat().some((action) => action.startsWith('ses:')));
 
-    it.each(['health-check', 'provider-probe'] as const)('lets %s send only from the configured identity', (name) => {
-      expect(sesStatementsOf(name)).toEqual([
-        {
-          Effect: 'Allow',
-          Action: 'ses:SendEmail',
-          Resource: 'arn:aws:ses:eu-west-1:123456789012:identity/alerts@example.com',
-        },
-      ]);
+    it.each(['health-check', 'provider-probe'] as const)(
+      'lets %s send only from the configured identity, and only to alertRecipients (ses:Recipients)',
+      (name) => {
+        expect(sesStatementsOf(name)).toEqual([
+          {
+            Effect: 'Allow',
+            Action: 'ses:SendEmail',
+            Resource: 'arn:aws:ses:eu-west-1:123456789012:identity/alerts@example.com',
+            // Every To/Cc/Bcc address must match a pattern, and a request without recipients matches nothing.
+            Condition: {
+              'ForAllValues:StringLike': { 'ses:Recipients': ['*@example.com'] },
+              Null: { 'ses:Recipients': 'false' },
+            },
+          },
+        ]);
+      },
+    );
+
+    it('lists every configured recipient in the condition, each domain in lower case', () => {
+      const { stack: other, template: otherTemplate } = synthesize({
+        ...FULL_CONTEXT,
+        alertRecipients: 'Ops.Admin@Example.COM, *@*.example.org,*@example.net',
+      });
+      const [statement] = roleStatements(other, otherTemplate, 'health-check').filter(
+        (candidate) => candidate.Action === 'ses:SendEmail',
+      );
+      expect((statement as { Condition?: unknown }).Condition).toEqual({
+        'ForAllValues:StringLike': { 'ses:Recipients': ['Ops.Admin@example.com', '*@*.example.org', '*@example.net'] },
+        Null: { 'ses:Recipients': 'false' },
+      });
     });
 
     it('lets no other function send', () => {
@@ -402,7 +518,8 @@ describe('NotificationStack', () => {
         expect(alarm.Properties.AlarmActions).toHaveLength(1);
       }
       template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
-      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'admin@example.com' });
+      // alarmEmail's, given for the purpose; the admin subscribes with the AlarmTopicArn output's command.
+      template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
     });
 
     it('fire when the DLQ holds a message, the sender fails, or the API answers 5xx', () => {
@@ -439,7 +556,7 @@ describe('NotificationStack', () => {
     ];
     // What each function calls, as test/e2e/least-privilege.test.ts records it on every path.
     const expected: Record<HandlerName, string[]> = {
-      ingest: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'sqs:SendMessage'],
+      ingest: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
       sender: [
         'dynamodb:GetItem',
         'dynamodb:PutItem',
@@ -541,6 +658,8 @@ describe('NotificationStack', () => {
           'SendDlqUrl',
           'TableName',
           'WaChapSecretArn',
+          'AdminContactsSecretArn',
+          'AlarmTopicArn',
         ]),
       );
     });
@@ -555,11 +674,14 @@ describe('NotificationStack without alert contacts', () => {
     const environment = template.toJSON().Resources[stack.getLogicalId(healthCheck)].Properties.Environment.Variables;
     expect(environment).toMatchObject({ ALERT_EMAIL_ENABLED: 'false', ALERT_WHATSAPP_ENABLED: 'false' });
     expect(environment.ADMIN_EMAIL).toBeUndefined();
+    // No alert channel: nothing reads who the admin is.
+    expect(environment.ADMIN_CONTACTS_SECRET_ARN).toBeUndefined();
     const probe = stack.functions['provider-probe'].lambda.node.defaultChild as CfnResource;
     const probeEnvironment = template.toJSON().Resources[stack.getLogicalId(probe)].Properties.Environment.Variables;
     expect(probeEnvironment).toMatchObject({ ALERT_EMAIL_ENABLED: 'false' });
     expect(probeEnvironment.ADMIN_EMAIL).toBeUndefined();
     expect(probeEnvironment.ALERT_FROM_EMAIL).toBeUndefined();
+    expect(probeEnvironment.ADMIN_CONTACTS_SECRET_ARN).toBeUndefined();
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toContain('ses:');
     template.resourceCountIs('AWS::SNS::Subscription', 0);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 2 } });
@@ -586,18 +708,20 @@ describe('stack configuration', () => {
     });
   });
 
-  it('reads -c strings as numbers and booleans, and normalises the admin phone', () => {
+  it('reads -c strings as numbers, booleans and lists', () => {
     const config = parseNotificationConfig({
       senderMaxConcurrency: '4',
       wachapMaxSendsPerSecond: '2.5',
       alertSystemEnabled: 'false',
-      adminPhone: '70 12 34 56',
+      alertWhatsappEnabled: 'yes',
+      alertRecipients: ' ops@example.com ,*@example.org,, ops@example.com',
     });
     expect(config).toMatchObject({
       senderMaxConcurrency: 4,
       wachapMaxSendsPerSecond: 2.5,
       alertSystemEnabled: false,
-      adminPhone: '+22370123456',
+      alertWhatsappEnabled: true,
+      alertRecipients: ['ops@example.com', '*@example.org'],
     });
   });
 
@@ -605,12 +729,12 @@ describe('stack configuration', () => {
     const parse = () =>
       parseNotificationConfig({
         stage: 'Prod!',
-        adminEmail: 'not-an-email',
+        alertFromEmail: 'not-an-email',
         senderMaxConcurrency: '1',
         wachapBaseUrl: 'http://x',
       });
     expect(parse).toThrow(StackConfigError);
-    expect(parse).toThrow(/-c stage:[\s\S]*-c adminEmail:[\s\S]*-c senderMaxConcurrency:[\s\S]*-c wachapBaseUrl:/);
+    expect(parse).toThrow(/-c stage:[\s\S]*-c alertFromEmail:[\s\S]*-c senderMaxConcurrency:[\s\S]*-c wachapBaseUrl:/);
   });
 
   it.each(['0', '-1', '1001', 'fast'])('refuses wachapMaxSendsPerSecond=%s', (value) => {
@@ -621,17 +745,30 @@ describe('stack configuration', () => {
     expect(parseNotificationConfig({ wachapMaxSendsPerSecond: 1000 }).wachapMaxSendsPerSecond).toBe(1000);
   });
 
-  it('refuses email alerts without both addresses, and an SES identity that does not cover the sender', () => {
-    expect(() => parseNotificationConfig({ alertEmailEnabled: 'true', adminEmail: 'a@example.com' })).toThrow(
-      /alertEmailEnabled: email alerts need both adminEmail and alertFromEmail/,
+  it('refuses email alerts without a sender or without recipients, and an SES identity that does not cover the sender', () => {
+    expect(() => parseNotificationConfig({ alertEmailEnabled: 'true', alertRecipients: '*@example.com' })).toThrow(
+      /-c alertEmailEnabled: email alerts need alertFromEmail/,
     );
-    expect(() => parseNotificationConfig({ alertFromEmail: 'alerts@example.com', sesIdentity: 'other.org' })).toThrow(
-      /sesIdentity/,
+    // alertFromEmail turns email alerts on, and they need to know whom SES may send to.
+    expect(() => parseNotificationConfig({ alertFromEmail: 'alerts@example.com' })).toThrow(
+      /-c alertRecipients: email alerts need the addresses SES may send them to/,
     );
-    expect(
-      parseNotificationConfig({ alertFromEmail: 'alerts@example.com', sesIdentity: 'example.com' }).sesIdentity,
-    ).toBe('example.com');
+    expect(parseNotificationConfig({ alertFromEmail: 'alerts@example.com', alertEmailEnabled: 'false' })).toMatchObject(
+      { alertEmailEnabled: false },
+    );
+    const sender = { alertFromEmail: 'alerts@example.com', alertRecipients: '*@example.com' };
+    expect(() => parseNotificationConfig({ ...sender, sesIdentity: 'other.org' })).toThrow(/sesIdentity/);
+    expect(parseNotificationConfig({ ...sender, sesIdentity: 'example.com' }).sesIdentity).toBe('example.com');
   });
+
+  it.each(['*', '*@*', 'ops', 'a*@example.com', '*@localhost', 'ops@example.com;x@evil.example'])(
+    'refuses alertRecipients=%j, which would not restrict SES or is no address',
+    (entry) => {
+      expect(() => parseNotificationConfig({ alertFromEmail: 'alerts@example.com', alertRecipients: entry })).toThrow(
+        /-c alertRecipients\.0: each entry must be an address \(ops@example.com\) or a \*@domain pattern/,
+      );
+    },
+  );
 });
 
 describe('NotificationStack bundled with esbuild (as `npx cdk synth` does, offline)', () => {

@@ -7,6 +7,7 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSecretsManager, startSecretsManager } from '../../local/engines/secrets-manager.js';
+import { storedEmails } from '../../local/engines/ses.js';
 import { FUNCTION_NAMES, type FunctionName } from '../../local/functions.js';
 import { DEFAULT_LOCAL_OPTIONS } from '../../local/stack.js';
 import type { HealthReport } from '../../shared/application/health-check.js';
@@ -57,6 +58,7 @@ const UNSEEN_GRANTS = [
 ];
 
 const ADMIN_PHONE = malianPhone(99);
+const ADMIN_EMAIL = 'ops-least-privilege@example.com';
 /** What the sandbox expects. */
 const WACHAP = DEFAULT_LOCAL_OPTIONS.wachap;
 /** The WaChap answer held back while the test deletes the record being sent, and the client's patience. */
@@ -80,6 +82,11 @@ beforeAll(async () => {
   // The WaChap credentials come from a secret, as in AWS, so reading it is recorded too.
   secretsManager = await startSecretsManager();
   const secretArn = secretsManager.putSecret('wachap-notifications/e2e/wachap-credentials', JSON.stringify(WACHAP));
+  // And so do the admin's contacts: the alerting functions read them, as in AWS, from a secret of their own.
+  const contactsArn = secretsManager.putSecret(
+    'wachap-notifications/e2e/admin-contacts',
+    JSON.stringify({ email: ADMIN_EMAIL, phone: ADMIN_PHONE }),
+  );
   e2e = await startE2eStack({
     env: {
       AWS_ENDPOINT_URL_SES: sesDoor.url,
@@ -88,7 +95,7 @@ beforeAll(async () => {
       WACHAP_TIMEOUT_MS: String(2 * SLOW_ANSWER_MS),
       ALERT_HOURLY_FAILURE_THRESHOLD: '2',
       ALERT_WHATSAPP_ENABLED: 'true',
-      ADMIN_PHONE,
+      ADMIN_CONTACTS_SECRET_ARN: contactsArn,
     },
   });
   sesDoor.forwardTo(e2e.stack.urls.ses);
@@ -218,6 +225,8 @@ describe('every path of every function', () => {
       expect.objectContaining({ kind: 'failure_burst', email: 'sent', whatsapp: 'sent' }),
     );
     expect((await e2e.inbox()).messages.map((m) => m.to)).toContain(ADMIN_PHONE.slice(1));
+    const emails = await storedEmails(e2e.stack.urls.ses);
+    expect(emails.some((email) => email.destination.to.includes(ADMIN_EMAIL))).toBe(true);
 
     const quiet = await healthCheck();
     expect(quiet.alerts.every((a) => a.email === 'cooldown')).toBe(true);

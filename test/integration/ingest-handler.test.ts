@@ -7,6 +7,7 @@ import { createIngestHandler } from '../../functions/ingest/create-handler.js';
 import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
 import { dynamoDbStore } from '../../shared/adapters/dynamodb/store.js';
 import { newNotificationId } from '../../shared/application/ingest.js';
+import { DEFAULT_RECIPIENT_LIMITS } from '../../shared/domain/recipient-limits.js';
 import { silentLog } from '../../shared/observability/logger.js';
 import { LOCAL_CREDENTIALS, startTestEngines, type TestEngines } from '../support/engines.js';
 import { apiEvent, lambdaContext } from '../support/lambda.js';
@@ -118,6 +119,8 @@ describe('ingest handler', () => {
     const queued: string[] = [];
     const flaky = createIngestHandler(new Logger({ logLevel: 'SILENT' }), {
       store,
+      recipientCounters: store,
+      recipientLimits: DEFAULT_RECIPIENT_LIMITS,
       queue: { enqueue: async (message) => void queued.push(message.id) },
       log: silentLog,
       clock: () => new Date(),
@@ -162,12 +165,73 @@ describe('ingest handler', () => {
     ['a past expiresAt', { ...valid, expiresAt: '2001-01-01T00:00:00Z' }, 'expiresAt'],
     ['a wrong priority', { ...valid, priority: 'urgent' }, 'priority'],
     ['an array body', [valid], ''],
+    ['a US toll-free number', { ...valid, recipient: { phone: '+1 800 555 0199' } }, 'recipient.phone'],
+    ['a Malian toll-free number', { ...valid, recipient: { phone: '80 12 34 56' } }, 'recipient.phone'],
+    ['a number in full-width digits', { ...valid, recipient: { phone: '+２２３７０１２３４５６' } }, 'recipient.phone'],
+    [
+      'a number with a right-to-left override',
+      { ...valid, recipient: { phone: '+223\u202E70123456' } },
+      'recipient.phone',
+    ],
+    ['a message of only NUL', { ...valid, message: '\u0000' }, 'message'],
+    ['a message of zero-width and bidi characters', { ...valid, message: '\u200B\u202E\u2066\uFEFF' }, 'message'],
+    ['a title of zero-width spaces', { ...valid, title: '\u200B\u200B' }, 'title'],
+    [
+      'a name with a right-to-left override',
+      { ...valid, recipient: { ...valid.recipient, name: 'Awa\u202E' } },
+      'recipient.name',
+    ],
+    ['an idempotency key with a newline', { ...valid, idempotencyKey: 'order-42\n' }, 'idempotencyKey'],
+    ['a non-ASCII idempotency key', { ...valid, idempotencyKey: 'commande-é' }, 'idempotencyKey'],
   ])('refuses %s with 400 validation_error naming the field', async (_name, body, path) => {
     const response = await post(body);
     expect(response.statusCode).toBe(400);
     const parsed = parse(response) as { error: string; details: { path: string; message: string }[] };
     expect(parsed.error).toBe('validation_error');
     expect(parsed.details.map((d) => d.path)).toContain(path);
+  });
+
+  it('says which type of number WhatsApp cannot reach, without echoing it', async () => {
+    const before = await queueDepth();
+
+    const response = await post({ ...valid, recipient: { phone: '+1 800 555 0199' } });
+
+    expect(response.statusCode).toBe(400);
+    expect(parse(response).details).toEqual([
+      { path: 'recipient.phone', message: 'is a toll-free number, which WhatsApp cannot reach' },
+    ]);
+    expect(response.body).not.toMatch(/800\D?555/);
+    expect(await queueDepth()).toBe(before);
+  });
+
+  it.each([
+    ['a newline', 'order-42\nx'],
+    ['non-ASCII', 'commande-é'],
+    ['129 characters', 'k'.repeat(129)],
+  ])('refuses an Idempotency-Key header with %s, naming the header', async (_what, key) => {
+    const response = await post(valid, { 'content-type': 'application/json', 'Idempotency-Key': key });
+
+    expect(response.statusCode).toBe(400);
+    expect((parse(response).details as { path: string }[]).map((d) => d.path)).toEqual(['headers.Idempotency-Key']);
+  });
+
+  it('stores CRLF from a Windows upstream as LF', async () => {
+    const response = await post({ ...valid, message: 'Ligne 1\r\nLigne 2' });
+
+    expect(response.statusCode).toBe(202);
+    expect((await engines.store.get(parse(response).id as string))?.message).toBe('Ligne 1\nLigne 2');
+  });
+
+  it('refuses bytes that are not UTF-8 with 400 invalid_encoding, and another charset with 415', async () => {
+    const bytes = Buffer.concat([Buffer.from(JSON.stringify(valid).slice(0, -2)), Buffer.from([0xe9, 0x22, 0x7d])]);
+    const event = (contentType: string) =>
+      apiEvent({ body: bytes.toString('base64'), isBase64Encoded: true, headers: { 'Content-Type': contentType } });
+
+    const invalid = await handler(event('application/json'), lambdaContext('ingest'));
+    const latin1 = await handler(event('application/json; charset=iso-8859-1'), lambdaContext('ingest'));
+
+    expect([invalid.statusCode, parse(invalid).error]).toEqual([400, 'invalid_encoding']);
+    expect([latin1.statusCode, parse(latin1).error]).toEqual([415, 'unsupported_media_type']);
   });
 
   it('refuses malformed JSON with 400', async () => {

@@ -41,7 +41,12 @@ describe('function settings from the shell', () => {
     for (const name of ['ADMIN_EMAIL', 'ALERT_COOLDOWN_MINUTES', 'MAX_RETRIES', 'WACHAP_MAX_SENDS_PER_SECOND']) {
       expect(FUNCTION_SETTINGS).toContain(name);
     }
-    for (const name of ['WACHAP_TIMEOUT_MS', 'POWERTOOLS_LOG_LEVEL', 'PROVIDER_PROBE_INTERVAL_SECONDS']) {
+    for (const name of [
+      'WACHAP_TIMEOUT_MS',
+      'POWERTOOLS_LOG_LEVEL',
+      'PROVIDER_PROBE_INTERVAL_SECONDS',
+      'RECIPIENT_LIMITS',
+    ]) {
       expect(FUNCTION_SETTINGS).toContain(name);
     }
     for (const name of ['TABLE_NAME', 'SEND_QUEUE_URL', 'WACHAP_ACCESS_TOKEN', 'AWS_REGION', 'PATH']) {

@@ -591,13 +591,16 @@ describe('the deployed handler module', () => {
   it('wires the environment: interval, hold, admin email, queue, WaChap credentials', async () => {
     const tableName = randomTableName();
     await ensureTable(dynamo, tableName);
-    const { queueUrl } = await createSendQueues(engines.sqsClient, { name: `probe-module-${Date.now()}` });
+    const { queueUrl, priorityQueueUrl } = await createSendQueues(engines.sqsClient, {
+      name: `probe-module-${Date.now()}`,
+    });
     const admin = `module-${Date.now()}@ts-aircargo.com`;
     vi.resetModules();
     for (const [key, value] of Object.entries({
       ...engines.env,
       TABLE_NAME: tableName,
       SEND_QUEUE_URL: queueUrl,
+      PRIORITY_SEND_QUEUE_URL: priorityQueueUrl,
       WACHAP_BASE_URL: sandbox.url,
       WACHAP_INSTANCE_ID: CREDENTIALS.instanceId,
       WACHAP_ACCESS_TOKEN: CREDENTIALS.accessToken,
@@ -635,6 +638,7 @@ describe('the deployed handler module', () => {
     // ...an operator does not.
     const probe = await invoke({ action: 'probe' });
     expect(probe).toMatchObject({ probed: true, released: 1, circuit: { status: 'healthy' } });
-    expect(await queuedIds(queueUrl)).toEqual([held.id]);
+    const lane = held.priority === 'high' ? priorityQueueUrl : queueUrl;
+    expect(await queuedIds(lane)).toEqual([held.id]);
   });
 });

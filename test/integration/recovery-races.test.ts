@@ -221,10 +221,11 @@ describe('a release the queue refuses (defect 2)', () => {
     const refusedId = backlog[1]!.id;
     let refusing = true;
     const flaky: Pick<SendQueue, 'enqueueMany'> = {
-      enqueueMany: async (ids) => {
-        if (!refusing || !ids.includes(refusedId)) return w.queue.enqueueMany(ids);
-        const result = await w.queue.enqueueMany(ids.filter((id) => id !== refusedId));
-        return { queued: result.queued, failed: [...result.failed, refusedId] };
+      enqueueMany: async (tickets) => {
+        const refused = tickets.filter((t) => t.id === refusedId);
+        if (!refusing || refused.length === 0) return w.queue.enqueueMany(tickets);
+        const result = await w.queue.enqueueMany(tickets.filter((t) => t.id !== refusedId));
+        return { queued: result.queued, failed: [...result.failed, ...refused] };
       },
     };
 
@@ -234,7 +235,10 @@ describe('a release the queue refuses (defect 2)', () => {
     // Assess 1: not counted as released, remembered as unqueued, the release still pending.
     expect(first).toMatchObject({ released: 2, releaseFailed: 1, releaseDone: false });
     const state = await w.store.getProviderState(WACHAP_PROVIDER);
-    expect(state).toMatchObject({ releasePending: true, release: { unqueued: [refusedId] } });
+    expect(state).toMatchObject({
+      releasePending: true,
+      release: { unqueued: [{ id: refusedId, priority: 'normal' }] },
+    });
     expect((await drain(w.queueUrl)).sort()).toEqual(
       backlog
         .map((n) => n.id)

@@ -18,12 +18,13 @@ const invoke = (payload: unknown) => handler(payload, lambdaContext('retry-sweep
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
 const minutesAhead = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
 
-async function drainQueue(): Promise<string[]> {
+/** The ids on one lane's queue. */
+async function drainLane(queueUrl: string): Promise<string[]> {
   const ids: string[] = [];
   for (;;) {
     const { Messages } = await engines.sqsClient.send(
       new ReceiveMessageCommand({
-        QueueUrl: engines.queueUrl,
+        QueueUrl: queueUrl,
         MaxNumberOfMessages: 10,
         WaitTimeSeconds: 0,
         VisibilityTimeout: 600,
@@ -33,6 +34,12 @@ async function drainQueue(): Promise<string[]> {
     ids.push(...Messages.map((m) => (JSON.parse(m.Body!) as { id: string }).id));
   }
 }
+
+/** The ids on both lanes' queues. */
+const drainQueue = async (): Promise<string[]> => [
+  ...(await drainLane(engines.priorityQueueUrl)),
+  ...(await drainLane(engines.queueUrl)),
+];
 
 async function seed(...notifications: Notification[]): Promise<Notification[]> {
   for (const n of notifications) await engines.store.create(n);
@@ -83,11 +90,12 @@ describe('retry-sweep handler', () => {
     expect(await drainQueue()).toEqual([]);
   });
 
-  it('queues due work, high priority first, and hides it from the next sweep', async () => {
+  it('queues due work, high priority first and in its lane, and hides it from the next sweep', async () => {
     const summary = await invoke({ verbose: true });
     expect(summary).toMatchObject({ dryRun: false, found: 3, queued: 3 });
     expect(summary.notifications?.[0]?.priority).toBe('high');
-    expect((await drainQueue()).sort()).toEqual(due.map((n) => n.id).sort());
+    expect(await drainLane(engines.priorityQueueUrl)).toEqual([due[1]!.id]);
+    expect((await drainLane(engines.queueUrl)).sort()).toEqual([due[0]!.id, due[2]!.id].sort());
     const again = await invoke({});
     expect(again.found).toBe(0);
   });

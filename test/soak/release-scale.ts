@@ -19,6 +19,7 @@ import { mapWithConcurrency } from '../../shared/application/concurrency.js';
 import { type CircuitReport, ProviderCircuit } from '../../shared/application/provider-circuit.js';
 import { DEFAULT_RETRY_POLICY } from '../../shared/domain/backoff.js';
 import { createNotification, DEFAULT_VALIDITY_SECONDS } from '../../shared/domain/new-notification.js';
+import type { QueueTicket } from '../../shared/domain/notification.js';
 import { isAwaitingAttempt, type Notification, PRIORITIES } from '../../shared/domain/notification.js';
 import { WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
 import { transition } from '../../shared/domain/transitions.js';
@@ -104,9 +105,9 @@ class CountingSendQueue extends SqsSendQueue {
   readonly queued = new Set<string>();
   failures = 0;
 
-  override async enqueueMany(ids: readonly string[]): Promise<{ queued: string[]; failed: string[] }> {
-    const result = await super.enqueueMany(ids);
-    for (const id of result.queued) this.queued.add(id);
+  override async enqueueMany<T extends QueueTicket>(tickets: readonly T[]): Promise<{ queued: T[]; failed: T[] }> {
+    const result = await super.enqueueMany(tickets);
+    for (const { id } of result.queued) this.queued.add(id);
     this.failures += result.failed.length;
     return result;
   }

@@ -28,6 +28,7 @@ import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.j
 import { type CircuitReport, ProviderCircuit } from '../../shared/application/provider-circuit.js';
 import { senderEnv } from '../../shared/config.js';
 import { DEFAULT_RETRY_POLICY } from '../../shared/domain/backoff.js';
+import { DEFAULT_RECIPIENT_LIMITS } from '../../shared/domain/recipient-limits.js';
 import { auditNotifications } from './audit.js';
 import { CircuitWatch } from './circuit-watch.js';
 import { type SoakEngines, startSoakEngines } from './engines.js';
@@ -177,6 +178,10 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
   });
   const ingest = createIngestHandler(logger, {
     store,
+    // The deployed limits, counted through the throttling client like every other write: each notification has
+    // a number of its own (phoneOf), so none is refused, and an idempotent replay must not be refused either.
+    recipientCounters: store,
+    recipientLimits: DEFAULT_RECIPIENT_LIMITS,
     queue: sendQueue,
     log: logger,
     clock,

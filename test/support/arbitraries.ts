@@ -47,7 +47,23 @@ export const awkwardString = (maxPieces = 8): fc.Arbitrary<string> =>
     })
     .map((parts) => parts.join(''));
 
-/** A string the contract accepts for a trimmed field of at most `max` UTF-16 units. */
+/**
+ * The contract for free text (README, the HTTP API: recipient.name, title, message), written from it: what is
+ * stored for `value` in a field of at most `max` characters (code points), or undefined when it is refused.
+ * CRLF becomes LF and the ends are trimmed; controls but tab and newline, bidi embeddings, overrides and
+ * isolates, and unpaired surrogates are refused; a letter, digit, punctuation or symbol must remain, not
+ * counting the blank ones (Hangul fillers, blank Braille, null notehead).
+ */
+export function acceptedText(value: string, max: number): string | undefined {
+  const text = value.replace(/\r\n/g, '\n').trim();
+  if ([...text].length > max) return undefined;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+  if (/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]|\p{Cs}/u.test(text)) return undefined;
+  const withoutBlanks = text.replace(/[\u115F\u1160\u3164\uFFA0\u2800\u{1D159}]/gu, '');
+  return /[\p{L}\p{N}\p{P}\p{S}]/u.test(withoutBlanks) ? text : undefined;
+}
+
+/** A string the contract accepts, as it is once trimmed, for a field of at most `max` characters. */
 export const trimmedText = (max: number): fc.Arbitrary<string> =>
   fc
     .oneof(
@@ -55,7 +71,7 @@ export const trimmedText = (max: number): fc.Arbitrary<string> =>
       { weight: 2, arbitrary: awkwardString() },
       { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: Math.min(max, 200) }) },
     )
-    .filter((s) => s.trim().length >= 1 && s.trim().length <= max);
+    .filter((s) => acceptedText(s, max) === s.trim());
 
 /** A Malian mobile number (+223 7X XX XX XX) written the ways callers write it; `digits` is the E.164 digits. */
 export const malianMobile = fc

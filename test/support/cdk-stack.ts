@@ -15,12 +15,13 @@ export const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.
   context: Record<string, unknown>;
 };
 
-/** Every option set: alert contacts, SES sending, the sender's pace. */
+/** Every option set: alerts by email (SES, to *@example.com) and WhatsApp, the alarm subscription, the sender's pace. */
 export const FULL_CONTEXT: NotificationContext = {
   stage: 'test',
-  adminEmail: 'admin@example.com',
-  adminPhone: '+22370123456',
   alertFromEmail: 'alerts@example.com',
+  alertRecipients: '*@example.com',
+  alertWhatsappEnabled: 'true',
+  alarmEmail: 'oncall@example.com',
   senderMaxConcurrency: '3',
   wachapMaxSendsPerSecond: '8',
   apiRateLimit: '10',

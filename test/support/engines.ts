@@ -19,6 +19,7 @@ export interface TestEngines {
   ses: RunningSes | undefined;
   tableName: string;
   queueUrl: string;
+  priorityQueueUrl: string;
   dlqUrl: string;
   store: Store;
   sqsClient: SQSClient;
@@ -44,7 +45,7 @@ export async function startTestEngines(
   const sqsClient = new SQSClient({ endpoint: sqs.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS });
   const tableName = randomTableName();
   await ensureTable(dynamoClient, tableName);
-  const { queueUrl, dlqUrl } = await createSendQueues(sqsClient, {
+  const { queueUrl, priorityQueueUrl, dlqUrl } = await createSendQueues(sqsClient, {
     name: `send-${Date.now()}`,
     ...(options.visibilityTimeoutSeconds ? { visibilityTimeoutSeconds: options.visibilityTimeoutSeconds } : {}),
   });
@@ -54,6 +55,7 @@ export async function startTestEngines(
     ses,
     tableName,
     queueUrl,
+    priorityQueueUrl,
     dlqUrl,
     store: dynamoDbStore({ client: notificationDocumentClient(dynamoClient), tableName }),
     sqsClient,
@@ -66,6 +68,7 @@ export async function startTestEngines(
       ...(ses ? { AWS_ENDPOINT_URL_SES: ses.endpoint } : {}),
       TABLE_NAME: tableName,
       SEND_QUEUE_URL: queueUrl,
+      PRIORITY_SEND_QUEUE_URL: priorityQueueUrl,
       SEND_DLQ_URL: dlqUrl,
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     },

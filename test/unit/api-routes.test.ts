@@ -1,7 +1,8 @@
 // The local API door routes as API Gateway does: a {param} matches one segment and reaches the function as a
 // path parameter; anything else is not a route.
 import { describe, expect, it } from 'vitest';
-import { matchRoute } from '../../local/doors/api-gateway.js';
+import { API_BINARY_MEDIA_TYPES } from '../../functions/catalog.js';
+import { matchRoute, proxyBody } from '../../local/doors/api-gateway.js';
 
 const routes = [
   { method: 'POST', resource: '/notifications', target: 'ingest' as const },
@@ -29,4 +30,33 @@ describe('matchRoute', () => {
       expect(matchRoute(routes, path)).toBeUndefined();
     },
   );
+});
+
+describe('proxyBody', () => {
+  // Not UTF-8: decoding it as text would turn 0xFF into U+FFFD before the function could refuse it.
+  const bytes = Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xe9, 0x22, 0x7d]);
+
+  it("hands any body over as API Gateway does with the API's binary media types: the raw bytes in base64", () => {
+    expect(API_BINARY_MEDIA_TYPES).toEqual(['*/*']);
+    for (const contentType of ['application/json', 'application/json; charset=iso-8859-1', 'text/plain', undefined]) {
+      const event = proxyBody(bytes, contentType);
+      expect(event.isBase64Encoded).toBe(true);
+      expect(Buffer.from(event.body!, 'base64')).toEqual(bytes);
+    }
+  });
+
+  it('matches a narrower list as API Gateway does: the exact type or type/*, parameters aside', () => {
+    const types = ['application/json', 'image/*'];
+    expect(proxyBody(bytes, 'Application/JSON; charset=utf-8', types).isBase64Encoded).toBe(true);
+    expect(proxyBody(bytes, 'image/png', types).isBase64Encoded).toBe(true);
+    expect(proxyBody(bytes, 'application/problem+json', types)).toEqual({
+      body: bytes.toString('utf8'),
+      isBase64Encoded: false,
+    });
+    expect(proxyBody(bytes, undefined, types).isBase64Encoded).toBe(false);
+  });
+
+  it('gives null for no body, as API Gateway does', () => {
+    expect(proxyBody(Buffer.alloc(0), 'application/json')).toEqual({ body: null, isBase64Encoded: false });
+  });
 });

@@ -7,6 +7,7 @@ import {
   loadConfig,
   notificationPolicyOf,
   retryPolicyOf,
+  senderEnv,
   wachapEnv,
 } from '../../shared/config.js';
 
@@ -39,6 +40,7 @@ describe('loadConfig(coreEnv)', () => {
       OTP_VALIDITY_SECONDS: 600,
       DEFAULT_COUNTRY: 'ML',
       RETENTION_DAYS: 90,
+      CRITICAL_CATEGORIES: ['otp'],
     });
   });
 
@@ -182,7 +184,33 @@ describe('policies built from the configuration', () => {
   it('gives the otp its configured validity and maxAttempts to new notifications', () => {
     const config = loadConfig(coreEnv, { ...MINIMAL_CORE, MAX_RETRIES: '7', OTP_VALIDITY_SECONDS: '300' });
 
-    expect(notificationPolicyOf(config)).toEqual({ maxAttempts: 7, validitySeconds: { otp: 300 } });
+    expect(notificationPolicyOf(config)).toEqual({
+      maxAttempts: 7,
+      validitySeconds: { otp: 300 },
+      criticalCategories: ['otp'],
+    });
+  });
+
+  it('reads the critical categories (the priority lane) as a list, and refuses what is not a category', () => {
+    const config = loadConfig(coreEnv, { ...MINIMAL_CORE, CRITICAL_CATEGORIES: ' otp, alerte_douane ,' });
+
+    expect(notificationPolicyOf(config).criticalCategories).toEqual(['otp', 'alerte_douane']);
+    expect(() => loadConfig(coreEnv, { ...MINIMAL_CORE, CRITICAL_CATEGORIES: 'otp,Douane!' })).toThrow(
+      /CRITICAL_CATEGORIES/,
+    );
+  });
+
+  it('keeps part of the WaChap rate for the priority lane, never all of it', () => {
+    const sender = { ...MINIMAL_CORE, SEND_QUEUE_URL: 'http://q/s', PRIORITY_SEND_QUEUE_URL: 'http://q/p' };
+
+    expect(loadConfig(senderEnv, sender)).toMatchObject({
+      WACHAP_MAX_SENDS_PER_SECOND: 5,
+      PRIORITY_SENDS_PER_SECOND: 1,
+      PRIORITY_SENDER_MAX_CONCURRENCY: 2,
+    });
+    expect(() =>
+      loadConfig(senderEnv, { ...sender, WACHAP_MAX_SENDS_PER_SECOND: '2', PRIORITY_SENDS_PER_SECOND: '2' }),
+    ).toThrow(/PRIORITY_SENDS_PER_SECOND: must be below WACHAP_MAX_SENDS_PER_SECOND/);
   });
 
   it('turns the alert variables into health thresholds', () => {

@@ -112,6 +112,10 @@ export class DynamoDbNotifications implements NotificationRepository {
     }
   }
 
+  async findByIdempotencyKey(key: string, now: Date): Promise<Notification | undefined> {
+    return this.resolveIdempotent(KEY_PREFIX.idempotency + key, now);
+  }
+
   async get(id: string): Promise<Notification | undefined> {
     const item = await this.getItem(id);
     return item === undefined ? undefined : toNotification(item);
@@ -293,7 +297,10 @@ export class DynamoDbNotifications implements NotificationRepository {
   /** The key is taken: return its notification, writing it from the snapshot if the first caller crashed. */
   private async resolveIdempotent(idempotencyPk: string, now: Date): Promise<Notification | undefined> {
     const item = await this.getItem(idempotencyPk);
-    if (item === undefined) return undefined;
+    // An expired record counts as absent, as it does for the claim.
+    if (item === undefined || (typeof item[TTL_ATTRIBUTE] === 'number' && item[TTL_ATTRIBUTE] < epochSeconds(now))) {
+      return undefined;
+    }
     const record = parseItem(idempotencyRecordSchema, idempotencyPk, item);
     const existing = await this.get(record.notificationId);
     if (existing) return existing;

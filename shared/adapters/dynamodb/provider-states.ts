@@ -2,6 +2,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { ConcurrentUpdateError, type ProviderStates } from '../../application/ports.js';
+import { PRIORITIES } from '../../domain/notification.js';
 import type { ProviderState } from '../../domain/provider-circuit.js';
 import { count, isConditionalCheckFailed, parseItem, type TableOptions, timestamp } from './items.js';
 import { KEY_PREFIX, PARTITION_KEY } from './table.js';
@@ -23,7 +24,15 @@ const providerStateSchema = z.object({
         .object({ shard: z.string(), after: z.object({ dueAt: timestamp, id: z.string() }).optional() })
         .optional(),
       found: count.optional(),
-      unqueued: z.array(z.string()).optional(),
+      // Ids alone were written before the priority lane: those take the standard lane.
+      unqueued: z
+        .array(
+          z.union([
+            z.object({ id: z.string(), priority: z.enum(PRIORITIES) }),
+            z.string().transform((id) => ({ id, priority: 'normal' as const })),
+          ]),
+        )
+        .optional(),
     })
     .optional(),
   version: z.number().int().positive(),

@@ -1,17 +1,19 @@
-// The table's four item kinds, each behind its own adapter and port, put together for wiring: a handler (or a
+// The table's item kinds, each behind its own adapter and port, put together for wiring: a handler (or a
 // test) builds this once and hands each use case the ports it needs.
 import type {
   AlertCooldowns,
   HourlyCounters,
   NotificationRepository,
   ProviderStates,
+  RecipientCounters,
 } from '../../application/ports.js';
 import { DynamoDbAlertCooldowns } from './alert-cooldowns.js';
 import { DynamoDbHourlyCounters } from './counters.js';
 import { DynamoDbNotifications, type DynamoDbNotificationsOptions } from './notifications.js';
 import { DynamoDbProviderStates } from './provider-states.js';
+import { DynamoDbRecipientCounters } from './recipient-counters.js';
 
-export type Store = NotificationRepository & HourlyCounters & AlertCooldowns & ProviderStates;
+export type Store = NotificationRepository & HourlyCounters & AlertCooldowns & ProviderStates & RecipientCounters;
 
 export function dynamoDbStore(options: DynamoDbNotificationsOptions): Store {
   const table = { client: options.client, tableName: options.tableName };
@@ -19,8 +21,10 @@ export function dynamoDbStore(options: DynamoDbNotificationsOptions): Store {
   const counters = new DynamoDbHourlyCounters(table);
   const cooldowns = new DynamoDbAlertCooldowns(table);
   const providers = new DynamoDbProviderStates(table);
+  const recipients = new DynamoDbRecipientCounters(table);
   return {
     create: (notification, now) => notifications.create(notification, now),
+    findByIdempotencyKey: (key, now) => notifications.findByIdempotencyKey(key, now),
     get: (id) => notifications.get(id),
     save: (next, expectedVersion, now) => notifications.save(next, expectedVersion, now),
     dueNotifications: (input) => notifications.dueNotifications(input),
@@ -32,5 +36,7 @@ export function dynamoDbStore(options: DynamoDbNotificationsOptions): Store {
     releaseAlertCooldown: (kind, acquiredAt) => cooldowns.releaseAlertCooldown(kind, acquiredAt),
     getProviderState: (name) => providers.getProviderState(name),
     putProviderState: (name, state, expectedVersion) => providers.putProviderState(name, state, expectedVersion),
+    acquireRecipientSlot: (slot, max) => recipients.acquireRecipientSlot(slot, max),
+    releaseRecipientSlot: (slot) => recipients.releaseRecipientSlot(slot),
   };
 }

@@ -31,6 +31,7 @@ export const KEY_PREFIX = {
   counter: 'counter#',
   alert: 'alert#',
   provider: 'provider#',
+  recipient: 'recipient#',
 } as const;
 
 export function createTableInput(tableName: string): CreateTableCommandInput {

@@ -7,48 +7,62 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { MAX_QUEUE_DELAY_SECONDS, type SendMessage, type SendQueue } from '../../application/ports.js';
+import { laneOf, type Priority, type QueueTicket } from '../../domain/notification.js';
 
 /** SQS allows 10 entries per SendMessageBatch and 900 s of DelaySeconds. */
 const SQS_BATCH_LIMIT = 10;
 
 export interface SendQueueOptions {
   client: SQSClient;
+  /** The standard lane. */
   queueUrl: string;
+  /** The priority lane (OTPs, critical categories); without it, every notification takes `queueUrl`. */
+  priorityQueueUrl?: string;
   dlqUrl?: string;
 }
 
 export class SqsSendQueue implements SendQueue {
   constructor(private readonly options: SendQueueOptions) {}
 
-  async enqueue(message: SendMessage, delaySeconds = 0): Promise<void> {
+  private urlOf(priority: Priority): string {
+    return laneOf({ priority }) === 'priority'
+      ? (this.options.priorityQueueUrl ?? this.options.queueUrl)
+      : this.options.queueUrl;
+  }
+
+  async enqueue(message: SendMessage, options: { priority: Priority; delaySeconds?: number }): Promise<void> {
     await this.options.client.send(
       new SendMessageCommand({
-        QueueUrl: this.options.queueUrl,
+        QueueUrl: this.urlOf(options.priority),
         MessageBody: JSON.stringify(message),
-        DelaySeconds: Math.min(Math.max(0, Math.ceil(delaySeconds)), MAX_QUEUE_DELAY_SECONDS),
+        DelaySeconds: Math.min(Math.max(0, Math.ceil(options.delaySeconds ?? 0)), MAX_QUEUE_DELAY_SECONDS),
       }),
     );
   }
 
-  /** Enqueues ids by batches of ten; reports which ids SQS refused instead of throwing for them. */
-  async enqueueMany(ids: readonly string[]): Promise<{ queued: string[]; failed: string[] }> {
-    const queued: string[] = [];
-    const failed: string[] = [];
-    for (let start = 0; start < ids.length; start += SQS_BATCH_LIMIT) {
-      const chunk = ids.slice(start, start + SQS_BATCH_LIMIT);
-      try {
-        const result = await this.options.client.send(
-          new SendMessageBatchCommand({
-            QueueUrl: this.options.queueUrl,
-            Entries: chunk.map((id, index) => ({ Id: String(index), MessageBody: JSON.stringify({ id }) })),
-          }),
-        );
-        const refused = new Set((result.Failed ?? []).map((entry) => Number(entry.Id)));
-        chunk.forEach((id, index) => {
-          (refused.has(index) ? failed : queued).push(id);
-        });
-      } catch {
-        failed.push(...chunk);
+  /** Enqueues by batches of ten, each to its lane; reports which SQS refused instead of throwing for them. */
+  async enqueueMany<T extends QueueTicket>(tickets: readonly T[]): Promise<{ queued: T[]; failed: T[] }> {
+    const queued: T[] = [];
+    const failed: T[] = [];
+    // The priority lane first: those are the ones somebody is waiting for.
+    const lanes = [tickets.filter((t) => t.priority === 'high'), tickets.filter((t) => t.priority !== 'high')];
+    for (const lane of lanes) {
+      for (let start = 0; start < lane.length; start += SQS_BATCH_LIMIT) {
+        const chunk = lane.slice(start, start + SQS_BATCH_LIMIT);
+        try {
+          const result = await this.options.client.send(
+            new SendMessageBatchCommand({
+              QueueUrl: this.urlOf(chunk[0]!.priority),
+              Entries: chunk.map((t, index) => ({ Id: String(index), MessageBody: JSON.stringify({ id: t.id }) })),
+            }),
+          );
+          const refused = new Set((result.Failed ?? []).map((entry) => Number(entry.Id)));
+          chunk.forEach((ticket, index) => {
+            (refused.has(index) ? failed : queued).push(ticket);
+          });
+        } catch {
+          failed.push(...chunk);
+        }
       }
     }
     return { queued, failed };
@@ -59,6 +73,10 @@ export class SqsSendQueue implements SendQueue {
     return this.options.dlqUrl ? queueDepth(this.options.client, this.options.dlqUrl) : undefined;
   }
 }
+
+/** A queue's name, the last part of its URL (and of its ARN). */
+export const queueNameOf = (queueUrl: string): string =>
+  new URL(queueUrl).pathname.split('/').filter(Boolean).at(-1) ?? '';
 
 /** Messages in a queue, visible or in flight. */
 export async function queueDepth(client: SQSClient, queueUrl: string): Promise<number> {

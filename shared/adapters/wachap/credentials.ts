@@ -112,7 +112,7 @@ function parseSecret(value: unknown): WaChapCredentialsValue {
 }
 
 /** Powertools wraps the SDK's error (ResourceNotFoundException, AccessDeniedException, …) in a GetParameterError. */
-function awsErrorName(error: unknown): string {
+export function awsErrorName(error: unknown): string {
   const cause = error instanceof Error ? error.cause : undefined;
   if (cause instanceof Error) return cause.name;
   return error instanceof Error ? error.name : typeof error;

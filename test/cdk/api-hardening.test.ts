@@ -1,0 +1,63 @@
+// The API's guards on AWS besides the key: the usage plan's daily quota, the stage's own throttle, and a WAF
+// rate-based rule per source IP (which the configuration can turn off, and then cdk-nag's APIG3 is acknowledged).
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FULL_CONTEXT, removeSyntheses, synthesize } from '../support/cdk-stack.js';
+
+afterAll(removeSyntheses);
+
+describe('API hardening', () => {
+  const { stack, template } = synthesize();
+
+  it('gives the upstream key a daily quota besides its rate, 20,000 by default', () => {
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Quota: { Limit: 20_000, Period: 'DAY' },
+      Throttle: { RateLimit: 10, BurstLimit: 20 },
+    });
+  });
+
+  it('throttles the stage itself, for every caller together', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 }),
+      ]),
+    });
+  });
+
+  it('puts a WAF rate-based rule per source IP in front of the stage', () => {
+    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      DefaultAction: { Allow: {} },
+      Rules: [
+        Match.objectLike({
+          Action: { Block: {} },
+          Statement: { RateBasedStatement: { Limit: 6000, AggregateKeyType: 'IP', EvaluationWindowSec: 300 } },
+        }),
+      ],
+    });
+    const [association] = Object.values(template.findResources('AWS::WAFv2::WebACLAssociation'));
+    expect(JSON.stringify(association?.Properties.ResourceArn)).toContain(
+      stack.getLogicalId(stack.api.deploymentStage.node.defaultChild as never),
+    );
+  });
+
+  it('takes the quota, the stage throttle and the WAF limit from the context, and can leave WAF out', () => {
+    const custom = synthesize({
+      ...FULL_CONTEXT,
+      apiDailyQuota: '500',
+      stageRateLimit: '5',
+      stageBurstLimit: '7',
+      wafRateLimitPer5Minutes: '0',
+    }).template;
+
+    custom.hasResourceProperties('AWS::ApiGateway::UsagePlan', { Quota: { Limit: 500, Period: 'DAY' } });
+    custom.hasResourceProperties('AWS::ApiGateway::Stage', {
+      MethodSettings: Match.arrayWith([Match.objectLike({ ThrottlingRateLimit: 5, ThrottlingBurstLimit: 7 })]),
+    });
+    custom.resourceCountIs('AWS::WAFv2::WebACL', 0);
+  });
+
+  it('refuses a WAF limit AWS would refuse, naming the key', () => {
+    expect(() => synthesize({ ...FULL_CONTEXT, wafRateLimitPer5Minutes: '5' })).toThrow(/wafRateLimitPer5Minutes/);
+  });
+});

@@ -51,7 +51,7 @@ export async function runOtpLane(options: Partial<OtpLaneOptions> = {}, given?: 
   try {
     const flood = await mapWithConcurrency(
       Array.from({ length: settings.backlog }, (_, i) => i),
-      8,
+      16,
       async (i) => {
         const answer = await e2e.post({
           recipient: { phone: floodPhone(i) },

@@ -26,7 +26,8 @@ Examples:
   npm run circuit -- --open --reason="token renewal in progress"
   npm run circuit -- --close
   npm run circuit -- --probe --json
-  npm run circuit -- --close --function-name=NotificationStack-ProviderProbe --region=eu-west-3 --profile=prod`;
+  npm run circuit -- --stage prod --status              # the deployed stage prod (its stack's outputs)
+  npm run circuit -- --stage prod --close`;
 
 const ACTIONS = ['status', 'open', 'close', 'probe'] as const;
 
@@ -129,6 +130,7 @@ process.exitCode = await runOperatorCommand(
   {
     usage: USAGE,
     defaultFunctionName: 'provider-probe',
+    stackOutput: 'ProviderProbeFunctionName',
     options: {
       status: { type: 'boolean', default: false },
       open: { type: 'boolean', default: false },

@@ -17,12 +17,21 @@ ${TARGET_USAGE}
 Examples:
   npm run health -- --dry-run                           # the local stack (npm start)
   npm run health -- --json
-  npm run health -- --dry-run --function-name=NotificationStack-HealthCheck --region=eu-west-3 --profile=prod`;
+  npm run health -- --stage prod --dry-run              # the deployed stage prod (its stack's outputs)
+  npm run health -- --stage prod --profile=prod --region=eu-west-3`;
 
 const percent = (rate: number) => `${(Math.round(rate * 1000) / 10).toFixed(1)}%`;
 
 function windowsTable(windows: HealthReport['windows']): string[] {
-  const header = ['Fenêtre / window', 'Tentatives', 'Envoyées', 'Échecs temp.', 'Échecs perm.', "Taux d'échec"];
+  const header = [
+    'Fenêtre / window',
+    'Tentatives',
+    'Envoyées',
+    'Échecs temp.',
+    'Échecs perm.',
+    "Taux d'échec",
+    'OTP en échec',
+  ];
   const row = (label: string, w: WindowFigures) => [
     label,
     String(w.attempts),
@@ -30,6 +39,7 @@ function windowsTable(windows: HealthReport['windows']): string[] {
     String(w.temporaryFailures),
     String(w.permanentFailures),
     percent(w.failureRate),
+    String(w.otpFailures ?? 0),
   ];
   const rows = [
     header,
@@ -64,6 +74,7 @@ function formatHealthReport(report: HealthReport): string {
     `Date/Heure actuelle : ${report.now}`,
     '',
     ...windowsTable(report.windows),
+    `Échecs d'affilée / failures in a row : ${report.consecutiveFailures ?? 0}`,
     '',
     `DLQ (messages abandonnés / dead letters) : ${report.dlqDepth ?? 'inconnue / unavailable'}`,
     backlogLine(report.backlog),
@@ -97,6 +108,7 @@ process.exitCode = await runOperatorCommand(
   {
     usage: USAGE,
     defaultFunctionName: 'health-check',
+    stackOutput: 'HealthCheckFunctionName',
     options: { 'dry-run': { type: 'boolean', default: false } },
     payloadOf: (flags) => ({ dryRun: flags['dry-run'] === true }),
     format: (result) => formatHealthReport(result as HealthReport),

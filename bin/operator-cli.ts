@@ -1,14 +1,30 @@
 // What `npm run retry`, `health` and `circuit` share: one command's run (flags → target → invoke → report)
 // and the reports' common wording. Flags, the invoke and the spinner live in bin/cli/.
 
+import { stackNameFor } from '../lib/config.js';
 import type { AlertDelivery } from '../shared/application/health-check.js';
 import { EXIT, UsageError } from './cli/errors.js';
-import { type InvokeTarget, type Options, parseFlags, type TargetFlags, targetOf } from './cli/flags.js';
+import {
+  deployedStageOf,
+  type InvokeTarget,
+  type Options,
+  parseFlags,
+  type TargetFlags,
+  targetOf,
+} from './cli/flags.js';
 import { type InvokeOutcome, invokeFunction, isUnreachable, lambdaClientFor } from './cli/invoke.js';
 import { startProgress } from './cli/progress.js';
+import { type StackOutputName, StageLookupError, stageInvokeTarget } from './cli/stage.js';
 
 export { EXIT, UsageError } from './cli/errors.js';
-export { parseFlags, positiveInteger, TARGET_OPTIONS, TARGET_USAGE, targetOf } from './cli/flags.js';
+export {
+  deployedStageOf,
+  parseFlags,
+  positiveInteger,
+  TARGET_OPTIONS,
+  TARGET_USAGE,
+  targetOf,
+} from './cli/flags.js';
 export { invokeFunction, lambdaClientFor } from './cli/invoke.js';
 
 /** The rule under and over the reports' headings. */
@@ -32,6 +48,8 @@ function describeTarget(target: InvokeTarget): string {
 export interface OperatorCommand<O extends Options> {
   usage: string;
   defaultFunctionName: string;
+  /** The stack output naming the function, for --stage. */
+  stackOutput: StackOutputName;
   options: O;
   /** The invoke payload from the parsed flags; throws UsageError on a bad value. */
   payloadOf(flags: ReturnType<typeof parseFlags<O>>): Record<string, unknown>;
@@ -39,7 +57,7 @@ export interface OperatorCommand<O extends Options> {
   format(result: unknown): string;
 }
 
-interface Io {
+export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
   env: NodeJS.ProcessEnv;
@@ -57,24 +75,35 @@ export async function runOperatorCommand<O extends Options>(
   argv: string[],
   io: Io = defaultIo,
 ): Promise<number> {
-  let target: InvokeTarget;
+  let target: InvokeTarget | undefined;
+  let stage: string | undefined;
+  let common: TargetFlags & { help?: boolean; json?: boolean };
   let payload: Record<string, unknown>;
   let json: boolean;
   try {
     const flags = parseFlags(argv, command.options);
-    const common = flags as TargetFlags & { help?: boolean; json?: boolean };
+    common = flags as typeof common;
     if (common.help) {
       io.out(command.usage);
       return EXIT.ok;
     }
     json = common.json === true;
-    target = targetOf(common, command.defaultFunctionName, io.env);
+    stage = deployedStageOf(common);
+    target = stage ? undefined : targetOf(common, command.defaultFunctionName, io.env);
     payload = command.payloadOf(flags);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.err(`error: ${error.message}\n\n${command.usage}`);
     return EXIT.usage;
   }
+  if (stage) {
+    try {
+      target = await stageInvokeTarget(stage, common, command.stackOutput);
+    } catch (error) {
+      return reportStageFailure(error, stage, io);
+    }
+  }
+  if (!target) throw new Error('unreachable: no target');
 
   const client = lambdaClientFor(target, io.env);
   const stopProgress = startProgress(`invoking ${target.functionName}`);
@@ -113,6 +142,29 @@ export async function runOperatorCommand<O extends Options>(
       return EXIT.functionFailed;
     }
   }
+}
+
+/** The stage's stack could not be read: one line naming the stage and what to do. */
+export function reportStageFailure(error: unknown, stage: string, io: Pick<Io, 'err'>): number {
+  if (error instanceof StageLookupError) {
+    io.err(`error: ${error.message}`);
+    return EXIT.usage;
+  }
+  const err = error instanceof Error ? error : new Error(String(error));
+  const stack = stackNameFor(stage);
+  if (isUnreachable(error)) {
+    io.err(
+      `error: could not reach CloudFormation to read ${stack} (${(err as { code?: string }).code ?? err.name}): check the network and the region`,
+    );
+    return EXIT.unreachable;
+  }
+  if (/region is missing/i.test(err.message)) {
+    io.err(`error: no AWS region to find ${stack} (--stage ${stage}) in: set AWS_REGION or pass --region`);
+    return EXIT.usage;
+  }
+  // Missing credentials, AccessDenied (cloudformation:DescribeStacks on the stack): the SDK names it, without secrets.
+  io.err(`error: reading stack ${stack} (--stage ${stage}) failed: ${err.name}: ${err.message}`);
+  return EXIT.functionFailed;
 }
 
 function reportInvokeFailure(error: unknown, target: InvokeTarget, io: Io): number {

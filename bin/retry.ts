@@ -13,7 +13,10 @@ Sweep:
   --dry-run              show what would be done, change nothing
   --verbose              one block per notification (otherwise only the header and the summary)
   --limit=N              at most N notifications (function default: 500)
-  --max-retries=N        attempt limit (function default: MAX_RETRIES, 10)
+  --max-retries=N        attempt limit for this run (function default: MAX_RETRIES, 10). Lower: what
+                         reached N is left for a later run (only its own limit ends a notification).
+                         Higher: also re-drives the max_retries_exceeded ones with fewer than N
+                         attempts, up to N (try it with --dry-run first)
 
 ${TARGET_USAGE}
 
@@ -21,14 +24,14 @@ Examples:
   npm run retry -- --dry-run --verbose                  # the local stack (npm start)
   npm run retry -- --limit=50 --max-retries=15
   npm run retry -- --dry-run --json
-  AWS_PROFILE=prod npm run retry -- --dry-run --verbose \\
-    --function-name=arn:aws:lambda:eu-west-3:123456789012:function:NotificationStack-RetrySweep
-  npm run retry -- --function-name=NotificationStack-RetrySweep --region=eu-west-3 --profile=prod`;
+  npm run retry -- --stage prod --dry-run --verbose     # the deployed stage prod (its stack's outputs)
+  AWS_PROFILE=prod npm run retry -- --stage prod --limit=50`;
 
 process.exitCode = await runOperatorCommand(
   {
     usage: USAGE,
     defaultFunctionName: 'retry-sweep',
+    stackOutput: 'RetrySweepFunctionName',
     options: {
       'dry-run': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },

@@ -17,9 +17,21 @@ import {
 } from '../shared/config.js';
 import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
 
+/**
+ * Who may call an API route: the upstream systems with their API key (x-api-key, usage plan), or operators with
+ * AWS IAM credentials (a SigV4 signature, checked by API Gateway against the caller's execute-api:Invoke grants).
+ */
+export type ApiAuth = 'apiKey' | 'iam';
+
+export interface ApiRoute {
+  method: 'GET' | 'POST';
+  resource: string;
+  auth: ApiAuth;
+}
+
 export type Trigger =
-  /** API Gateway routes (REST API, API key). */
-  | { kind: 'api'; routes: readonly { method: 'GET' | 'POST'; resource: string }[] }
+  /** API Gateway routes (REST API), each with who may call it. */
+  | { kind: 'api'; routes: readonly ApiRoute[] }
   /** The SQS send queue's event source (batches, partial failures). */
   | { kind: 'queue' }
   /** An EventBridge rule; `retryAttempts` when a delivery fails. Operators invoke these functions too. */
@@ -36,8 +48,34 @@ export const FUNCTIONS = {
   ingest: {
     description: 'Accepts a notification and enqueues it',
     timeoutSeconds: 10,
-    trigger: { kind: 'api', routes: [{ method: 'POST', resource: '/notifications' }] },
+    trigger: { kind: 'api', routes: [{ method: 'POST', resource: '/notifications', auth: 'apiKey' }] },
     environment: coreEnv.extend({ ...queueEnv.shape, ...recipientLimitsEnv.shape }),
+  },
+  'operator-read': {
+    description: "Operators' reads: one notification, a list by status, a CSV export",
+    timeoutSeconds: 29,
+    trigger: {
+      kind: 'api',
+      routes: [
+        { method: 'GET', resource: '/notifications', auth: 'iam' },
+        { method: 'GET', resource: '/notifications/{id}', auth: 'iam' },
+        { method: 'GET', resource: '/notifications/export.csv', auth: 'iam' },
+      ],
+    },
+    environment: coreEnv,
+  },
+  'operator-actions': {
+    description: "Operators' actions: cancel, re-drive one notification, re-drive every match of a filter",
+    timeoutSeconds: 29,
+    trigger: {
+      kind: 'api',
+      routes: [
+        { method: 'POST', resource: '/notifications/{id}/cancel', auth: 'iam' },
+        { method: 'POST', resource: '/notifications/{id}/retry', auth: 'iam' },
+        { method: 'POST', resource: '/notifications/retry', auth: 'iam' },
+      ],
+    },
+    environment: coreEnv.extend(queueEnv.shape),
   },
   sender: {
     description: 'Sends queued notifications through WaChap',
@@ -86,6 +124,16 @@ export const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
 
 export const isFunctionName = (name: string): name is FunctionName => Object.hasOwn(FUNCTIONS, name);
 
+/** `METHOD /resource` of each API route of function N: the keys of its handler's route table. */
+export type RouteKeyOf<N extends FunctionName> = (typeof FUNCTIONS)[N]['trigger'] extends {
+  kind: 'api';
+  routes: readonly (infer R)[];
+}
+  ? R extends { method: infer M extends string; resource: infer P extends string }
+    ? `${M} ${P}`
+    : never
+  : never;
+
 /** The variables a function reads, as names: what its deployment may set. */
 export type EnvironmentOf<N extends FunctionName> = z.input<(typeof FUNCTIONS)[N]['environment']>;
 
@@ -96,6 +144,8 @@ const everyOneReadsTheCore: {
   [N in FunctionName]: keyof CoreEnvironment extends keyof EnvironmentOf<N> ? true : false;
 } = {
   ingest: true,
+  'operator-read': true,
+  'operator-actions': true,
   sender: true,
   'retry-sweep': true,
   'health-check': true,

@@ -20,6 +20,7 @@ export function addAlarms(
     config: NotificationConfig;
     keyRemovalPolicy: RemovalPolicy;
     sendDlq: sqs.IQueue;
+    prioritySendQueue: sqs.IQueue;
     sender: NotificationFunction;
     api: apigw.RestApi;
   },
@@ -41,6 +42,21 @@ export function addAlarms(
     'A notification message failed 5 receives and sits in the send DLQ',
     props.sendDlq.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
   );
+  // An OTP is valid 10 minutes: one waiting a minute means the priority lane is stalled (the sender failing, its
+  // event source disabled, its share of the rate too small for the traffic).
+  new cloudwatch.Alarm(stack, 'PriorityLaneStalled', {
+    alarmDescription:
+      'The oldest message on the priority lane (OTPs) is over 60 s old: check the sender errors and its event source, ' +
+      'then PRIORITY_SENDS_PER_SECOND against the OTP traffic',
+    metric: props.prioritySendQueue.metricApproximateAgeOfOldestMessage({
+      period: Duration.minutes(1),
+      statistic: 'Maximum',
+    }),
+    threshold: 60,
+    evaluationPeriods: 2,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  }).addAlarmAction(action);
   alarm(
     'SenderErrors',
     'The sender function failed (crash or timeout), not a single notification',

@@ -1,6 +1,8 @@
-// The REST API in front of the functions the catalog routes: API key and usage plan, access logs, a validator.
+// The REST API in front of the functions the catalog routes: the upstream's API key and usage plan, the operators'
+// IAM authorization and the managed policy that lets them in, access logs, a validator.
 import { RemovalPolicy, type Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { API_BINARY_MEDIA_TYPES, apiRoutes, type FunctionName } from '../functions/catalog.js';
@@ -14,7 +16,7 @@ export function addNotificationApi(
     functions: { readonly [N in FunctionName]: NotificationFunction<N> };
     logRemovalPolicy: RemovalPolicy;
   },
-): { api: apigw.RestApi; apiKey: apigw.ApiKey } {
+): { api: apigw.RestApi; apiKey: apigw.ApiKey; operatorPolicy: iam.ManagedPolicy } {
   const { config, logRemovalPolicy } = props;
   const accessLogs = new logs.LogGroup(stack, 'ApiAccessLogs', {
     retention: logs.RetentionDays.ONE_MONTH,
@@ -83,17 +85,21 @@ export function addNotificationApi(
       type: apigw.JsonSchemaType.OBJECT,
     },
   });
-  // The catalog's routes. apiKeyRequired: a missing or wrong x-api-key is answered 403 by API Gateway; the
-  // function never runs.
+  // The catalog's routes. API key routes: a missing or wrong x-api-key is answered 403 by API Gateway. IAM routes:
+  // an unsigned request, a wrong signature or a caller without execute-api:Invoke on the method is answered 403, and
+  // the upstream's key opens nothing. Either way the function never runs.
   for (const route of apiRoutes()) {
     const withBody = route.method === 'POST' && route.resource === '/notifications';
     api.root
       .resourceForPath(route.resource)
       .addMethod(route.method, new apigw.LambdaIntegration(props.functions[route.target].lambda), {
-        apiKeyRequired: true,
+        ...(route.auth === 'iam'
+          ? { authorizationType: apigw.AuthorizationType.IAM, apiKeyRequired: false }
+          : { authorizationType: apigw.AuthorizationType.NONE, apiKeyRequired: true }),
         ...(withBody ? { requestValidator: validator, requestModels: { 'application/json': requestModel } } : {}),
       });
   }
+  const operatorPolicy = addOperatorPolicy(stack, api, config);
 
   Validations.of(api).acknowledge(
     ...(config.wafRateLimitPer5Minutes > 0
@@ -106,11 +112,15 @@ export function addNotificationApi(
         ]),
     {
       id: 'AwsSolutions-APIG4',
-      reason: 'The only caller is the upstream system, authenticated by its API key (x-api-key) on a usage plan.',
+      reason:
+        'POST /notifications is called by the upstream system, authenticated by its API key (x-api-key) on a usage ' +
+        'plan; every other method requires IAM authorization (SigV4).',
     },
     {
       id: 'AwsSolutions-COG4',
-      reason: 'No end users, so no Cognito user pool: the upstream system authenticates with an API key.',
+      reason:
+        'No end users, so no Cognito user pool: the upstream system authenticates with an API key, operators with ' +
+        'their IAM credentials (SigV4, the NotificationOperatorPolicy).',
     },
     {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
@@ -130,7 +140,47 @@ export function addNotificationApi(
   });
   if (config.wafRateLimitPer5Minutes > 0) addRateBasedWaf(stack, api, config);
   usagePlan.addApiKey(apiKey);
-  return { api, apiKey };
+  return { api, apiKey, operatorPolicy };
+}
+
+/**
+ * What an operator's user or role needs to call the operator routes (IAM authorization): execute-api:Invoke on
+ * exactly those methods of this stage, nothing else (not POST /notifications, the upstream's). A {param} becomes
+ * `*`: IAM matches the ARN against the path the caller asked for.
+ */
+function addOperatorPolicy(stack: Stack, api: apigw.RestApi, config: NotificationConfig): iam.ManagedPolicy {
+  const methodArns = apiRoutes()
+    .filter((route) => route.auth === 'iam')
+    .map((route) =>
+      api.arnForExecuteApi(route.method, route.resource.replace(/\{\w+\}/g, '*'), api.deploymentStage.stageName),
+    );
+  const policy = new iam.ManagedPolicy(stack, 'NotificationOperatorPolicy', {
+    description: `Operators of wachap-notifications (${config.stage}): read, list, export, cancel and re-drive notifications`,
+    statements: [new iam.PolicyStatement({ actions: ['execute-api:Invoke'], resources: methodArns })],
+  });
+  // cdk-nag names each wildcard resource in its finding: acknowledged one by one, only those of a {param}.
+  Validations.of(policy).acknowledge(
+    ...methodArns
+      .map((arn) => flattenedReference(stack.resolve(arn)))
+      .filter((arn) => arn.includes('*'))
+      .map((arn) => ({
+        id: `AwsSolutions-IAM5[Resource::${arn}]`,
+        reason:
+          'The * stands for the {id} path parameter of one operator method (execute-api ARNs name the path ' +
+          'called); the API, the stage and the method are named exactly.',
+      })),
+  );
+  return policy;
+}
+
+/** A resolved CloudFormation value as cdk-nag writes it in a finding: Fn::Join joined, Ref and GetAtt as <…>. */
+function flattenedReference(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const node = value as { 'Fn::Join'?: [string, unknown[]]; Ref?: string; 'Fn::GetAtt'?: [string, string] };
+  if (node['Fn::Join']) return node['Fn::Join'][1].map(flattenedReference).join(node['Fn::Join'][0]);
+  if (node.Ref) return `<${node.Ref}>`;
+  if (node['Fn::GetAtt']) return `<${node['Fn::GetAtt'][0]}.${node['Fn::GetAtt'][1]}>`;
+  return JSON.stringify(value);
 }
 
 /**

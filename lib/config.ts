@@ -1,9 +1,12 @@
 // The deployment's settings, read from CDK context (`-c key=value` or cdk.json) and validated with
 // zod before any construct exists, so a typo fails the synth with the key's name in the message.
+
 import { z } from 'zod';
-import { recipientLimitsEnv } from '../shared/config.js';
+import { recipientLimitsEnv, STAGE_PATTERN } from '../shared/config.js';
 import { DEFAULT_RETRY_POLICY } from '../shared/domain/backoff.js';
 import { DEFAULT_HEALTH_THRESHOLDS } from '../shared/domain/health.js';
+import { CATEGORY_SLUG } from '../shared/domain/notification.js';
+import { LOCAL_STAGE } from '../shared/domain/operator-command.js';
 import { DEFAULT_COUNTRY, isCountryCode } from '../shared/domain/phone.js';
 
 export class StackConfigError extends Error {
@@ -39,7 +42,10 @@ const recipientPattern = z
 const contextSchema = z.object({
   stage: z
     .string()
-    .regex(/^[a-z][a-z0-9-]{0,19}$/, 'use 1-20 lowercase letters, digits or dashes, starting with a letter (dev, prod)')
+    .regex(STAGE_PATTERN, 'use 1-20 lowercase letters, digits or dashes, starting with a letter (dev, prod)')
+    // The operator commands and the alerts take `local` for the local stack (npm start): a deployed one would be
+    // out of their reach.
+    .refine((stage) => stage !== LOCAL_STAGE, `'${LOCAL_STAGE}' names the local stack (npm start): choose another`)
     .default('dev'),
   /** Removed: the admin's address would be in the template (see alertRecipients and the admin-contacts secret). */
   adminEmail: removedKey(`${SECRET_INSTEAD}, and list the address, or *@its-domain, in alertRecipients`),
@@ -69,6 +75,10 @@ const contextSchema = z.object({
   alertDailyPermanentThreshold: int(1, 1_000_000).default(DEFAULT_HEALTH_THRESHOLDS.dailyPermanentFailures),
   alertFailureRateThreshold: z.coerce.number().min(0).max(1).default(DEFAULT_HEALTH_THRESHOLDS.failureRate),
   alertFailureRateMinAttempts: int(1, 1_000_000).default(DEFAULT_HEALTH_THRESHOLDS.failureRateMinAttempts),
+  /** The original's ALERT_FAILED_OTP_THRESHOLD: OTP notifications failed in an hour → critical (0: off). */
+  alertFailedOtpThreshold: int(0, 1_000_000).default(DEFAULT_HEALTH_THRESHOLDS.hourlyOtpFailures),
+  /** The original's ALERT_WHATSAPP_FAILURE_THRESHOLD: WhatsApp sends failed in a row → critical (0: off). */
+  alertWhatsappFailureThreshold: int(0, 1_000_000).default(DEFAULT_HEALTH_THRESHOLDS.consecutiveFailures),
   // Lambda's SQS maximum concurrency accepts 2 to 1000; it is what keeps us under WaChap's rate limit.
   senderMaxConcurrency: int(2, 1000).default(2),
   /** WaChap's sending pace across all senders, both lanes together. */
@@ -82,7 +92,7 @@ const contextSchema = z.object({
     .union([z.array(z.string()), z.string().transform((list) => list.split(','))])
     .default(['otp'])
     .transform((list) => list.map((category) => category.trim()).filter(Boolean))
-    .pipe(z.array(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must list category slugs such as otp,alerte_douane'))),
+    .pipe(z.array(z.string().regex(CATEGORY_SLUG, 'must list category slugs such as otp,alerte_douane'))),
   /** The upstream key's usage plan: steady rate and burst (requests per second), and its daily quota. */
   apiRateLimit: z.coerce.number().positive().max(10_000).default(10),
   apiBurstLimit: int(1, 5000).default(20),
@@ -137,6 +147,14 @@ const configSchema = contextSchema
     sesIdentity: raw.sesIdentity ?? raw.alertFromEmail,
   }))
   .superRefine((config, ctx) => {
+    // The sender refuses it at cold start (every batch would fail until the DLQ): refuse it at synth.
+    if (config.prioritySendsPerSecond >= config.wachapMaxSendsPerSecond) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prioritySendsPerSecond'],
+        message: `must be below wachapMaxSendsPerSecond (${config.wachapMaxSendsPerSecond}): the standard lane needs the rest`,
+      });
+    }
     if (config.alertEmailEnabled && !config.alertFromEmail) {
       ctx.addIssue({
         code: 'custom',

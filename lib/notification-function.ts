@@ -11,7 +11,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type CoreEnvironment, type EnvironmentOf, FUNCTIONS, type FunctionName } from '../functions/catalog.js';
-import { DUE_INDEX_NAME } from '../shared/adapters/dynamodb/table.js';
+import { DUE_INDEX_NAME, STATUS_INDEX_NAME } from '../shared/adapters/dynamodb/table.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -48,6 +48,8 @@ export interface TableAccess {
   table: readonly TableAction[];
   /** Actions on the due-work index (Query is the only one DynamoDB allows on an index). */
   dueIndex?: readonly 'dynamodb:Query'[];
+  /** Actions on the status index (operators' lists by status and time). */
+  statusIndex?: readonly 'dynamodb:Query'[];
 }
 
 export interface NotificationFunctionProps<N extends FunctionName> {
@@ -133,11 +135,12 @@ export class NotificationFunction<N extends FunctionName = FunctionName> extends
     return this;
   }
 
-  /** TABLE_NAME, and exactly these actions on the table and its due-work index. */
+  /** TABLE_NAME, and exactly these actions on the table and its indexes. */
   useTable(table: ITable, access: TableAccess): this {
     this.lambda.addEnvironment('TABLE_NAME', table.tableName);
     this.grant(access.table, [table.tableArn]);
     if (access.dueIndex?.length) this.grant(access.dueIndex, [`${table.tableArn}/index/${DUE_INDEX_NAME}`]);
+    if (access.statusIndex?.length) this.grant(access.statusIndex, [`${table.tableArn}/index/${STATUS_INDEX_NAME}`]);
     return this;
   }
 

@@ -15,10 +15,14 @@ import {
   DUE_INDEX_NAME,
   DUE_SHARD_ATTRIBUTE,
   PARTITION_KEY,
+  STATUS_AT_ATTRIBUTE,
+  STATUS_INDEX_NAME,
+  STATUS_SHARD_ATTRIBUTE,
   TTL_ATTRIBUTE,
 } from '../shared/adapters/dynamodb/table.js';
 import { ADMIN_CONTACTS_PLACEHOLDER } from '../shared/adapters/secrets/admin-contacts.js';
 import {
+  PRIORITY_SEND_BATCH_SIZE,
   SEND_BATCH_SIZE,
   SEND_DLQ_RETENTION_SECONDS,
   SEND_QUEUE_MAX_RECEIVE_COUNT,
@@ -80,6 +84,13 @@ export class NotificationStack extends Stack {
       indexName: DUE_INDEX_NAME,
       partitionKey: { name: DUE_SHARD_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
       sortKey: { name: DUE_AT_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+    // Every notification by status (sharded: hot-key safe) and last change, so operators list by Query, never Scan.
+    this.table.addGlobalSecondaryIndex({
+      indexName: STATUS_INDEX_NAME,
+      partitionKey: { name: STATUS_SHARD_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: STATUS_AT_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
 
@@ -151,6 +162,8 @@ export class NotificationStack extends Stack {
       MAX_RETRIES: String(config.maxRetries),
       RETENTION_DAYS: String(config.retentionDays),
       DEFAULT_COUNTRY: config.defaultCountry,
+      // The commands an alert prints (npm run circuit -- --stage <stage> …) reach this stack.
+      STAGE: config.stage,
     };
     const wachapEnvironment = {
       WACHAP_BASE_URL: config.wachapBaseUrl,
@@ -177,6 +190,19 @@ export class NotificationStack extends Stack {
         RECIPIENT_LIMITS: config.recipientLimits,
       });
 
+    // The operators' routes (IAM authorization): reads through the status index, and actions that are conditional
+    // writes of one notification, a re-drive queued on its lane.
+    const operatorRead = notificationFunction('operator-read').useTable(this.table, {
+      table: ['dynamodb:GetItem'],
+      statusIndex: ['dynamodb:Query'],
+    });
+    const operatorActions = notificationFunction('operator-actions')
+      .useTable(this.table, {
+        table: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        statusIndex: ['dynamodb:Query'],
+      })
+      .sendsTo(sendQueues);
+
     const sender = notificationFunction('sender')
       .useTable(this.table, { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] })
       .sendsTo(sendQueues)
@@ -191,20 +217,22 @@ export class NotificationStack extends Stack {
         PRIORITY_SENDS_PER_SECOND: config.prioritySendsPerSecond,
       });
     // Caps parallel senders per lane, which is what keeps us under WaChap's rate limit.
-    for (const [queue, maxConcurrency] of [
-      [this.sendQueue, config.senderMaxConcurrency],
-      [this.prioritySendQueue, config.prioritySenderMaxConcurrency],
+    for (const [queue, maxConcurrency, batchSize] of [
+      [this.sendQueue, config.senderMaxConcurrency, SEND_BATCH_SIZE],
+      [this.prioritySendQueue, config.prioritySenderMaxConcurrency, PRIORITY_SEND_BATCH_SIZE],
     ] as const) {
       sender.lambda.addEventSource(
-        new SqsEventSource(queue, { batchSize: SEND_BATCH_SIZE, reportBatchItemFailures: true, maxConcurrency }),
+        new SqsEventSource(queue, { batchSize, reportBatchItemFailures: true, maxConcurrency }),
       );
     }
 
     const retrySweep = notificationFunction('retry-sweep')
-      // UpdateItem: the hourly counters of what it exhausts or expires.
+      // UpdateItem: the hourly counters of what it exhausts or expires. The status index: a run with a raised
+      // --max-retries finds the max_retries_exceeded notifications it re-drives there.
       .useTable(this.table, {
         table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         dueIndex: ['dynamodb:Query'],
+        statusIndex: ['dynamodb:Query'],
       })
       .sendsTo(sendQueues);
 
@@ -224,6 +252,8 @@ export class NotificationStack extends Stack {
         ALERT_DAILY_PERMANENT_THRESHOLD: config.alertDailyPermanentThreshold,
         ALERT_FAILURE_RATE_THRESHOLD: config.alertFailureRateThreshold,
         ALERT_FAILURE_RATE_MIN_ATTEMPTS: config.alertFailureRateMinAttempts,
+        ALERT_FAILED_OTP_THRESHOLD: config.alertFailedOtpThreshold,
+        ALERT_WHATSAPP_FAILURE_THRESHOLD: config.alertWhatsappFailureThreshold,
       });
 
     // Closes the provider circuit once WaChap answers again and releases the held notifications;
@@ -259,6 +289,8 @@ export class NotificationStack extends Stack {
 
     this.functions = {
       ingest,
+      'operator-read': operatorRead,
+      'operator-actions': operatorActions,
       sender,
       'retry-sweep': retrySweep,
       'health-check': healthCheck,
@@ -275,17 +307,36 @@ export class NotificationStack extends Stack {
     }
 
     // ── API and alarms (in this stack's scope: the logical ids deployed stacks know) ────────────
-    const { api, apiKey } = addNotificationApi(this, {
+    const { api, apiKey, operatorPolicy } = addNotificationApi(this, {
       config,
       functions: this.functions,
       logRemovalPolicy: transient,
     });
     this.api = api;
-    const alarmTopic = addAlarms(this, { config, keyRemovalPolicy: transient, sendDlq: this.sendDlq, sender, api });
+    const alarmTopic = addAlarms(this, {
+      config,
+      keyRemovalPolicy: transient,
+      sendDlq: this.sendDlq,
+      prioritySendQueue: this.prioritySendQueue,
+      sender,
+      api,
+    });
 
     // ── Outputs ──────────────────────────────────────────────────────────────────────────────
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
-    output('ApiUrl', this.api.urlForPath('/notifications'), 'POST notifications here with the x-api-key header');
+    output(
+      'ApiUrl',
+      this.api.urlForPath('/notifications'),
+      'POST notifications here with the x-api-key header; operators call the routes under it signed (SigV4)',
+    );
+    output(
+      'OperatorPolicyArn',
+      operatorPolicy.managedPolicyArn,
+      "Attach to an operator's user or role: execute-api:Invoke on the operator routes (read, list, export, cancel, retry)",
+    );
+    output('IngestFunctionName', ingest.lambda.functionName, 'Behind POST /notifications');
+    output('OperatorReadFunctionName', operatorRead.lambda.functionName, 'Behind the operator routes that read');
+    output('OperatorActionsFunctionName', operatorActions.lambda.functionName, 'Behind cancel and re-drive');
     output(
       'ApiKeyId',
       apiKey.keyId,

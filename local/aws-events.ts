@@ -5,7 +5,14 @@ import type { APIGatewayProxyEvent, Context, SQSEvent, SQSRecord } from 'aws-lam
  * A context as Lambda gives it: `getRemainingTimeInMillis` counts down from the call to the function's timeout
  * (30 s unless given), on `now` (the wall clock unless given, e.g. a test's virtual clock).
  */
-export function lambdaContext(functionName: string, options: { timeoutMs?: number; now?: () => number } = {}): Context {
+/**
+ * A Lambda context. `instance` names the execution environment (Lambda gives each its own log stream): the local
+ * event source gives each poller its own, as Lambda runs each concurrent batch in an instance of its own.
+ */
+export function lambdaContext(
+  functionName: string,
+  options: { timeoutMs?: number; now?: () => number; instance?: string } = {},
+): Context {
   const now = options.now ?? Date.now;
   const deadline = now() + (options.timeoutMs ?? 30_000);
   return {
@@ -16,7 +23,7 @@ export function lambdaContext(functionName: string, options: { timeoutMs?: numbe
     memoryLimitInMB: '256',
     awsRequestId: crypto.randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'test',
+    logStreamName: options.instance ?? 'test',
     getRemainingTimeInMillis: () => Math.max(0, deadline - now()),
     done: () => undefined,
     fail: () => undefined,
@@ -37,6 +44,8 @@ export interface ApiRequest {
   isBase64Encoded?: boolean;
   sourceIp?: string;
   apiKey?: string;
+  /** Who signed the request, on a route with IAM authorization (API Gateway's verified SigV4 caller). */
+  caller?: { accessKey: string; accountId: string; userArn: string; caller: string; user: string };
 }
 
 /** An API Gateway REST (v1) proxy event, as API Gateway builds it. */
@@ -64,11 +73,11 @@ export function apiEvent(input: ApiRequest): APIGatewayProxyEvent {
       protocol: 'HTTP/1.1',
       httpMethod: method,
       identity: {
-        accessKey: null,
-        accountId: null,
+        accessKey: input.caller?.accessKey ?? null,
+        accountId: input.caller?.accountId ?? null,
         apiKey: input.apiKey ?? null,
         apiKeyId: input.apiKey ? 'local-key' : null,
-        caller: null,
+        caller: input.caller?.caller ?? null,
         clientCert: null,
         cognitoAuthenticationProvider: null,
         cognitoAuthenticationType: null,
@@ -76,9 +85,9 @@ export function apiEvent(input: ApiRequest): APIGatewayProxyEvent {
         cognitoIdentityPoolId: null,
         principalOrgId: null,
         sourceIp: input.sourceIp ?? '127.0.0.1',
-        user: null,
+        user: input.caller?.user ?? null,
         userAgent: headers['user-agent'] ?? headers['User-Agent'] ?? null,
-        userArn: null,
+        userArn: input.caller?.userArn ?? null,
       },
       path: `/local${path}`,
       stage: 'local',

@@ -15,6 +15,8 @@ export interface EventSourceOptions {
   handler: LambdaHandler;
   /** Concurrent pollers, as the mapping's maximum concurrency. */
   maxConcurrency: number;
+  /** Messages per batch (the mapping's batch size); SEND_BATCH_SIZE by default. */
+  batchSize?: number;
   /** Long-poll wait; Lambda uses 20 s, the tests less. */
   waitTimeSeconds?: number;
   onError?: (error: Error) => void;
@@ -43,11 +45,12 @@ export function recordOf(message: Message, queueArn: string, region: string): SQ
 
 export function startEventSource(options: EventSourceOptions): { stop(): Promise<void> } {
   const region = options.queueArn.split(':')[3] ?? 'us-east-1';
-  const consumers = Array.from({ length: options.maxConcurrency }, () =>
+  const queueName = options.queueArn.split(':').at(-1);
+  const consumers = Array.from({ length: options.maxConcurrency }, (_, poller) =>
     Consumer.create({
       queueUrl: options.queueUrl,
       sqs: options.sqs,
-      batchSize: SEND_BATCH_SIZE,
+      batchSize: options.batchSize ?? SEND_BATCH_SIZE,
       waitTimeSeconds: options.waitTimeSeconds ?? 20,
       pollingWaitTimeMs: 0,
       attributeNames: ['All'],
@@ -55,7 +58,9 @@ export function startEventSource(options: EventSourceOptions): { stop(): Promise
         const event: SQSEvent = { Records: messages.map((m) => recordOf(m, options.queueArn, region)) };
         let result: SQSBatchResponse | undefined;
         try {
-          result = (await options.handler(event, lambdaContext('sender'))) as SQSBatchResponse | undefined;
+          // One execution environment per poller, as on Lambda: per-instance state (the sender's pacing) is its own.
+          const context = lambdaContext('sender', { instance: `${queueName}/${poller}` });
+          result = (await options.handler(event, context)) as SQSBatchResponse | undefined;
         } catch (error) {
           // A function error: Lambda deletes nothing, the whole batch comes back later.
           options.onError?.(error as Error);

@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { scheduledFunctions } from '../functions/catalog.js';
 import { ensureTable } from '../shared/adapters/dynamodb/table.js';
+import { PRIORITY_SEND_BATCH_SIZE, SEND_BATCH_SIZE } from '../shared/adapters/sqs/queue-settings.js';
 import { queueNameOf } from '../shared/adapters/sqs/send-queue.js';
 import { recordAwsCalls } from '../shared/observability/aws-calls.js';
 import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
@@ -173,9 +174,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     );
     stoppers.push(() => pollerSqs.destroy());
     // One event source per lane, as deployed: the priority lane's pollers never wait behind the standard backlog.
-    for (const [url, maxConcurrency] of [
-      [queueUrl, options.senderMaxConcurrency],
-      [priorityQueueUrl, prioritySenders],
+    for (const [url, maxConcurrency, batchSize] of [
+      [queueUrl, options.senderMaxConcurrency, SEND_BATCH_SIZE],
+      [priorityQueueUrl, prioritySenders, PRIORITY_SEND_BATCH_SIZE],
     ] as const) {
       const source = startEventSource({
         sqs: pollerSqs,
@@ -183,6 +184,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         queueArn: await arnOf(url),
         handler: functions.sender,
         maxConcurrency,
+        batchSize,
         waitTimeSeconds: options.pollWaitSeconds ?? 20,
         onError: (error) => log(`event source: ${error.message}`),
       });

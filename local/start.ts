@@ -1,7 +1,9 @@
 // `npm start`: the whole system on this machine, in the foreground; Ctrl-C stops everything.
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { FUNCTION_NAMES } from '../functions/catalog.js';
 import { loadConfig } from '../shared/config.js';
+import { LOCAL_SIGNING } from './doors/api-gateway.js';
 import { functionSettingsFrom } from './function-settings.js';
 import { rateToMs } from './schedules.js';
 import { DEFAULT_LOCAL_OPTIONS, type LocalStack, startLocalStack } from './stack.js';
@@ -48,13 +50,18 @@ function banner(stack: LocalStack, persistDir: string | undefined): string {
     `  -H 'x-api-key: ${stack.apiKey}' -H 'Content-Type: application/json' \\`,
     `  -d '{"recipient":{"phone":"+22370123456","name":"Awa"},"category":"colis_arrive","message":"Votre colis est arrivé à Bamako."}'`,
   ].join('\n');
+  const operator = [
+    `curl -s --aws-sigv4 "aws:amz:${LOCAL_SIGNING.region}:${LOCAL_SIGNING.service}" --user local:local \\`,
+    `  '${stack.urls.api}/notifications?status=failed,permanent_failure&limit=20'`,
+  ].join('\n');
   const sandbox = stack.sandbox
     ? `  WaChap sandbox      ${stack.urls.wachap}/  (inbox: ${stack.urls.wachap}/_sandbox/inbox; break it from the page)`
     : `  WaChap              ${stack.urls.wachap}  (WACHAP_BASE_URL: the sandbox is not started)`;
   return `
 WhatsApp notifications: local stack ready
-  API (API Gateway)   ${stack.urls.api}/notifications   x-api-key: ${stack.apiKey}
-  Lambda Invoke API   ${stack.urls.lambda}   functions: ingest, sender, retry-sweep, health-check, provider-probe
+  API (API Gateway)   ${stack.urls.api}/notifications   POST: x-api-key: ${stack.apiKey}
+                      operator routes (GET, cancel, retry, export.csv): SigV4, access key local, secret local
+  Lambda Invoke API   ${stack.urls.lambda}   functions: ${FUNCTION_NAMES.join(', ')}
   DynamoDB (${stack.engine.padEnd(14)}) ${stack.urls.dynamodb}   table: ${stack.tableName}${persistDir ? `   data: ${persistDir}` : '   (in memory)'}
   SQS (fauxqs)        ${stack.urls.sqs}   queue: ${stack.queueUrl}
                       priority lane (OTPs): ${stack.priorityQueueUrl}
@@ -63,6 +70,9 @@ ${sandbox}
 
 Send a first notification:
 ${curl}
+
+See what failed (operators sign with their AWS credentials; locally local:local):
+${operator}
 
 Then: npm run retry -- --dry-run --verbose      npm run health -- --dry-run      npm run circuit -- --status
 Ctrl-C stops everything.

@@ -1,10 +1,13 @@
 // Every environment variable the system reads, validated with zod at cold start. A missing or
 // malformed variable stops the function with the variable's name in the message.
+
 import type { CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './domain/backoff.js';
 import { DEFAULT_HEALTH_THRESHOLDS, type HealthThresholds } from './domain/health.js';
 import { DEFAULT_VALIDITY_SECONDS, type NotificationPolicy } from './domain/new-notification.js';
+import { CATEGORY_SLUG } from './domain/notification.js';
+import { LOCAL_STAGE } from './domain/operator-command.js';
 import { DEFAULT_COUNTRY, isCountryCode, normalisePhone } from './domain/phone.js';
 import { DEFAULT_RECIPIENT_LIMITS, type RecipientLimits, UNLIMITED } from './domain/recipient-limits.js';
 
@@ -18,9 +21,16 @@ const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).defa
 const ratio = (fallback: number) => z.coerce.number().min(0).max(1).default(fallback);
 const text = z.string().trim().min(1);
 
+/** A deployment stage's name (dev, prod): its stack is WaChapNotifications-<stage>. */
+export const STAGE_PATTERN = /^[a-z][a-z0-9-]{0,19}$/;
 /** Variables every function reads. */
 export const coreEnv = z.object({
   TABLE_NAME: text,
+  /** The stage the function belongs to, so that the commands its alerts print reach this stage's stack. */
+  STAGE: z
+    .string()
+    .regex(STAGE_PATTERN, 'must be a stage name such as dev or prod (lowercase letters, digits, dashes)')
+    .default(LOCAL_STAGE),
   MAX_RETRIES: int(DEFAULT_RETRY_POLICY.maxAttempts, 1),
   RETRY_BASE_DELAY_SECONDS: int(DEFAULT_RETRY_POLICY.baseDelayMs / 1000, 1),
   RETRY_MAX_DELAY_SECONDS: int(DEFAULT_RETRY_POLICY.maxDelayMs / 1000, 1),
@@ -44,7 +54,7 @@ export const coreEnv = z.object({
         .map((category) => category.trim())
         .filter(Boolean),
     )
-    .pipe(z.array(z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must list category slugs such as otp,alerte_douane'))),
+    .pipe(z.array(z.string().regex(CATEGORY_SLUG, 'must list category slugs such as otp,alerte_douane'))),
 });
 
 /** Where WaChap is and how to authenticate: a Secrets Manager secret in AWS, plain variables locally. */
@@ -104,7 +114,7 @@ const RECIPIENT_LIMITS_EXAMPLE = '{"default":{"max":20,"windowSeconds":3600},"ot
 
 /** Category (or `default`) → a limit, or "unlimited" to turn that category's limit off. */
 export const recipientLimitOverrides = z.record(
-  z.string().regex(/^[a-z][a-z0-9_]{0,63}$/),
+  z.string().regex(CATEGORY_SLUG),
   z.union(
     [
       z.literal(UNLIMITED),
@@ -178,6 +188,10 @@ export const alertEnv = z.object({
   ALERT_FAILURE_RATE_MIN_ATTEMPTS: int(DEFAULT_HEALTH_THRESHOLDS.failureRateMinAttempts, 1),
   ALERT_DLQ_THRESHOLD: int(DEFAULT_HEALTH_THRESHOLDS.dlqDepth, 0),
   ALERT_BACKLOG_AGE_MINUTES: int(DEFAULT_HEALTH_THRESHOLDS.backlogAgeMinutes, 1),
+  /** The original's: OTP notifications failed in an hour → critical (0 turns it off). */
+  ALERT_FAILED_OTP_THRESHOLD: int(DEFAULT_HEALTH_THRESHOLDS.hourlyOtpFailures, 0),
+  /** The original's: WhatsApp sends failed in a row, none delivered since → critical (0 turns it off). */
+  ALERT_WHATSAPP_FAILURE_THRESHOLD: int(DEFAULT_HEALTH_THRESHOLDS.consecutiveFailures, 0),
 });
 
 /** Parses `env` with `schema`, or throws a ConfigError naming every bad variable. */
@@ -213,4 +227,6 @@ export const healthThresholdsOf = (config: AlertConfig): HealthThresholds => ({
   failureRateMinAttempts: config.ALERT_FAILURE_RATE_MIN_ATTEMPTS,
   dlqDepth: config.ALERT_DLQ_THRESHOLD,
   backlogAgeMinutes: config.ALERT_BACKLOG_AGE_MINUTES,
+  hourlyOtpFailures: config.ALERT_FAILED_OTP_THRESHOLD,
+  consecutiveFailures: config.ALERT_WHATSAPP_FAILURE_THRESHOLD,
 });

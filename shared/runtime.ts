@@ -10,6 +10,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { notificationDocumentClient } from './adapters/dynamodb/items.js';
 import { dynamoDbStore, type Store } from './adapters/dynamodb/store.js';
 import { type AdminContactsConfig, adminContactsLoader } from './adapters/secrets/admin-contacts.js';
+import { SqsSendQueue } from './adapters/sqs/send-queue.js';
 import { createWaChapClient, type WaChapClient } from './adapters/wachap/client.js';
 import { type CredentialSource, credentialsLoader } from './adapters/wachap/credentials.js';
 import type { AdminContactsSource } from './application/ports.js';
@@ -29,6 +30,14 @@ export function notificationStore(config: { TABLE_NAME: string; RETENTION_DAYS: 
 // The endpoint, not the queue URL's host, decides where requests go: in AWS both are the regional
 // endpoint; locally the queue URLs name a host (sqs.<region>.localhost) that DNS does not know.
 export const sqsClient = (): SQSClient => recordAwsCalls(new SQSClient({ useQueueUrlAsEndpoint: false }));
+
+/** Both send queues, each notification to its lane. */
+export const sendQueue = (config: { SEND_QUEUE_URL: string; PRIORITY_SEND_QUEUE_URL: string }): SqsSendQueue =>
+  new SqsSendQueue({
+    client: sqsClient(),
+    queueUrl: config.SEND_QUEUE_URL,
+    priorityQueueUrl: config.PRIORITY_SEND_QUEUE_URL,
+  });
 export const sesClient = (): SESClient => recordAwsCalls(new SESClient({}));
 export const secretsManagerClient = (): SecretsManagerClient => recordAwsCalls(new SecretsManagerClient({}));
 

@@ -29,6 +29,7 @@ const deps = {
     cooldownMs: config.ALERT_COOLDOWN_MINUTES * 60_000,
     thresholds: healthThresholdsOf(config),
     backlogCap: 1000,
+    stage: config.STAGE,
   },
 } satisfies HealthCheckDependencies;
 

@@ -1,9 +1,8 @@
 // POST /notifications: API Gateway has already checked the API key; this checks everything else.
-import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import { newNotificationId } from '../../shared/application/ingest.js';
 import { loadConfig, notificationPolicyOf } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
-import { notificationStore, sqsClient } from '../../shared/runtime.js';
+import { notificationStore, sendQueue } from '../../shared/runtime.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createIngestHandler } from './create-handler.js';
 
@@ -15,11 +14,7 @@ export const handler = createIngestHandler(logger, {
   store,
   recipientCounters: store,
   recipientLimits: config.RECIPIENT_LIMITS,
-  queue: new SqsSendQueue({
-    client: sqsClient(),
-    queueUrl: config.SEND_QUEUE_URL,
-    priorityQueueUrl: config.PRIORITY_SEND_QUEUE_URL,
-  }),
+  queue: sendQueue(config),
   log: logger,
   clock: () => new Date(),
   newId: newNotificationId,

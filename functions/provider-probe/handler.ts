@@ -2,11 +2,10 @@
 // check WaChap (get_qrcode) and, once it answers healthily, close the circuit and release the held
 // notifications at once. Operators force the circuit open or closed with { action }.
 import { SesMailer } from '../../shared/adapters/ses/mailer.js';
-import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import type { ProbeDependencies } from '../../shared/application/provider-circuit.js';
 import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
-import { adminContacts, notificationStore, sesClient, sqsClient, wachapClient } from '../../shared/runtime.js';
+import { adminContacts, notificationStore, sendQueue, sesClient, wachapClient } from '../../shared/runtime.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createProviderProbeHandler } from './create-handler.js';
 
@@ -14,11 +13,7 @@ const config = loadConfig(FUNCTIONS['provider-probe'].environment);
 const logger = createLogger('provider-probe');
 const deps = {
   store: notificationStore(config, logger),
-  queue: new SqsSendQueue({
-    client: sqsClient(),
-    queueUrl: config.SEND_QUEUE_URL,
-    priorityQueueUrl: config.PRIORITY_SEND_QUEUE_URL,
-  }),
+  queue: sendQueue(config),
   provider: wachapClient(config, logger),
   mailer: config.ALERT_FROM_EMAIL ? new SesMailer(sesClient(), config.ALERT_FROM_EMAIL) : undefined,
   // The admin-contacts secret in AWS (re-read after ADMIN_CONTACTS_MAX_AGE_SECONDS), ADMIN_EMAIL locally.
@@ -30,6 +25,7 @@ const deps = {
     holdMs: config.PROVIDER_HOLD_SECONDS * 1000,
     alertsEnabled: config.ALERT_SYSTEM_ENABLED && config.ALERT_EMAIL_ENABLED,
     cooldownMs: config.ALERT_COOLDOWN_MINUTES * 60_000,
+    stage: config.STAGE,
   },
 } satisfies ProbeDependencies;
 

@@ -12,7 +12,13 @@ export const createRetrySweepHandler = (
 ) =>
   createInvokeHandler(logger, sweepPayloadSchema, async ({ dryRun, verbose, limit, maxRetries }) => {
     const summary = await runRetrySweep(
-      { dryRun, verbose, limit: limit ?? defaults.limit, maxRetries: maxRetries ?? defaults.maxRetries },
+      {
+        dryRun,
+        verbose,
+        limit: limit ?? defaults.limit,
+        maxRetries: maxRetries ?? defaults.maxRetries,
+        configuredMaxRetries: defaults.maxRetries,
+      },
       deps,
     );
     // The original command's report, readable in the logs; one block per notification when verbose.

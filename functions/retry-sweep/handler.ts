@@ -1,8 +1,7 @@
 // Every 30 minutes (EventBridge) and on demand (operators, often with dryRun): re-enqueue due work.
-import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
-import { notificationStore, sqsClient } from '../../shared/runtime.js';
+import { notificationStore, sendQueue } from '../../shared/runtime.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createRetrySweepHandler } from './create-handler.js';
 
@@ -13,11 +12,7 @@ export const handler = createRetrySweepHandler(
   logger,
   {
     store: notificationStore(config, logger),
-    queue: new SqsSendQueue({
-      client: sqsClient(),
-      queueUrl: config.SEND_QUEUE_URL,
-      priorityQueueUrl: config.PRIORITY_SEND_QUEUE_URL,
-    }),
+    queue: sendQueue(config),
     log: logger,
     clock: () => new Date(),
     queueLeaseMs: config.SWEEP_LEASE_SECONDS * 1000,

@@ -19,8 +19,11 @@ import { maskPhonesInText } from '../../shared/domain/phone.js';
 export interface SenderLanes {
   /** The lane a record comes from (by its queue). */
   laneOf(record: SQSRecord): Lane;
-  /** Waits for the lane's next slot at WaChap. */
-  pace: Readonly<Record<Lane, () => Promise<void>>>;
+  /**
+   * Waits for the lane's next slot at WaChap, for the execution environment `context` runs in (its log stream):
+   * each instance paces at its share; on Lambda a module holds one instance, locally it may hold several.
+   */
+  pace(lane: Lane, context: Context): Promise<void>;
 }
 
 export function createSenderHandler(
@@ -28,23 +31,24 @@ export function createSenderHandler(
   deps: SenderDependencies,
   options: { concurrency: number; lanes?: SenderLanes },
 ) {
-  const paced = (pace: () => Promise<void>): SenderDependencies => ({
-    ...deps,
-    channel: {
-      deliver: async (notification) => {
-        await pace();
-        return deps.channel.deliver(notification);
-      },
-    },
-  });
   const { lanes } = options;
-  const depsByLane: Record<Lane, SenderDependencies> = lanes
-    ? { priority: paced(lanes.pace.priority), standard: paced(lanes.pace.standard) }
-    : { priority: deps, standard: deps };
+  const depsFor = (lane: Lane, context: Context): SenderDependencies =>
+    lanes
+      ? {
+          ...deps,
+          channel: {
+            deliver: async (notification) => {
+              await lanes.pace(lane, context);
+              return deps.channel.deliver(notification);
+            },
+          },
+        }
+      : deps;
 
   async function processRecord(
     record: SQSRecord,
     limit: ReturnType<typeof createLimiter>,
+    context: Context,
   ): Promise<SendResult | 'discarded'> {
     let body: unknown;
     try {
@@ -62,7 +66,7 @@ export function createSenderHandler(
       return 'discarded';
     }
     const lane = lanes?.laneOf(record) ?? 'standard';
-    return limit(() => sendNotification(message.data, depsByLane[lane]));
+    return limit(() => sendNotification(message.data, depsFor(lane, context)));
   }
 
   return middy<SQSEvent, SQSBatchResponse, Error, Context>()
@@ -73,7 +77,7 @@ export function createSenderHandler(
       // standard batch's slots (or mix two batches' failures).
       const processor = new BatchProcessor(EventType.SQS);
       const limit = createLimiter(options.concurrency);
-      return processPartialResponse(event, (record: SQSRecord) => processRecord(record, limit), processor, {
+      return processPartialResponse(event, (record: SQSRecord) => processRecord(record, limit, context), processor, {
         context,
         processInParallel: true,
       });

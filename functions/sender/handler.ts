@@ -1,31 +1,29 @@
 // SQS → WaChap. Each record is one notification id; records of a batch run in parallel, bounded,
 // and only the failed ones go back to the queue (ReportBatchItemFailures).
 import { ulid } from 'ulid';
-import { queueNameOf, SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.js';
-import { createPacer } from '../../shared/application/concurrency.js';
 import { ProviderCircuit } from '../../shared/application/provider-circuit.js';
 import { loadConfig, retryPolicyOf } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
-import { notificationStore, sqsClient, wachapClient } from '../../shared/runtime.js';
+import { notificationStore, sendQueue, wachapClient } from '../../shared/runtime.js';
 import { FUNCTIONS } from '../catalog.js';
-import { createSenderHandler, type SenderLanes } from './create-handler.js';
+import { createSenderHandler } from './create-handler.js';
+import { senderLanes } from './lanes.js';
 
 const config = loadConfig(FUNCTIONS.sender.environment);
 const logger = createLogger('sender');
 const store = notificationStore(config, logger);
 const wachap = wachapClient(config, logger);
-// This instance's share of its lane's rate, so that all of them together stay under WaChap's: the priority lane
+// Each instance's share of its lane's rate, so that all of them together stay under WaChap's: the priority lane
 // keeps PRIORITY_SENDS_PER_SECOND for itself, the standard lane's instances share the rest.
-const standardRate = config.WACHAP_MAX_SENDS_PER_SECOND - config.PRIORITY_SENDS_PER_SECOND;
-const priorityQueue = queueNameOf(config.PRIORITY_SEND_QUEUE_URL);
-const lanes: SenderLanes = {
-  laneOf: (record) => (record.eventSourceARN.split(':').at(-1) === priorityQueue ? 'priority' : 'standard'),
-  pace: {
-    priority: createPacer((1000 * config.PRIORITY_SENDER_MAX_CONCURRENCY) / config.PRIORITY_SENDS_PER_SECOND),
-    standard: createPacer((1000 * config.SENDER_MAX_CONCURRENCY) / standardRate),
+const lanes = senderLanes({
+  priorityQueueUrl: config.PRIORITY_SEND_QUEUE_URL,
+  intervalMs: {
+    priority: (1000 * config.PRIORITY_SENDER_MAX_CONCURRENCY) / config.PRIORITY_SENDS_PER_SECOND,
+    standard:
+      (1000 * config.SENDER_MAX_CONCURRENCY) / (config.WACHAP_MAX_SENDS_PER_SECOND - config.PRIORITY_SENDS_PER_SECOND),
   },
-};
+});
 
 export const handler = createSenderHandler(
   logger,
@@ -38,11 +36,7 @@ export const handler = createSenderHandler(
       log: logger,
       cacheMs: config.CIRCUIT_CACHE_SECONDS * 1000,
     }),
-    queue: new SqsSendQueue({
-      client: sqsClient(),
-      queueUrl: config.SEND_QUEUE_URL,
-      priorityQueueUrl: config.PRIORITY_SEND_QUEUE_URL,
-    }),
+    queue: sendQueue(config),
     log: logger,
     clock: () => new Date(),
     random: Math.random,

@@ -1,12 +1,25 @@
-// The API Gateway front door on localhost: the REST API's routes, its x-api-key check, and the
-// same proxy events that AWS sends to the ingest function (bodies as raw bytes in base64, as binaryMediaTypes
-// has API Gateway send them).
+// The API Gateway front door on localhost: the REST API's routes, their authorization (the upstream's x-api-key,
+// or an operator's SigV4 signature checked as API Gateway's IAM authorization checks it), and the same proxy
+// events that AWS sends to the functions (bodies as raw bytes in base64, as binaryMediaTypes has API Gateway
+// send them; the verified caller in requestContext.identity).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import { API_BINARY_MEDIA_TYPES, apiRoutes } from '../../functions/catalog.js';
+import { API_BINARY_MEDIA_TYPES, type ApiAuth, apiRoutes } from '../../functions/catalog.js';
 import { apiEvent, lambdaContext } from '../aws-events.js';
 import type { FunctionName, FunctionRegistry } from '../functions.js';
 import { BodyTooLargeError, listen, type RunningServer, readBody, sendJson } from './http.js';
+import { type LocalPrincipal, verifySigV4 } from './sigv4.js';
+
+/** Where and for what local requests are signed: `curl --aws-sigv4 "aws:amz:us-east-1:execute-api"`. */
+export const LOCAL_SIGNING = { region: 'us-east-1', service: 'execute-api' } as const;
+/** The local stack's one IAM principal, `--user local:local`: the credentials the local functions use too. */
+export const LOCAL_PRINCIPALS: Readonly<Record<string, LocalPrincipal>> = {
+  local: {
+    secretAccessKey: 'local',
+    userArn: 'arn:aws:iam::000000000000:user/local',
+    caller: 'AIDALOCALOPERATOR0000',
+  },
+};
 
 /** API Gateway's own payload limit for REST APIs. */
 const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
@@ -17,32 +30,50 @@ interface Route {
   method: string;
   resource: string;
   target: FunctionName;
+  auth?: ApiAuth;
 }
 
-/** The resource `path` matches and what its {params} matched, or undefined. */
+/** What `pattern`'s {params} match in `segments`, or undefined when the resource does not match the path. */
+function matchResource(pattern: readonly string[], segments: readonly string[]) {
+  if (pattern.length !== segments.length) return undefined;
+  const pathParameters: Record<string, string> = {};
+  const matches = pattern.every((part, i) => {
+    const param = /^\{(\w+)\}$/.exec(part);
+    if (!param) return part === segments[i];
+    if (!segments[i]) return false;
+    try {
+      pathParameters[param[1]!] = decodeURIComponent(segments[i]!);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return matches ? pathParameters : undefined;
+}
+
+/**
+ * The route for `path` (and `method`, when given) and what its {params} matched, or undefined. As in API Gateway
+ * the resource is found first, a static segment winning over a {param} at the same place (so
+ * /notifications/export.csv is not /notifications/{id}), then its method: a method the resource lacks is no route.
+ */
 export function matchRoute(
   routes: readonly Route[],
   path: string,
+  method?: string,
 ): { route: Route; pathParameters: Record<string, string> } | undefined {
   const segments = path.replace(/\/+$/, '').split('/');
-  for (const route of routes) {
-    const pattern = route.resource.split('/');
-    if (pattern.length !== segments.length) continue;
-    const pathParameters: Record<string, string> = {};
-    const matches = pattern.every((part, i) => {
-      const param = /^\{(\w+)\}$/.exec(part);
-      if (!param) return part === segments[i];
-      if (!segments[i]) return false;
-      try {
-        pathParameters[param[1]!] = decodeURIComponent(segments[i]!);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-    if (matches) return { route, pathParameters };
+  let best: { resource: string; pathParameters: Record<string, string>; rank: string } | undefined;
+  for (const resource of new Set(routes.map((route) => route.resource))) {
+    const pattern = resource.split('/');
+    const pathParameters = matchResource(pattern, segments);
+    if (!pathParameters) continue;
+    // '0' for a static segment, '1' for a {param}: the lowest rank is the most specific resource.
+    const rank = pattern.map((part) => (part.startsWith('{') ? '1' : '0')).join('');
+    if (!best || rank < best.rank) best = { resource, pathParameters, rank };
   }
-  return undefined;
+  if (!best) return undefined;
+  const route = routes.find((r) => r.resource === best.resource && (method === undefined || r.method === method));
+  return route ? { route, pathParameters: best.pathParameters } : undefined;
 }
 
 /**
@@ -72,24 +103,37 @@ function headersOf(request: IncomingMessage): Record<string, string> {
   return headers;
 }
 
+/** Header names in lower case, repeated headers joined with commas: what a signature covers. */
+function signedHeadersOf(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < request.rawHeaders.length; i += 2) {
+    const name = request.rawHeaders[i]!.toLowerCase();
+    const value = request.rawHeaders[i + 1]!.trim();
+    headers[name] = headers[name] === undefined ? value : `${headers[name]},${value}`;
+  }
+  return headers;
+}
+
 export async function startApiGateway(options: {
   port: number;
   apiKey: string;
   functions: FunctionRegistry;
+  /** Who may sign requests to the IAM routes (LOCAL_PRINCIPALS by default). */
+  principals?: Readonly<Record<string, LocalPrincipal>>;
 }): Promise<RunningServer> {
+  const principals = options.principals ?? LOCAL_PRINCIPALS;
   return listen(options.port, async (request: IncomingMessage, response: ServerResponse) => {
     // The request target is a path: read against a base, '//' would be a host (and throw: a 500).
-    const url = new URL(`http://localhost${request.url?.startsWith('/') ? request.url : '/'}`);
-    const matched = matchRoute(
-      ROUTES.filter((r) => r.method === request.method),
-      url.pathname,
-    );
+    const target = request.url?.startsWith('/') ? request.url : '/';
+    const url = new URL(`http://localhost${target}`);
+    const matched = matchRoute(ROUTES, url.pathname, request.method);
     // What API Gateway answers for paths and methods it does not know.
     if (!matched) {
       sendJson(response, 403, { message: 'Missing Authentication Token' });
       return;
     }
-    if (request.headers['x-api-key'] !== options.apiKey) {
+    const auth = matched.route.auth ?? 'apiKey';
+    if (auth === 'apiKey' && request.headers['x-api-key'] !== options.apiKey) {
       sendJson(response, 403, { message: 'Forbidden' });
       return;
     }
@@ -103,6 +147,20 @@ export async function startApiGateway(options: {
       }
       throw error;
     }
+    let caller: Parameters<typeof apiEvent>[0]['caller'];
+    if (auth === 'iam') {
+      // The upstream's API key opens nothing here: only a valid signature of a known principal does.
+      const [rawPath = '/', rawQuery = ''] = target.split(/\?(.*)/s);
+      const verdict = await verifySigV4(
+        { method: request.method ?? 'GET', rawPath, rawQuery, headers: signedHeadersOf(request), body },
+        { principals, ...LOCAL_SIGNING },
+      );
+      if (!verdict.ok) {
+        sendJson(response, 403, { message: verdict.message }, { 'x-amzn-ErrorType': verdict.errorType });
+        return;
+      }
+      caller = verdict.caller;
+    }
     const event = apiEvent({
       method: request.method,
       path: url.pathname,
@@ -112,10 +170,11 @@ export async function startApiGateway(options: {
       query: Object.fromEntries(url.searchParams),
       ...proxyBody(body, request.headers['content-type']),
       sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-      apiKey: options.apiKey,
+      ...(auth === 'apiKey' ? { apiKey: options.apiKey } : {}),
+      ...(caller ? { caller } : {}),
     });
-    const { target } = matched.route;
-    const result = (await options.functions[target](event, lambdaContext(target))) as APIGatewayProxyResult;
+    const name = matched.route.target;
+    const result = (await options.functions[name](event, lambdaContext(name))) as APIGatewayProxyResult;
     response.writeHead(result.statusCode, {
       'content-type': 'application/json',
       ...(result.headers as Record<string, string>),

@@ -2,7 +2,7 @@
 // version it was computed from (on a lost race, read again and decide again), then add to the hourly
 // counters what the move counts. Every move of every use case goes through here, so the counters follow
 // the moves without a delta written by hand anywhere.
-import { countsOf } from '../domain/counters.js';
+import { countsOf, endsFailureStreak } from '../domain/counters.js';
 import type { Notification } from '../domain/notification.js';
 import { type NotificationEvent, transition } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
@@ -47,9 +47,10 @@ export async function applyTransition(
 /** Counters feed the health check; losing one increment must not fail a move that happened. */
 async function count(deps: MoveDependencies, event: NotificationEvent, after: Notification): Promise<void> {
   const delta = countsOf(event, after);
-  if (Object.keys(delta).length === 0) return;
+  const resetFailureStreak = endsFailureStreak(event);
+  if (Object.keys(delta).length === 0 && !resetFailureStreak) return;
   try {
-    await deps.store.incrementCounters(event.at, delta);
+    await deps.store.incrementCounters(event.at, delta, resetFailureStreak ? { resetFailureStreak } : undefined);
   } catch (error) {
     deps.log.warn('hourly counters not updated', {
       error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),

@@ -1,5 +1,6 @@
 // Input a use case refuses, field by field. The edges (HTTP, Lambda invoke) turn it into their own answer.
 import type { z } from 'zod';
+import type { NotificationStatus } from '../domain/notification.js';
 import { maskPhonesInText } from '../domain/phone.js';
 import { describeLimit, type RecipientLimit } from '../domain/recipient-limits.js';
 
@@ -53,5 +54,20 @@ export class RecipientRateLimitedError extends Error {
     this.problems = [
       { path: 'recipient.phone', message: `${refusal.recipient} has reached the limit (${limit}); ${retry}` },
     ];
+  }
+}
+
+/**
+ * An operator's action does not apply to the notification as it now is: it is final (sent, cancelled…), or a sender
+ * holds a live claim on it (`inFlight`: its attempt's outcome decides, try again once it is recorded).
+ */
+export class ConflictError extends Error {
+  override readonly name = 'ConflictError';
+  constructor(
+    message: string,
+    readonly status: NotificationStatus,
+    readonly inFlight: boolean,
+  ) {
+    super(message);
   }
 }

@@ -38,6 +38,8 @@ export interface HealthCheckSettings {
   backlogCap: number;
   /** The provider circuit reported on (default: WaChap's). */
   circuit?: string;
+  /** The stage checked, named in the commands the alerts print (default: the local stack). */
+  stage?: string;
 }
 
 export interface HealthCheckDependencies {
@@ -71,6 +73,8 @@ export interface HealthReport {
   dryRun: boolean;
   now: string;
   windows: { lastHour: WindowFigures; last24Hours: WindowFigures };
+  /** WhatsApp sends failed in a row, none delivered since (the recipient's faults aside). */
+  consecutiveFailures: number;
   dlqDepth: number | null;
   backlog: { count: number; capped: boolean; oldestDueAt: string | null; oldestAgeMinutes: number | null };
   /** The provider circuit as the check found it (null: never opened). */
@@ -80,13 +84,14 @@ export interface HealthReport {
 }
 
 const HOUR_MS = 3_600_000;
-const ZERO: WindowCounts = { attempts: 0, sent: 0, temporaryFailures: 0, permanentFailures: 0 };
+const ZERO: WindowCounts = { attempts: 0, sent: 0, temporaryFailures: 0, permanentFailures: 0, otpFailures: 0 };
 
 const add = (a: WindowCounts, b: WindowCounts, weight = 1): WindowCounts => ({
   attempts: a.attempts + b.attempts * weight,
   sent: a.sent + b.sent * weight,
   temporaryFailures: a.temporaryFailures + b.temporaryFailures * weight,
   permanentFailures: a.permanentFailures + b.permanentFailures * weight,
+  otpFailures: (a.otpFailures ?? 0) + (b.otpFailures ?? 0) * weight,
 });
 
 const rounded = (c: WindowCounts): WindowCounts => ({
@@ -94,7 +99,22 @@ const rounded = (c: WindowCounts): WindowCounts => ({
   sent: Math.round(c.sent),
   temporaryFailures: Math.round(c.temporaryFailures),
   permanentFailures: Math.round(c.permanentFailures),
+  otpFailures: Math.round(c.otpFailures ?? 0),
 });
+
+/**
+ * WhatsApp failures in a row up to now: each hour's run (set back to 0 by a delivered send), summed back to the
+ * last hour in which a send was delivered. Hours counted before the run was (missing fields) read as 0.
+ */
+export function failuresInARow(buckets: readonly HourlyCounts[]): number {
+  let run = 0;
+  for (let i = buckets.length - 1; i >= 0; i--) {
+    const bucket = buckets[i]!;
+    run += bucket.failureStreak;
+    if (bucket.sent > 0) break;
+  }
+  return run;
+}
 
 /**
  * Hourly buckets to sliding windows: the current (partial) hour counts whole, and the oldest bucket
@@ -127,8 +147,17 @@ export async function runHealthCheck(dryRun: boolean, deps: HealthCheckDependenc
     deps.store.getProviderState(settings.circuit ?? WACHAP_PROVIDER),
   ]);
   const windows = slidingWindows(buckets, now);
+  const consecutiveFailures = failuresInARow(buckets);
   const found = evaluateHealth(
-    { ...windows, dlqDepth, backlog, ...(provider ? { provider } : {}), now },
+    {
+      ...windows,
+      consecutiveFailures,
+      dlqDepth,
+      backlog,
+      ...(provider ? { provider } : {}),
+      ...(settings.stage ? { stage: settings.stage } : {}),
+      now,
+    },
     settings.thresholds,
   );
 
@@ -141,6 +170,7 @@ export async function runHealthCheck(dryRun: boolean, deps: HealthCheckDependenc
     dryRun,
     now: now.toISOString(),
     windows: { lastHour: windowFigures(windows.lastHour), last24Hours: windowFigures(windows.last24Hours) },
+    consecutiveFailures,
     dlqDepth: dlqDepth ?? null,
     backlog: {
       count: backlog.count,

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { HourlyCounts } from '../domain/counters.js';
 import type { FailureVerdict } from '../domain/error-classifier.js';
-import type { Notification, Priority, QueueTicket } from '../domain/notification.js';
+import type { FailureReason, Notification, NotificationStatus, Priority, QueueTicket } from '../domain/notification.js';
 import type { DueCursor, ProviderState } from '../domain/provider-circuit.js';
 
 // ---- Errors ----------------------------------------------------------------------------------------------
@@ -20,6 +20,23 @@ export class DuplicateNotificationError extends Error {
 }
 
 // ---- Stores ----------------------------------------------------------------------------------------------
+
+/** What operators list: notifications in some statuses, newest change first, optionally narrowed. */
+export interface ListQuery {
+  /** Empty: every status. */
+  statuses: readonly NotificationStatus[];
+  /** Bounds on updatedAt (the last change), both inclusive. */
+  from?: Date;
+  to?: Date;
+  category?: string;
+  /** E.164, as stored. */
+  phone?: string;
+  reason?: FailureReason;
+  /** Notifications per page, at most. */
+  limit: number;
+  /** Where the previous page of the same query stopped (opaque); another query's cursor is InvalidInputError. */
+  cursor?: string;
+}
 
 /** The notifications, the source of truth. Every write is conditional on the version that was read. */
 export interface NotificationRepository {
@@ -47,10 +64,17 @@ export interface NotificationRepository {
   }): Promise<{ notifications: Notification[]; cursor?: DueCursor }>;
   /** How much is due (counted up to `cap`), and since when. */
   dueBacklog(input: { now: Date; cap: number }): Promise<{ count: number; capped: boolean; oldestDueAt?: string }>;
+  /**
+   * One page of `query`, newest updatedAt first, from its cursor. Its cost follows the page, not the table: a page
+   * stops early (with a cursor, maybe with fewer notifications) when the filters reject what it reads. No cursor
+   * means the end.
+   */
+  listNotifications(query: ListQuery): Promise<{ notifications: Notification[]; cursor?: string }>;
 }
 
 export interface HourlyCounters {
-  incrementCounters(at: Date, delta: Partial<HourlyCounts>): Promise<void>;
+  /** Adds `delta` to the hour of `at`; `resetFailureStreak`: a delivered send sets that hour's failureStreak to 0. */
+  incrementCounters(at: Date, delta: Partial<HourlyCounts>, options?: { resetFailureStreak?: boolean }): Promise<void>;
   /** The last `hours` hours, oldest first, zeros where nothing happened. */
   readCounters(now: Date, hours: number): Promise<Array<{ hour: string } & HourlyCounts>>;
 }

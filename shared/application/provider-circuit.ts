@@ -103,6 +103,8 @@ export interface ProbeDependencies {
     circuit?: string;
     adminEmail?: string | undefined;
     cooldownMs: number;
+    /** The stage this probe runs in, named in the alert's commands (default: the local stack). */
+    stage?: string;
   };
 }
 
@@ -152,7 +154,7 @@ async function alertOpenCircuit(
   const to = contacts.email;
   if (!to) return 'not_configured';
   if (!(await deps.store.acquireAlertCooldown('provider_unavailable', now, settings.cooldownMs))) return 'cooldown';
-  const alert = providerUnavailableAlert(state, now);
+  const alert = providerUnavailableAlert(state, now, settings.stage);
   try {
     // Email only: WhatsApp goes through the very provider that is broken.
     await deps.mailer.send(alertEmail([alert], to, now));

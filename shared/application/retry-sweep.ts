@@ -1,6 +1,8 @@
 // The retry sweep, successor of the original's retry_failed_notifications command: read the due
 // work, give up on what exhausted its attempts, and put the rest on the send queue, marking each
-// one first so that two overlapping sweeps cannot both enqueue it.
+// one first so that two overlapping sweeps cannot both enqueue it. Its `maxRetries` is the original's
+// `--max-retries`: a limit for this run only. Lowered, it leaves alone what reached it (only a
+// notification's own maxAttempts ends it); raised, it re-drives what ended at its own limit, up to it.
 import type { Notification } from '../domain/notification.js';
 import { maskPhone } from '../domain/phone.js';
 import { attemptsMade, IllegalTransitionError, isExpired, type NotificationEvent } from '../domain/transitions.js';
@@ -13,17 +15,26 @@ export interface SweepRequest {
   dryRun: boolean;
   verbose: boolean;
   limit: number;
+  /** This run's attempt limit (the effective one). */
   maxRetries: number;
+  /** MAX_RETRIES, the limit notifications are created with: the report says when the run's differs. */
+  configuredMaxRetries: number;
 }
 
-/** queue: sent to the sender; recover: same, after a sender died mid-attempt; the others are final. */
-export type SweepAction = 'queue' | 'recover' | 'exhaust' | 'expire' | 'skip';
+/**
+ * queue: sent to the sender; recover: same, after a sender died mid-attempt; redrive: a notification that ended at
+ * its own limit, given a budget up to this run's higher one and queued; skip: left as it is; the others are final.
+ */
+export type SweepAction = 'queue' | 'recover' | 'redrive' | 'exhaust' | 'expire' | 'skip';
 
 export interface SweepEntry {
   id: string;
   recipient: string;
   category: string;
   attempts: number;
+  /** The notification's own limit, as found (a re-drive raises it to maxRetries). */
+  maxAttempts: number;
+  /** This run's limit. */
   maxRetries: number;
   nextAttemptAt: string | undefined;
   priority: Notification['priority'];
@@ -35,10 +46,18 @@ export interface SweepEntry {
 export interface SweepSummary {
   dryRun: boolean;
   now: string;
+  /** This run's limit (the effective one). */
   maxRetries: number;
+  /** MAX_RETRIES: when it differs from maxRetries, this run lowered or raised the limit. */
+  configuredMaxRetries: number;
+  maxRetriesChange: 'none' | 'lowered' | 'raised';
   limit: number;
   found: number;
   queued: number;
+  /** Ended at their own limit, below this run's: given attempts up to it and queued (counted in queued too). */
+  redriven: number;
+  /** A raised run stopped at its limit (or its read budget) with more to re-drive: run it again. */
+  moreToRedrive?: boolean;
   exhausted: number;
   expired: number;
   skipped: number;
@@ -46,7 +65,7 @@ export interface SweepSummary {
 }
 
 export interface SweepDependencies {
-  store: Pick<NotificationRepository, 'dueNotifications'> & MoveDependencies['store'];
+  store: Pick<NotificationRepository, 'dueNotifications' | 'listNotifications'> & MoveDependencies['store'];
   queue: Pick<SendQueue, 'enqueueMany'>;
   log: Log;
   clock: () => Date;
@@ -55,44 +74,155 @@ export interface SweepDependencies {
   writeConcurrency: number;
 }
 
-function plannedAction(n: Notification, now: Date, maxRetries: number): SweepAction {
-  if (isExpired(n, now)) return 'expire';
+const limitChange = (request: SweepRequest): SweepSummary['maxRetriesChange'] =>
+  request.maxRetries < request.configuredMaxRetries
+    ? 'lowered'
+    : request.maxRetries > request.configuredMaxRetries
+      ? 'raised'
+      : 'none';
+
+/** Who a raised run's re-drives are recorded as: the function does not know who invoked it. */
+const SWEEP_ACTOR = 'retry-sweep';
+/** A raised run reads at most this many permanent failures per notification it may take: a bounded cost. */
+const REDRIVE_READ_FACTOR = 10;
+const LIST_PAGE_SIZE = 100;
+
+/** What the sweep does with a due notification, and why when it leaves it alone. */
+function plannedAction(n: Notification, now: Date, request: SweepRequest): { action: SweepAction; note?: string } {
+  if (isExpired(n, now)) return { action: 'expire' };
   // An abandoned claim counts: it may have reached WaChap.
-  if (attemptsMade(n, now) >= maxRetries) return 'exhaust';
-  return n.inFlight ? 'recover' : 'queue';
+  const made = attemptsMade(n, now);
+  // Only its own limit ends a notification: a lowered run limit must not make it permanent for good.
+  if (made >= n.maxAttempts) {
+    // At its own limit below a raised run's: it goes on up to the run's (the original's --max-retries=15).
+    return limitChange(request) === 'raised' && made < request.maxRetries
+      ? { action: 'redrive' }
+      : { action: 'exhaust' };
+  }
+  if (made >= request.maxRetries) {
+    return {
+      action: 'skip',
+      note: `limite de cette exécution atteinte, laissée pour plus tard / reached this run's limit of ${request.maxRetries}, left for a later run (its own: ${n.maxAttempts})`,
+    };
+  }
+  return { action: n.inFlight ? 'recover' : 'queue' };
 }
 
-function eventFor(action: SweepAction, now: Date, request: SweepRequest, leaseMs: number): NotificationEvent {
+/**
+ * The notifications that ended at their own limit (max_retries_exceeded) with fewer attempts than a raised run's
+ * limit, newest first, at most `budget`. One whose validity ran out is left: a re-drive never sends it late.
+ */
+async function redriveCandidates(
+  request: SweepRequest,
+  now: Date,
+  budget: number,
+  seen: ReadonlySet<string>,
+  deps: SweepDependencies,
+): Promise<{ candidates: Notification[]; more: boolean }> {
+  const found: Notification[] = [];
+  if (limitChange(request) !== 'raised') return { candidates: found, more: false };
+  // One past the budget, to tell whether some are left for another run (the due work may have taken it all).
+  const wanted = Math.max(0, budget) + 1;
+  const rounds = Math.ceil((REDRIVE_READ_FACTOR * request.limit) / LIST_PAGE_SIZE);
+  let cursor: string | undefined;
+  for (let round = 0; round < rounds; round++) {
+    const page = await deps.store.listNotifications({
+      statuses: ['permanent_failure'],
+      reason: 'max_retries_exceeded',
+      limit: LIST_PAGE_SIZE,
+      ...(cursor !== undefined ? { cursor } : {}),
+    });
+    for (const n of page.notifications) {
+      if (n.attempts >= request.maxRetries || isExpired(n, now) || seen.has(n.id)) continue;
+      found.push(n);
+      if (found.length >= wanted) return { candidates: found.slice(0, wanted - 1), more: true };
+    }
+    cursor = page.cursor;
+    if (cursor === undefined) return { candidates: found, more: false };
+  }
+  // The read budget ran out first: there may be more.
+  return { candidates: found.slice(0, Math.max(0, budget)), more: true };
+}
+
+/**
+ * Raises a notification's limit to the run's and queues it: out of permanent_failure (a due one at its own limit is
+ * first given up on, as it would have been), a budget of attempts up to the run's limit, then marked queued.
+ */
+async function redriveToLimit(
+  n: Notification,
+  now: Date,
+  request: SweepRequest,
+  deps: SweepDependencies,
+  progress: { redriven: boolean },
+): Promise<void> {
+  let current = n;
+  if (current.status !== 'permanent_failure') {
+    current = await applyTransition(deps, current, { type: 'exhaust', at: now, maxAttempts: current.maxAttempts }, 0);
+  }
+  current = await applyTransition(
+    deps,
+    current,
+    {
+      type: 'redrive',
+      at: now,
+      by: SWEEP_ACTOR,
+      reason: `--max-retries=${request.maxRetries}: limit raised from ${current.maxAttempts} to ${request.maxRetries}`,
+      maxAttempts: request.maxRetries - current.attempts,
+    },
+    0,
+  );
+  progress.redriven = true;
+  await applyTransition(deps, current, { type: 'enqueue', at: now, leaseMs: deps.queueLeaseMs }, 0);
+}
+
+function eventFor(action: SweepAction, n: Notification, now: Date, leaseMs: number): NotificationEvent {
   switch (action) {
     case 'expire':
       return { type: 'expire', at: now };
     case 'exhaust':
-      return { type: 'exhaust', at: now, maxAttempts: request.maxRetries };
+      return { type: 'exhaust', at: now, maxAttempts: n.maxAttempts };
     default:
       return { type: 'enqueue', at: now, leaseMs };
   }
 }
 
+const isQueued = (e: SweepEntry): boolean =>
+  (e.action === 'queue' || e.action === 'recover' || e.action === 'redrive') && !e.note;
+
 export async function runRetrySweep(request: SweepRequest, deps: SweepDependencies): Promise<SweepSummary> {
   const now = deps.clock();
   const due = await deps.store.dueNotifications({ now, limit: request.limit });
+  // Due work first; a raised run's re-drives share what the limit leaves.
+  const { candidates, more } = await redriveCandidates(
+    request,
+    now,
+    request.limit - due.length,
+    new Set(due.map((n) => n.id)),
+    deps,
+  );
+  const found = [...due, ...candidates];
 
-  const entries = await mapWithConcurrency(due, deps.writeConcurrency, async (n): Promise<SweepEntry> => {
+  const entries = await mapWithConcurrency(found, deps.writeConcurrency, async (n): Promise<SweepEntry> => {
     const entry: SweepEntry = {
       id: n.id,
       recipient: maskPhone(n.recipient.phone),
       category: n.category,
       attempts: n.attempts,
+      maxAttempts: n.maxAttempts,
       maxRetries: request.maxRetries,
       nextAttemptAt: n.nextAttemptAt,
       priority: n.priority,
-      action: plannedAction(n, now, request.maxRetries),
+      ...(n.status === 'permanent_failure' ? { action: 'redrive' as const } : plannedAction(n, now, request)),
     };
-    if (request.dryRun) return entry;
+    if (request.dryRun || entry.action === 'skip') return entry;
+    const progress = { redriven: false };
     try {
-      await applyTransition(deps, n, eventFor(entry.action, now, request, deps.queueLeaseMs), 0);
+      if (entry.action === 'redrive') await redriveToLimit(n, now, request, deps, progress);
+      else await applyTransition(deps, n, eventFor(entry.action, n, now, deps.queueLeaseMs), 0);
       return entry;
     } catch (error) {
+      // Re-driven, but another worker moved it before it was marked queued: it is due, the next sweep queues it.
+      if (progress.redriven) return { ...entry, note: 'due at once; queued by the next sweep' };
       // Another sweep or a sender got there first: theirs is the right outcome.
       if (error instanceof IllegalTransitionError || error instanceof ConcurrentUpdateError) {
         return { ...entry, action: 'skip', note: 'changed by another worker' };
@@ -102,7 +232,7 @@ export async function runRetrySweep(request: SweepRequest, deps: SweepDependenci
     }
   });
 
-  const toQueue = entries.filter((e) => e.action === 'queue' || e.action === 'recover');
+  const toQueue = entries.filter(isQueued);
   if (!request.dryRun && toQueue.length > 0) {
     const { failed } = await deps.queue.enqueueMany(toQueue);
     const refused = new Set(failed.map((entry) => entry.id));
@@ -113,17 +243,19 @@ export async function runRetrySweep(request: SweepRequest, deps: SweepDependenci
   }
 
   const tally = (action: SweepAction) => entries.filter((e) => e.action === action).length;
-  const exhausted = tally('exhaust');
-  const expired = tally('expire');
   return {
     dryRun: request.dryRun,
     now: now.toISOString(),
     maxRetries: request.maxRetries,
+    configuredMaxRetries: request.configuredMaxRetries,
+    maxRetriesChange: limitChange(request),
     limit: request.limit,
-    found: due.length,
-    queued: entries.filter((e) => (e.action === 'queue' || e.action === 'recover') && !e.note).length,
-    exhausted,
-    expired,
+    found: found.length,
+    queued: entries.filter(isQueued).length,
+    redriven: tally('redrive'),
+    ...(more ? { moreToRedrive: true } : {}),
+    exhausted: tally('exhaust'),
+    expired: tally('expire'),
     skipped: tally('skip'),
     ...(request.verbose ? { notifications: entries } : {}),
   };

@@ -1,6 +1,6 @@
 // The hourly counters the health check reads, derived from each move of a notification: one place says what
 // a move counts, so that no use case writes a delta by hand and a new event cannot be forgotten here.
-import type { Notification } from './notification.js';
+import type { AttemptRecord, Notification } from './notification.js';
 import type { NotificationEvent } from './transitions.js';
 
 export interface HourlyCounts {
@@ -12,6 +12,13 @@ export interface HourlyCounts {
   /** Held for the provider, by a failure or by the open circuit. */
   held: number;
   expired: number;
+  /** OTP notifications that failed, each once: at its first failed attempt, or when it expires unsent without one. */
+  otpFailures: number;
+  /**
+   * WhatsApp sends failed in a row (a bad number aside: that is the recipient's fault) since the last one delivered
+   * within the hour: a delivered send sets it back to 0 (`endsFailureStreak`), so it is a run, not a sum.
+   */
+  failureStreak: number;
 }
 
 export const COUNTER_FIELDS = [
@@ -21,43 +28,76 @@ export const COUNTER_FIELDS = [
   'permanentFailures',
   'held',
   'expired',
+  'otpFailures',
+  'failureStreak',
 ] as const satisfies readonly (keyof HourlyCounts)[];
+
+/** The category whose failures ALERT_FAILED_OTP_THRESHOLD watches. */
+export const OTP_CATEGORY = 'otp';
+
+/** A failed attempt (a hold by the open circuit is none: nothing was attempted). */
+const isFailedAttempt = (record: AttemptRecord): boolean =>
+  record.outcome === 'failed' ||
+  record.outcome === 'permanent_failure' ||
+  (record.outcome === 'held' && record.errorType !== 'circuit_open');
+
+/** An OTP counts once: `after` holds the move's own record, so a first failure is the only failed one. */
+function otpFailure(event: NotificationEvent, after: Notification): Partial<HourlyCounts> {
+  if (after.category !== OTP_CATEGORY) return {};
+  const failed = after.history.filter(isFailedAttempt).length;
+  const first = event.type === 'failure' ? failed === 1 : failed === 0;
+  return first ? { otpFailures: 1 } : {};
+}
+
+/** A delivered send ends the run of failures the health check watches (ALERT_WHATSAPP_FAILURE_THRESHOLD). */
+export const endsFailureStreak = (event: NotificationEvent): boolean => event.type === 'sent';
 
 /** What the move `event`, which produced `after`, adds to the hourly counters. */
 export function countsOf(event: NotificationEvent, after: Notification): Partial<HourlyCounts> {
   switch (event.type) {
     case 'sent':
       return { attempts: 1, sent: 1 };
-    case 'failure':
-      switch (event.verdict.action) {
-        case 'hold':
-          return { attempts: 1, temporaryFailures: 1, held: 1 };
-        case 'give_up':
-          return { attempts: 1, permanentFailures: 1 };
-        case 'retry':
-          // The last allowed attempt failing ends it: a permanent failure (max_retries_exceeded).
-          return after.status === 'permanent_failure'
-            ? { attempts: 1, permanentFailures: 1 }
-            : { attempts: 1, temporaryFailures: 1 };
-        default: {
-          const unhandled: never = event.verdict;
-          throw new Error(`unhandled verdict ${JSON.stringify(unhandled)}`);
-        }
-      }
+    case 'failure': {
+      // A bad number is the recipient's fault and says nothing about WaChap: it neither adds to the run nor ends it.
+      const streak = event.verdict.scope === 'recipient' ? {} : { failureStreak: 1 };
+      return { ...failedAttemptCounts(event, after), ...streak, ...otpFailure(event, after) };
+    }
     case 'hold':
       return { held: 1 };
     case 'expire':
-      return { expired: 1 };
+      return { expired: 1, ...otpFailure(event, after) };
     case 'exhaust':
       return { permanentFailures: 1 };
     case 'enqueue':
     case 'claim':
     case 'release':
     case 'cancel':
+    case 'redrive':
       return {};
     default: {
       const unhandled: never = event;
       throw new Error(`unhandled event ${JSON.stringify(unhandled)}`);
+    }
+  }
+}
+
+function failedAttemptCounts(
+  event: Extract<NotificationEvent, { type: 'failure' }>,
+  after: Notification,
+): Partial<HourlyCounts> {
+  switch (event.verdict.action) {
+    case 'hold':
+      return { attempts: 1, temporaryFailures: 1, held: 1 };
+    case 'give_up':
+      return { attempts: 1, permanentFailures: 1 };
+    case 'retry':
+      // The last allowed attempt failing ends it: a permanent failure (max_retries_exceeded).
+      return after.status === 'permanent_failure'
+        ? { attempts: 1, permanentFailures: 1 }
+        : { attempts: 1, temporaryFailures: 1 };
+    default: {
+      const unhandled: never = event.verdict;
+      throw new Error(`unhandled verdict ${JSON.stringify(unhandled)}`);
     }
   }
 }

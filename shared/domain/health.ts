@@ -1,5 +1,7 @@
 // Health evaluation, pure: figures in, alerts out. The thresholds are the original's
-// (≥ 20 failures in an hour, ≥ 5 permanent failures in 24 h, ≥ 50 % failure rate), all configurable.
+// (≥ 20 failures in an hour, ≥ 5 permanent failures in 24 h, ≥ 50 % failure rate; its ALERT_FAILED_OTP_THRESHOLD,
+// 10 OTP failures in an hour, and ALERT_WHATSAPP_FAILURE_THRESHOLD, 5 WhatsApp failures in a row), all configurable.
+import { LOCAL_STAGE, operatorCommand } from './operator-command.js';
 import { isCircuitOpen, type ProviderState } from './provider-circuit.js';
 
 export type Severity = 'critical' | 'warning';
@@ -9,6 +11,8 @@ export interface WindowCounts {
   sent: number;
   temporaryFailures: number;
   permanentFailures: number;
+  /** OTP notifications that failed (each once); absent: none counted. */
+  otpFailures?: number;
 }
 
 export interface WindowFigures extends WindowCounts {
@@ -27,6 +31,10 @@ export interface HealthThresholds {
   dlqDepth: number;
   /** Age of the oldest due notification, in minutes, past which the sweep is not keeping up. */
   backlogAgeMinutes: number;
+  /** OTP notifications failed in the last hour (the original's ALERT_FAILED_OTP_THRESHOLD; 0 turns it off). */
+  hourlyOtpFailures: number;
+  /** WhatsApp sends failed in a row, none delivered since (ALERT_WHATSAPP_FAILURE_THRESHOLD; 0 turns it off). */
+  consecutiveFailures: number;
 }
 
 export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = {
@@ -36,6 +44,8 @@ export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = {
   failureRateMinAttempts: 10,
   dlqDepth: 1,
   backlogAgeMinutes: 90,
+  hourlyOtpFailures: 10,
+  consecutiveFailures: 5,
 };
 
 export type AlertKind =
@@ -44,7 +54,9 @@ export type AlertKind =
   | 'failure_rate'
   | 'dead_letters'
   | 'stale_backlog'
-  | 'provider_unavailable';
+  | 'provider_unavailable'
+  | 'otp_failures'
+  | 'consecutive_failures';
 
 export interface HealthAlert {
   kind: AlertKind;
@@ -62,11 +74,18 @@ export interface HealthInput {
   backlog?: { count: number; oldestDueAt?: string };
   /** The provider circuit: while it is open every notification is held, whatever the counters say. */
   provider?: ProviderState;
+  /** WhatsApp sends failed in a row since the last one delivered (the recipient's faults aside). */
+  consecutiveFailures?: number;
+  /** The stage being checked, named in the commands the alerts print (default: the local stack). */
+  stage?: string;
   now: Date;
 }
 
-/** The circuit is open: WaChap is refused or broken, and notifications wait for it. */
-export function providerUnavailableAlert(state: ProviderState, now: Date): HealthAlert {
+/**
+ * The circuit is open: WaChap is refused or broken, and notifications wait for it. `stage` is the alerting
+ * stack's, so that the command printed closes this stage's circuit.
+ */
+export function providerUnavailableAlert(state: ProviderState, now: Date, stage: string = LOCAL_STAGE): HealthAlert {
   const minutes = Math.max(0, Math.round((now.getTime() - Date.parse(state.since)) / 60_000));
   const opener = state.forced ? ' (opened by an operator)' : '';
   return {
@@ -74,7 +93,7 @@ export function providerUnavailableAlert(state: ProviderState, now: Date): Healt
     severity: 'critical',
     summary: `WaChap is unavailable since ${state.since} (${minutes} min)${opener}: ${state.reason ?? 'unknown reason'}. Notifications are held, none is lost.`,
     figures: { minutesSinceOpen: minutes },
-    recommendation: `${state.recommendation ?? 'Check the WaChap dashboard.'} After fixing it, close the circuit at once with \`npm run circuit -- --close\` (or wait for the next probe, within a minute).`,
+    recommendation: `${state.recommendation ?? 'Check the WaChap dashboard.'} After fixing it, close the circuit at once with \`${operatorCommand('circuit', ['--close'], stage)}\` (or wait for the next probe, within a minute).`,
   };
 }
 
@@ -93,7 +112,8 @@ export function evaluateHealth(
   const day = windowFigures(input.last24Hours);
   const alerts: HealthAlert[] = [];
 
-  if (input.provider && isCircuitOpen(input.provider)) alerts.push(providerUnavailableAlert(input.provider, input.now));
+  if (input.provider && isCircuitOpen(input.provider))
+    alerts.push(providerUnavailableAlert(input.provider, input.now, input.stage));
   if (hour.failures >= thresholds.hourlyFailures) {
     alerts.push({
       kind: 'failure_burst',
@@ -110,8 +130,7 @@ export function evaluateHealth(
       severity: 'warning',
       summary: `${day.permanentFailures} notifications failed permanently in the last 24 hours (threshold ${thresholds.dailyPermanentFailures}).`,
       figures: { permanentFailures: day.permanentFailures, threshold: thresholds.dailyPermanentFailures },
-      recommendation:
-        'These will not be retried: look at their lastError (usually an invalid number), fix the data and resend.',
+      recommendation: `These will not be retried: list them with \`${operatorCommand('notifications', ['list', '--status=permanent_failure', '--since=24h'], input.stage)}\`, look at their lastError (usually an invalid number), fix the data, then re-drive them with \`${operatorCommand('notifications', ['retry', '--status=permanent_failure', '--since=24h', '--dry-run'], input.stage)}\` (without --dry-run once the count is right).`,
     });
   }
   if (hour.attempts >= thresholds.failureRateMinAttempts && hour.failureRate >= thresholds.failureRate) {
@@ -122,6 +141,28 @@ export function evaluateHealth(
       figures: { failureRate: hour.failureRate, failures: hour.failures, attempts: hour.attempts },
       recommendation:
         'Most sends are failing: WaChap is likely down or our account is blocked. Check the WaChap dashboard before customers notice.',
+    });
+  }
+  const otpFailures = hour.otpFailures ?? 0;
+  if (thresholds.hourlyOtpFailures > 0 && otpFailures >= thresholds.hourlyOtpFailures) {
+    // Critical: a customer without the code cannot log in, and the original sent this one by WhatsApp too.
+    alerts.push({
+      kind: 'otp_failures',
+      severity: 'critical',
+      summary: `${otpFailures} OTP notifications failed in the last hour (threshold ${thresholds.hourlyOtpFailures}): customers are not getting their codes.`,
+      figures: { otpFailures, threshold: thresholds.hourlyOtpFailures },
+      recommendation: `Look at their lastError with \`${operatorCommand('notifications', ['list', '--status=failed,permanent_failure,expired', '--category=otp', '--since=1h'], input.stage)}\`: a WaChap problem (instance, account) fails them all, invalid numbers fail a few. An OTP is valid for minutes, so the customer has to ask for a new one: re-driving an old one does not help.`,
+    });
+  }
+  const inARow = input.consecutiveFailures ?? 0;
+  if (thresholds.consecutiveFailures > 0 && inARow >= thresholds.consecutiveFailures) {
+    alerts.push({
+      kind: 'consecutive_failures',
+      severity: 'critical',
+      summary: `${inARow} WhatsApp sends failed in a row, none delivered since (threshold ${thresholds.consecutiveFailures}): the WaChap instance looks down.`,
+      figures: { consecutiveFailures: inARow, threshold: thresholds.consecutiveFailures },
+      recommendation:
+        'Check the WaChap instance (connected? phone online? subscription active?) and the last errors in the logs; failed notifications are retried automatically, and an instance WaChap reports as disconnected or expired opens the provider circuit by itself.',
     });
   }
   if (input.dlqDepth !== undefined && thresholds.dlqDepth > 0 && input.dlqDepth >= thresholds.dlqDepth) {

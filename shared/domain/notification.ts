@@ -16,6 +16,9 @@ export const TERMINAL_STATUSES: readonly NotificationStatus[] = ['sent', 'perman
 /** Statuses whose notification still awaits an attempt (they carry the due-index key). */
 export const AWAITING_STATUSES: readonly NotificationStatus[] = ['pending', 'failed'];
 
+/** A category: an open set of lowercase slugs (colis_arrive, lot_ferme, otp…), checked wherever one comes in. */
+export const CATEGORY_SLUG = /^[a-z][a-z0-9_]{0,63}$/;
+
 export const PRIORITIES = ['high', 'normal'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
@@ -71,6 +74,17 @@ export interface AttemptRecord {
   durationMs: number;
 }
 
+/** An operator's move, kept with the notification: who, why, and the status it left. */
+export interface OperatorAction {
+  at: string;
+  action: 'cancel' | 'redrive';
+  /** Who acted (the caller's IAM ARN through the API). */
+  by?: string;
+  /** Why, in the operator's words. */
+  reason?: string;
+  from: NotificationStatus;
+}
+
 /** An attempt that claimed the notification and has not recorded its outcome yet. */
 export interface InFlight {
   token: string;
@@ -106,11 +120,14 @@ export interface Notification {
   /** When a sweep last put it on the queue; cleared when an attempt is recorded. */
   queuedAt?: string;
   idempotencyKey?: string;
+  /** What operators did to it (cancel, re-drive): the last OPERATOR_ACTIONS_LIMIT, oldest first. */
+  operatorActions?: OperatorAction[];
   /** Optimistic-concurrency counter: every write is conditional on the version it read. */
   version: number;
 }
 
 export const HISTORY_LIMIT = 20;
+export const OPERATOR_ACTIONS_LIMIT = 20;
 
 export const isTerminal = (status: NotificationStatus): boolean => TERMINAL_STATUSES.includes(status);
 export const isAwaitingAttempt = (status: NotificationStatus): boolean => AWAITING_STATUSES.includes(status);
@@ -118,4 +135,12 @@ export const isAwaitingAttempt = (status: NotificationStatus): boolean => AWAITI
 /** Keeps the history bounded to its last HISTORY_LIMIT entries. */
 export function appendHistory(history: readonly AttemptRecord[], entry: AttemptRecord): AttemptRecord[] {
   return [...history, entry].slice(-HISTORY_LIMIT);
+}
+
+/** Keeps the operator actions bounded to their last OPERATOR_ACTIONS_LIMIT entries. */
+export function appendOperatorAction(
+  actions: readonly OperatorAction[] | undefined,
+  entry: OperatorAction,
+): OperatorAction[] {
+  return [...(actions ?? []), entry].slice(-OPERATOR_ACTIONS_LIMIT);
 }

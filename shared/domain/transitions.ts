@@ -4,6 +4,7 @@ import { type RetryPolicy, retryDelayMs } from './backoff.js';
 import type { FailureVerdict } from './error-classifier.js';
 import {
   appendHistory,
+  appendOperatorAction,
   type FailureReason,
   isAwaitingAttempt,
   isTerminal,
@@ -42,7 +43,21 @@ export type NotificationEvent =
       random: () => number;
     }
   | { type: 'expire'; at: Date }
-  | { type: 'cancel'; at: Date }
+  /** An operator stops it for good (`by`: who, `reason`: why); never under a live claim, whose outcome decides. */
+  | { type: 'cancel'; at: Date; by?: string; reason?: string }
+  /**
+   * An operator sends it again now. A pending or failed one becomes due at once; a permanent_failure or expired one
+   * leaves its final state, awaiting an attempt with a fresh budget of `maxAttempts` more attempts. `validitySeconds`:
+   * its category's validity, renewed from now (without it, a validity still ahead is kept, a passed one dropped).
+   */
+  | {
+      type: 'redrive';
+      at: Date;
+      by?: string;
+      reason?: string;
+      maxAttempts: number;
+      validitySeconds?: number;
+    }
   /** The sweep gives up on a notification whose attempts reached the limit. */
   | { type: 'exhaust'; at: Date; maxAttempts: number }
   /** The provider circuit is open: wait for it without calling WaChap and without burning an attempt. */
@@ -53,6 +68,9 @@ export type NotificationEvent =
    * behind the release's read position in the due index and is never read twice.
    */
   | { type: 'release'; at: Date; dueAt?: Date };
+
+/** Final states an operator's re-drive may reopen: nothing was delivered, and nobody chose to stop it. */
+export const REDRIVABLE_FINAL_STATUSES: readonly NotificationStatus[] = ['permanent_failure', 'expired'];
 
 const iso = (date: Date): string => date.toISOString();
 const later = (date: Date, ms: number): string => new Date(date.getTime() + ms).toISOString();
@@ -110,7 +128,8 @@ export function transition(current: Notification, event: NotificationEvent): Not
   const fail = (why: string): never => {
     throw new IllegalTransitionError(current.status, event.type, why);
   };
-  if (isTerminal(current.status)) fail('it is final');
+  const reopens = event.type === 'redrive' && REDRIVABLE_FINAL_STATUSES.includes(current.status);
+  if (isTerminal(current.status) && !reopens) fail('it is final');
   const at = event.at;
   // The outcome events belong to whoever made the attempt (a late one still counts as that attempt).
   const n = event.type === 'sent' || event.type === 'failure' ? current : settleAbandonedClaim(current, at);
@@ -162,7 +181,12 @@ export function transition(current: Notification, event: NotificationEvent): Not
       if (hasLiveClaim(n, at)) fail('an attempt is in flight');
       return terminal(n, at, 'expired', 'validity_expired');
     case 'cancel':
-      return terminal(n, at, 'cancelled', 'cancelled_by_operator');
+      // A sender may be delivering it right now; its outcome decides (the operator is told it is in flight).
+      if (hasLiveClaim(n, at)) fail('an attempt is in flight');
+      return { ...terminal(n, at, 'cancelled', 'cancelled_by_operator'), operatorActions: recordAction(n, event) };
+    case 'redrive':
+      if (hasLiveClaim(n, at)) fail('an attempt is in flight');
+      return redrive(n, event);
     case 'exhaust':
       if (hasLiveClaim(n, at)) fail('an attempt is in flight');
       if (n.attempts < event.maxAttempts) fail(`only ${n.attempts} of ${event.maxAttempts} attempts were made`);
@@ -182,6 +206,37 @@ export function transition(current: Notification, event: NotificationEvent): Not
       // No longer held: it is simply due (lastError still says what happened).
       return { ...withoutReason(settled(n, at)), nextAttemptAt: earliest(n.nextAttemptAt, event.dueAt ?? at) };
   }
+}
+
+/** The operator's move, written down with the status it left. */
+const recordAction = (n: Notification, event: Extract<NotificationEvent, { type: 'cancel' | 'redrive' }>) =>
+  appendOperatorAction(n.operatorActions, {
+    at: iso(event.at),
+    action: event.type,
+    ...(event.by !== undefined ? { by: event.by } : {}),
+    ...(event.reason !== undefined ? { reason: event.reason } : {}),
+    from: n.status,
+  });
+
+/** Due at once; out of a final state as a failed notification with a fresh budget. History and lastError stay. */
+function redrive(n: Notification, event: Extract<NotificationEvent, { type: 'redrive' }>): Notification {
+  const { at } = event;
+  const { expiresAt: _expiresAt, ...base } = settled(n, at);
+  const expiresAt =
+    event.validitySeconds !== undefined
+      ? later(at, event.validitySeconds * 1000)
+      : isExpired(n, at)
+        ? undefined
+        : n.expiresAt;
+  const due = {
+    ...base,
+    nextAttemptAt: iso(at),
+    operatorActions: recordAction(n, event),
+    ...(expiresAt !== undefined ? { expiresAt } : {}),
+  };
+  if (!isTerminal(n.status)) return due;
+  const { reason: _reason, ...reopened } = due;
+  return { ...reopened, status: 'failed', maxAttempts: n.attempts + event.maxAttempts };
 }
 
 /** The original's marquer_comme_echec, minus its flaw: provider outages hold instead of burning attempts. */

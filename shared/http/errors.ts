@@ -2,7 +2,14 @@
 // carries internals: no stack, no SDK message, no table name.
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import type { z } from 'zod';
-import { type FieldProblem, InvalidInputError, problemsOf, RecipientRateLimitedError } from '../application/errors.js';
+import {
+  ConflictError,
+  type FieldProblem,
+  InvalidInputError,
+  problemsOf,
+  RecipientRateLimitedError,
+} from '../application/errors.js';
+import { NotificationNotFoundError } from '../application/ports.js';
 
 export abstract class RequestError extends Error {
   abstract readonly statusCode: number;
@@ -70,6 +77,17 @@ export function errorResponse(error: unknown, requestId?: string): APIGatewayPro
       { error: 'recipient_rate_limited', message: error.message, details: error.problems, limit },
       { 'retry-after': String(error.refusal.retryAfterSeconds) },
     );
+  }
+  if (error instanceof NotificationNotFoundError) {
+    return jsonResponse(404, { error: 'not_found', message: error.message });
+  }
+  if (error instanceof ConflictError) {
+    return jsonResponse(409, {
+      error: 'conflict',
+      message: error.message,
+      status: error.status,
+      inFlight: error.inFlight,
+    });
   }
   if (error instanceof RequestError) {
     return jsonResponse(error.statusCode, {

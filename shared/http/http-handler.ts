@@ -1,6 +1,7 @@
 // The one HTTP edge for the functions behind API Gateway: Powertools context, the JSON body read and checked
-// (content type, size, syntax, then its zod schema), the route's work, and one error mapper. A refusal is a
-// 4xx naming the field, logged with phone numbers masked; anything else is a 500 without internals.
+// (content type, size, syntax, then its zod schema), the path and query string checked by theirs, the route's
+// work, and one error mapper. A refusal is a 4xx naming the field, logged with phone numbers masked; anything
+// else is a 500 without internals.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
@@ -10,26 +11,44 @@ import { maskPhonesInText } from '../domain/phone.js';
 import {
   errorResponse,
   InvalidEncodingError,
+  jsonResponse,
   MalformedJsonError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
   ValidationError,
 } from './errors.js';
 
-export interface HttpRequest<Body> {
+type Parsed<S> = S extends z.ZodType ? z.output<S> : Record<string, string>;
+
+export interface HttpRequest<Body, Path = Record<string, string>, Query = Record<string, string>> {
   body: Body;
   /** A header's value, looked up case-insensitively as HTTP says (API Gateway keeps the caller's case). */
   header(name: string): string | undefined;
-  pathParameters: Record<string, string>;
-  query: Record<string, string>;
+  pathParameters: Path;
+  query: Query;
+  /**
+   * Who signed the request, on a route with IAM authorization: the caller's ARN as API Gateway verified it
+   * (`requestContext.identity.userArn`); undefined on an API-key route.
+   */
+  callerArn: string | undefined;
   event: APIGatewayProxyEvent;
   context: Context;
 }
 
-export interface HttpRouteOptions<S extends z.ZodType | undefined> {
+export interface HttpRouteOptions<
+  S extends z.ZodType | undefined,
+  P extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+> {
   logger: Logger;
   /** The body's schema; undefined for a route without a body. */
   body: S;
+  /** A request without a body (none, or empty) is read as `{}` instead of refused: for an optional body. */
+  bodyOptional?: boolean;
+  /** The path parameters' schema (a refusal names the parameter). */
+  path?: P;
+  /** The query string's schema (a refusal names the parameter). */
+  query?: Q;
   maxBodyBytes?: number;
 }
 
@@ -81,9 +100,24 @@ function readJsonBody(event: APIGatewayProxyEvent, header: (name: string) => str
   }
 }
 
-export function httpHandler<S extends z.ZodType | undefined>(
-  options: HttpRouteOptions<S>,
-  handle: (request: HttpRequest<S extends z.ZodType ? z.output<S> : undefined>) => Promise<APIGatewayProxyResult>,
+/** `values` (path parameters or the query string; API Gateway sends null for none) checked by `schema`. */
+function parseParameters(schema: z.ZodType | undefined, values: Record<string, string | undefined> | null) {
+  const present = values ?? {};
+  if (!schema) return present;
+  const parsed = schema.safeParse(present);
+  if (!parsed.success) throw ValidationError.fromZod(parsed.error);
+  return parsed.data;
+}
+
+export function httpHandler<
+  S extends z.ZodType | undefined,
+  P extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+>(
+  options: HttpRouteOptions<S, P, Q>,
+  handle: (
+    request: HttpRequest<S extends z.ZodType ? z.output<S> : undefined, Parsed<P>, Parsed<Q>>,
+  ) => Promise<APIGatewayProxyResult>,
 ) {
   const { logger } = options;
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
@@ -93,10 +127,14 @@ export function httpHandler<S extends z.ZodType | undefined>(
       const header = (name: string) =>
         headers.find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1] ?? undefined;
       try {
+        const pathParameters = parseParameters(options.path, event.pathParameters) as Parsed<P>;
+        const query = parseParameters(options.query, event.queryStringParameters) as Parsed<Q>;
         let body: unknown;
         if (options.body) {
           const parsed = options.body.safeParse(
-            readJsonBody(event, header, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
+            options.bodyOptional && !event.body
+              ? {}
+              : readJsonBody(event, header, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
           );
           if (!parsed.success) throw ValidationError.fromZod(parsed.error);
           body = parsed.data;
@@ -104,8 +142,9 @@ export function httpHandler<S extends z.ZodType | undefined>(
         return await handle({
           body: body as S extends z.ZodType ? z.output<S> : undefined,
           header,
-          pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
-          query: (event.queryStringParameters ?? {}) as Record<string, string>,
+          pathParameters,
+          query,
+          callerArn: event.requestContext?.identity?.userArn ?? undefined,
           event,
           context,
         });
@@ -122,4 +161,18 @@ export function httpHandler<S extends z.ZodType | undefined>(
         return response;
       }
     });
+}
+
+type RouteHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/**
+ * One function behind several routes: the handler of the route API Gateway matched (`METHOD /resource`, the
+ * event's httpMethod and resource). Another route (a direct invocation) is a 404, as API Gateway would answer it.
+ */
+export function routedHandler<R extends string>(routes: Record<R, RouteHandler>): RouteHandler {
+  return async (event, context) => {
+    const key = `${event.httpMethod} ${event.resource}`;
+    const route = Object.hasOwn(routes, key) ? routes[key as R] : undefined;
+    return route ? route(event, context) : jsonResponse(404, { error: 'not_found', message: `no route ${key}` });
+  };
 }

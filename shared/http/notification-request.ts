@@ -3,7 +3,7 @@
 // message) must show something and hide nothing: see visible-text.ts.
 import { z } from 'zod';
 import { type IngestRequest, idempotencyKey } from '../application/ingest.js';
-import { PRIORITIES } from '../domain/notification.js';
+import { CATEGORY_SLUG, PRIORITIES } from '../domain/notification.js';
 import { visibleText } from './visible-text.js';
 
 export const MAX_MESSAGE_LENGTH = 4096;
@@ -14,9 +14,7 @@ export const notificationRequestSchema = z
       phone: z.string().min(1).max(32),
       name: visibleText(120).optional(),
     }),
-    category: z
-      .string()
-      .regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be a lowercase slug such as colis_arrive, lot_ferme or otp'),
+    category: z.string().regex(CATEGORY_SLUG, 'must be a lowercase slug such as colis_arrive, lot_ferme or otp'),
     title: visibleText(200).optional(),
     message: visibleText(MAX_MESSAGE_LENGTH),
     priority: z.enum(PRIORITIES).optional(),

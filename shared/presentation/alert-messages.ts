@@ -11,7 +11,10 @@ const SEVERITY_ORDER: Severity[] = ['critical', 'warning'];
 
 /** One summary or recommendation: they carry provider and operator texts, which are not ours to trust. */
 const LINE_MAX_LENGTH = 1000;
-/** A WhatsApp alert's summary and recommendation, each: six alerts (one per kind) stay under WhatsApp's 4,096. */
+/**
+ * A WhatsApp alert's summary and recommendation, each: six alerts stay under WhatsApp's 4,096, and only the critical
+ * kinds (five: provider_unavailable, failure_burst, failure_rate, otp_failures, consecutive_failures) go by WhatsApp.
+ */
 const WHATSAPP_LINE_MAX_LENGTH = 320;
 const WHATSAPP_MAX_LENGTH = 4096;
 

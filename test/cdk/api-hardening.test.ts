@@ -57,6 +57,12 @@ describe('API hardening', () => {
     custom.resourceCountIs('AWS::WAFv2::WebACL', 0);
   });
 
+  it("refuses a priority lane that would take all of WaChap's rate, naming the key", () => {
+    expect(() => synthesize({ ...FULL_CONTEXT, wachapMaxSendsPerSecond: '5', prioritySendsPerSecond: '5' })).toThrow(
+      /-c prioritySendsPerSecond: must be below wachapMaxSendsPerSecond \(5\)/,
+    );
+  });
+
   it('refuses a WAF limit AWS would refuse, naming the key', () => {
     expect(() => synthesize({ ...FULL_CONTEXT, wafRateLimitPer5Minutes: '5' })).toThrow(/wafRateLimitPer5Minutes/);
   });

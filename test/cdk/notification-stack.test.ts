@@ -16,6 +16,9 @@ import {
   DUE_INDEX_NAME,
   DUE_SHARD_ATTRIBUTE,
   PARTITION_KEY,
+  STATUS_AT_ATTRIBUTE,
+  STATUS_INDEX_NAME,
+  STATUS_SHARD_ATTRIBUTE,
   TTL_ATTRIBUTE,
 } from '../../shared/adapters/dynamodb/table.js';
 import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../../shared/schedules.js';
@@ -69,11 +72,13 @@ describe('NotificationStack', () => {
       });
     });
 
-    it('has the sparse due-work index keyed by shard and due time, projecting all attributes', () => {
+    it('has the sparse due-work index and the status index, each keyed by shard and time, projecting all', () => {
       template.hasResourceProperties('AWS::DynamoDB::Table', {
         AttributeDefinitions: Match.arrayWith([
           { AttributeName: DUE_SHARD_ATTRIBUTE, AttributeType: 'S' },
           { AttributeName: DUE_AT_ATTRIBUTE, AttributeType: 'S' },
+          { AttributeName: STATUS_SHARD_ATTRIBUTE, AttributeType: 'S' },
+          { AttributeName: STATUS_AT_ATTRIBUTE, AttributeType: 'S' },
         ]),
         GlobalSecondaryIndexes: [
           {
@@ -81,6 +86,14 @@ describe('NotificationStack', () => {
             KeySchema: [
               { AttributeName: DUE_SHARD_ATTRIBUTE, KeyType: 'HASH' },
               { AttributeName: DUE_AT_ATTRIBUTE, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          },
+          {
+            IndexName: STATUS_INDEX_NAME,
+            KeySchema: [
+              { AttributeName: STATUS_SHARD_ATTRIBUTE, KeyType: 'HASH' },
+              { AttributeName: STATUS_AT_ATTRIBUTE, KeyType: 'RANGE' },
             ],
             Projection: { ProjectionType: 'ALL' },
           },
@@ -232,12 +245,15 @@ describe('NotificationStack', () => {
         'MAX_RETRIES',
         'RETENTION_DAYS',
         'DEFAULT_COUNTRY',
+        'STAGE',
         'TABLE_NAME',
       ];
       const wachap = ['WACHAP_SECRET_ARN', 'WACHAP_BASE_URL', 'WACHAP_TIMEOUT_MS'];
       const sendQueues = ['SEND_QUEUE_URL', 'PRIORITY_SEND_QUEUE_URL'];
       const expected: Record<HandlerName, string[]> = {
         ingest: [...common, ...sendQueues, 'CRITICAL_CATEGORIES'],
+        'operator-read': common,
+        'operator-actions': [...common, ...sendQueues],
         sender: [
           ...common,
           ...sendQueues,
@@ -261,6 +277,8 @@ describe('NotificationStack', () => {
           'ALERT_DAILY_PERMANENT_THRESHOLD',
           'ALERT_FAILURE_RATE_THRESHOLD',
           'ALERT_FAILURE_RATE_MIN_ATTEMPTS',
+          'ALERT_FAILED_OTP_THRESHOLD',
+          'ALERT_WHATSAPP_FAILURE_THRESHOLD',
         ],
         'provider-probe': [
           ...common,
@@ -277,6 +295,8 @@ describe('NotificationStack', () => {
         const environment = functionProperties(name as HandlerName).Environment.Variables;
         expect(Object.keys(environment).sort(), name).toEqual([...variables].sort());
         expect(environment.POWERTOOLS_SERVICE_NAME).toBe('wachap-notifications');
+        // The commands the alerts print (npm run circuit -- --stage <stage> …) reach this stage's stack.
+        expect(environment.STAGE, name).toBe('test');
       }
     });
 
@@ -557,6 +577,8 @@ describe('NotificationStack', () => {
     // What each function calls, as test/e2e/least-privilege.test.ts records it on every path.
     const expected: Record<HandlerName, string[]> = {
       ingest: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
+      'operator-read': ['dynamodb:GetItem', 'dynamodb:Query'],
+      'operator-actions': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'sqs:SendMessage'],
       sender: [
         'dynamodb:GetItem',
         'dynamodb:PutItem',
@@ -603,10 +625,23 @@ describe('NotificationStack', () => {
       const dueIndexArn = {
         'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] }, `/index/${DUE_INDEX_NAME}`]],
       };
-      for (const name of ['retry-sweep', 'health-check', 'provider-probe'] as const) {
+      for (const name of ['health-check', 'provider-probe'] as const) {
         const queries = statementsOf(name).filter((statement) => [statement.Action].flat().includes('dynamodb:Query'));
         expect(queries.map((statement) => statement.Resource)).toEqual([dueIndexArn]);
       }
+    });
+
+    it('lets the retry sweep Query the due index and the status index (a raised --max-retries), never the table', () => {
+      const indexArn = (index: string) => ({
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] }, `/index/${index}`]],
+      });
+      const queries = statementsOf('retry-sweep').filter((statement) =>
+        [statement.Action].flat().includes('dynamodb:Query'),
+      );
+      expect(queries.flatMap((statement) => [statement.Resource].flat())).toEqual([
+        indexArn(DUE_INDEX_NAME),
+        indexArn(STATUS_INDEX_NAME),
+      ]);
     });
 
     it('attaches no managed policies to the function roles', () => {
@@ -706,6 +741,10 @@ describe('stack configuration', () => {
       alertEmailEnabled: false,
       alertWhatsappEnabled: false,
     });
+  });
+
+  it("refuses the stage 'local', the local stack's name in the operator commands", () => {
+    expect(() => parseNotificationConfig({ stage: 'local' })).toThrow(/-c stage: 'local' names the local stack/);
   });
 
   it('reads -c strings as numbers, booleans and lists', () => {

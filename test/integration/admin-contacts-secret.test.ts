@@ -14,8 +14,8 @@ import type { HealthReport } from '../../shared/application/health-check.js';
 import type { CircuitReport } from '../../shared/application/provider-circuit.js';
 import { alertEnv, loadConfig } from '../../shared/config.js';
 import { openCircuit, WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
-import type { Log } from '../../shared/observability/logger.js';
 import { adminContacts } from '../../shared/runtime.js';
+import { collectingLog } from '../support/collecting-log.js';
 import { randomTableName } from '../support/dynamodb.js';
 import { LOCAL_CREDENTIALS, startTestEngines, type TestEngines } from '../support/engines.js';
 import { lambdaContext } from '../support/lambda.js';
@@ -27,22 +27,6 @@ const CREDENTIALS = { WACHAP_INSTANCE_ID: '609ACF283XXXX', WACHAP_ACCESS_TOKEN: 
 
 let secretsManager: RunningSecretsManager;
 let counter = 0;
-
-function collectingLog(): Log & { text(): string; messages(level: string): string[] } {
-  const lines: { level: string; message: string; extra: unknown[] }[] = [];
-  const record =
-    (level: string) =>
-    (message: string, ...extra: unknown[]) =>
-      lines.push({ level, message, extra });
-  return {
-    debug: record('debug'),
-    info: record('info'),
-    warn: record('warn'),
-    error: record('error'),
-    text: () => JSON.stringify(lines),
-    messages: (level) => lines.filter((line) => line.level === level).map((line) => line.message),
-  };
-}
 
 /** A secret of its own for each test. */
 function newSecret(value: unknown): string {

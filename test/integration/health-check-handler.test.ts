@@ -120,6 +120,23 @@ describe('health-check handler', () => {
     expect((await emailsTo(ADMIN.ADMIN_EMAIL)).length).toBe(before + 1);
   });
 
+  it("names the function's stage (STAGE) in the commands its alerts print", async () => {
+    const { tableName } = await freshTable();
+    await new ProviderCircuit({ store: storeOn(tableName), clock: () => new Date(), log: silentLog, cacheMs: 0 }).open({
+      reason: 'HTTP 401: Unauthorized: token expired',
+      errorType: 'http_error',
+      recommendation: 'Renew the WaChap access token.',
+    });
+    const handler = await loadHandler({ TABLE_NAME: tableName, STAGE: 'prod' });
+
+    const report = await invoke(handler, { dryRun: true });
+
+    expect(report.alerts.find((a) => a.kind === 'provider_unavailable')?.recommendation).toContain(
+      '`npm run circuit -- --stage prod --close`',
+    );
+    vi.stubEnv('STAGE', 'local'); // the stubs outlive the test: the next handlers are the local stack's again
+  });
+
   it('sends one alert when two runs race', async () => {
     const table = `${engines.tableName}`;
     const handler = await loadHandler({

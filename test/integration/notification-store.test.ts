@@ -456,6 +456,8 @@ describe.each(availableEngines())('Store on %s', (engineName) => {
         permanentFailures: 0,
         held: 0,
         expired: 0,
+        otpFailures: 0,
+        failureStreak: 0,
       });
       const item = await rawItem('counter#2025-03-10T08', name);
       expect(item?.ttl).toBe(epoch(new Date('2025-03-10T08:00:00.000Z')) + 40 * DAY_SECONDS);
@@ -470,7 +472,10 @@ describe.each(availableEngines())('Store on %s', (engineName) => {
 
       const rows = await counters.readCounters(new Date('2025-03-10T12:30:00.000Z'), 4);
 
-      const zero = { attempts: 0, sent: 0, temporaryFailures: 0, permanentFailures: 0, held: 0, expired: 0 };
+      const zero = {
+        ...{ attempts: 0, sent: 0, temporaryFailures: 0, permanentFailures: 0, held: 0, expired: 0 },
+        ...{ otpFailures: 0, failureStreak: 0 },
+      };
       expect(rows).toEqual([
         { ...zero, hour: '2025-03-10T09', held: 2 },
         { ...zero, hour: '2025-03-10T10', expired: 1, permanentFailures: 3 },

@@ -102,7 +102,7 @@ describe('npm run circuit: mistakes', () => {
 
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('--reason="TEXT"');
-    expect(run.stdout).toMatch(/npm run circuit -- .*--function-name=/);
+    expect(run.stdout).toMatch(/^ {2}npm run circuit -- --stage prod --close$/m);
   });
 
   it('an unreachable local stack exits 3 with a hint', async () => {

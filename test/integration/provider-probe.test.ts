@@ -233,6 +233,18 @@ describe('the scheduled tick', () => {
     expect(sandbox.requests()).toBe(0);
   });
 
+  it("a deployed stage's email names the command for that stage, which closes that stage's circuit", async () => {
+    const w = await world({ stage: 'prod' });
+    await openBySender(w);
+    sandbox.configure({ mode: 'token_expired' });
+
+    await w.run();
+
+    const [email] = await w.emails();
+    expect(email?.body.text).toContain('`npm run circuit -- --stage prod --close`');
+    expect(email?.body.html).toContain('npm run circuit -- --stage prod --close');
+  });
+
   it('probes at most once per interval, and emails at most once per cooldown', async () => {
     const w = await world();
     await openBySender(w);

@@ -108,12 +108,10 @@ describe('retry-sweep handler', () => {
     expect(new Set(ids).size).toBe(3);
   });
 
-  it('gives up on notifications that reached maxRetries', async () => {
+  it('leaves alone, for a later run, what reached a lowered maxRetries below its own limit', async () => {
     const summary = await invoke({ maxRetries: 3, verbose: true });
-    expect(summary).toMatchObject({ found: 3, queued: 2, exhausted: 1, maxRetries: 3 });
-    const otp = await engines.store.get(due[1]!.id);
-    expect(otp).toMatchObject({ status: 'permanent_failure', reason: 'max_retries_exceeded' });
-    expect(otp?.nextAttemptAt).toBeUndefined();
+    expect(summary).toMatchObject({ found: 3, queued: 2, exhausted: 0, skipped: 1, maxRetries: 3 });
+    expect(await engines.store.get(due[1]!.id)).toEqual(due[1]);
   });
 
   it('honours the limit', async () => {

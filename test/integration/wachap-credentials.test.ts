@@ -6,8 +6,8 @@ import { startWaChapSandbox, type WaChapSandbox } from '../../local/wachap-sandb
 import type { SendOutcome } from '../../shared/adapters/wachap/client.js';
 import { loadConfig, wachapEnv } from '../../shared/config.js';
 import { classifyWaChapError } from '../../shared/domain/error-classifier.js';
-import type { Log } from '../../shared/observability/logger.js';
 import { wachapClient } from '../../shared/runtime.js';
+import { collectingLog } from '../support/collecting-log.js';
 import { LOCAL_CREDENTIALS } from '../support/engines.js';
 
 const INSTANCE_ID = 'ROTATE-INSTANCE-1';
@@ -21,22 +21,6 @@ let sandbox: WaChapSandbox;
 let counter = 0;
 
 const secretValue = (accessToken: string, instanceId = INSTANCE_ID) => JSON.stringify({ instanceId, accessToken });
-
-function collectingLog(): Log & { text(): string; warnings(): string[] } {
-  const lines: { level: string; message: string; extra: unknown[] }[] = [];
-  const record =
-    (level: string) =>
-    (message: string, ...extra: unknown[]) =>
-      lines.push({ level, message, extra });
-  return {
-    debug: record('debug'),
-    info: record('info'),
-    warn: record('warn'),
-    error: record('error'),
-    text: () => JSON.stringify(lines),
-    warnings: () => lines.filter((line) => line.level === 'warn').map((line) => line.message),
-  };
-}
 
 /** A warm function's WaChap client, built as the handlers build it: from the environment, through runtime.ts. */
 function functionClient(env: Record<string, string>, baseUrl = sandbox.url) {
@@ -202,7 +186,7 @@ describe('WaChap credentials renewed while the functions are warm', () => {
     // A Secrets Manager blip must not become a config_error, which would open the provider circuit.
     expect(outcome).toMatchObject({ ok: true });
     expect(secretsManager.reads(arn)).toBeGreaterThan(readsBefore);
-    expect(log.warnings()).toContain('WaChap secret could not be re-read; keeping the credentials read before');
+    expect(log.messages('warn')).toContain('WaChap secret could not be re-read; keeping the credentials read before');
   });
 
   it("reports WaChap's refusal, not a config_error, when the store is down at the re-read after a 401", async () => {

@@ -1,6 +1,8 @@
 // The whole local stack for an end-to-end test file, on free ports, and the few ways a caller or an
 // operator reaches it: the HTTP API, the Lambda Invoke API, the table, the queues, SES and the sandbox.
 // One stack per file: the handlers are module singletons that read process.env when first imported.
+
+import { Sha256 } from '@aws-crypto/sha256-js';
 import {
   type AttributeValue,
   DynamoDBClient,
@@ -11,6 +13,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { type StoredEmail, storedEmails } from '../../local/engines/ses.js';
 import { DEFAULT_LOCAL_OPTIONS, type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.js';
 import type { SandboxMessage, SandboxState } from '../../local/wachap-sandbox.js';
@@ -40,6 +43,56 @@ export interface PostOptions {
   rawBody?: string;
 }
 
+export interface SignedRequestOptions {
+  method?: string;
+  body?: string;
+  headers?: Record<string, string>;
+  /** The local stack's principal (local/local) unless given. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  region?: string;
+  service?: string;
+  /** When the request is signed (now by default): a past one is an expired signature. */
+  signingDate?: Date;
+}
+
+/**
+ * A request signed as an AWS client signs it (SigV4 with @smithy/signature-v4, the AWS SDK's signer): every header
+ * but the unsignable ones, the path encoded once more, the query string, the body's hash. Sent with fetch.
+ */
+export async function signedRequest(url: string, options: SignedRequestOptions = {}): Promise<Response> {
+  const target = new URL(url);
+  const query: Record<string, string | string[]> = {};
+  for (const [name, value] of target.searchParams) {
+    const previous = query[name];
+    query[name] = previous === undefined ? value : [previous, value].flat();
+  }
+  const signer = new SignatureV4({
+    credentials: options.credentials ?? { accessKeyId: 'local', secretAccessKey: 'local' },
+    region: options.region ?? 'us-east-1',
+    service: options.service ?? 'execute-api',
+    sha256: Sha256,
+  });
+  const signed = await signer.sign(
+    {
+      method: options.method ?? 'GET',
+      protocol: target.protocol,
+      hostname: target.hostname,
+      port: Number(target.port),
+      path: target.pathname,
+      query,
+      headers: { host: target.host, ...options.headers },
+      ...(options.body === undefined ? {} : { body: options.body }),
+    },
+    options.signingDate ? { signingDate: options.signingDate } : {},
+  );
+  const { host: _fetchSetsIt, ...headers } = signed.headers as Record<string, string>;
+  return fetch(url, {
+    method: options.method ?? 'GET',
+    headers,
+    ...(options.body === undefined ? {} : { body: options.body }),
+  });
+}
+
 export interface InvokeAnswer<T> {
   statusCode: number | undefined;
   functionError: string | undefined;
@@ -59,6 +112,8 @@ export interface E2eStack {
   dynamodb: DynamoDBClient;
   /** POST /notifications as curl would: JSON, x-api-key. */
   post(notification: unknown, options?: PostOptions): Promise<ApiAnswer>;
+  /** An operator's request to the API (`path` with its query string), signed as an AWS client signs it. */
+  signed(path: string, options?: SignedRequestOptions): Promise<Response>;
   /** A synchronous Lambda Invoke through the stack's Invoke door. */
   invoke<T = unknown>(functionName: string, payload?: unknown): Promise<InvokeAnswer<T>>;
   getNotification(id: string): Promise<Notification | undefined>;
@@ -139,6 +194,8 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
       });
       return { status: response.status, body: (await response.json()) as ApiAnswer['body'] };
     },
+
+    signed: (path, signedOptions) => signedRequest(`${stack.urls.api}${path}`, signedOptions),
 
     async invoke<T>(functionName: string, payload: unknown = {}) {
       const result = await lambda.send(

@@ -1,4 +1,4 @@
-// Runs an operator command (bin/retry.ts, health.ts, circuit.ts) as a real child process.
+// Runs an operator command (bin/retry.ts, health.ts, circuit.ts, notifications.ts) as a real child process.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -14,7 +14,7 @@ export interface CliRun {
 }
 
 export function runCli(
-  script: 'retry' | 'health' | 'circuit',
+  script: 'retry' | 'health' | 'circuit' | 'notifications',
   args: string[],
   env: Record<string, string> = {},
 ): Promise<CliRun> {

@@ -1,7 +1,7 @@
 // The local API door routes as API Gateway does: a {param} matches one segment and reaches the function as a
 // path parameter; anything else is not a route.
 import { describe, expect, it } from 'vitest';
-import { API_BINARY_MEDIA_TYPES } from '../../functions/catalog.js';
+import { API_BINARY_MEDIA_TYPES, apiRoutes } from '../../functions/catalog.js';
 import { matchRoute, proxyBody } from '../../local/doors/api-gateway.js';
 
 const routes = [
@@ -30,6 +30,48 @@ describe('matchRoute', () => {
       expect(matchRoute(routes, path)).toBeUndefined();
     },
   );
+});
+
+describe('matchRoute on the REST API', () => {
+  const routes = apiRoutes();
+
+  it('prefers a static resource to a {param} at the same place, as API Gateway does', () => {
+    expect(matchRoute(routes, '/notifications/export.csv', 'GET')).toMatchObject({
+      route: { resource: '/notifications/export.csv', target: 'operator-read' },
+      pathParameters: {},
+    });
+    expect(matchRoute(routes, '/notifications/retry', 'POST')).toMatchObject({
+      route: { resource: '/notifications/retry', target: 'operator-actions' },
+      pathParameters: {},
+    });
+    expect(matchRoute(routes, '/notifications/01KB8Z4N6QAAAAAAAAAAAAAAAA', 'GET')).toMatchObject({
+      route: { resource: '/notifications/{id}', target: 'operator-read' },
+      pathParameters: { id: '01KB8Z4N6QAAAAAAAAAAAAAAAA' },
+    });
+    expect(matchRoute(routes, '/notifications/retry/retry', 'POST')).toMatchObject({
+      route: { resource: '/notifications/{id}/retry' },
+      pathParameters: { id: 'retry' },
+    });
+  });
+
+  it('finds the resource first, then its method: a method the resource lacks is no route', () => {
+    expect(matchRoute(routes, '/notifications/retry', 'GET')).toBeUndefined();
+    expect(matchRoute(routes, '/notifications/export.csv', 'POST')).toBeUndefined();
+    expect(matchRoute(routes, '/notifications', 'POST')?.route.target).toBe('ingest');
+    expect(matchRoute(routes, '/notifications', 'GET')?.route.target).toBe('operator-read');
+  });
+
+  it('leaves the upstream its API key and puts every operator route behind IAM authorization', () => {
+    expect(routes.map((r) => `${r.auth} ${r.method} ${r.resource}`).sort()).toEqual([
+      'apiKey POST /notifications',
+      'iam GET /notifications',
+      'iam GET /notifications/export.csv',
+      'iam GET /notifications/{id}',
+      'iam POST /notifications/retry',
+      'iam POST /notifications/{id}/cancel',
+      'iam POST /notifications/{id}/retry',
+    ]);
+  });
 });
 
 describe('proxyBody', () => {

@@ -41,7 +41,12 @@ describe('loadConfig(coreEnv)', () => {
       DEFAULT_COUNTRY: 'ML',
       RETENTION_DAYS: 90,
       CRITICAL_CATEGORIES: ['otp'],
+      STAGE: 'local',
     });
+  });
+
+  it('reads the stage the function belongs to', () => {
+    expect(loadConfig(coreEnv, { ...MINIMAL_CORE, STAGE: 'prod' }).STAGE).toBe('prod');
   });
 
   it('reads numbers given as strings', () => {
@@ -80,6 +85,7 @@ describe('loadConfig(coreEnv)', () => {
     ['PROVIDER_HOLD_SECONDS', '0'],
     ['OTP_VALIDITY_SECONDS', 'ten'],
     ['DEFAULT_COUNTRY', 'XX'],
+    ['STAGE', 'Prod!'],
   ])('stops on %s=%j with a ConfigError naming it', (name, value) => {
     const error = configErrorFor(coreEnv, { ...MINIMAL_CORE, [name]: value });
 
@@ -230,6 +236,8 @@ describe('policies built from the configuration', () => {
       failureRateMinAttempts: 20,
       dlqDepth: 0,
       backlogAgeMinutes: 45,
+      hourlyOtpFailures: 10,
+      consecutiveFailures: 5,
     });
   });
 });

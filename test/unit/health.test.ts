@@ -104,6 +104,25 @@ describe('evaluateHealth', () => {
       severity: 'warning',
       figures: { permanentFailures: 5, threshold: 5 },
     });
+    expect(alerts[0]?.recommendation).toContain(
+      '`npm run notifications -- list --status=permanent_failure --since=24h`',
+    );
+    expect(alerts[0]?.recommendation).toContain(
+      '`npm run notifications -- retry --status=permanent_failure --since=24h --dry-run`',
+    );
+  });
+
+  it("names the alerting stage in the permanent_failures commands, so they reach that stage's stack", () => {
+    const last24Hours = { attempts: 200, sent: 195, temporaryFailures: 0, permanentFailures: 5 };
+
+    const [alert] = evaluateHealth(input({ last24Hours, stage: 'prod' }));
+
+    expect(alert?.recommendation).toContain(
+      '`npm run notifications -- --stage prod list --status=permanent_failure --since=24h`',
+    );
+    expect(alert?.recommendation).toContain(
+      '`npm run notifications -- --stage prod retry --status=permanent_failure --since=24h --dry-run`',
+    );
   });
 
   it('pages nobody for 1 failure out of 1 attempt', () => {
@@ -217,7 +236,13 @@ describe('evaluateHealth: the provider circuit', () => {
     expect(alerts[0]?.summary).toContain('since 2025-11-27T10:30:00.000Z (90 min)');
     expect(alerts[0]?.summary).toContain('token expired');
     expect(alerts[0]?.recommendation).toContain('Renew the WaChap access token.');
-    expect(alerts[0]?.recommendation).toContain('npm run circuit -- --close');
+    expect(alerts[0]?.recommendation).toContain('`npm run circuit -- --close`');
+  });
+
+  it("prints the close command for the alerting stage: it closes that stage's circuit as printed", () => {
+    const alerts = evaluateHealth(input({ provider: opened, stage: 'prod' }));
+
+    expect(alerts[0]?.recommendation).toContain('`npm run circuit -- --stage prod --close`');
   });
 
   it('says when an operator opened it', () => {

@@ -5,8 +5,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { jsonResponse } from '../../shared/http/errors.js';
-import { httpHandler } from '../../shared/http/http-handler.js';
+import { httpHandler, routedHandler } from '../../shared/http/http-handler.js';
 import { notificationRequestSchema } from '../../shared/http/notification-request.js';
+import { listQuerySchema, notificationIdPath, operatorActionBody } from '../../shared/http/operator-requests.js';
 import { type CapturedOutput, captureOutput } from '../support/capture-output.js';
 import { apiEvent, lambdaContext } from '../support/lambda.js';
 
@@ -255,5 +256,86 @@ describe('a phone number as a field name', () => {
     expect(line).toBeDefined();
     expect(JSON.parse(line!).error).toMatch(/^recipient\.\(?\*+(3456|３４５６): is not an accepted field$/u);
     for (const text of [line!, JSON.stringify(sent.body)]) expect(text).not.toMatch(WRITTEN_ANYHOW);
+  });
+});
+
+describe('httpHandler for the operator routes', () => {
+  const logger = new Logger({ serviceName: 'http-handler-test', logLevel: 'SILENT' });
+  const seen: unknown[] = [];
+  const operatorRoute = httpHandler(
+    {
+      logger,
+      body: operatorActionBody,
+      bodyOptional: true,
+      path: notificationIdPath,
+      query: listQuerySchema('ML'),
+    },
+    async ({ body, pathParameters, query, callerArn }) => {
+      seen.push({ body, pathParameters, query, callerArn });
+      return jsonResponse(200, { ok: true });
+    },
+  );
+  const ID = '01kb8z4n6qaaaaaaaaaaaaaaaa';
+  const event = (overrides: Parameters<typeof apiEvent>[0] = {}) =>
+    apiEvent({
+      method: 'POST',
+      path: `/notifications/${ID}/cancel`,
+      resource: '/notifications/{id}/cancel',
+      pathParameters: { id: ID },
+      headers: {},
+      ...overrides,
+    });
+  beforeEach(() => {
+    seen.length = 0;
+  });
+
+  it('reads no body as {}, checks path and query, and hands over who signed', async () => {
+    const caller = {
+      accessKey: 'local',
+      accountId: '000000000000',
+      userArn: 'arn:aws:iam::000000000000:user/local',
+      caller: 'AIDALOCAL',
+      user: 'AIDALOCAL',
+    };
+    const result = await operatorRoute(
+      event({ query: { status: 'failed,permanent_failure', phone: '70 12 34 56', limit: '20' }, caller }),
+      lambdaContext('operator-actions'),
+    );
+    expect(result.statusCode).toBe(200);
+    expect(seen).toEqual([
+      {
+        body: {},
+        pathParameters: { id: ID.toUpperCase() },
+        query: { statuses: ['failed', 'permanent_failure'], phone: '+22370123456', limit: 20 },
+        callerArn: 'arn:aws:iam::000000000000:user/local',
+      },
+    ]);
+  });
+
+  it.each([
+    [{ query: { limit: '101' } }, 'limit', 'must be from 1 to 100'],
+    [{ query: { limit: 'ten' } }, 'limit', 'must be a whole number from 1 to 100'],
+    [{ query: { status: 'failed,lost' } }, 'status.1', 'must list statuses among pending, sent, failed'],
+    [{ query: { phone: '12' } }, 'phone', 'is not a valid phone number'],
+    [{ query: { from: 'yesterday' } }, 'from', 'must be an ISO 8601 date-time'],
+    [{ query: { from: '2026-03-02T00:00:00Z', to: '2026-03-01T00:00:00Z' } }, 'from', 'must not be after to'],
+    [{ query: { statuses: 'failed' } }, 'statuses', 'is not an accepted field'],
+    [{ pathParameters: { id: 'counter#2026-03-02T10' } }, 'id', 'must be a notification id'],
+    [{ body: '{"reason":"\\u202Eevil"}', headers: { 'content-type': 'application/json' } }, 'reason', 'bidirectional'],
+  ])('refuses %j with a 400 naming %s', async (overrides, path, message) => {
+    const result = await operatorRoute(event(overrides), lambdaContext('operator-actions'));
+    expect(result.statusCode).toBe(400);
+    const body = JSON.parse(result.body);
+    expect(body.error).toBe('validation_error');
+    expect(body.details).toContainEqual({ path, message: expect.stringContaining(message) });
+    expect(seen).toEqual([]);
+  });
+
+  it('routes by method and resource, and answers 404 for a route the function does not serve', async () => {
+    const handler = routedHandler({ 'POST /notifications/{id}/cancel': operatorRoute });
+    expect((await handler(event(), lambdaContext('operator-actions'))).statusCode).toBe(200);
+    const other = await handler(event({ method: 'GET', resource: '/notifications/{id}' }), lambdaContext('x'));
+    expect(other.statusCode).toBe(404);
+    expect(JSON.parse(other.body)).toEqual({ error: 'not_found', message: 'no route GET /notifications/{id}' });
   });
 });

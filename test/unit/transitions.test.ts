@@ -13,11 +13,13 @@ import {
   NOTIFICATION_STATUSES,
   type Notification,
   type NotificationStatus,
+  OPERATOR_ACTIONS_LIMIT,
 } from '../../shared/domain/notification.js';
 import {
   attemptsMade,
   IllegalTransitionError,
   type NotificationEvent,
+  REDRIVABLE_FINAL_STATUSES,
   transition,
 } from '../../shared/domain/transitions.js';
 
@@ -415,7 +417,7 @@ describe('transition', () => {
       ['pending', () => fresh()],
       ['failed', () => failRepeatedly(fresh(), 1).n],
       ['held for the provider', () => failRepeatedly(fresh(), 1, TOKEN_EXPIRED).n],
-      ['claimed', () => claim(fresh(), 0)],
+      ['queued', () => transition(fresh(), { type: 'enqueue', at: at(0), leaseMs: 15 * MINUTE })],
     ])('cancels a %s notification for good', (_label, build) => {
       const n = build();
 
@@ -424,6 +426,146 @@ describe('transition', () => {
       expect(cancelled).toMatchObject({ status: 'cancelled', reason: 'cancelled_by_operator', version: n.version + 1 });
       expect(cancelled).not.toHaveProperty('nextAttemptAt');
       expect(cancelled).not.toHaveProperty('inFlight');
+      expect(cancelled).not.toHaveProperty('queuedAt');
+    });
+
+    it('records who cancelled it, why, and the status it left', () => {
+      const { n: failed } = failRepeatedly(fresh(), 1);
+
+      const cancelled = transition(failed, {
+        type: 'cancel',
+        at: at(DAY),
+        by: 'arn:aws:iam::1:user/awa',
+        reason: 'doublon',
+      });
+
+      expect(cancelled.operatorActions).toEqual([
+        { at: iso(DAY), action: 'cancel', by: 'arn:aws:iam::1:user/awa', reason: 'doublon', from: 'failed' },
+      ]);
+    });
+
+    it('refuses while a sender holds a live claim: the attempt under way decides', () => {
+      const claimed = claim(fresh(), 0);
+
+      expect(() => transition(claimed, { type: 'cancel', at: at(LEASE - 1) })).toThrow(/an attempt is in flight/);
+    });
+
+    it('cancels over an abandoned claim, counting that attempt as unknown', () => {
+      const abandoned = claim(fresh(), 0);
+
+      const cancelled = transition(abandoned, { type: 'cancel', at: at(LEASE) });
+
+      expect(cancelled).toMatchObject({ status: 'cancelled', attempts: 1 });
+      expect(cancelled.history).toEqual([{ at: iso(0), outcome: 'unknown', durationMs: 0 }]);
+    });
+  });
+
+  describe('redrive', () => {
+    const redrive = (
+      n: Notification,
+      when: number,
+      extra: Partial<Extract<NotificationEvent, { type: 'redrive' }>> = {},
+    ) => transition(n, { type: 'redrive', at: at(when), maxAttempts: 10, ...extra });
+
+    it('makes a failed notification due at once, keeping its attempts, reason and history', () => {
+      const { n: failed, when } = failRepeatedly(fresh(), 2);
+      const queued = transition(failed, { type: 'enqueue', at: at(when + HOUR), leaseMs: 15 * MINUTE });
+
+      const redriven = redrive(queued, when + HOUR + MINUTE, { by: 'ops', reason: 'WaChap fixed' });
+
+      expect(redriven).toMatchObject({
+        status: 'failed',
+        reason: 'temporary_error',
+        attempts: 2,
+        maxAttempts: 10,
+        nextAttemptAt: iso(when + HOUR + MINUTE),
+        version: queued.version + 1,
+        history: failed.history,
+        lastError: failed.lastError,
+      });
+      expect(redriven).not.toHaveProperty('queuedAt');
+      expect(redriven.operatorActions).toEqual([
+        { at: iso(when + HOUR + MINUTE), action: 'redrive', by: 'ops', reason: 'WaChap fixed', from: 'failed' },
+      ]);
+    });
+
+    it('makes a pending notification scheduled for later due at once', () => {
+      const scheduled = fresh({ sendAt: at(DAY) });
+
+      const redriven = redrive(scheduled, MINUTE);
+
+      expect(redriven).toMatchObject({ status: 'pending', nextAttemptAt: iso(MINUTE) });
+      expect(() => claim(redriven, MINUTE)).not.toThrow();
+    });
+
+    it('reopens a permanent failure as failed, with a fresh budget, its history and last error kept', () => {
+      const { n: exhausted, when } = failRepeatedly(fresh({}, 3), 3);
+
+      const redriven = redrive(exhausted, when + DAY, { maxAttempts: 10 });
+
+      expect(redriven).toMatchObject({
+        status: 'failed',
+        attempts: 3,
+        maxAttempts: 13,
+        nextAttemptAt: iso(when + DAY),
+        history: exhausted.history,
+        lastError: exhausted.lastError,
+      });
+      expect(redriven).not.toHaveProperty('reason');
+      expect(redriven.operatorActions?.[0]).toMatchObject({ action: 'redrive', from: 'permanent_failure' });
+      expect(claim(redriven, when + DAY, 'tok-new').inFlight?.token).toBe('tok-new');
+    });
+
+    it('reopens an expired otp with its validity renewed from now', () => {
+      const otp = fresh({ category: 'otp', message: 'Code: 123456' });
+      const expired = transition(otp, { type: 'expire', at: at(HOUR) });
+
+      const redriven = redrive(expired, 2 * HOUR, { validitySeconds: 600 });
+
+      expect(redriven).toMatchObject({
+        status: 'failed',
+        attempts: 0,
+        maxAttempts: 10,
+        nextAttemptAt: iso(2 * HOUR),
+        expiresAt: iso(2 * HOUR + 10 * MINUTE),
+      });
+      expect(redriven).not.toHaveProperty('reason');
+      expect(() => claim(redriven, 2 * HOUR + MINUTE)).not.toThrow();
+    });
+
+    it('drops a validity that ran out when none is given, and keeps one still ahead', () => {
+      const expired = transition(fresh({ ttlSeconds: 60 }), { type: 'expire', at: at(HOUR) });
+      const failedEarly = fail(claim(fresh({ ttlSeconds: 7 * 86_400 }), 0), SECOND, INVALID_NUMBER);
+
+      expect(redrive(expired, 2 * HOUR)).not.toHaveProperty('expiresAt');
+      expect(redrive(failedEarly, HOUR).expiresAt).toBe(iso(7 * DAY));
+    });
+
+    it.each([
+      ['sent', () => transition(claim(fresh(), 0), { type: 'sent', at: at(SECOND), durationMs: 5 })],
+      ['cancelled', () => transition(fresh(), { type: 'cancel', at: at(0) })],
+    ])('refuses a %s notification', (_status, build) => {
+      expect(() => redrive(build(), DAY)).toThrow(/it is final/);
+    });
+
+    it('refuses while a sender holds a live claim', () => {
+      const { n: failed, when } = failRepeatedly(fresh(), 1);
+      const claimed = claim(failed, when + HOUR, 'tok-live');
+
+      expect(() => redrive(claimed, when + HOUR + SECOND)).toThrow(/an attempt is in flight/);
+    });
+  });
+
+  describe('operator actions', () => {
+    it(`keeps only the last ${OPERATOR_ACTIONS_LIMIT}, oldest first`, () => {
+      let n = fresh();
+      for (let i = 0; i < OPERATOR_ACTIONS_LIMIT + 5; i += 1) {
+        n = transition(n, { type: 'redrive', at: at(i * MINUTE), maxAttempts: 10, reason: `r${i}` });
+      }
+
+      expect(n.operatorActions).toHaveLength(OPERATOR_ACTIONS_LIMIT);
+      expect(n.operatorActions?.[0]?.reason).toBe('r5');
+      expect(n.operatorActions?.at(-1)?.reason).toBe(`r${OPERATOR_ACTIONS_LIMIT + 4}`);
     });
   });
 
@@ -553,12 +695,15 @@ describe('transition', () => {
       { type: 'cancel', at: at(later) },
       { type: 'exhaust', at: at(later), maxAttempts: 0 },
       { type: 'release', at: at(later) },
+      { type: 'redrive', at: at(later), maxAttempts: 10 },
     ];
     const cases = terminals.flatMap(([status, build]) =>
-      events.map(
-        (event) =>
-          [status, event.type === 'failure' ? `failure (${event.error.type})` : event.type, build, event] as const,
-      ),
+      events
+        .filter((event) => !(event.type === 'redrive' && REDRIVABLE_FINAL_STATUSES.includes(status)))
+        .map(
+          (event) =>
+            [status, event.type === 'failure' ? `failure (${event.error.type})` : event.type, build, event] as const,
+        ),
     );
 
     it.each(cases)('never leaves %s (%s is refused)', (status, _label, build, event) => {
@@ -567,6 +712,13 @@ describe('transition', () => {
 
       expectIllegal(() => transition(n, event));
     });
+
+    it.each(terminals.filter(([status]) => REDRIVABLE_FINAL_STATUSES.includes(status)))(
+      'leaves %s only by an operator re-drive',
+      (_status, build) => {
+        expect(transition(build(), { type: 'redrive', at: at(later), maxAttempts: 10 }).status).toBe('failed');
+      },
+    );
   });
 
   describe('history', () => {
@@ -604,7 +756,8 @@ type Step =
   | { kind: 'expire'; dt: number }
   | { kind: 'cancel'; dt: number }
   | { kind: 'exhaust'; dt: number }
-  | { kind: 'release'; dt: number };
+  | { kind: 'release'; dt: number }
+  | { kind: 'redrive'; dt: number; maxAttempts: number; validitySeconds: number | undefined };
 
 const FAILURES: WaChapFailure[] = [
   TIMEOUT,
@@ -670,6 +823,15 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('cancel' as const), dt: dtArb }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('exhaust' as const), dt: dtArb }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('release' as const), dt: dtArb }), weight: 2 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('redrive' as const),
+      dt: dtArb,
+      maxAttempts: fc.integer({ min: 1, max: 10 }),
+      validitySeconds: fc.option(fc.integer({ min: 60, max: 86_400 }), { nil: undefined }),
+    }),
+    weight: 1,
+  },
 );
 
 const scenarioArb = fc.record({
@@ -714,6 +876,13 @@ function toEvent(step: Step, n: Notification, now: Date, claims: number): Notifi
       };
     case 'exhaust':
       return { type: 'exhaust', at: now, maxAttempts: n.maxAttempts };
+    case 'redrive':
+      return {
+        type: 'redrive',
+        at: now,
+        maxAttempts: step.maxAttempts,
+        ...(step.validitySeconds !== undefined ? { validitySeconds: step.validitySeconds } : {}),
+      };
     default:
       return { type: step.kind, at: now };
   }
@@ -745,6 +914,8 @@ function expectedStatus(event: NotificationEvent, before: Notification, attempts
       return 'cancelled';
     case 'exhaust':
       return 'permanent_failure';
+    case 'redrive':
+      return isTerminal(before.status) ? 'failed' : before.status;
     case 'failure':
       if (event.verdict.scope === 'provider') return 'failed';
       if (event.verdict.classification === 'permanent' || attempts >= before.maxAttempts) return 'permanent_failure';
@@ -764,6 +935,7 @@ function expectSoundState(n: Notification): void {
   if (!isTerminal(n.status)) expect(n.attempts).toBeLessThanOrEqual(n.maxAttempts);
   expect(n.nextAttemptAt !== undefined).toBe(n.status === 'pending' || n.status === 'failed');
   expect(n.history.length).toBeLessThanOrEqual(HISTORY_LIMIT);
+  expect(n.operatorActions?.length ?? 0).toBeLessThanOrEqual(OPERATOR_ACTIONS_LIMIT);
   if (n.status === 'sent') expect(n.sentAt).toBeDefined();
   else expect(n.sentAt).toBeUndefined();
   if (isTerminal(n.status)) {
@@ -775,8 +947,12 @@ function expectSoundState(n: Notification): void {
   if (n.status === 'cancelled') expect(n.reason).toBe('cancelled_by_operator');
 }
 
+/** Only an operator's re-drive leaves a final state, and only one where nothing was delivered or stopped on purpose. */
+const mayLeave = (status: NotificationStatus, event: NotificationEvent): boolean =>
+  !isTerminal(status) || (event.type === 'redrive' && REDRIVABLE_FINAL_STATUSES.includes(status));
+
 describe('transition over arbitrary event sequences', () => {
-  it('never produces an illegal state, never leaves a final one, and moves one version per accepted event', () => {
+  it('never produces an illegal state, leaves a final one only by a re-drive, and moves one version per accepted event', () => {
     fc.assert(
       fc.property(scenarioArb, ({ category, maxAttempts, sendAfter, steps }) => {
         let n = fresh({ category, ...(sendAfter !== undefined ? { sendAt: at(sendAfter) } : {}) }, maxAttempts);
@@ -795,7 +971,7 @@ describe('transition over arbitrary event sequences', () => {
             continue;
           }
           // Only reached when the event was accepted.
-          expect(isTerminal(n.status)).toBe(false);
+          expect(mayLeave(n.status, event)).toBe(true);
           if (event.type === 'claim') {
             claims += 1;
             // An expired notification is never handed to a sender.
@@ -807,7 +983,11 @@ describe('transition over arbitrary event sequences', () => {
           expect(next.status).toBe(expectedStatus(event, n, attempts));
           expect(next.version).toBe(n.version + 1);
           expect(next.updatedAt).toBe(new Date(now).toISOString());
-          expect(next.maxAttempts).toBe(n.maxAttempts);
+          // A re-drive out of a final state gives a fresh budget; nothing else changes the limit.
+          expect(next.maxAttempts).toBe(
+            event.type === 'redrive' && isTerminal(n.status) ? n.attempts + event.maxAttempts : n.maxAttempts,
+          );
+          if (event.type === 'redrive') expect(next.nextAttemptAt).toBe(new Date(now).toISOString());
           expect(next.id).toBe(n.id);
           expectSoundState(next);
           n = next;
@@ -817,7 +997,7 @@ describe('transition over arbitrary event sequences', () => {
     );
   });
 
-  it('refuses every event once the notification is final', () => {
+  it('refuses every event once the notification is final, but the re-drive of a failure or an expiry', () => {
     fc.assert(
       fc.property(scenarioArb, fc.array(stepArb, { minLength: 1, maxLength: 20 }), (scenario, afterwards) => {
         let n = fresh({ category: scenario.category }, scenario.maxAttempts);
@@ -838,7 +1018,8 @@ describe('transition over arbitrary event sequences', () => {
         for (const step of afterwards) {
           now = advance(now, step, n);
           const event = toEvent(step, n, new Date(now), claims);
-          expect(() => transition(n, event)).toThrow(IllegalTransitionError);
+          if (mayLeave(n.status, event)) expect(transition(n, event).status).toBe('failed');
+          else expect(() => transition(n, event)).toThrow(IllegalTransitionError);
         }
       }),
       { numRuns: 200 },

@@ -16,11 +16,25 @@ const hourOf = (date: Date): string => date.toISOString().slice(0, 13);
 export class DynamoDbHourlyCounters implements HourlyCounters {
   constructor(private readonly table: TableOptions) {}
 
-  async incrementCounters(at: Date, delta: Partial<HourlyCounts>): Promise<void> {
+  async incrementCounters(
+    at: Date,
+    delta: Partial<HourlyCounts>,
+    options: { resetFailureStreak?: boolean } = {},
+  ): Promise<void> {
     const fields = COUNTER_FIELDS.filter((field) => delta[field] !== undefined && delta[field] !== 0);
-    if (fields.length === 0) return;
+    const reset = options.resetFailureStreak === true;
+    if (reset && fields.includes('failureStreak')) {
+      throw new Error('incrementCounters: failureStreak cannot be added to and reset in one move');
+    }
+    if (fields.length === 0 && !reset) return;
     const names: Record<string, string> = { '#ttl': TTL_ATTRIBUTE, '#hour': 'hour' };
     const values: Record<string, unknown> = {};
+    // A run of failures, not a sum: set back to 0 in the same write that counts the delivered send.
+    const resetClause = reset ? ', #failureStreak = :zero' : '';
+    if (reset) {
+      names['#failureStreak'] = 'failureStreak';
+      values[':zero'] = 0;
+    }
     for (const field of fields) {
       const amount = delta[field]!;
       if (!Number.isInteger(amount)) throw new Error(`incrementCounters: ${field} must be an integer, got ${amount}`);
@@ -35,7 +49,7 @@ export class DynamoDbHourlyCounters implements HourlyCounters {
       new UpdateCommand({
         TableName: this.table.tableName,
         Key: { [PARTITION_KEY]: KEY_PREFIX.counter + hour },
-        UpdateExpression: `ADD ${fields.map((f) => `#${f} :${f}`).join(', ')} SET #ttl = :ttl, #hour = :hour`,
+        UpdateExpression: `${fields.length > 0 ? `ADD ${fields.map((f) => `#${f} :${f}`).join(', ')} ` : ''}SET #ttl = :ttl, #hour = :hour${resetClause}`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       }),

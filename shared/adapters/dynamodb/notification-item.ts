@@ -9,7 +9,15 @@ import {
   PRIORITIES,
 } from '../../domain/notification.js';
 import { count, DAY_SECONDS, epochSeconds, type Item, parseItem, timestamp } from './items.js';
-import { DUE_AT_ATTRIBUTE, DUE_SHARD_ATTRIBUTE, PARTITION_KEY, TTL_ATTRIBUTE } from './table.js';
+import {
+  DUE_AT_ATTRIBUTE,
+  DUE_SHARD_ATTRIBUTE,
+  PARTITION_KEY,
+  STATUS_AT_ATTRIBUTE,
+  STATUS_SHARD_ATTRIBUTE,
+  statusIndexKeys,
+  TTL_ATTRIBUTE,
+} from './table.js';
 
 const failureReason = z.enum([
   'temporary_error',
@@ -60,6 +68,17 @@ export const notificationSchema = z.object({
   inFlight: z.object({ token: z.string(), since: timestamp, leaseUntil: timestamp }).optional(),
   queuedAt: timestamp.optional(),
   idempotencyKey: z.string().min(1).optional(),
+  operatorActions: z
+    .array(
+      z.object({
+        at: timestamp,
+        action: z.enum(['cancel', 'redrive']),
+        by: z.string().optional(),
+        reason: z.string().optional(),
+        from: z.enum(NOTIFICATION_STATUSES),
+      }),
+    )
+    .optional(),
   version: count,
 });
 
@@ -75,9 +94,12 @@ void schemaMatchesDomain;
 /** A notification snapshot kept elsewhere (an idempotency record), parsed as stored ones are. */
 export const parseNotification = (key: string, value: Item): Notification => parseItem(notificationSchema, key, value);
 
-/** The item stored for a notification: its fields, the due index's key while it awaits an attempt, a TTL once final. */
+/**
+ * The item stored for a notification: its fields, the status index's keys, the due index's key while it awaits an
+ * attempt, a TTL once final.
+ */
 export function toItem(notification: Notification, now: Date, retentionDays: number): Item {
-  const item: Item = { ...notification, [PARTITION_KEY]: notification.id };
+  const item: Item = { ...notification, [PARTITION_KEY]: notification.id, ...statusIndexKeys(notification) };
   if (isAwaitingAttempt(notification.status) && notification.nextAttemptAt !== undefined) {
     item[DUE_SHARD_ATTRIBUTE] = notification.priority;
   } else {
@@ -92,6 +114,13 @@ export function toItem(notification: Notification, now: Date, retentionDays: num
 
 /** A stored item back to a notification, or CorruptItemError naming what is wrong. */
 export function toNotification(item: Item): Notification {
-  const { [PARTITION_KEY]: pk, [DUE_SHARD_ATTRIBUTE]: _shard, [TTL_ATTRIBUTE]: _ttl, ...fields } = item;
+  const {
+    [PARTITION_KEY]: pk,
+    [DUE_SHARD_ATTRIBUTE]: _shard,
+    [STATUS_SHARD_ATTRIBUTE]: _statusShard,
+    [STATUS_AT_ATTRIBUTE]: _statusAt,
+    [TTL_ATTRIBUTE]: _ttl,
+    ...fields
+  } = item;
   return parseItem(notificationSchema, String(pk), fields);
 }

@@ -1,6 +1,7 @@
 // The notifications: one item per notification keyed by its id, every write conditional on the version that was
 // read, a sparse due-work index (only records awaiting an attempt carry its key, one partition per priority),
-// and idempotency keys whose record repairs a crash between its two writes. No Scan, no transactions.
+// and idempotency keys whose record repairs a crash between its two writes; operators list through the status index
+// (notification-list.ts). No Scan, no transactions.
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -13,6 +14,7 @@ import { z } from 'zod';
 import {
   ConcurrentUpdateError,
   DuplicateNotificationError,
+  type ListQuery,
   NotificationNotFoundError,
   type NotificationRepository,
 } from '../../application/ports.js';
@@ -21,6 +23,7 @@ import type { DueCursor } from '../../domain/provider-circuit.js';
 import { type Log, silentLog } from '../../observability/logger.js';
 import { CorruptItemError, epochSeconds, type Item, isConditionalCheckFailed, parseItem } from './items.js';
 import { parseNotification, toItem, toNotification } from './notification-item.js';
+import { listNotifications } from './notification-list.js';
 import {
   DUE_AT_ATTRIBUTE,
   DUE_INDEX_NAME,
@@ -251,6 +254,10 @@ export class DynamoDbNotifications implements NotificationRepository {
     }
     const oldestDueAt = oldest.sort()[0];
     return oldestDueAt === undefined ? { count: total, capped } : { count: total, capped, oldestDueAt };
+  }
+
+  async listNotifications(query: ListQuery): Promise<{ notifications: Notification[]; cursor?: string }> {
+    return listNotifications({ client: this.client, tableName: this.tableName, log: this.log }, query);
   }
 
   // ---- internals ---------------------------------------------------------------------------

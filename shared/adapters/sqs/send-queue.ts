@@ -7,7 +7,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { MAX_QUEUE_DELAY_SECONDS, type SendMessage, type SendQueue } from '../../application/ports.js';
-import { laneOf, type Priority, type QueueTicket } from '../../domain/notification.js';
+import { type Lane, laneOf, type Priority, type QueueTicket } from '../../domain/notification.js';
 
 /** SQS allows 10 entries per SendMessageBatch and 900 s of DelaySeconds. */
 const SQS_BATCH_LIMIT = 10;
@@ -24,16 +24,14 @@ export interface SendQueueOptions {
 export class SqsSendQueue implements SendQueue {
   constructor(private readonly options: SendQueueOptions) {}
 
-  private urlOf(priority: Priority): string {
-    return laneOf({ priority }) === 'priority'
-      ? (this.options.priorityQueueUrl ?? this.options.queueUrl)
-      : this.options.queueUrl;
+  private urlOf(lane: Lane): string {
+    return lane === 'priority' ? (this.options.priorityQueueUrl ?? this.options.queueUrl) : this.options.queueUrl;
   }
 
   async enqueue(message: SendMessage, options: { priority: Priority; delaySeconds?: number }): Promise<void> {
     await this.options.client.send(
       new SendMessageCommand({
-        QueueUrl: this.urlOf(options.priority),
+        QueueUrl: this.urlOf(laneOf(options)),
         MessageBody: JSON.stringify(message),
         DelaySeconds: Math.min(Math.max(0, Math.ceil(options.delaySeconds ?? 0)), MAX_QUEUE_DELAY_SECONDS),
       }),
@@ -45,14 +43,14 @@ export class SqsSendQueue implements SendQueue {
     const queued: T[] = [];
     const failed: T[] = [];
     // The priority lane first: those are the ones somebody is waiting for.
-    const lanes = [tickets.filter((t) => t.priority === 'high'), tickets.filter((t) => t.priority !== 'high')];
-    for (const lane of lanes) {
-      for (let start = 0; start < lane.length; start += SQS_BATCH_LIMIT) {
-        const chunk = lane.slice(start, start + SQS_BATCH_LIMIT);
+    for (const lane of ['priority', 'standard'] as const) {
+      const onLane = tickets.filter((ticket) => laneOf(ticket) === lane);
+      for (let start = 0; start < onLane.length; start += SQS_BATCH_LIMIT) {
+        const chunk = onLane.slice(start, start + SQS_BATCH_LIMIT);
         try {
           const result = await this.options.client.send(
             new SendMessageBatchCommand({
-              QueueUrl: this.urlOf(chunk[0]!.priority),
+              QueueUrl: this.urlOf(lane),
               Entries: chunk.map((t, index) => ({ Id: String(index), MessageBody: JSON.stringify({ id: t.id }) })),
             }),
           );

@@ -1,0 +1,144 @@
+// What `npm run notifications` prints for a person: one notification, a list as a table, the outcome of an action.
+// Every text read back from the API goes through table.ts's `cell`, which keeps it on one line without controls.
+
+import type { NotificationView } from '../../shared/application/operator.js';
+import { type Column, cell, labelled, renderTable } from './table.js';
+
+/** `2025-11-27T10:30:00.000Z` as `2025-11-27 10:30:00Z`: a table's column, still UTC and still sortable. */
+export const shortInstant = (iso: string | undefined): string | undefined =>
+  iso?.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+
+const statusText = (view: Pick<NotificationView, 'status' | 'reason' | 'inFlight'>): string =>
+  `${view.status}${view.reason ? ` (${view.reason})` : ''}${view.inFlight ? ', being sent now' : ''}`;
+
+const errorText = (error: NotificationView['lastError']): string | undefined =>
+  error
+    ? `${error.type}${error.httpStatus !== undefined ? ` HTTP ${error.httpStatus}` : ''}: ${error.message}`
+    : undefined;
+
+const recipientText = (recipient: NotificationView['recipient']) =>
+  recipient.name ? `${recipient.phone} (${recipient.name})` : recipient.phone;
+
+const LIST_COLUMNS: readonly Column<NotificationView>[] = [
+  { header: 'UPDATED', value: (n) => shortInstant(n.updatedAt) },
+  { header: 'ID', value: (n) => n.id },
+  { header: 'STATUS', value: (n) => `${n.status}${n.inFlight ? '*' : ''}` },
+  { header: 'REASON', value: (n) => n.reason },
+  { header: 'TRIES', value: (n) => `${n.attempts}/${n.maxAttempts}`, align: 'right' },
+  { header: 'CATEGORY', value: (n) => n.category },
+  { header: 'PHONE', value: (n) => n.recipient.phone },
+  { header: 'LAST ERROR', value: (n) => errorText(n.lastError) },
+];
+
+/** The list as a table, newest first as the API gives it; `width` is the terminal's, when there is one. */
+export function formatList(items: readonly NotificationView[], width?: number): string[] {
+  if (items.length === 0) return ['No notification matches.'];
+  const lines = renderTable(LIST_COLUMNS, items, width);
+  if (items.some((n) => n.inFlight)) lines.push('', '* being sent now: cancel waits until the attempt is recorded');
+  return lines;
+}
+
+/** One notification, everything an operator may need, its attempts and what operators did to it. */
+export function formatNotification(view: NotificationView): string[] {
+  const lines = [
+    `Notification ${cell(view.id)}`,
+    ...labelled([
+      ['Status', statusText(view)],
+      ['Attempts', `${view.attempts} of ${view.maxAttempts}`],
+      ['Next attempt', view.nextAttemptAt],
+      ['Category', `${view.category}, priority ${view.priority}`],
+      ['Recipient', recipientText(view.recipient)],
+      ['Title', view.title],
+      ['Created', view.createdAt],
+      ['Updated', view.updatedAt],
+      ['Sent', view.sentAt],
+      ['Expires', view.expiresAt],
+      ['WaChap message id', view.externalMessageId],
+      ['Last error', errorText(view.lastError)],
+      ['Last error at', view.lastError?.at],
+    ]),
+    'Message:',
+    // The message keeps its lines, each made safe on its own.
+    ...view.message.split('\n').map((line) => `  ${line.trim() === '' ? '' : cell(line)}`),
+  ];
+  if (view.history.length > 0) {
+    lines.push(
+      '',
+      'Attempts (oldest first):',
+      ...renderTable(
+        [
+          { header: 'AT', value: (h) => shortInstant(h.at) },
+          { header: 'OUTCOME', value: (h) => h.outcome },
+          { header: 'ERROR', value: (h) => h.errorType },
+          { header: 'DURATION', value: (h) => `${h.durationMs} ms`, align: 'right' },
+        ],
+        view.history,
+      ).map((line) => `  ${line}`),
+    );
+  }
+  if (view.operatorActions?.length) {
+    lines.push(
+      '',
+      'Operator actions (oldest first):',
+      ...renderTable(
+        [
+          { header: 'AT', value: (a) => shortInstant(a.at) },
+          { header: 'ACTION', value: (a) => a.action },
+          { header: 'FROM', value: (a) => a.from },
+          { header: 'BY', value: (a) => a.by },
+          { header: 'REASON', value: (a) => a.reason },
+        ],
+        view.operatorActions,
+      ).map((line) => `  ${line}`),
+    );
+  }
+  return lines;
+}
+
+/** The status a notification left by the operator's last action, as the record keeps it. */
+const leftFrom = (view: NotificationView, action: 'cancel' | 'redrive') =>
+  view.operatorActions?.findLast((a) => a.action === action)?.from;
+
+export function formatCancelled(view: NotificationView): string[] {
+  const from = leftFrom(view, 'cancel');
+  return [
+    `Cancelled ${cell(view.id)}${from ? ` (was ${from})` : ''}: it will not be sent.`,
+    '',
+    ...formatNotification(view),
+  ];
+}
+
+export function formatRedriven(view: NotificationView): string[] {
+  const from = leftFrom(view, 'redrive');
+  const when = view.nextAttemptAt ? `next attempt ${view.nextAttemptAt}` : 'queued now';
+  return [
+    `Re-driven ${cell(view.id)}${from ? ` (was ${from})` : ''}: ${view.status}, ${when}, attempt budget ${view.attempts} of ${view.maxAttempts}.`,
+    '',
+    ...formatNotification(view),
+  ];
+}
+
+export interface RedriveTotals {
+  dryRun: boolean;
+  matched: number;
+  redriven: number;
+  skipped: number;
+  /** API calls made (each at most 500 notifications). */
+  pages: number;
+}
+
+/** The bulk re-drive's outcome; `filter` is the selection in words, `rerun` the command without --dry-run. */
+export function formatRedriveTotals(totals: RedriveTotals, filter: string, rerun: string): string[] {
+  if (totals.dryRun) {
+    return [
+      `DRY RUN: ${totals.matched} notification(s) match ${filter}; nothing was changed.`,
+      ...(totals.matched > 0 ? [`To re-drive them: ${rerun}`] : []),
+    ];
+  }
+  return [
+    `Re-driven ${totals.redriven} of ${totals.matched} notification(s) matching ${filter}.`,
+    ...(totals.skipped > 0
+      ? [`${totals.skipped} skipped: they changed meanwhile (sent, cancelled or being sent); run it again to see.`]
+      : []),
+  ];
+}

@@ -1,0 +1,358 @@
+// What operators do with notifications (the operator routes and CLIs): read one, list them by status, cancel one,
+// re-drive one or every match of a filter, export them. Every change is a domain transition written conditionally
+// (applyTransition), so an operator racing a sender or a sweep never overwrites what they did: the sender finds a
+// cancelled notification cancelled, and an operator finds an attempt in flight refused until its outcome is known.
+import type { NotificationPolicy } from '../domain/new-notification.js';
+import type { FailureReason, Notification, OperatorAction } from '../domain/notification.js';
+import { hasLiveClaim, IllegalTransitionError, type NotificationEvent } from '../domain/transitions.js';
+import type { Log } from '../observability/logger.js';
+import { applyTransition, NotificationVanishedError } from './apply-transition.js';
+import { mapWithConcurrency } from './concurrency.js';
+import { ConflictError, InvalidInputError } from './errors.js';
+import {
+  ConcurrentUpdateError,
+  type HourlyCounters,
+  type ListQuery,
+  NotificationNotFoundError,
+  type NotificationRepository,
+  type SendQueue,
+} from './ports.js';
+
+/** A notification as operators see it: never the claim token, the version, nor the store's own attributes. */
+export interface NotificationView
+  extends Pick<
+    Notification,
+    | 'id'
+    | 'status'
+    | 'reason'
+    | 'attempts'
+    | 'maxAttempts'
+    | 'nextAttemptAt'
+    | 'createdAt'
+    | 'updatedAt'
+    | 'sentAt'
+    | 'expiresAt'
+    | 'category'
+    | 'priority'
+    | 'title'
+    | 'message'
+    | 'recipient'
+    | 'lastError'
+    | 'history'
+    | 'externalMessageId'
+  > {
+  operatorActions?: OperatorAction[];
+  /** A sender holds a live claim: an attempt is under way, and cancel or re-drive waits for its outcome. */
+  inFlight: boolean;
+}
+
+export interface OperatorDependencies {
+  store: Pick<NotificationRepository, 'get' | 'save' | 'listNotifications'> & Pick<HourlyCounters, 'incrementCounters'>;
+  queue: Pick<SendQueue, 'enqueue' | 'enqueueMany'>;
+  log: Log;
+  clock: () => Date;
+  /** A re-drive's fresh budget (maxAttempts) and renewed validity (validitySeconds of its category). */
+  policy: Pick<NotificationPolicy, 'maxAttempts' | 'validitySeconds'>;
+}
+
+/** Who acted and why, recorded with the notification. */
+export interface OperatorInput {
+  by?: string;
+  reason?: string;
+}
+
+/** A bulk re-drive: which notifications, whether only to count them, and how far this call goes. */
+export interface RedriveFilter {
+  status: 'failed' | 'permanent_failure' | 'expired';
+  /** The failure reason to match (the operator's own why is `note`). */
+  reason?: FailureReason;
+  category?: string;
+  /** Bounds on updatedAt, both inclusive. */
+  from?: Date;
+  to?: Date;
+  dryRun: boolean;
+  /** Matches handled by this call, at most REDRIVE_MAX_MATCHES (the default). */
+  limit?: number;
+  /** Where the previous call stopped (its nextCursor). */
+  cursor?: string;
+  by?: string;
+  /** Why, in the operator's words: each re-drive's recorded reason. */
+  note?: string;
+}
+
+export interface RedriveReport {
+  dryRun: boolean;
+  /** Matches found in this call (a dry run: what a real run would try). */
+  matched: number;
+  redriven: number;
+  /** Matches that changed before their turn (re-driven, sent, claimed…) and were left alone. */
+  skipped: number;
+  /** More may match: call again with it. */
+  nextCursor?: string;
+}
+
+/** One bulk re-drive call handles at most this many matches: bounded work per request, resumable by cursor. */
+export const REDRIVE_MAX_MATCHES = 500;
+/** Notifications read per list call in a bulk re-drive (each then written), and in an export. */
+const REDRIVE_PAGE_SIZE = 100;
+const EXPORT_PAGE_SIZE = 1_000;
+/** List calls one request makes at most: a filter that matches little stops early, with a cursor, not a timeout. */
+const MAX_LIST_CALLS = 20;
+/** Re-drives written at once. */
+const WRITE_CONCURRENCY = 8;
+
+export const EXPORT_COLUMNS = [
+  'id',
+  'createdAt',
+  'status',
+  'reason',
+  'attempts',
+  'category',
+  'priority',
+  'phone',
+  'name',
+  'lastErrorType',
+  'lastErrorMessage',
+  'lastErrorHttpStatus',
+  'nextAttemptAt',
+  'sentAt',
+] as const;
+export type ExportColumn = (typeof EXPORT_COLUMNS)[number];
+/** One row of the export; a column the notification has nothing for is undefined (an empty CSV field). */
+export type ExportRow = Record<ExportColumn, string | number | undefined>;
+
+export const viewOf = (n: Notification, now: Date): NotificationView => ({
+  id: n.id,
+  status: n.status,
+  reason: n.reason,
+  attempts: n.attempts,
+  maxAttempts: n.maxAttempts,
+  nextAttemptAt: n.nextAttemptAt,
+  createdAt: n.createdAt,
+  updatedAt: n.updatedAt,
+  sentAt: n.sentAt,
+  expiresAt: n.expiresAt,
+  category: n.category,
+  priority: n.priority,
+  title: n.title,
+  message: n.message,
+  recipient: n.recipient,
+  lastError: n.lastError,
+  history: n.history,
+  externalMessageId: n.externalMessageId,
+  operatorActions: n.operatorActions,
+  inFlight: hasLiveClaim(n, now),
+});
+
+/** One notification, or NotificationNotFoundError. */
+export async function getNotification(
+  id: string,
+  deps: Pick<OperatorDependencies, 'store' | 'clock'>,
+): Promise<NotificationView> {
+  return viewOf(await found(id, deps), deps.clock());
+}
+
+/** One page of the list, newest change first; nextCursor resumes it. */
+export async function listNotifications(
+  query: ListQuery,
+  deps: Pick<OperatorDependencies, 'store' | 'clock'>,
+): Promise<{ items: NotificationView[]; nextCursor?: string }> {
+  const page = await deps.store.listNotifications(query);
+  const now = deps.clock();
+  const items = page.notifications.map((n) => viewOf(n, now));
+  return page.cursor === undefined ? { items } : { items, nextCursor: page.cursor };
+}
+
+/** Cancels a pending or failed notification for good; ConflictError when it is final or an attempt is in flight. */
+export async function cancelNotification(
+  id: string,
+  input: OperatorInput,
+  deps: OperatorDependencies,
+): Promise<NotificationView> {
+  const at = deps.clock();
+  const cancelled = await act(await found(id, deps), () => ({ type: 'cancel', at, ...input }), deps);
+  deps.log.info('notification cancelled by an operator', { notificationId: id, by: input.by });
+  return viewOf(cancelled, at);
+}
+
+/**
+ * Re-drives one notification now and queues it on its lane: a failed or pending one becomes due, a permanent
+ * failure or an expired one gets a fresh budget. ConflictError when it is sent, cancelled, or in flight.
+ */
+export async function redriveNotification(
+  id: string,
+  input: OperatorInput,
+  deps: OperatorDependencies,
+): Promise<NotificationView> {
+  const at = deps.clock();
+  const redriven = await act(await found(id, deps), (n) => redriveEvent(n, at, input, deps), deps);
+  deps.log.info('notification re-driven by an operator', { notificationId: id, by: input.by, status: redriven.status });
+  try {
+    await deps.queue.enqueue({ id: redriven.id }, { priority: redriven.priority });
+  } catch (error) {
+    // It is due now: the next sweep queues it.
+    deps.log.warn('re-driven notification not queued; the next sweep sends it', {
+      notificationId: id,
+      error: String(error),
+    });
+  }
+  return viewOf(redriven, at);
+}
+
+/**
+ * Re-drives every notification matching `filter`, at most `limit` in this call (a cursor resumes), or only counts
+ * them (dryRun). Each is decided on its stored copy: one that no longer matches, or changed meanwhile, is skipped.
+ */
+export async function redriveMatching(filter: RedriveFilter, deps: OperatorDependencies): Promise<RedriveReport> {
+  const limit = filter.limit ?? REDRIVE_MAX_MATCHES;
+  if (!Number.isInteger(limit) || limit < 1 || limit > REDRIVE_MAX_MATCHES) {
+    throw new InvalidInputError([{ path: 'limit', message: `must be from 1 to ${REDRIVE_MAX_MATCHES}` }]);
+  }
+  const at = deps.clock();
+  const report = { matched: 0, redriven: 0 };
+  let cursor = filter.cursor;
+  for (let call = 0; call < MAX_LIST_CALLS && report.matched < limit; call++) {
+    const page = await deps.store.listNotifications({
+      statuses: [filter.status],
+      ...(filter.reason !== undefined ? { reason: filter.reason } : {}),
+      ...(filter.category !== undefined ? { category: filter.category } : {}),
+      ...(filter.from !== undefined ? { from: filter.from } : {}),
+      ...(filter.to !== undefined ? { to: filter.to } : {}),
+      limit: Math.min(REDRIVE_PAGE_SIZE, limit - report.matched),
+      ...(cursor !== undefined ? { cursor } : {}),
+    });
+    report.matched += page.notifications.length;
+    if (!filter.dryRun) report.redriven += await redrivePage(page.notifications, filter, at, deps);
+    cursor = page.cursor;
+    if (cursor === undefined) break;
+  }
+  deps.log.info('bulk re-drive', { ...report, dryRun: filter.dryRun, status: filter.status, by: filter.by });
+  return {
+    dryRun: filter.dryRun,
+    ...report,
+    skipped: filter.dryRun ? 0 : report.matched - report.redriven,
+    ...(cursor !== undefined ? { nextCursor: cursor } : {}),
+  };
+}
+
+/**
+ * Up to `query.limit` rows of the export, newest change first, read a page at a time (memory stays one page). The
+ * generator's return value is the cursor of the rest, if any.
+ */
+export async function* exportRows(
+  query: ListQuery,
+  deps: Pick<OperatorDependencies, 'store'>,
+): AsyncGenerator<ExportRow, string | undefined> {
+  let cursor = query.cursor;
+  let left = query.limit;
+  for (let call = 0; call < MAX_LIST_CALLS && left > 0; call++) {
+    const page = await deps.store.listNotifications({
+      ...query,
+      limit: Math.min(EXPORT_PAGE_SIZE, left),
+      ...(cursor !== undefined ? { cursor } : {}),
+    });
+    for (const n of page.notifications) yield rowOf(n);
+    left -= page.notifications.length;
+    cursor = page.cursor;
+    if (cursor === undefined) return undefined;
+  }
+  return cursor;
+}
+
+// ---- internals ---------------------------------------------------------------------------------------------
+
+async function found(id: string, deps: Pick<OperatorDependencies, 'store'>): Promise<Notification> {
+  const n = await deps.store.get(id);
+  if (!n) throw new NotificationNotFoundError(`Notification ${id} does not exist`);
+  return n;
+}
+
+/**
+ * Applies the operator's move, reading again and deciding again after a lost race. A move that does not apply to
+ * the notification as it now is becomes ConflictError, with its status and whether an attempt is in flight.
+ */
+async function act(
+  n: Notification,
+  eventFor: (n: Notification) => NotificationEvent,
+  deps: OperatorDependencies,
+): Promise<Notification> {
+  try {
+    return await applyTransition(deps, n, eventFor(n));
+  } catch (error) {
+    if (error instanceof NotificationVanishedError) throw new NotificationNotFoundError(error.message);
+    if (!(error instanceof IllegalTransitionError || error instanceof ConcurrentUpdateError)) throw error;
+    const latest = await found(n.id, deps);
+    const message =
+      error instanceof IllegalTransitionError ? error.message : `notification ${n.id} keeps changing; try again`;
+    throw new ConflictError(message, latest.status, hasLiveClaim(latest, deps.clock()));
+  }
+}
+
+function redriveEvent(
+  n: Notification,
+  at: Date,
+  input: OperatorInput,
+  deps: Pick<OperatorDependencies, 'policy'>,
+): NotificationEvent {
+  const validitySeconds = deps.policy.validitySeconds[n.category];
+  return {
+    type: 'redrive',
+    at,
+    ...input,
+    maxAttempts: deps.policy.maxAttempts,
+    ...(validitySeconds !== undefined ? { validitySeconds } : {}),
+  };
+}
+
+/** Re-drives one page of matches and queues them on their lanes; returns how many were re-driven. */
+async function redrivePage(
+  listed: readonly Notification[],
+  filter: RedriveFilter,
+  at: Date,
+  deps: OperatorDependencies,
+): Promise<number> {
+  const input = {
+    ...(filter.by !== undefined ? { by: filter.by } : {}),
+    ...(filter.note ? { reason: filter.note } : {}),
+  };
+  const redriven = await mapWithConcurrency(listed, WRITE_CONCURRENCY, async (n) => {
+    // The index lags the table a little: decide on the table's own copy, and only if it still matches.
+    const current = await deps.store.get(n.id);
+    if (!current || !matches(current, filter)) return undefined;
+    try {
+      return await applyTransition(deps, current, redriveEvent(current, at, input, deps), 0);
+    } catch (error) {
+      if (error instanceof IllegalTransitionError || error instanceof ConcurrentUpdateError) return undefined;
+      throw error;
+    }
+  });
+  const tickets = redriven.flatMap((n) => (n ? [{ id: n.id, priority: n.priority }] : []));
+  if (tickets.length > 0) {
+    const { failed } = await deps.queue.enqueueMany(tickets);
+    if (failed.length > 0)
+      deps.log.warn('re-driven notifications not queued; the next sweep sends them', { count: failed.length });
+  }
+  return tickets.length;
+}
+
+const matches = (n: Notification, filter: RedriveFilter): boolean =>
+  n.status === filter.status &&
+  (filter.reason === undefined || n.reason === filter.reason) &&
+  (filter.category === undefined || n.category === filter.category);
+
+const rowOf = (n: Notification): ExportRow => ({
+  id: n.id,
+  createdAt: n.createdAt,
+  status: n.status,
+  reason: n.reason,
+  attempts: n.attempts,
+  category: n.category,
+  priority: n.priority,
+  phone: n.recipient.phone,
+  name: n.recipient.name,
+  lastErrorType: n.lastError?.type,
+  lastErrorMessage: n.lastError?.message,
+  lastErrorHttpStatus: n.lastError?.httpStatus,
+  nextAttemptAt: n.nextAttemptAt,
+  sentAt: n.sentAt,
+});

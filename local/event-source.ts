@@ -46,6 +46,9 @@ export function recordOf(message: Message, queueArn: string, region: string): SQ
 export function startEventSource(options: EventSourceOptions): { stop(): Promise<void> } {
   const region = options.queueArn.split(':')[3] ?? 'us-east-1';
   const queueName = options.queueArn.split(':').at(-1);
+  // Batches being handled: stopping waits for them, as Lambda lets a running invocation finish, so that none
+  // writes to an engine the stack has already stopped.
+  const running = new Set<Promise<unknown>>();
   const consumers = Array.from({ length: options.maxConcurrency }, (_, poller) =>
     Consumer.create({
       queueUrl: options.queueUrl,
@@ -60,7 +63,13 @@ export function startEventSource(options: EventSourceOptions): { stop(): Promise
         try {
           // One execution environment per poller, as on Lambda: per-instance state (the sender's pacing) is its own.
           const context = lambdaContext('sender', { instance: `${queueName}/${poller}` });
-          result = (await options.handler(event, context)) as SQSBatchResponse | undefined;
+          const invocation = options.handler(event, context);
+          running.add(invocation);
+          try {
+            result = (await invocation) as SQSBatchResponse | undefined;
+          } finally {
+            running.delete(invocation);
+          }
         } catch (error) {
           // A function error: Lambda deletes nothing, the whole batch comes back later.
           options.onError?.(error as Error);
@@ -94,6 +103,7 @@ export function startEventSource(options: EventSourceOptions): { stop(): Promise
             }),
         ),
       );
+      await Promise.allSettled([...running]);
     },
   };
 }

@@ -52,7 +52,7 @@ function banner(stack: LocalStack, persistDir: string | undefined): string {
   ].join('\n');
   const operator = [
     `curl -s --aws-sigv4 "aws:amz:${LOCAL_SIGNING.region}:${LOCAL_SIGNING.service}" --user local:local \\`,
-    `  '${stack.urls.api}/notifications?status=failed,permanent_failure&limit=20'`,
+    `  '${stack.urls.api}/notifications?limit=20&status=failed%2Cpermanent_failure'`,
   ].join('\n');
   const sandbox = stack.sandbox
     ? `  WaChap sandbox      ${stack.urls.wachap}/  (inbox: ${stack.urls.wachap}/_sandbox/inbox; break it from the page)`

@@ -143,7 +143,7 @@ describe('NotificationStack', () => {
   });
 
   describe('API', () => {
-    it('requires the API key on POST /notifications, and every method requires it', () => {
+    it('requires the API key on POST /notifications, and IAM authorization on every other method', () => {
       template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'notifications' });
       template.hasResourceProperties('AWS::ApiGateway::Method', {
         HttpMethod: 'POST',
@@ -152,7 +152,11 @@ describe('NotificationStack', () => {
         Integration: Match.objectLike({ Type: 'AWS_PROXY' }),
       });
       const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
-      expect(methods.map((method) => method.Properties.ApiKeyRequired)).toEqual([true]);
+      expect(methods.filter((method) => method.Properties.ApiKeyRequired).length).toBe(1);
+      // No method is open: the upstream's key or an IAM principal's signature (test/cdk/operator-api.test.ts).
+      expect(
+        methods.filter((m) => m.Properties.ApiKeyRequired !== true && m.Properties.AuthorizationType !== 'AWS_IAM'),
+      ).toEqual([]);
       template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'HEADER' });
     });
 
@@ -193,8 +197,8 @@ describe('NotificationStack', () => {
   });
 
   describe('functions', () => {
-    it('are five, nodejs22.x on arm64, traced, logging to a one-month log group', () => {
-      template.resourceCountIs('AWS::Lambda::Function', 5);
+    it("are the catalog's, nodejs22.x on arm64, traced, logging to a one-month log group", () => {
+      template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length);
       expect(Object.keys(stack.functions).sort()).toEqual([...FUNCTION_NAMES].sort());
       for (const name of Object.keys(stack.functions) as HandlerName[]) {
         const fn = stack.functions[name];
@@ -325,12 +329,16 @@ describe('NotificationStack', () => {
   });
 
   describe('sender event sources', () => {
-    it('take batches of 10 from each lane, report partial failures and cap concurrency from configuration', () => {
-      for (const queue of [stack.sendQueue, stack.prioritySendQueue]) {
+    it('take batches of 10 from the standard lane and 1 from the priority lane, report partial failures and cap concurrency from configuration', () => {
+      for (const [queue, batchSize] of [
+        [stack.sendQueue, 10],
+        // One OTP per invocation: a burst is shared by the lane's instances at once.
+        [stack.prioritySendQueue, 1],
+      ] as const) {
         template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
           FunctionName: { Ref: functionId('sender') },
           EventSourceArn: { 'Fn::GetAtt': [logicalId(queue), 'Arn'] },
-          BatchSize: 10,
+          BatchSize: batchSize,
           FunctionResponseTypes: ['ReportBatchItemFailures'],
         });
       }
@@ -532,14 +540,24 @@ describe('NotificationStack', () => {
   });
 
   describe('alarms', () => {
-    it('are three, each notifying the encrypted alarm topic', () => {
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    it('are four, each notifying the encrypted alarm topic', () => {
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
       for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
         expect(alarm.Properties.AlarmActions).toHaveLength(1);
       }
       template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
       // alarmEmail's, given for the purpose; the admin subscribes with the AlarmTopicArn output's command.
       template.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
+    });
+
+    it('fire when the priority lane (OTPs) holds a message over a minute', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Threshold: 60,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.prioritySendQueue), 'QueueName'] } }],
+      });
     });
 
     it('fire when the DLQ holds a message, the sender fails, or the API answers 5xx', () => {
@@ -828,6 +846,6 @@ describe('NotificationStack bundled with esbuild (as `npx cdk synth` does, offli
       // Minified: a megabyte of SDK and app code on a few very long lines.
       expect(bundle.length / bundle.split('\n').length).toBeGreaterThan(1000);
     }
-    expect(Object.keys(stack.functions)).toHaveLength(5);
+    expect(Object.keys(stack.functions)).toHaveLength(FUNCTION_NAMES.length);
   }, 30_000);
 });

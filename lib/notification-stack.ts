@@ -86,7 +86,7 @@ export class NotificationStack extends Stack {
       sortKey: { name: DUE_AT_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,
     });
-    // Every notification by status (sharded: hot-key safe) and last change, so operators list by Query, never Scan.
+    // Every notification by status (sharded: hot-key safe) and creation, so operators list by Query, never Scan.
     this.table.addGlobalSecondaryIndex({
       indexName: STATUS_INDEX_NAME,
       partitionKey: { name: STATUS_SHARD_ATTRIBUTE, type: dynamodb.AttributeType.STRING },

@@ -2,7 +2,7 @@
 // Every text read back from the API goes through table.ts's `cell`, which keeps it on one line without controls.
 
 import type { NotificationView } from '../../shared/application/operator.js';
-import { type Column, cell, labelled, renderTable } from './table.js';
+import { type Column, cell, labelled, renderTable, tableStream } from './table.js';
 
 /** `2025-11-27T10:30:00.000Z` as `2025-11-27 10:30:00Z`: a table's column, still UTC and still sortable. */
 export const shortInstant = (iso: string | undefined): string | undefined =>
@@ -19,23 +19,49 @@ const errorText = (error: NotificationView['lastError']): string | undefined =>
 const recipientText = (recipient: NotificationView['recipient']) =>
   recipient.name ? `${recipient.phone} (${recipient.name})` : recipient.phone;
 
+// The widths: the longest instant, id, status (`permanent_failure*`), reason (`cancelled_by_operator`), E.164 number.
 const LIST_COLUMNS: readonly Column<NotificationView>[] = [
-  { header: 'UPDATED', value: (n) => shortInstant(n.updatedAt) },
-  { header: 'ID', value: (n) => n.id },
-  { header: 'STATUS', value: (n) => `${n.status}${n.inFlight ? '*' : ''}` },
-  { header: 'REASON', value: (n) => n.reason },
-  { header: 'TRIES', value: (n) => `${n.attempts}/${n.maxAttempts}`, align: 'right' },
-  { header: 'CATEGORY', value: (n) => n.category },
-  { header: 'PHONE', value: (n) => n.recipient.phone },
+  { header: 'CREATED', value: (n) => shortInstant(n.createdAt), width: 20 },
+  { header: 'ID', value: (n) => n.id, width: 26 },
+  { header: 'STATUS', value: (n) => `${n.status}${n.inFlight ? '*' : ''}`, width: 18 },
+  { header: 'REASON', value: (n) => n.reason, width: 21 },
+  { header: 'TRIES', value: (n) => `${n.attempts}/${n.maxAttempts}`, align: 'right', width: 5 },
+  { header: 'CATEGORY', value: (n) => n.category, width: 12 },
+  { header: 'PHONE', value: (n) => n.recipient.phone, width: 16 },
   { header: 'LAST ERROR', value: (n) => errorText(n.lastError) },
 ];
+
+const IN_FLIGHT_NOTE = '* being sent now: cancel waits until the attempt is recorded';
 
 /** The list as a table, newest first as the API gives it; `width` is the terminal's, when there is one. */
 export function formatList(items: readonly NotificationView[], width?: number): string[] {
   if (items.length === 0) return ['No notification matches.'];
   const lines = renderTable(LIST_COLUMNS, items, width);
-  if (items.some((n) => n.inFlight)) lines.push('', '* being sent now: cancel waits until the attempt is recorded');
+  if (items.some((n) => n.inFlight)) lines.push('', IN_FLIGHT_NOTE);
   return lines;
+}
+
+/** The list's table printed page by page: the header over the first rows, then rows only. */
+export interface ListTable {
+  rows(items: readonly NotificationView[]): string[];
+  /** What the printed rows need explained (`*`), for the end of the list. */
+  footnotes(): string[];
+}
+
+/**
+ * The table of a list printed as its pages come; `paged`: more pages follow the first, which then sets widths
+ * that fit any status, reason, instant or number, so that every page lines up under the one header.
+ */
+export function listTable(width: number | undefined, paged: boolean): ListTable {
+  const next = tableStream(LIST_COLUMNS, width, { paged });
+  let inFlight = false;
+  return {
+    rows(items) {
+      inFlight ||= items.some((n) => n.inFlight);
+      return next(items);
+    },
+    footnotes: () => (inFlight ? ['', IN_FLIGHT_NOTE] : []),
+  };
 }
 
 /** One notification, everything an operator may need, its attempts and what operators did to it. */

@@ -3,11 +3,10 @@
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import type { NotificationView } from '../../shared/application/operator.js';
-import { CATEGORY_SLUG, NOTIFICATION_STATUSES } from '../../shared/domain/notification.js';
+import { CATEGORY_SLUG, FAILURE_REASONS, NOTIFICATION_STATUSES } from '../../shared/domain/notification.js';
 import { LOCAL_STAGE } from '../../shared/domain/operator-command.js';
 import {
   EXPORT_MAX_ROWS,
-  FAILURE_REASONS,
   LIST_MAX_LIMIT,
   REDRIVABLE_STATUSES,
   REDRIVE_MAX_LIMIT,
@@ -25,10 +24,11 @@ import { EXIT, UsageError } from './errors.js';
 import { instantFlag, positiveInteger, sinceInstant } from './flags.js';
 import {
   formatCancelled,
-  formatList,
   formatNotification,
   formatRedriven,
   formatRedriveTotals,
+  type ListTable,
+  listTable,
   type RedriveTotals,
 } from './notification-report.js';
 import { startProgress } from './progress.js';
@@ -41,7 +41,7 @@ with SigV4). The local stack (npm start) by default; a deployed stage with --sta
 
 Commands:
   show <id>              one notification: status, attempts, recipient, last error, history, operator actions
-  list                   notifications, newest first (by last change)
+  list                   notifications, newest first (by creation)
   cancel <id>            cancel a pending or failed notification: it will never be sent
   retry <id>             re-drive one notification now (a failed one becomes due at once; a
                          permanent_failure or expired one gets a fresh attempt budget)
@@ -49,27 +49,32 @@ Commands:
                          or expired); try --dry-run first: it counts them and changes nothing
   export                 CSV (RFC 4180, UTF-8, one header row) on stdout, page after page
 
-Filters (list, export, and the bulk retry):
+Filters (list, export, and the bulk retry: the forms that select notifications):
   --status=S[,S…]        pending, sent, failed, permanent_failure, cancelled, expired (list and export:
                          every status when absent; the bulk retry: exactly one, required)
-  --since=DURATION       changed within the last 30m, 24h, 7d… (s, m, h, d, w)
-  --from=DATE --to=DATE  changed between two ISO 8601 dates or date-times (2025-11-27, 2025-11-27T18:00:00Z)
+  --since=DURATION       created within the last 30m, 24h, 7d… (s, m, h, d, w)
+  --from=DATE --to=DATE  created between two ISO 8601 dates or date-times (2025-11-27, 2025-11-27T18:00:00Z)
   --category=SLUG        one category, e.g. otp
   --phone=NUMBER         one recipient, in any form ingest accepts (list and export)
-  --failure-reason=R     why they failed: temporary_error, permanent_error, provider_unavailable,
+  --reason=R             why they failed: temporary_error, permanent_error, provider_unavailable,
                          max_retries_exceeded, validity_expired, cancelled_by_operator
 
 list:
   --limit=N              at most N notifications (default 50)
-  --all                  every match, page after page (for large sets, export is lighter)
+  --all                  every match, printed page after page as it comes (for large sets, export is lighter)
   --cursor=CURSOR        go on from where a previous list stopped (it prints the command)
 
 export:
   --page-size=N          rows per request (default and most: 5000); the CSV is the same
+  --cursor=CURSOR        go on from where an interrupted export stopped, without the header row (it prints
+                         the command: append its output to the same file with >>)
 
-cancel, retry:
-  --reason="TEXT"        why you act: kept with each notification, with who you are (your IAM ARN)
-  --dry-run              with retry --status: count the matches, change nothing
+cancel <id>, retry <id>:
+  --reason="TEXT"        why you act: kept with the notification, with who you are (your IAM ARN)
+
+retry --status:
+  --note="TEXT"          why you re-drive them: kept with each notification, with your IAM ARN
+  --dry-run              count the matches, change nothing (then prints the command that re-drives them)
 
 Target (the local stack by default, http://127.0.0.1:\${API_PORT:-3000} signed as local/local):
   --stage NAME           a deployed stage (dev, prod): the API is found in the outputs of the CloudFormation
@@ -89,7 +94,8 @@ Examples:
   npm run notifications -- show 01KB8Z4N6QXW3E2R7T9Y5V1K0P
   npm run notifications -- cancel 01KB8Z4N6QXW3E2R7T9Y5V1K0P --reason="sent by mistake"
   npm run notifications -- retry 01KB8Z4N6QXW3E2R7T9Y5V1K0P --reason="number fixed upstream"
-  npm run notifications -- retry --status=permanent_failure --failure-reason=permanent_error --since=7d --dry-run
+  npm run notifications -- retry --status=permanent_failure --reason=permanent_error --dry-run
+  npm run notifications -- retry --status=failed --category=otp --since=24h --note="provider outage over"
   npm run notifications -- export --status=permanent_failure --since=7d > failures.csv
   npm run notifications -- --stage prod list --status=failed --since=24h
   AWS_PROFILE=prod npm run notifications -- --stage prod export --status=permanent_failure --since=7d > failures.csv
@@ -109,11 +115,11 @@ const OPTIONS = {
   to: { type: 'string' },
   category: { type: 'string' },
   phone: { type: 'string' },
-  'failure-reason': { type: 'string' },
   limit: { type: 'string' },
   all: { type: 'boolean', default: false },
   cursor: { type: 'string' },
   reason: { type: 'string' },
+  note: { type: 'string' },
   'dry-run': { type: 'boolean', default: false },
   'page-size': { type: 'string' },
 } as const;
@@ -123,7 +129,12 @@ type FlagName = keyof typeof OPTIONS;
 
 const COMMANDS = ['show', 'list', 'cancel', 'retry', 'export'] as const;
 type CommandName = (typeof COMMANDS)[number];
-const FILTERS = ['status', 'since', 'from', 'to', 'category', 'failure-reason'] as const satisfies FlagName[];
+/**
+ * The selection flags. As in the API, `--reason` is the failure-reason filter wherever notifications are selected
+ * (list, export, retry --status), and why the operator acts where one is named (cancel <id>, retry <id>); the
+ * bulk re-drive's why is `--note`.
+ */
+const FILTERS = ['status', 'since', 'from', 'to', 'category', 'reason'] as const satisfies FlagName[];
 
 /** The flags each command takes besides the target and output ones. */
 const COMMAND_FLAGS: Record<CommandName | 'retry-matching', readonly FlagName[]> = {
@@ -131,8 +142,8 @@ const COMMAND_FLAGS: Record<CommandName | 'retry-matching', readonly FlagName[]>
   list: [...FILTERS, 'phone', 'limit', 'all', 'cursor'],
   cancel: ['reason'],
   retry: ['reason'],
-  'retry-matching': [...FILTERS, 'reason', 'dry-run'],
-  export: [...FILTERS, 'phone', 'page-size'],
+  'retry-matching': [...FILTERS, 'note', 'dry-run'],
+  export: [...FILTERS, 'phone', 'page-size', 'cursor'],
 };
 const COMMON_FLAGS: readonly FlagName[] = ['json', 'help', 'stage', 'region', 'profile'];
 
@@ -160,8 +171,13 @@ export interface Invocation {
   stage: string | undefined;
   region: string | undefined;
   profile: string | undefined;
-  /** The command line without --cursor and --dry-run: what the printed follow-up commands start from. */
+  /** The command line without --cursor and --dry-run: what the printed re-run (`To re-drive them:`) starts from. */
   argv: readonly string[];
+  /**
+   * The command line without --cursor and --dry-run, --since pinned as the --from it stood for: what a printed
+   * `--cursor=…` command starts from (a cursor resumes only the same window, and `--since` moves with the clock).
+   */
+  resumeArgv: readonly string[];
 }
 
 /** Notification ids are ULIDs: checked here so that a typo is not sent (nor signed into a path). */
@@ -194,15 +210,17 @@ function statusesOf(raw: string): string {
   return statuses.join(',');
 }
 
-function failureReasonOf(raw: string | undefined): string | undefined {
-  if (raw === undefined) return undefined;
+/** --reason where notifications are selected: one failure reason. */
+function failureReasonOf(raw: string, bulk: boolean): string {
   if (!(FAILURE_REASONS as readonly string[]).includes(raw.trim())) {
-    throw new UsageError(`--failure-reason takes ${FAILURE_REASONS.join(', ')}, got '${raw}'`);
+    // `retry --status=… --reason="numbers fixed"`: the why of the single form, given to the bulk one.
+    const hint = bulk ? '; to say why you re-drive them, use --note="…"' : '';
+    throw new UsageError(`--reason selects by failure reason: ${FAILURE_REASONS.join(', ')}, got '${raw}'${hint}`);
   }
   return raw.trim();
 }
 
-/** --since, or --from / --to: the window of last changes, in ISO 8601 as the API reads it. */
+/** --since, or --from / --to: the window of creation, in ISO 8601 as the API reads it. */
 function windowOf(flags: Flags, now: Date): { from?: string; to?: string } {
   if (flags.since !== undefined && flags.from !== undefined) {
     throw new UsageError('give --since or --from, not both');
@@ -218,7 +236,7 @@ function windowOf(flags: Flags, now: Date): { from?: string; to?: string } {
   return { ...(from ? { from } : {}), ...(to ? { to } : {}) };
 }
 
-function commonFilters(flags: Flags, now: Date) {
+function commonFilters(flags: Flags, now: Date, bulk = false) {
   const category = flags.category?.trim();
   if (category !== undefined && !CATEGORY_SLUG.test(category)) {
     throw new UsageError(`--category must be a category slug such as otp or colis_arrive, got '${flags.category}'`);
@@ -226,7 +244,7 @@ function commonFilters(flags: Flags, now: Date) {
   return {
     ...windowOf(flags, now),
     ...(category ? { category } : {}),
-    ...(flags['failure-reason'] !== undefined ? { reason: failureReasonOf(flags['failure-reason']) } : {}),
+    ...(flags.reason !== undefined ? { reason: failureReasonOf(flags.reason, bulk) } : {}),
   };
 }
 
@@ -274,7 +292,9 @@ export function parseNotificationsArgs(argv: readonly string[], now: Date): Invo
   const misplaced = [...given].filter((flag) => !allowed.has(flag));
   if (misplaced.length > 0) {
     const what = shape === 'retry-matching' ? 'retry --status' : shape === 'retry' ? 'retry <id>' : command;
-    throw new UsageError(`${misplaced.map((f) => `--${f}`).join(', ')} does not apply to ${what}`);
+    const named = shape === 'cancel' || shape === 'retry';
+    const hint = misplaced.includes('note') && named ? ' (there --reason says why you act)' : '';
+    throw new UsageError(`${misplaced.map((f) => `--${f}`).join(', ')} does not apply to ${what}${hint}`);
   }
   if (command !== 'show' && command !== 'cancel' && command !== 'retry' && rest.length > 0) {
     throw new UsageError(`${command} takes no argument, got '${rest[0]}'`);
@@ -286,35 +306,33 @@ export function parseNotificationsArgs(argv: readonly string[], now: Date): Invo
   for (const flag of ['profile', 'region'] as const) {
     if (flags[flag] !== undefined && !deployed) throw new UsageError(`--${flag} goes with --stage (a deployed stage)`);
   }
-  const reason = textFlag('reason', flags.reason, 500);
 
   let plan: Plan;
   switch (shape) {
     case 'show':
       plan = { command: 'show', id: idOf(rest, 'show') };
       break;
-    case 'cancel':
+    case 'cancel': {
+      const reason = textFlag('reason', flags.reason, 500);
       plan = { command: 'cancel', id: idOf(rest, 'cancel'), ...(reason ? { reason } : {}) };
       break;
-    case 'retry':
+    }
+    case 'retry': {
+      const reason = textFlag('reason', flags.reason, 500);
       plan = { command: 'retry', id: idOf(rest, 'retry'), ...(reason ? { reason } : {}) };
       break;
+    }
     case 'retry-matching': {
       const status = flags.status!.trim();
       if (!(REDRIVABLE_STATUSES as readonly string[]).includes(status)) {
         throw new UsageError(`retry --status takes one of ${REDRIVABLE_STATUSES.join(', ')}, got '${flags.status}'`);
       }
-      if (reason && (FAILURE_REASONS as readonly string[]).includes(reason)) {
-        // `--reason=permanent_error` reads like a filter: it would be recorded as why, and select nothing.
-        throw new UsageError(
-          `--reason is why you re-drive them (kept with each notification); to select by failure reason, use --failure-reason=${reason}`,
-        );
-      }
+      const note = textFlag('note', flags.note, 500);
       plan = {
         command: 'retry-matching',
-        filter: { status: status as RedriveFilter['status'], ...commonFilters(flags, now) },
+        filter: { status: status as RedriveFilter['status'], ...commonFilters(flags, now, true) },
         dryRun: flags['dry-run'] === true,
-        ...(reason ? { note: reason } : {}),
+        ...(note ? { note } : {}),
       };
       break;
     }
@@ -337,17 +355,42 @@ export function parseNotificationsArgs(argv: readonly string[], now: Date): Invo
         command: 'export',
         query: { ...listQuery(flags, now), ...(pageSize !== undefined ? { limit: String(pageSize) } : {}) },
       };
+      if (flags.cursor !== undefined) plan.query.cursor = textFlag('cursor', flags.cursor, 2048);
       break;
     }
   }
+  const from = 'query' in plan ? plan.query.from : 'filter' in plan ? plan.filter.from : undefined;
   return {
     plan,
     json: flags.json === true,
     stage: deployed ? stage : undefined,
     region: flags.region,
     profile: flags.profile,
-    argv: argv.filter((arg) => !/^--(cursor|dry-run)(=|$)/.test(arg)),
+    argv: followUpArgs(argv),
+    resumeArgv: followUpArgs(argv, from),
   };
+}
+
+/**
+ * The command line as typed, for a printed follow-up: without --cursor and --dry-run (either spelling, `--cursor X`
+ * included), and with `sinceAs`, --since replaced by the `--from=` instant it stood for.
+ */
+function followUpArgs(argv: readonly string[], sinceAs?: string): string[] {
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+    tokens: true,
+  });
+  return tokens.flatMap((token): string[] => {
+    if (token.kind === 'positional') return [token.value];
+    if (token.kind === 'option-terminator') return ['--'];
+    if (token.name === 'cursor' || token.name === 'dry-run') return [];
+    if (token.name === 'since' && sinceAs !== undefined) return [`--from=${sinceAs}`];
+    if (token.value === undefined) return [token.rawName];
+    return token.inlineValue ? [`${token.rawName}=${token.value}`] : [token.rawName, token.value];
+  });
 }
 
 function listQuery(flags: Flags, now: Date): Query {
@@ -417,7 +460,22 @@ export async function runNotificationsCommand(argv: readonly string[], io: Notif
   try {
     return await execute(invocation, client, io);
   } catch (error) {
-    return reportFailure(error, target, io);
+    if (!(error instanceof StoppedMidway)) return reportFailure(error, target, io);
+    const code = reportFailure(error.cause, target, io);
+    // Not after `| head` (EPIPE): the reader stopped on purpose.
+    if (code !== EXIT.ok) io.err(error.resume.join('\n'));
+    return code;
+  }
+}
+
+/** A list or an export that failed after some pages were printed: the failure, and how to go on from there. */
+class StoppedMidway extends Error {
+  override name = 'StoppedMidway';
+  constructor(
+    override readonly cause: unknown,
+    readonly resume: readonly string[],
+  ) {
+    super('stopped midway', { cause });
   }
 }
 
@@ -448,7 +506,7 @@ async function execute(invocation: Invocation, client: OperatorApiClient, io: No
     case 'retry-matching':
       return redriveMatching(plan, invocation, client, io);
     case 'export':
-      return exportCsv(plan, client, io);
+      return exportCsv(plan, invocation, client, io);
   }
 }
 
@@ -457,36 +515,102 @@ interface ListPage {
   nextCursor?: string | null;
 }
 
+/**
+ * Page after page, each printed as it arrives: memory holds one page, however many `--all` finds. The table's
+ * header comes once, over the first rows; --json prints the same document as the API's (`{ "items": […],
+ * "nextCursor": … }`), written item by item. A failure after some pages says how to go on from there.
+ */
 async function list(
   plan: Extract<Plan, { command: 'list' }>,
   invocation: Invocation,
   client: OperatorApiClient,
   io: NotificationsIo,
 ): Promise<number> {
-  const items: NotificationView[] = [];
+  const printer = invocation.json ? jsonListPrinter(io.out) : tableListPrinter(io.out, io.columns);
   let cursor = plan.query.cursor;
-  const stopProgress = startProgress('listing');
+  let count = 0;
+  const wanted = () => plan.limit === 'all' || count < plan.limit;
   try {
     do {
-      const room = plan.limit === 'all' ? LIST_MAX_LIMIT : Math.min(LIST_MAX_LIMIT, plan.limit - items.length);
-      const page = await client.json<ListPage>('GET', '/notifications', {
-        query: { ...plan.query, limit: String(room), cursor },
-      });
-      items.push(...page.items);
+      const room = plan.limit === 'all' ? LIST_MAX_LIMIT : Math.min(LIST_MAX_LIMIT, plan.limit - count);
+      const stopProgress = startProgress('listing');
+      let page: ListPage;
+      try {
+        page = await client.json<ListPage>('GET', '/notifications', {
+          query: { ...plan.query, limit: String(room), cursor },
+        });
+      } finally {
+        stopProgress();
+      }
+      if (page.nextCursor && page.nextCursor === cursor) throw new Error('the API returned the same cursor twice');
+      count += page.items.length;
       cursor = page.nextCursor ?? undefined;
-    } while (cursor && (plan.limit === 'all' || items.length < plan.limit));
-  } finally {
-    stopProgress();
+      printer.page(page.items, Boolean(cursor) && wanted());
+    } while (cursor && wanted());
+  } catch (error) {
+    // Nothing printed yet: the same command starts it again.
+    if (count === 0 && cursor === plan.query.cursor) throw error;
+    printer.interrupted();
+    throw new StoppedMidway(error, [
+      `list stopped after ${count} notification(s). To go on from there:`,
+      `  ${commandLine(invocation.resumeArgv, cursor ? [`--cursor=${cursor}`] : [])}`,
+    ]);
   }
-  if (invocation.json) {
-    io.out(JSON.stringify({ items, nextCursor: cursor ?? null }, null, 2));
-    return EXIT.ok;
-  }
-  const lines = formatList(items, io.columns);
-  lines.push('', `${items.length} notification(s), newest first.`);
-  if (cursor) lines.push(`More: ${commandLine(invocation.argv, [`--cursor=${cursor}`])}`);
-  io.out(lines.join('\n'));
+  printer.end(count, cursor, cursor ? commandLine(invocation.resumeArgv, [`--cursor=${cursor}`]) : undefined);
   return EXIT.ok;
+}
+
+interface ListPrinter {
+  /** One page of the list; `more`: another page will follow. */
+  page(items: readonly NotificationView[], more: boolean): void;
+  /** The list is complete; `next` is the command for the rest when --limit stopped it. */
+  end(count: number, cursor: string | undefined, next: string | undefined): void;
+  /** The list failed after some pages: what was read is printed, the end is not. */
+  interrupted(): void;
+}
+
+function tableListPrinter(out: (text: string) => void, columns: number | undefined): ListPrinter {
+  let table: ListTable | undefined;
+  return {
+    page(items, more) {
+      if (items.length === 0) return;
+      // One page alone is as wide as its cells; pages that follow one another line up under the first.
+      table ??= listTable(columns, more);
+      out(table.rows(items).join('\n'));
+    },
+    end(count, _cursor, next) {
+      const lines = count === 0 ? ['No notification matches.'] : (table?.footnotes() ?? []);
+      lines.push('', `${count} notification(s), newest first.`);
+      if (next) lines.push(`More: ${next}`);
+      out(lines.join('\n'));
+    },
+    interrupted() {},
+  };
+}
+
+/** `JSON.stringify({ items, nextCursor }, null, 2)`, written an item at a time (the last held back for its comma). */
+function jsonListPrinter(out: (text: string) => void): ListPrinter {
+  let held: string | undefined;
+  return {
+    page(items) {
+      for (const item of items) {
+        out(held === undefined ? '{\n  "items": [' : `${held},`);
+        held = JSON.stringify(item, null, 2).replace(/^/gm, '    ');
+      }
+    },
+    end(_count, cursor) {
+      if (held === undefined) {
+        out(JSON.stringify({ items: [], nextCursor: cursor ?? null }, null, 2));
+        return;
+      }
+      out(`${held}\n  ],\n  "nextCursor": ${JSON.stringify(cursor ?? null)}\n}`);
+    },
+    interrupted() {
+      // Every item read is printed; the document stays unclosed, so that no parser takes it for the whole list.
+      if (held !== undefined) out(held);
+      held = undefined;
+    },
+  };
 }
 
 interface RedrivePage {
@@ -497,17 +621,17 @@ interface RedrivePage {
   nextCursor?: string | null;
 }
 
-/** The selection in the flags' words: `--status=failed --failure-reason=… --category=…, changed since …`. */
+/** The selection in the flags' words: `--status=failed --reason=… --category=…, created since …`. */
 const filterText = (filter: RedriveFilter): string => {
   const flags = [
     `--status=${filter.status}`,
-    ...(filter.reason ? [`--failure-reason=${filter.reason}`] : []),
+    ...(filter.reason ? [`--reason=${filter.reason}`] : []),
     ...(filter.category ? [`--category=${filter.category}`] : []),
   ].join(' ');
   const window = [...(filter.from ? [`since ${filter.from}`] : []), ...(filter.to ? [`until ${filter.to}`] : [])].join(
     ' ',
   );
-  return window ? `${flags}, changed ${window}` : flags;
+  return window ? `${flags}, created ${window}` : flags;
 };
 
 async function redriveMatching(
@@ -568,36 +692,51 @@ export function nextCursorOf(headers: Headers): string | undefined {
 }
 
 /**
- * Page after page of CSV straight to stdout as it arrives: memory holds one network chunk, whatever the export's
- * size. The API sends the header row on the first page only.
+ * Page after page of CSV to stdout, each page written once it has all arrived: memory holds one page (at most
+ * 5,000 rows, under 6 MB) whatever the export's size, and what stdout holds ends on a whole page. The API sends the
+ * header row on the first page only. A failure after the first page prints the command that goes on from there
+ * (`--cursor=…`: no header row), whose output is to be appended to the same file.
  */
 async function exportCsv(
   plan: Extract<Plan, { command: 'export' }>,
+  invocation: Invocation,
   client: OperatorApiClient,
   io: NotificationsIo,
 ): Promise<number> {
-  let cursor: string | undefined;
+  let cursor = plan.query.cursor;
+  let pages = 0;
   let endsWithNewline = true;
   const seen = new Set<string>();
-  do {
-    const response = await client.stream('/notifications/export.csv', {
-      query: { ...plan.query, cursor },
-      timeoutMs: 120_000,
-    });
-    const next = nextCursorOf(response.headers);
-    let first = true;
-    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-      if (chunk.length === 0) continue;
-      // A page that did not end its last row: the next page's first row must not be glued to it.
-      if (first && !endsWithNewline) await write(io.stdout, '\n');
-      first = false;
-      await write(io.stdout, chunk);
-      endsWithNewline = chunk[chunk.length - 1] === 0x0a;
-    }
-    if (next && seen.has(next)) throw new Error('the API returned the same export cursor twice');
-    if (next) seen.add(next);
-    cursor = next;
-  } while (cursor);
+  try {
+    do {
+      const response = await client.stream('/notifications/export.csv', {
+        query: { ...plan.query, cursor },
+        timeoutMs: 120_000,
+      });
+      const next = nextCursorOf(response.headers);
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) if (chunk.length > 0) chunks.push(chunk);
+      if (next && seen.has(next)) throw new Error('the API returned the same export cursor twice');
+      const page = Buffer.concat(chunks);
+      if (page.length > 0) {
+        // A page that did not end its last row: the next page's first row must not be glued to it.
+        if (!endsWithNewline) await write(io.stdout, '\n');
+        await write(io.stdout, page);
+        endsWithNewline = page[page.length - 1] === 0x0a;
+      }
+      pages += 1;
+      if (next) seen.add(next);
+      cursor = next;
+    } while (cursor);
+  } catch (error) {
+    // The first page of a fresh export: nothing was written, and the same command starts it again.
+    if (cursor === undefined) throw error;
+    throw new StoppedMidway(error, [
+      `export stopped after ${pages} page(s); the CSV written so far ends on a whole page.`,
+      'To go on from there (no header row: append its output to the same file, with >>):',
+      `  ${commandLine(invocation.resumeArgv, [`--cursor=${cursor}`])}`,
+    ]);
+  }
   return EXIT.ok;
 }
 
@@ -608,8 +747,8 @@ async function write(stream: NodeJS.WritableStream, data: string | Uint8Array): 
 /** Flag names for the API's parameter names, so that a refusal names what the operator typed. */
 const FLAG_OF_FIELD: Record<string, string> = {
   status: '--status',
-  reason: '--failure-reason',
-  note: '--reason',
+  reason: '--reason',
+  note: '--note',
   category: '--category',
   phone: '--phone',
   from: '--from / --since',

@@ -19,7 +19,8 @@ export type StackOutputName =
   | 'HealthCheckFunctionName'
   | 'ProviderProbeFunctionName'
   | 'OperatorReadFunctionName'
-  | 'OperatorActionsFunctionName';
+  | 'OperatorActionsFunctionName'
+  | 'TableName';
 
 /** A stage's stack could not be found or lacks what the command needs: one line naming the stage and the fix. */
 export class StageLookupError extends Error {

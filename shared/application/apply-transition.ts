@@ -33,7 +33,7 @@ export async function applyTransition(
     const next = transition(latest, event);
     try {
       await deps.store.save(next, latest.version);
-      await count(deps, event, next);
+      await count(deps, event, next, latest);
       return next;
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError) || round >= races) throw error;
@@ -45,8 +45,13 @@ export async function applyTransition(
 }
 
 /** Counters feed the health check; losing one increment must not fail a move that happened. */
-async function count(deps: MoveDependencies, event: NotificationEvent, after: Notification): Promise<void> {
-  const delta = countsOf(event, after);
+async function count(
+  deps: MoveDependencies,
+  event: NotificationEvent,
+  after: Notification,
+  before: Notification,
+): Promise<void> {
+  const delta = countsOf(event, after, before);
   const resetFailureStreak = endsFailureStreak(event);
   if (Object.keys(delta).length === 0 && !resetFailureStreak) return;
   try {

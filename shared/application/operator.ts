@@ -4,7 +4,7 @@
 // cancelled notification cancelled, and an operator finds an attempt in flight refused until its outcome is known.
 import type { NotificationPolicy } from '../domain/new-notification.js';
 import type { FailureReason, Notification, OperatorAction } from '../domain/notification.js';
-import { hasLiveClaim, IllegalTransitionError, type NotificationEvent } from '../domain/transitions.js';
+import { hasLiveClaim, IllegalTransitionError, isStale, type NotificationEvent } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
 import { applyTransition, NotificationVanishedError } from './apply-transition.js';
 import { mapWithConcurrency } from './concurrency.js';
@@ -51,7 +51,10 @@ export interface OperatorDependencies {
   queue: Pick<SendQueue, 'enqueue' | 'enqueueMany'>;
   log: Log;
   clock: () => Date;
-  /** A re-drive's fresh budget (maxAttempts) and renewed validity (validitySeconds of its category). */
+  /**
+   * A re-drive's fresh budget (maxAttempts), and which categories have a validity window (validitySeconds): one of
+   * theirs whose validity ran out is stale and never re-driven.
+   */
   policy: Pick<NotificationPolicy, 'maxAttempts' | 'validitySeconds'>;
 }
 
@@ -67,7 +70,7 @@ export interface RedriveFilter {
   /** The failure reason to match (the operator's own why is `note`). */
   reason?: FailureReason;
   category?: string;
-  /** Bounds on updatedAt, both inclusive. */
+  /** Bounds on createdAt, both inclusive. */
   from?: Date;
   to?: Date;
   dryRun: boolean;
@@ -85,8 +88,16 @@ export interface RedriveReport {
   /** Matches found in this call (a dry run: what a real run would try). */
   matched: number;
   redriven: number;
-  /** Matches that changed before their turn (re-driven, sent, claimed…) and were left alone. */
+  /**
+   * Matches left alone: stale ones (see `stale`), and those that changed before their turn (re-driven, sent,
+   * claimed…). A dry run counts the stale ones only, which a real run skips for sure.
+   */
   skipped: number;
+  /**
+   * Of the skipped, present when some were: notifications of a category with a validity window (an OTP) whose
+   * validity ran out. Their code is stale: they are never sent again; the upstream system must send new ones.
+   */
+  stale?: number;
   /** More may match: call again with it. */
   nextCursor?: string;
 }
@@ -152,7 +163,7 @@ export async function getNotification(
   return viewOf(await found(id, deps), deps.clock());
 }
 
-/** One page of the list, newest change first; nextCursor resumes it. */
+/** One page of the list, newest created first; nextCursor resumes it. */
 export async function listNotifications(
   query: ListQuery,
   deps: Pick<OperatorDependencies, 'store' | 'clock'>,
@@ -176,8 +187,10 @@ export async function cancelNotification(
 }
 
 /**
- * Re-drives one notification now and queues it on its lane: a failed or pending one becomes due, a permanent
- * failure or an expired one gets a fresh budget. ConflictError when it is sent, cancelled, or in flight.
+ * Re-drives one notification now and queues it on its lane: a failed or pending one becomes due, keeping its
+ * budget; a permanent failure or an expired one gets a fresh budget of policy.maxAttempts. Its validity is never
+ * renewed (see the domain's redrive). ConflictError when it is sent, cancelled, in flight, or stale (an OTP whose
+ * validity ran out: its code is dead, the upstream system must send a new one).
  */
 export async function redriveNotification(
   id: string,
@@ -185,7 +198,14 @@ export async function redriveNotification(
   deps: OperatorDependencies,
 ): Promise<NotificationView> {
   const at = deps.clock();
-  const redriven = await act(await found(id, deps), (n) => redriveEvent(n, at, input, deps), deps);
+  const redriven = await act(
+    await found(id, deps),
+    (n) => {
+      if (isStale(n, at, hasValidityWindow(n, deps))) throw staleConflict(n, at);
+      return redriveEvent(n, at, input, deps);
+    },
+    deps,
+  );
   deps.log.info('notification re-driven by an operator', { notificationId: id, by: input.by, status: redriven.status });
   try {
     await deps.queue.enqueue({ id: redriven.id }, { priority: redriven.priority });
@@ -209,7 +229,7 @@ export async function redriveMatching(filter: RedriveFilter, deps: OperatorDepen
     throw new InvalidInputError([{ path: 'limit', message: `must be from 1 to ${REDRIVE_MAX_MATCHES}` }]);
   }
   const at = deps.clock();
-  const report = { matched: 0, redriven: 0 };
+  const report = { matched: 0, redriven: 0, stale: 0 };
   let cursor = filter.cursor;
   for (let call = 0; call < MAX_LIST_CALLS && report.matched < limit; call++) {
     const page = await deps.store.listNotifications({
@@ -222,30 +242,40 @@ export async function redriveMatching(filter: RedriveFilter, deps: OperatorDepen
       ...(cursor !== undefined ? { cursor } : {}),
     });
     report.matched += page.notifications.length;
-    if (!filter.dryRun) report.redriven += await redrivePage(page.notifications, filter, at, deps);
+    if (filter.dryRun) {
+      report.stale += page.notifications.filter((n) => isStale(n, at, hasValidityWindow(n, deps))).length;
+    } else {
+      const done = await redrivePage(page.notifications, filter, at, deps);
+      report.redriven += done.redriven;
+      report.stale += done.stale;
+    }
     cursor = page.cursor;
     if (cursor === undefined) break;
   }
   deps.log.info('bulk re-drive', { ...report, dryRun: filter.dryRun, status: filter.status, by: filter.by });
+  const { stale, ...counts } = report;
   return {
     dryRun: filter.dryRun,
-    ...report,
-    skipped: filter.dryRun ? 0 : report.matched - report.redriven,
+    ...counts,
+    skipped: filter.dryRun ? stale : counts.matched - counts.redriven,
+    ...(stale > 0 ? { stale } : {}),
     ...(cursor !== undefined ? { nextCursor: cursor } : {}),
   };
 }
 
 /**
- * Up to `query.limit` rows of the export, newest change first, read a page at a time (memory stays one page). The
- * generator's return value is the cursor of the rest, if any.
+ * Up to `query.limit` rows of the export, newest created first, read a page at a time (memory stays one page). The
+ * generator's return value is the cursor of the rest, if any. `keepReading`, asked before each list call after the
+ * first, stops it there (the caller's budget of items read).
  */
 export async function* exportRows(
   query: ListQuery,
   deps: Pick<OperatorDependencies, 'store'>,
+  options: { keepReading?: () => boolean } = {},
 ): AsyncGenerator<ExportRow, string | undefined> {
   let cursor = query.cursor;
   let left = query.limit;
-  for (let call = 0; call < MAX_LIST_CALLS && left > 0; call++) {
+  for (let call = 0; call < MAX_LIST_CALLS && left > 0 && (call === 0 || options.keepReading?.() !== false); call++) {
     const page = await deps.store.listNotifications({
       ...query,
       limit: Math.min(EXPORT_PAGE_SIZE, left),
@@ -288,37 +318,60 @@ async function act(
   }
 }
 
+/** Its category has a validity window (policy.validitySeconds has it, e.g. otp): its content dies with it. */
+const hasValidityWindow = (n: Notification, deps: Pick<OperatorDependencies, 'policy'>): boolean =>
+  Object.hasOwn(deps.policy.validitySeconds, n.category);
+
+/** The answer to a single re-drive of a stale notification: nothing is sent, the upstream must send a new one. */
+function staleConflict(n: Notification, at: Date): ConflictError {
+  const when = n.expiresAt !== undefined ? ` at ${n.expiresAt}` : '';
+  return new ConflictError(
+    `notification ${n.id} (${n.category}) is not re-driven: its validity ran out${when}, so its code is stale; ` +
+      'the upstream system must send a new notification with a new code',
+    n.status,
+    hasLiveClaim(n, at),
+  );
+}
+
+/**
+ * The re-drive of `n`: a final one gets policy.maxAttempts more attempts, a failed or pending one keeps its own
+ * limit (no raiseMaxAttemptsTo: only a raised retry sweep raises it).
+ */
 function redriveEvent(
   n: Notification,
   at: Date,
   input: OperatorInput,
   deps: Pick<OperatorDependencies, 'policy'>,
 ): NotificationEvent {
-  const validitySeconds = deps.policy.validitySeconds[n.category];
   return {
     type: 'redrive',
     at,
     ...input,
     maxAttempts: deps.policy.maxAttempts,
-    ...(validitySeconds !== undefined ? { validitySeconds } : {}),
+    ...(hasValidityWindow(n, deps) ? { validityWindow: true } : {}),
   };
 }
 
-/** Re-drives one page of matches and queues them on their lanes; returns how many were re-driven. */
+/** Re-drives one page of matches and queues them on their lanes; says how many were re-driven, and how many stale. */
 async function redrivePage(
   listed: readonly Notification[],
   filter: RedriveFilter,
   at: Date,
   deps: OperatorDependencies,
-): Promise<number> {
+): Promise<{ redriven: number; stale: number }> {
   const input = {
     ...(filter.by !== undefined ? { by: filter.by } : {}),
     ...(filter.note ? { reason: filter.note } : {}),
   };
+  let stale = 0;
   const redriven = await mapWithConcurrency(listed, WRITE_CONCURRENCY, async (n) => {
     // The index lags the table a little: decide on the table's own copy, and only if it still matches.
     const current = await deps.store.get(n.id);
     if (!current || !matches(current, filter)) return undefined;
+    if (isStale(current, at, hasValidityWindow(current, deps))) {
+      stale += 1;
+      return undefined;
+    }
     try {
       return await applyTransition(deps, current, redriveEvent(current, at, input, deps), 0);
     } catch (error) {
@@ -332,7 +385,7 @@ async function redrivePage(
     if (failed.length > 0)
       deps.log.warn('re-driven notifications not queued; the next sweep sends them', { count: failed.length });
   }
-  return tickets.length;
+  return { redriven: tickets.length, stale };
 }
 
 const matches = (n: Notification, filter: RedriveFilter): boolean =>

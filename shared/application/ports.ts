@@ -21,17 +21,21 @@ export class DuplicateNotificationError extends Error {
 
 // ---- Stores ----------------------------------------------------------------------------------------------
 
-/** What operators list: notifications in some statuses, newest change first, optionally narrowed. */
+/** What operators list: notifications in some statuses, newest created first, optionally narrowed. */
 export interface ListQuery {
   /** Empty: every status. */
   statuses: readonly NotificationStatus[];
-  /** Bounds on updatedAt (the last change), both inclusive. */
+  /** Bounds on createdAt, both inclusive. */
   from?: Date;
   to?: Date;
   category?: string;
   /** E.164, as stored. */
   phone?: string;
   reason?: FailureReason;
+  /** Only those with fewer attempts than this (a raised retry sweep's limit). */
+  attemptsBelow?: number;
+  /** Only those still valid at this instant: no expiresAt, or one after it. */
+  validAt?: Date;
   /** Notifications per page, at most. */
   limit: number;
   /** Where the previous page of the same query stopped (opaque); another query's cursor is InvalidInputError. */
@@ -65,9 +69,10 @@ export interface NotificationRepository {
   /** How much is due (counted up to `cap`), and since when. */
   dueBacklog(input: { now: Date; cap: number }): Promise<{ count: number; capped: boolean; oldestDueAt?: string }>;
   /**
-   * One page of `query`, newest updatedAt first, from its cursor. Its cost follows the page, not the table: a page
+   * One page of `query`, newest createdAt first, from its cursor. Its cost follows the page, not the table: a page
    * stops early (with a cursor, maybe with fewer notifications) when the filters reject what it reads. No cursor
-   * means the end.
+   * means the end. A notification changed between two pages keeps its place (the order is the creation's): each
+   * comes once, but one whose status leaves the listed ones before its page comes may be missing.
    */
   listNotifications(query: ListQuery): Promise<{ notifications: Notification[]; cursor?: string }>;
 }

@@ -22,8 +22,9 @@ export interface SweepRequest {
 }
 
 /**
- * queue: sent to the sender; recover: same, after a sender died mid-attempt; redrive: a notification that ended at
- * its own limit, given a budget up to this run's higher one and queued; skip: left as it is; the others are final.
+ * queue: sent to the sender; recover: same, after a sender died mid-attempt; redrive: a notification at its own limit
+ * (due, or already ended there), given a budget up to this run's higher one and queued; skip: left as it is; the
+ * others are final.
  */
 export type SweepAction = 'queue' | 'recover' | 'redrive' | 'exhaust' | 'expire' | 'skip';
 
@@ -54,7 +55,7 @@ export interface SweepSummary {
   limit: number;
   found: number;
   queued: number;
-  /** Ended at their own limit, below this run's: given attempts up to it and queued (counted in queued too). */
+  /** At (or ended at) their own limit, below this run's: given attempts up to it and queued (counted in queued too). */
   redriven: number;
   /** A raised run stopped at its limit (or its read budget) with more to re-drive: run it again. */
   moreToRedrive?: boolean;
@@ -83,8 +84,12 @@ const limitChange = (request: SweepRequest): SweepSummary['maxRetriesChange'] =>
 
 /** Who a raised run's re-drives are recorded as: the function does not know who invoked it. */
 const SWEEP_ACTOR = 'retry-sweep';
-/** A raised run reads at most this many permanent failures per notification it may take: a bounded cost. */
-const REDRIVE_READ_FACTOR = 10;
+/**
+ * A raised run makes at most one list call per this many notifications of its limit (at least one): a bounded cost.
+ * Each call reads at most about 10 × (LIST_PAGE_SIZE + the status shards) items, filtered-out ones included (the
+ * list's own cap): the full page size gives the filters that much room, even when few are wanted.
+ */
+const REDRIVE_NOTIFICATIONS_PER_LIST_CALL = 10;
 const LIST_PAGE_SIZE = 100;
 
 /** What the sweep does with a due notification, and why when it leaves it alone. */
@@ -111,6 +116,10 @@ function plannedAction(n: Notification, now: Date, request: SweepRequest): { act
 /**
  * The notifications that ended at their own limit (max_retries_exceeded) with fewer attempts than a raised run's
  * limit, newest first, at most `budget`. One whose validity ran out is left: a re-drive never sends it late.
+ * The query itself leaves out the ineligible ones (attemptsBelow, validAt), so that those already taken up to this
+ * limit, or expired, never fill a run's pages: each run reaches the older eligible ones behind them. Only the read
+ * cost of the filtered ones remains (see REDRIVE_NOTIFICATIONS_PER_LIST_CALL): past about 100 × limit (at least about
+ * 1,000) ineligible ones in a row, a run stops with moreToRedrive and the next one reads the same again.
  */
 async function redriveCandidates(
   request: SweepRequest,
@@ -123,16 +132,19 @@ async function redriveCandidates(
   if (limitChange(request) !== 'raised') return { candidates: found, more: false };
   // One past the budget, to tell whether some are left for another run (the due work may have taken it all).
   const wanted = Math.max(0, budget) + 1;
-  const rounds = Math.ceil((REDRIVE_READ_FACTOR * request.limit) / LIST_PAGE_SIZE);
+  const calls = Math.max(1, Math.ceil(request.limit / REDRIVE_NOTIFICATIONS_PER_LIST_CALL));
   let cursor: string | undefined;
-  for (let round = 0; round < rounds; round++) {
+  for (let call = 0; call < calls; call++) {
     const page = await deps.store.listNotifications({
       statuses: ['permanent_failure'],
       reason: 'max_retries_exceeded',
+      attemptsBelow: request.maxRetries,
+      validAt: now,
       limit: LIST_PAGE_SIZE,
       ...(cursor !== undefined ? { cursor } : {}),
     });
     for (const n of page.notifications) {
+      // The index may lag the table a little: the filters again on what it gave (the write checks the version).
       if (n.attempts >= request.maxRetries || isExpired(n, now) || seen.has(n.id)) continue;
       found.push(n);
       if (found.length >= wanted) return { candidates: found.slice(0, wanted - 1), more: true };
@@ -145,8 +157,9 @@ async function redriveCandidates(
 }
 
 /**
- * Raises a notification's limit to the run's and queues it: out of permanent_failure (a due one at its own limit is
- * first given up on, as it would have been), a budget of attempts up to the run's limit, then marked queued.
+ * Raises a notification's limit to the run's and queues it, in one re-drive from where it is: out of
+ * permanent_failure, or straight on from failed/pending for a due one at its own limit (never ended first: ending it
+ * would count a permanent failure that did not happen), then marked queued.
  */
 async function redriveToLimit(
   n: Notification,
@@ -155,24 +168,22 @@ async function redriveToLimit(
   deps: SweepDependencies,
   progress: { redriven: boolean },
 ): Promise<void> {
-  let current = n;
-  if (current.status !== 'permanent_failure') {
-    current = await applyTransition(deps, current, { type: 'exhaust', at: now, maxAttempts: current.maxAttempts }, 0);
-  }
-  current = await applyTransition(
+  const redriven = await applyTransition(
     deps,
-    current,
+    n,
     {
       type: 'redrive',
       at: now,
       by: SWEEP_ACTOR,
-      reason: `--max-retries=${request.maxRetries}: limit raised from ${current.maxAttempts} to ${request.maxRetries}`,
-      maxAttempts: request.maxRetries - current.attempts,
+      reason: `--max-retries=${request.maxRetries}: limit raised from ${n.maxAttempts} to ${request.maxRetries}`,
+      // Out of permanent_failure, the fresh budget up to the run's limit; from failed/pending, the raise alone.
+      maxAttempts: Math.max(0, request.maxRetries - attemptsMade(n, now)),
+      raiseMaxAttemptsTo: request.maxRetries,
     },
     0,
   );
   progress.redriven = true;
-  await applyTransition(deps, current, { type: 'enqueue', at: now, leaseMs: deps.queueLeaseMs }, 0);
+  await applyTransition(deps, redriven, { type: 'enqueue', at: now, leaseMs: deps.queueLeaseMs }, 0);
 }
 
 function eventFor(action: SweepAction, n: Notification, now: Date, leaseMs: number): NotificationEvent {

@@ -1,7 +1,7 @@
 // The hourly counters the health check reads, derived from each move of a notification: one place says what
 // a move counts, so that no use case writes a delta by hand and a new event cannot be forgotten here.
-import type { AttemptRecord, Notification } from './notification.js';
-import type { NotificationEvent } from './transitions.js';
+import type { Notification } from './notification.js';
+import { isFailedAttempt, type NotificationEvent } from './transitions.js';
 
 export interface HourlyCounts {
   /** Attempts whose outcome WaChap gave (sent or failed; not a hold by the circuit). */
@@ -12,7 +12,11 @@ export interface HourlyCounts {
   /** Held for the provider, by a failure or by the open circuit. */
   held: number;
   expired: number;
-  /** OTP notifications that failed, each once: at its first failed attempt, or when it expires unsent without one. */
+  /**
+   * OTP notifications that failed, each once: at its first failed attempt, or when it expires unsent without one.
+   * A re-driven OTP that fails or expires again is not counted again: the alert counts customers left without their
+   * code, and it is still the same customer and the same code.
+   */
   otpFailures: number;
   /**
    * WhatsApp sends failed in a row (a bad number aside: that is the recipient's fault) since the last one delivered
@@ -35,37 +39,35 @@ export const COUNTER_FIELDS = [
 /** The category whose failures ALERT_FAILED_OTP_THRESHOLD watches. */
 export const OTP_CATEGORY = 'otp';
 
-/** A failed attempt (a hold by the open circuit is none: nothing was attempted). */
-const isFailedAttempt = (record: AttemptRecord): boolean =>
-  record.outcome === 'failed' ||
-  record.outcome === 'permanent_failure' ||
-  (record.outcome === 'held' && record.errorType !== 'circuit_open');
-
-/** An OTP counts once: `after` holds the move's own record, so a first failure is the only failed one. */
-function otpFailure(event: NotificationEvent, after: Notification): Partial<HourlyCounts> {
+/**
+ * An OTP counts once, at the move that first records a failure on it (firstFailureAt, which re-drives keep; the
+ * history is capped and could lose that first failure). One stored before the field existed, whose history already
+ * shows a failed attempt, was counted then.
+ */
+function otpFailure(after: Notification, before: Notification): Partial<HourlyCounts> {
   if (after.category !== OTP_CATEGORY) return {};
-  const failed = after.history.filter(isFailedAttempt).length;
-  const first = event.type === 'failure' ? failed === 1 : failed === 0;
+  const first =
+    before.firstFailureAt === undefined && after.firstFailureAt !== undefined && !before.history.some(isFailedAttempt);
   return first ? { otpFailures: 1 } : {};
 }
 
 /** A delivered send ends the run of failures the health check watches (ALERT_WHATSAPP_FAILURE_THRESHOLD). */
 export const endsFailureStreak = (event: NotificationEvent): boolean => event.type === 'sent';
 
-/** What the move `event`, which produced `after`, adds to the hourly counters. */
-export function countsOf(event: NotificationEvent, after: Notification): Partial<HourlyCounts> {
+/** What the move `event`, which turned `before` into `after`, adds to the hourly counters. */
+export function countsOf(event: NotificationEvent, after: Notification, before: Notification): Partial<HourlyCounts> {
   switch (event.type) {
     case 'sent':
       return { attempts: 1, sent: 1 };
     case 'failure': {
       // A bad number is the recipient's fault and says nothing about WaChap: it neither adds to the run nor ends it.
       const streak = event.verdict.scope === 'recipient' ? {} : { failureStreak: 1 };
-      return { ...failedAttemptCounts(event, after), ...streak, ...otpFailure(event, after) };
+      return { ...failedAttemptCounts(event, after), ...streak, ...otpFailure(after, before) };
     }
     case 'hold':
       return { held: 1 };
     case 'expire':
-      return { expired: 1, ...otpFailure(event, after) };
+      return { expired: 1, ...otpFailure(after, before) };
     case 'exhaust':
       return { permanentFailures: 1 };
     case 'enqueue':

@@ -41,13 +41,15 @@ export type Classification = 'temporary' | 'permanent';
 export type ErrorScope = 'recipient' | 'provider' | 'transient';
 
 /** Why a notification is where it is, when the status alone does not say. */
-export type FailureReason =
-  | 'temporary_error'
-  | 'permanent_error'
-  | 'provider_unavailable'
-  | 'max_retries_exceeded'
-  | 'validity_expired'
-  | 'cancelled_by_operator';
+export const FAILURE_REASONS = [
+  'temporary_error',
+  'permanent_error',
+  'provider_unavailable',
+  'max_retries_exceeded',
+  'validity_expired',
+  'cancelled_by_operator',
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 export interface Recipient {
   /** E.164, e.g. +22370123456. */
@@ -122,6 +124,11 @@ export interface Notification {
   idempotencyKey?: string;
   /** What operators did to it (cancel, re-drive): the last OPERATOR_ACTIONS_LIMIT, oldest first. */
   operatorActions?: OperatorAction[];
+  /**
+   * When it first failed: its first failed attempt, or its expiry unsent when none came before. Set once and kept
+   * through re-drives (the history is capped, this is not): what counts an OTP failure once.
+   */
+  firstFailureAt?: string;
   /** Optimistic-concurrency counter: every write is conditional on the version it read. */
   version: number;
 }

@@ -3,6 +3,7 @@
 import { type RetryPolicy, retryDelayMs } from './backoff.js';
 import type { FailureVerdict } from './error-classifier.js';
 import {
+  type AttemptRecord,
   appendHistory,
   appendOperatorAction,
   type FailureReason,
@@ -46,17 +47,29 @@ export type NotificationEvent =
   /** An operator stops it for good (`by`: who, `reason`: why); never under a live claim, whose outcome decides. */
   | { type: 'cancel'; at: Date; by?: string; reason?: string }
   /**
-   * An operator sends it again now. A pending or failed one becomes due at once; a permanent_failure or expired one
-   * leaves its final state, awaiting an attempt with a fresh budget of `maxAttempts` more attempts. `validitySeconds`:
-   * its category's validity, renewed from now (without it, a validity still ahead is kept, a passed one dropped).
+   * An operator (or a sweep with a raised --max-retries) sends it again now: a pending or failed one becomes due at
+   * once, a permanent_failure or expired one leaves its final state, awaiting an attempt. Its validity is never
+   * renewed: one still ahead is kept. One that ran out: with `validityWindow`, the re-drive is refused (stale content,
+   * see isStale); without, it is removed (an explicit expiresAt, e.g. a colis_arrive's: the operator chose to send it
+   * late, and keeping it would expire it again at the next sweep).
    */
   | {
       type: 'redrive';
       at: Date;
       by?: string;
       reason?: string;
+      /**
+       * Out of a final state only: the fresh budget, in attempts beyond those made (its limit becomes attempts +
+       * maxAttempts). A pending or failed one keeps its own limit, whatever this says.
+       */
       maxAttempts: number;
-      validitySeconds?: number;
+      /**
+       * A total the limit is then raised to when it is lower, from any re-drivable state; never lowers it. The sweep's
+       * raised --max-retries: a due notification at its own limit goes on up to the run's, without being ended first.
+       */
+      raiseMaxAttemptsTo?: number;
+      /** Its category has a validity window (policy.validitySeconds, e.g. otp): see isStale. */
+      validityWindow?: boolean;
     }
   /** The sweep gives up on a notification whose attempts reached the limit. */
   | { type: 'exhaust'; at: Date; maxAttempts: number }
@@ -86,6 +99,27 @@ export const isDue = (n: Notification, at: Date): boolean =>
 
 export const isExpired = (n: Notification, at: Date): boolean =>
   n.expiresAt !== undefined && Date.parse(n.expiresAt) <= at.getTime();
+
+/**
+ * A notification whose category has a validity window (an OTP: its code dies with that validity) is stale once the
+ * validity ran out (expired, or past its expiresAt): no re-drive sends it; only a new notification from the upstream
+ * system, with a new code, replaces it.
+ */
+export const isStale = (n: Notification, at: Date, validityWindow: boolean): boolean =>
+  validityWindow && (n.status === 'expired' || isExpired(n, at));
+
+/** A failed attempt (a hold by the open circuit is none: nothing was attempted). */
+export const isFailedAttempt = (record: AttemptRecord): boolean =>
+  record.outcome === 'failed' ||
+  record.outcome === 'permanent_failure' ||
+  (record.outcome === 'held' && record.errorType !== 'circuit_open');
+
+/**
+ * When it first failed, for a move that is a failure (a failed attempt, or its expiry): kept once set; a notification
+ * stored before the field existed takes its history's first failed attempt, if still there.
+ */
+const firstFailureAt = (n: Notification, at: Date): string =>
+  n.firstFailureAt ?? n.history.find(isFailedAttempt)?.at ?? iso(at);
 
 /** A claim whose holder died before recording an outcome: WaChap may or may not have the message. */
 export const hasAbandonedClaim = (n: Notification, at: Date): boolean =>
@@ -179,13 +213,19 @@ export function transition(current: Notification, event: NotificationEvent): Not
       if (!isExpired(n, at)) fail('its validity has not run out');
       // A sender may be delivering it right now; its outcome decides.
       if (hasLiveClaim(n, at)) fail('an attempt is in flight');
-      return terminal(n, at, 'expired', 'validity_expired');
+      return { ...terminal(n, at, 'expired', 'validity_expired'), firstFailureAt: firstFailureAt(n, at) };
     case 'cancel':
       // A sender may be delivering it right now; its outcome decides (the operator is told it is in flight).
       if (hasLiveClaim(n, at)) fail('an attempt is in flight');
       return { ...terminal(n, at, 'cancelled', 'cancelled_by_operator'), operatorActions: recordAction(n, event) };
     case 'redrive':
       if (hasLiveClaim(n, at)) fail('an attempt is in flight');
+      if (isStale(n, at, event.validityWindow === true)) {
+        const when = n.expiresAt !== undefined ? ` at ${n.expiresAt}` : '';
+        fail(
+          `its validity ran out${when}: its content (e.g. a one-time code) is stale, a new notification must replace it`,
+        );
+      }
       return redrive(n, event);
     case 'exhaust':
       if (hasLiveClaim(n, at)) fail('an attempt is in flight');
@@ -218,25 +258,24 @@ const recordAction = (n: Notification, event: Extract<NotificationEvent, { type:
     from: n.status,
   });
 
-/** Due at once; out of a final state as a failed notification with a fresh budget. History and lastError stay. */
+/**
+ * Due at once; out of a final state as a failed notification with a fresh budget; a limit raised to
+ * raiseMaxAttemptsTo if lower. History and lastError stay; a validity still ahead stays, a passed one goes.
+ */
 function redrive(n: Notification, event: Extract<NotificationEvent, { type: 'redrive' }>): Notification {
   const { at } = event;
   const { expiresAt: _expiresAt, ...base } = settled(n, at);
-  const expiresAt =
-    event.validitySeconds !== undefined
-      ? later(at, event.validitySeconds * 1000)
-      : isExpired(n, at)
-        ? undefined
-        : n.expiresAt;
+  const expiresAt = isExpired(n, at) ? undefined : n.expiresAt;
+  const raised = (limit: number): number => Math.max(limit, event.raiseMaxAttemptsTo ?? limit);
   const due = {
     ...base,
     nextAttemptAt: iso(at),
     operatorActions: recordAction(n, event),
     ...(expiresAt !== undefined ? { expiresAt } : {}),
   };
-  if (!isTerminal(n.status)) return due;
+  if (!isTerminal(n.status)) return { ...due, maxAttempts: raised(n.maxAttempts) };
   const { reason: _reason, ...reopened } = due;
-  return { ...reopened, status: 'failed', maxAttempts: n.attempts + event.maxAttempts };
+  return { ...reopened, status: 'failed', maxAttempts: raised(n.attempts + event.maxAttempts) };
 }
 
 /** The original's marquer_comme_echec, minus its flaw: provider outages hold instead of burning attempts. */
@@ -255,6 +294,7 @@ function recordFailure(n: Notification, event: Extract<NotificationEvent, { type
     ...base,
     attempts,
     reason,
+    firstFailureAt: firstFailureAt(n, at),
     lastError: {
       type: error.type,
       message: error.message,

@@ -5,24 +5,13 @@ import { z } from 'zod';
 import type { ListQuery } from '../application/ports.js';
 import {
   CATEGORY_SLUG,
+  FAILURE_REASONS,
   type FailureReason,
   NOTIFICATION_STATUSES,
   type NotificationStatus,
 } from '../domain/notification.js';
 import { InvalidPhoneNumberError, normalisePhone } from '../domain/phone.js';
 import { visibleText } from './visible-text.js';
-
-/** Every failure reason, for the filters (the type's list, checked both ways by the compiler). */
-export const FAILURE_REASONS = [
-  'temporary_error',
-  'permanent_error',
-  'provider_unavailable',
-  'max_retries_exceeded',
-  'validity_expired',
-  'cancelled_by_operator',
-] as const satisfies readonly FailureReason[];
-const everyReasonListed: FailureReason extends (typeof FAILURE_REASONS)[number] ? true : false = true;
-void everyReasonListed;
 
 /** The statuses a bulk re-drive may select: the ones a re-drive leaves. */
 export const REDRIVABLE_STATUSES = ['failed', 'permanent_failure', 'expired'] as const;

@@ -128,6 +128,8 @@ describe('the operator API', () => {
       ProviderProbeFunctionName: { Value: functionName('provider-probe') },
       OperatorReadFunctionName: { Value: functionName('operator-read') },
       OperatorActionsFunctionName: { Value: functionName('operator-actions') },
+      // npm run backfill-status-index -- --stage finds the table by it.
+      TableName: { Value: { Ref: logicalId(stack.table) } },
     });
   });
 });

@@ -9,6 +9,7 @@ import {
   malianPhone,
   notificationRequest,
   startE2eStack,
+  waitFor,
   waitForOutcome,
 } from '../support/local-stack.js';
 
@@ -30,6 +31,16 @@ beforeEach(async () => {
   // A provider failure opens the shared circuit; each test starts with it closed, as an operator would.
   const closed = await e2e.invoke<{ circuit: { status: string } }>('provider-probe', { action: 'close' });
   expect(closed.payload.circuit.status).toBe('healthy');
+  // Closing releases what the last test held: let it go out (WaChap is healthy) before this test breaks WaChap
+  // again, or its failure would open the circuit under this test's notification.
+  await waitFor(
+    async () => {
+      const lanes = await Promise.all([e2e.queueDepth(e2e.stack.queueUrl), e2e.queueDepth(e2e.stack.priorityQueueUrl)]);
+      return lanes.every((lane) => lane.visible + lane.inFlight === 0);
+    },
+    10_000,
+    'the released notifications to be sent',
+  );
 });
 
 /** Posts a notification with the sandbox in `state` and returns its record once the attempt is recorded. */

@@ -163,8 +163,8 @@ describe('GET /notifications', () => {
     expect(pages.map((page) => page.length)).toEqual([3, 3, 1]);
     expect(listed.map((n) => n.id).sort()).toEqual([...ids].sort());
     expect(listed.every((n) => n.status === 'failed' && n.category === 'liste_e2e')).toBe(true);
-    const updated = listed.map((n) => n.updatedAt as string);
-    expect(updated).toEqual([...updated].sort().reverse());
+    const created = listed.map((n) => n.createdAt as string);
+    expect(created).toEqual([...created].sort().reverse());
   });
 
   it('filters by phone written as ingest accepts it, and by statuses and dates', async () => {

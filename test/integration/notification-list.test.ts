@@ -1,6 +1,7 @@
-// The status index and operators' lists on the real engines: every notification exactly once across pages, newest
-// change first, bounds and filters, cursors that resume only their own query, a cost that follows the page and not
-// the table, and a table from before the index upgraded in place.
+// The status index and operators' lists on the real engines: every notification exactly once across pages (even
+// when they change between pages), newest created first, bounds and filters, cursors that resume only their own
+// query, a cost that follows the page and not the table, a table from before the index upgraded in place where the
+// engine can (refused, untouched, where it cannot), and the backfill of the index keys.
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -15,10 +16,13 @@ import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items
 import { toItem } from '../../shared/adapters/dynamodb/notification-item.js';
 import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.js';
 import {
+  backfillStatusIndex,
   createTableInput,
+  DUE_INDEX_NAME,
   ensureTable,
   STATUS_INDEX_NAME,
   STATUS_SHARDS,
+  StatusIndexUpgradeError,
   statusIndexKeys,
 } from '../../shared/adapters/dynamodb/table.js';
 import { InvalidInputError } from '../../shared/application/errors.js';
@@ -47,9 +51,15 @@ function countReads(client: DynamoDBClient): { items: number; queries: number } 
   return counter;
 }
 
-/** Newest change first, ties broken by id as the index does. */
+/** A notification's item as a release from before the status index wrote it: no index keys. */
+function withoutIndexKeys(n: Notification) {
+  const { statusShard: _shard, statusAt: _at, ...item } = toItem(n, new Date(T0), 90);
+  return item;
+}
+
+/** Newest created first, ties broken by id as the index does. */
 const newestFirst = (a: Notification, b: Notification): number =>
-  a.updatedAt === b.updatedAt ? (a.id < b.id ? 1 : -1) : a.updatedAt < b.updatedAt ? 1 : -1;
+  a.createdAt === b.createdAt ? (a.id < b.id ? 1 : -1) : a.createdAt < b.createdAt ? 1 : -1;
 
 describe.each(availableEngines())('Status index and lists on %s', (engineName) => {
   let engine: RunningDynamoDb;
@@ -65,6 +75,9 @@ describe.each(availableEngines())('Status index and lists on %s', (engineName) =
 
   const seed = (tableName: string, notifications: readonly Notification[]) =>
     putNotifications(doc, tableName, notifications, new Date(T0));
+
+  const rawOf = async (tableName: string, pk: string) =>
+    (await doc.send(new GetCommand({ TableName: tableName, Key: { pk }, ConsistentRead: true }))).Item;
 
   /** Every page of `query`, following cursors; the reads each call made. */
   async function allPages(store: Store, query: ListQuery) {
@@ -94,9 +107,9 @@ describe.each(availableEngines())('Status index and lists on %s', (engineName) =
   });
 
   describe('the item', () => {
-    it('carries the status index keys, moves with the status, and never hands them back', async () => {
+    it('carries the status index keys, moves with the status but not with a later change, and never hands them back', async () => {
       const { tableName, store } = await freshStore();
-      const n = makeNotification({ updatedAt: instant(0) });
+      const n = makeNotification({ createdAt: instant(0), updatedAt: instant(0) });
       await store.create(n, new Date(T0));
       const raw = async () =>
         (await doc.send(new GetCommand({ TableName: tableName, Key: { pk: n.id }, ConsistentRead: true }))).Item;
@@ -117,7 +130,8 @@ describe.each(availableEngines())('Status index and lists on %s', (engineName) =
       delete cancelled.nextAttemptAt;
       await store.save(cancelled, 1, new Date(T0));
 
-      expect(await raw()).toMatchObject({ statusShard: `cancelled#${shard}`, statusAt: `${instant(5)}#${n.id}` });
+      // Another shard of the same number in the new status; the sort key is still the creation.
+      expect(await raw()).toMatchObject({ statusShard: `cancelled#${shard}`, statusAt: `${instant(0)}#${n.id}` });
       const read = await store.get(n.id);
       expect(read).toEqual(cancelled);
       expect(read).not.toHaveProperty('statusShard');
@@ -127,14 +141,14 @@ describe.each(availableEngines())('Status index and lists on %s', (engineName) =
     it('spreads one status evenly over its shards, each id always on the same one', () => {
       const perShard = new Map<string, number>();
       for (let i = 0; i < 4_000; i++) {
-        const { statusShard } = statusIndexKeys({ id: ulid(), status: 'sent', updatedAt: instant(0) });
+        const { statusShard } = statusIndexKeys({ id: ulid(), status: 'sent', createdAt: instant(0) });
         perShard.set(statusShard, (perShard.get(statusShard) ?? 0) + 1);
       }
 
       expect(perShard.size).toBe(STATUS_SHARDS);
       for (const count of perShard.values()) expect(count).toBeGreaterThan(4_000 / STATUS_SHARDS / 2);
       // Pinned: a shard that moved between releases would hide every notification written before.
-      expect(statusIndexKeys({ id: '01JCZ7V3Q8N2M4K6H8F0D2B4X6', status: 'failed', updatedAt: instant(0) })).toEqual({
+      expect(statusIndexKeys({ id: '01JCZ7V3Q8N2M4K6H8F0D2B4X6', status: 'failed', createdAt: instant(0) })).toEqual({
         statusShard: 'failed#4',
         statusAt: `${instant(0)}#01JCZ7V3Q8N2M4K6H8F0D2B4X6`,
       });
@@ -148,11 +162,13 @@ describe.each(availableEngines())('Status index and lists on %s', (engineName) =
     beforeAll(async () => {
       const fresh = await freshStore();
       store = fresh.store;
-      // 230 notifications over 3 statuses; 40 instants, so that many share an updatedAt (ties sort by id).
+      // 230 notifications over 3 statuses; 40 instants, so that many share a createdAt (ties sort by id). Their
+      // last changes run in another order: the list does not follow them.
       seeded = Array.from({ length: 230 }, (_, i) =>
         makeNotification({
           status: statusOf(i),
-          updatedAt: instant(i % 40),
+          createdAt: instant(i % 40),
+          updatedAt: instant(40 + ((i * 7) % 40)),
           category: i % 5 === 0 ? 'otp' : 'colis_arrive',
           recipient: { phone: i % 7 === 0 ? '+22376000007' : '+22370123456' },
           ...(statusOf(i) === 'failed'
@@ -164,7 +180,7 @@ describe.each(availableEngines())('Status index and lists on %s', (engineName) =
       await seed(fresh.tableName, seeded);
     });
 
-    it('returns every notification exactly once across pages of 50, newest change first', async () => {
+    it('returns every notification exactly once across pages of 50, newest created first', async () => {
       const { pages, ids } = await allPages(store, { statuses: ['pending', 'failed', 'sent'], limit: 50 });
 
       expect(pages.map((p) => p.notifications.length)).toEqual([50, 50, 50, 50, 30]);
@@ -185,7 +201,7 @@ describe.each(availableEngines())('Status index and lists on %s', (engineName) =
       expect(new Set(every.ids).size).toBe(230);
     });
 
-    it('bounds updatedAt by from and to, both inclusive', async () => {
+    it('bounds createdAt by from and to, both inclusive', async () => {
       const { ids } = await allPages(store, {
         statuses: ['pending', 'failed', 'sent'],
         from: new Date(instant(10)),
@@ -193,7 +209,7 @@ describe.each(availableEngines())('Status index and lists on %s', (engineName) =
         limit: 17,
       });
 
-      const expected = seeded.filter((n) => n.updatedAt >= instant(10) && n.updatedAt <= instant(19));
+      const expected = seeded.filter((n) => n.createdAt >= instant(10) && n.createdAt <= instant(19));
       expect(expected.length).toBeGreaterThan(50);
       expect(ids).toEqual(expected.sort(newestFirst).map((n) => n.id));
     });
@@ -244,6 +260,87 @@ describe.each(availableEngines())('Status index and lists on %s', (engineName) =
       expect(error).toBeInstanceOf(InvalidInputError);
       expect((error as InvalidInputError).problems[0]?.path).toBe('from');
     });
+
+    describe('while notifications change between pages', () => {
+      /** 30 failed notifications created a minute apart, written by the store. */
+      async function thirtyFailed() {
+        const fresh = await freshStore();
+        const failed = Array.from({ length: 30 }, (_, i) =>
+          makeNotification({
+            status: 'failed',
+            reason: 'temporary_error',
+            attempts: 1,
+            createdAt: instant(i),
+            updatedAt: instant(i),
+          }),
+        );
+        await seed(fresh.tableName, failed);
+        return { ...fresh, failed };
+      }
+
+      /** Saves a later version of `n` (the store's conditional write), changed by `change`. */
+      const rewrite = async (store: Store, n: Notification, change: Partial<Notification>) => {
+        const next = { ...n, updatedAt: instant(500), ...change, version: n.version + 1 };
+        await store.save(next, n.version, new Date(T0));
+        return next;
+      };
+
+      /** The first page, then `between`, then every page after it. */
+      async function listAround(store: Store, query: ListQuery, between: (firstPage: string[]) => Promise<void>) {
+        const first = await store.listNotifications(query);
+        expect(first.cursor).toBeDefined();
+        const firstIds = first.notifications.map((n) => n.id);
+        await between(firstIds);
+        const rest = await allPages(store, { ...query, cursor: first.cursor! });
+        return { firstIds, ids: [...firstIds, ...rest.ids] };
+      }
+
+      it('returns each one exactly once when some are written again keeping their status (a repeated failure)', async () => {
+        const { store, failed } = await thirtyFailed();
+        const byId = new Map(failed.map((n) => [n.id, n]));
+
+        const { firstIds, ids } = await listAround(store, { statuses: ['failed'], limit: 10 }, async (firstPage) => {
+          // Failed again, later: two already listed, the next one due, and two further down.
+          const unlisted = failed.filter((n) => !firstPage.includes(n.id)).sort(newestFirst);
+          const again = [byId.get(firstPage[0]!)!, byId.get(firstPage[9]!)!, unlisted[0]!, unlisted[7]!, unlisted[19]!];
+          for (const n of again) await rewrite(store, n, { attempts: 2 });
+        });
+
+        expect(firstIds).toHaveLength(10);
+        expect(ids).toEqual([...failed].sort(newestFirst).map((n) => n.id));
+      });
+
+      it('never repeats one whose status changes between pages; one that leaves the listed statuses may be missing', async () => {
+        const { store, failed } = await thirtyFailed();
+        const byId = new Map(failed.map((n) => [n.id, n]));
+        let listedThenPending = '';
+        let laterPending = '';
+        let laterSent = '';
+
+        const { ids } = await listAround(store, { statuses: ['failed', 'pending'], limit: 10 }, async (firstPage) => {
+          const unlisted = failed.filter((n) => !firstPage.includes(n.id)).sort(newestFirst);
+          listedThenPending = firstPage[3]!;
+          laterPending = unlisted[2]!.id;
+          laterSent = unlisted[5]!.id;
+          // Re-driven into pending (both listed statuses), and one sent at last (out of the listed ones).
+          await rewrite(store, byId.get(listedThenPending)!, { status: 'pending', nextAttemptAt: instant(500) });
+          await rewrite(store, byId.get(laterPending)!, { status: 'pending', nextAttemptAt: instant(500) });
+          const { nextAttemptAt: _next, reason: _reason, ...sent } = byId.get(laterSent)!;
+          await rewrite(store, sent as Notification, { status: 'sent', sentAt: instant(500) });
+        });
+
+        expect(new Set(ids).size).toBe(ids.length);
+        expect(ids.filter((id) => id === listedThenPending)).toHaveLength(1);
+        expect(ids.filter((id) => id === laterPending)).toHaveLength(1);
+        expect(ids).not.toContain(laterSent);
+        expect(ids).toEqual(
+          [...failed]
+            .sort(newestFirst)
+            .map((n) => n.id)
+            .filter((id) => id !== laterSent),
+        );
+      });
+    });
   });
 
   describe('cost', () => {
@@ -253,10 +350,10 @@ describe.each(availableEngines())('Status index and lists on %s', (engineName) =
     beforeAll(async () => {
       ({ store, tableName } = await freshStore());
       const sent = Array.from({ length: 2_000 }, (_, i) =>
-        makeNotification({ status: 'sent', updatedAt: instant(i % 600), nextAttemptAt: undefined }),
+        makeNotification({ status: 'sent', createdAt: instant(i % 600), nextAttemptAt: undefined }),
       );
       const failed = Array.from({ length: 10 }, (_, i) =>
-        makeNotification({ status: 'failed', reason: 'temporary_error', updatedAt: instant(i) }),
+        makeNotification({ status: 'failed', reason: 'temporary_error', createdAt: instant(i) }),
       );
       await seed(tableName, [...sent, ...failed]);
     }, 120_000);
@@ -285,7 +382,7 @@ describe.each(availableEngines())('Status index and lists on %s', (engineName) =
     it('stops a selective filter at its read budget with a cursor, and finds the match by following it', async () => {
       const needle = makeNotification({
         status: 'sent',
-        updatedAt: instant(-1),
+        createdAt: instant(-1),
         recipient: { phone: '+22376999999' },
         nextAttemptAt: undefined,
       });
@@ -301,8 +398,8 @@ describe.each(availableEngines())('Status index and lists on %s', (engineName) =
   });
 
   describe('ensureTable on a table from before the status index', () => {
-    it('adds the index, gives the stored notifications its keys, and keeps every other item', async () => {
-      // Prepare: the table as it was, with a notification and a counter written then.
+    /** The table as it was before the index, with a failed notification and a counter written then. */
+    async function oldTable() {
       const tableName = randomTableName();
       const input = createTableInput(tableName);
       const old = {
@@ -316,29 +413,154 @@ describe.each(availableEngines())('Status index and lists on %s', (engineName) =
       while ((await client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus !== 'ACTIVE') {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      const before = makeNotification({ status: 'failed', reason: 'temporary_error', updatedAt: instant(3) });
-      const { statusShard: _s, statusAt: _a, ...oldItem } = toItem(before, new Date(T0), 90);
-      await doc.send(new PutCommand({ TableName: tableName, Item: oldItem }));
+      const before = makeNotification({
+        status: 'failed',
+        reason: 'temporary_error',
+        createdAt: instant(1),
+        updatedAt: instant(3),
+      });
+      await doc.send(new PutCommand({ TableName: tableName, Item: withoutIndexKeys(before) }));
       await doc.send(new PutCommand({ TableName: tableName, Item: { pk: 'counter#2025-03-10T12', sent: 4 } }));
       const described = await client.send(new DescribeTableCommand({ TableName: tableName }));
       expect(described.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).not.toContain(STATUS_INDEX_NAME);
+      return { tableName, before };
+    }
 
-      // Act
-      await ensureTable(client, tableName);
-      await ensureTable(client, tableName); // idempotent
+    if (engineName === 'dynalite') {
+      it('refuses on dynalite, which cannot add an index, saying what to do, and changes nothing', async () => {
+        const { tableName, before } = await oldTable();
 
-      // Assess
-      const after = await client.send(new DescribeTableCommand({ TableName: tableName }));
-      expect(after.Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === STATUS_INDEX_NAME)?.IndexStatus).toBe(
-        'ACTIVE',
+        const error = await ensureTable(client, tableName).catch((caught: unknown) => caught);
+
+        expect(error).toBeInstanceOf(StatusIndexUpgradeError);
+        expect((error as Error).message).toContain(`table ${tableName} was created before the status index`);
+        expect((error as Error).message).toContain('rm -rf .local-data/dynamodb');
+        expect((error as Error).message).toContain('DYNAMODB_ENGINE=dynamodb-local npm start -- --persist');
+        const after = await client.send(new DescribeTableCommand({ TableName: tableName }));
+        expect(after.Table?.GlobalSecondaryIndexes?.map((i) => i.IndexName)).toEqual([DUE_INDEX_NAME]);
+        expect(await rawOf(tableName, before.id)).toEqual(withoutIndexKeys(before));
+        expect(await rawOf(tableName, 'counter#2025-03-10T12')).toEqual({ pk: 'counter#2025-03-10T12', sent: 4 });
+      });
+    } else {
+      it('adds the index, gives the stored notifications its keys, and keeps every other item', async () => {
+        const { tableName, before } = await oldTable();
+
+        await ensureTable(client, tableName);
+        await ensureTable(client, tableName); // idempotent
+
+        const after = await client.send(new DescribeTableCommand({ TableName: tableName }));
+        expect(after.Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === STATUS_INDEX_NAME)?.IndexStatus).toBe(
+          'ACTIVE',
+        );
+        const store = dynamoDbStore({ client: doc, tableName });
+        expect((await store.listNotifications({ statuses: ['failed'], limit: 10 })).notifications).toEqual([before]);
+        expect(await store.get(before.id)).toEqual(before);
+        expect(await rawOf(tableName, before.id)).toEqual(toItem(before, new Date(T0), 90));
+        expect(await rawOf(tableName, 'counter#2025-03-10T12')).toEqual({ pk: 'counter#2025-03-10T12', sent: 4 });
+      }, 60_000);
+    }
+  });
+
+  describe('backfillStatusIndex', () => {
+    /** A table with the index (as the CDK deploys it) holding notifications written before it, and others. */
+    async function deployedTable() {
+      const { tableName, store } = await freshStore();
+      const statuses: NotificationStatus[] = ['pending', 'failed', 'sent', 'permanent_failure', 'cancelled'];
+      const old = Array.from({ length: 23 }, (_, i) =>
+        makeNotification({ status: statuses[i % 5]!, createdAt: instant(i), updatedAt: instant(100 + i) }),
       );
-      const store = dynamoDbStore({ client: doc, tableName });
-      expect((await store.listNotifications({ statuses: ['failed'], limit: 10 })).notifications).toEqual([before]);
-      expect(await store.get(before.id)).toEqual(before);
-      const counter = await doc.send(
-        new GetCommand({ TableName: tableName, Key: { pk: 'counter#2025-03-10T12' }, ConsistentRead: true }),
+      for (const n of old) await doc.send(new PutCommand({ TableName: tableName, Item: withoutIndexKeys(n) }));
+      const current = Array.from({ length: 4 }, (_, i) =>
+        makeNotification({ status: 'failed', createdAt: instant(50 + i) }),
       );
-      expect(counter.Item).toEqual({ pk: 'counter#2025-03-10T12', sent: 4 });
-    }, 60_000);
+      await seed(tableName, current);
+      // One indexed by a release whose keys differ: the backfill leaves what it finds indexed alone.
+      const odd = makeNotification({ status: 'failed', createdAt: instant(60) });
+      await doc.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: { ...toItem(odd, new Date(T0), 90), statusShard: 'failed#0', statusAt: `${odd.updatedAt}#${odd.id}` },
+        }),
+      );
+      const others = [
+        { pk: 'counter#2025-03-10T12', sent: 4 },
+        { pk: `idempotency#order-42`, notificationId: old[0]!.id, notification: old[0]! },
+        { pk: 'provider#wachap', status: 'available', version: 3 },
+        { pk: 'recipient#+22370123456#2025-03-10', count: 2 },
+        // A hand edit gone wrong: a bare key without the fields the keys come from.
+        { pk: 'BROKEN', id: 'BROKEN', status: 'failed', version: 1 },
+      ];
+      for (const item of others) await doc.send(new PutCommand({ TableName: tableName, Item: item }));
+      return { tableName, store, old, current, odd, others };
+    }
+
+    it('gives the keys to the notifications without them, and leaves indexed ones and other items untouched', async () => {
+      const { tableName, store, old, current, odd, others } = await deployedTable();
+      const untouched = [...current, odd].map((n) => n.id).concat(others.map((o) => o.pk));
+      const before = await Promise.all(untouched.map((pk) => rawOf(tableName, pk)));
+      expect((await store.listNotifications({ statuses: [], limit: 100 })).notifications).toHaveLength(5);
+
+      const counts = await backfillStatusIndex(client, tableName, { segments: 3, pageSize: 4 });
+
+      expect(counts).toEqual({ scanned: 29, alreadyIndexed: 5, updated: 23, skipped: 0, malformed: 1 });
+      for (const n of old) expect(await rawOf(tableName, n.id)).toEqual(toItem(n, new Date(T0), 90));
+      expect(await Promise.all(untouched.map((pk) => rawOf(tableName, pk)))).toEqual(before);
+      const listed = await allPages(store, { statuses: [], limit: 10 });
+      expect(new Set(listed.ids)).toEqual(new Set([...old, ...current, odd].map((n) => n.id)));
+      expect(listed.ids).toHaveLength(28);
+
+      // Again: nothing left to do.
+      expect(await backfillStatusIndex(client, tableName)).toEqual({
+        scanned: 29,
+        alreadyIndexed: 28,
+        updated: 0,
+        skipped: 0,
+        malformed: 1,
+      });
+    });
+
+    it('with dryRun counts and writes nothing', async () => {
+      const { tableName, old } = await deployedTable();
+
+      const counts = await backfillStatusIndex(client, tableName, { dryRun: true });
+
+      expect(counts).toMatchObject({ alreadyIndexed: 5, updated: 23, skipped: 0 });
+      for (const n of old) expect(await rawOf(tableName, n.id)).toEqual(withoutIndexKeys(n));
+    });
+
+    it('skips one changed between its read and its write, which keeps its newer state', async () => {
+      const { tableName, store, old } = await deployedTable();
+      const [byCurrent, byOld] = [old[1]!, old[6]!];
+      const sentByCurrent = { ...byCurrent, status: 'sent' as const, sentAt: instant(300), updatedAt: instant(300) };
+      delete sentByCurrent.nextAttemptAt;
+      const failedByOld = { ...byOld, attempts: 3, updatedAt: instant(301), version: byOld.version + 1 };
+      // A client whose first Scan page lets two writers in before the backfill writes: the current release (its
+      // save carries the keys) and one from before the index (a Put without them).
+      const racing = localDynamoDbClient(engine.endpoint);
+      let raced = false;
+      racing.middlewareStack.add(
+        (next, context) => async (args) => {
+          const result = await next(args);
+          if (context.commandName === 'ScanCommand' && !raced) {
+            raced = true;
+            await store.save({ ...sentByCurrent, version: byCurrent.version + 1 }, byCurrent.version, new Date(T0));
+            await doc.send(new PutCommand({ TableName: tableName, Item: withoutIndexKeys(failedByOld) }));
+          }
+          return result;
+        },
+        { step: 'initialize', name: 'raceTheBackfill' },
+      );
+
+      const counts = await backfillStatusIndex(racing, tableName, { segments: 1 });
+      racing.destroy();
+
+      expect(counts).toEqual({ scanned: 29, alreadyIndexed: 5, updated: 21, skipped: 2, malformed: 1 });
+      const current = { ...sentByCurrent, version: byCurrent.version + 1 };
+      expect(await rawOf(tableName, byCurrent.id)).toEqual(toItem(current, new Date(T0), 90));
+      expect(await rawOf(tableName, byOld.id)).toEqual(withoutIndexKeys(failedByOld));
+      // A run once no writer from before the index is left gives the last one its keys, from its newer state.
+      expect(await backfillStatusIndex(client, tableName)).toMatchObject({ updated: 1, skipped: 0 });
+      expect(await rawOf(tableName, byOld.id)).toEqual(toItem(failedByOld, new Date(T0), 90));
+    });
   });
 });

@@ -85,12 +85,13 @@ const permanent = [40, 15, 10].map((age, i) =>
       : { lastError: lastError('Invalid number', minutesAgo(age)) }),
   }),
 );
+// Not an OTP: an expired OTP's code is stale, and its re-drive is refused (the upstream sends a new one).
 const expired = settled({
   status: 'expired',
   reason: 'validity_expired',
   attempts: 3,
   maxAttempts: 3,
-  category: 'otp',
+  category: 'information_generale',
   createdAt: minutesAgo(25),
   updatedAt: minutesAgo(12),
 });
@@ -142,7 +143,7 @@ describe('npm run notifications -- list', () => {
 
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.split('\n');
-    expect(lines[0]).toMatch(/^UPDATED\s+ID\s+STATUS/);
+    expect(lines[0]).toMatch(/^CREATED\s+ID\s+STATUS/);
     const rows = lines.filter((line) => /^\d{4}-/.test(line));
     expect(rows.map((row) => row.split(/\s{2,}/)[1])).toEqual([failedParcel.id, failedOtp.id]);
     expect(run.stdout).toContain('2 notification(s), newest first.');
@@ -168,11 +169,14 @@ describe('npm run notifications -- list', () => {
   });
 
   it('--limit stops early and prints the command for the rest, which works as printed', async () => {
-    const first = await notifications(['list', '--status=permanent_failure', '--limit=2']);
+    const first = await notifications(['list', '--status=permanent_failure', '--since=7d', '--limit=2']);
 
     expect(first.code, first.stderr).toBe(0);
     const more = first.stdout.split('\n').find((line) => line.startsWith('More: '));
-    expect(more).toMatch(/^More: npm run notifications -- list --status=permanent_failure --limit=2 --cursor=\S+$/);
+    // --since pinned as the instant it stood for: the cursor resumes that window only, and the clock moves on.
+    expect(more).toMatch(
+      /^More: npm run notifications -- list --status=permanent_failure --from=\S+Z --limit=2 --cursor=\S+$/,
+    );
     const rest = await notifications(printedArgs(more!));
     expect(rest.code, rest.stderr).toBe(0);
     expect(rest.stdout).not.toContain('More:');
@@ -250,30 +254,42 @@ describe('npm run notifications -- retry', () => {
   it('--status --dry-run counts and changes nothing; the command it prints then re-drives them all', async () => {
     const before = await Promise.all(permanent.map((n) => store.get(n.id)));
 
+    // The issue's own example first, as it is written there.
+    const example = await notifications([
+      'retry',
+      '--status=permanent_failure',
+      '--reason=permanent_error',
+      '--dry-run',
+    ]);
+    expect(example.code, example.stderr).toBe(0);
+    expect(example.stdout).toMatch(
+      /^DRY RUN: 3 notification\(s\) match --status=permanent_failure --reason=permanent_error; nothing was changed\.\n/,
+    );
+
     const dry = await notifications([
       'retry',
       '--status=permanent_failure',
-      '--failure-reason=permanent_error',
+      '--reason=permanent_error',
       '--since=7d',
-      '--reason=numbers fixed upstream',
+      '--note=numbers fixed upstream',
       '--dry-run',
     ]);
 
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(
-      /^DRY RUN: 3 notification\(s\) match --status=permanent_failure --failure-reason=permanent_error, changed since \S+Z; nothing was changed\.\n/,
+      /^DRY RUN: 3 notification\(s\) match --status=permanent_failure --reason=permanent_error, created since \S+Z; nothing was changed\.\n/,
     );
     expect(await Promise.all(permanent.map((n) => store.get(n.id)))).toEqual(before);
 
     const rerun = dry.stdout.split('\n').find((line) => line.startsWith('To re-drive them: '));
     expect(rerun).toBe(
-      "To re-drive them: npm run notifications -- retry --status=permanent_failure --failure-reason=permanent_error --since=7d '--reason=numbers fixed upstream'",
+      "To re-drive them: npm run notifications -- retry --status=permanent_failure --reason=permanent_error --since=7d '--note=numbers fixed upstream'",
     );
     const real = await notifications(printedArgs(rerun!));
 
     expect(real.code, real.stderr).toBe(0);
     expect(real.stdout).toContain(
-      'Re-driven 3 of 3 notification(s) matching --status=permanent_failure --failure-reason=permanent_error',
+      'Re-driven 3 of 3 notification(s) matching --status=permanent_failure --reason=permanent_error',
     );
     for (const n of permanent) {
       const stored = await store.get(n.id);

@@ -244,7 +244,9 @@ describe('getNotification', () => {
 describe('listNotifications', () => {
   it('pages views newest first, with a cursor while more remain', async () => {
     const w = await world();
-    const stored = await w.put(...Array.from({ length: 5 }, (_, i) => failedOnce({ updatedAt: iso(-i * MINUTE) })));
+    const stored = await w.put(
+      ...Array.from({ length: 5 }, (_, i) => failedOnce({ createdAt: iso(-i * MINUTE), updatedAt: iso(-i * MINUTE) })),
+    );
 
     const first = await listNotifications({ statuses: ['failed'], limit: 3 }, w.deps);
     const second = await listNotifications({ statuses: ['failed'], limit: 3, cursor: first.nextCursor! }, w.deps);
@@ -391,22 +393,68 @@ describe('redriveNotification', () => {
     expect((await w.store.get(failed!.id))?.history.map((h) => h.outcome)).toEqual(['failed', 'sent']);
   });
 
-  it('reopens an expired otp with its validity renewed from now, on the priority lane', async () => {
+  it('keeps the budget of a failed one: only a final one gets a fresh budget', async () => {
     const w = await world();
-    const { nextAttemptAt: _next, ...otp } = makeNotification({
-      category: 'otp',
-      priority: 'high',
+    const [failed] = await w.put(failedOnce({ attempts: 4, maxAttempts: 5 }));
+
+    const view = await redriveNotification(failed!.id, {}, w.deps);
+
+    expect(view).toMatchObject({ status: 'failed', attempts: 4, maxAttempts: 5, nextAttemptAt: NOW.toISOString() });
+  });
+
+  it.each([
+    ['expired', { status: 'expired', reason: 'validity_expired' }],
+    // Its validity ran out while it waited in permanent_failure: as stale.
+    ['permanent_failure', { status: 'permanent_failure', reason: 'permanent_error' }],
+  ] as const)(
+    'refuses an otp %s past its validity: its code is stale, nothing written or queued',
+    async (status, state) => {
+      const w = await world();
+      const { nextAttemptAt: _next, ...otp } = makeNotification({
+        category: 'otp',
+        priority: 'high',
+        ...state,
+        expiresAt: iso(-20 * MINUTE),
+        updatedAt: iso(-20 * MINUTE),
+      });
+      await w.put(otp);
+
+      const error = await conflictOf(redriveNotification(otp.id, { by: OPERATOR }, w.deps));
+
+      expect(error).toBeInstanceOf(ConflictError);
+      expect(error).toMatchObject({ status, inFlight: false });
+      expect((error as Error).message).toMatch(/stale.*upstream system must send a new notification/);
+      expect(await w.store.get(otp.id)).toEqual(otp);
+      expect(await w.waiting('priority')).toBe(0);
+    },
+  );
+
+  it('re-drives an otp still within its validity without renewing it', async () => {
+    const w = await world();
+    const [otp] = await w.put(permanentlyFailed({ category: 'otp', priority: 'high', expiresAt: iso(5 * MINUTE) }));
+
+    const view = await redriveNotification(otp!.id, {}, w.deps);
+
+    expect(view).toMatchObject({ status: 'failed', expiresAt: iso(5 * MINUTE) });
+    expect(await w.drain('priority')).toEqual([{ id: otp!.id }]);
+  });
+
+  it('re-drives an expired notification without a validity window, its passed validity removed', async () => {
+    const w = await world();
+    const { nextAttemptAt: _next, ...parcel } = makeNotification({
+      category: 'colis_arrive',
       status: 'expired',
       reason: 'validity_expired',
       expiresAt: iso(-20 * MINUTE),
       updatedAt: iso(-20 * MINUTE),
     });
-    await w.put(otp);
+    await w.put(parcel);
 
-    const view = await redriveNotification(otp.id, {}, w.deps);
+    const view = await redriveNotification(parcel.id, {}, w.deps);
 
-    expect(view).toMatchObject({ status: 'failed', maxAttempts: 10, expiresAt: iso(10 * MINUTE) });
-    expect(await w.drain('priority')).toEqual([{ id: otp.id }]);
+    expect(view).toMatchObject({ status: 'failed', maxAttempts: 10, nextAttemptAt: NOW.toISOString() });
+    expect(view.expiresAt).toBeUndefined();
+    expect(await w.drain('standard')).toEqual([{ id: parcel.id }]);
   });
 
   it.each([
@@ -465,9 +513,38 @@ describe('redriveMatching', () => {
     expect(new Set((await w.drain('standard')).map((m) => m.id))).toEqual(new Set(wrong.map((n) => n.id)));
   });
 
+  it('skips expired otps as stale, and re-drives the other expired ones', async () => {
+    const w = await world();
+    const expired = (category: string) => {
+      const { nextAttemptAt: _next, ...n } = makeNotification({
+        category,
+        priority: category === 'otp' ? 'high' : 'normal',
+        status: 'expired',
+        reason: 'validity_expired',
+        expiresAt: iso(-20 * MINUTE),
+        updatedAt: iso(-20 * MINUTE),
+      });
+      return n;
+    };
+    const otps = await w.put(...Array.from({ length: 3 }, () => expired('otp')));
+    const parcels = await w.put(...Array.from({ length: 2 }, () => expired('colis_arrive')));
+
+    const dry = await redriveMatching({ status: 'expired', dryRun: true }, w.deps);
+    const run = await redriveMatching({ status: 'expired', dryRun: false }, w.deps);
+
+    expect(dry).toEqual({ dryRun: true, matched: 5, redriven: 0, skipped: 3, stale: 3 });
+    expect(run).toEqual({ dryRun: false, matched: 5, redriven: 2, skipped: 3, stale: 3 });
+    for (const n of otps) expect(await w.store.get(n.id)).toEqual(n);
+    expect(await w.waiting('priority')).toBe(0);
+    expect(new Set((await w.drain('standard')).map((m) => m.id))).toEqual(new Set(parcels.map((n) => n.id)));
+  });
+
   it('skips a match that changed after it was listed', async () => {
     const w = await world();
-    const [changing, steady] = await w.put(permanentlyFailed(), permanentlyFailed({ updatedAt: iso(-2 * MINUTE) }));
+    const [changing, steady] = await w.put(
+      permanentlyFailed({ createdAt: iso(-2 * MINUTE) }),
+      permanentlyFailed({ createdAt: iso(-3 * MINUTE), updatedAt: iso(-2 * MINUTE) }),
+    );
     const racing: Store = {
       ...w.store,
       listNotifications: async (query) => {
@@ -506,7 +583,9 @@ describe('redriveMatching', () => {
   it('handles at most 500 matches a call and resumes by cursor: 1,200 matches in three calls, each once', async () => {
     const w = await world();
     const matches = await w.put(
-      ...Array.from({ length: 1_200 }, (_, i) => permanentlyFailed({ updatedAt: iso(-(i % 300) * 1000) })),
+      ...Array.from({ length: 1_200 }, (_, i) =>
+        permanentlyFailed({ createdAt: iso(-(i % 300) * 1000), updatedAt: iso(-(i % 300) * 1000) }),
+      ),
     );
     await w.put(...Array.from({ length: 50 }, () => permanentlyFailed({ reason: 'max_retries_exceeded' })));
     const filter = { status: 'permanent_failure' as const, reason: 'permanent_error' as const };
@@ -557,10 +636,11 @@ describe('exportRows', () => {
       ...Array.from({ length: 3_000 }, (_, i) =>
         i % 2 === 0
           ? permanentlyFailed({
+              createdAt: iso(-i * 1000),
               updatedAt: iso(-i * 1000),
               recipient: { phone: '+22370123456', name: 'Traoré, "Awa"\nBamako' },
             })
-          : failedOnce({ updatedAt: iso(-i * 1000) }),
+          : failedOnce({ createdAt: iso(-i * 1000), updatedAt: iso(-i * 1000) }),
       ),
     );
   }, 60_000);

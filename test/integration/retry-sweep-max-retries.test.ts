@@ -273,8 +273,45 @@ describe('retry sweep: a raised --max-retries', () => {
     const run = await w.sweep({ maxRetries: 15, verbose: true });
 
     expect(run).toMatchObject({ found: 1, redriven: 1, queued: 1, exhausted: 0 });
-    expect(await w.store.get(lastAttempt!.id)).toMatchObject({ status: 'failed', attempts: 10, maxAttempts: 15 });
+    const stored = await w.store.get(lastAttempt!.id);
+    expect(stored).toMatchObject({ status: 'failed', attempts: 10, maxAttempts: 15 });
+    // One re-drive straight from failed (then marked queued): it was never ended, so no failure was counted.
+    expect(stored?.version).toBe(lastAttempt!.version + 2);
+    expect(stored?.operatorActions).toEqual([expect.objectContaining({ action: 'redrive', from: 'failed' })]);
     expect(await drainQueues()).toEqual([lastAttempt!.id]);
+    const hours = await w.store.readCounters(new Date(), 2);
+    expect(hours.reduce((sum, hour) => sum + hour.permanentFailures, 0)).toBe(0);
+  });
+
+  it('reaches the eligible ones behind many ineligible newer ones in one run (the query filters them)', async () => {
+    const w = await world();
+    const ended = (minutes: number, overrides: Partial<Notification>) =>
+      makeNotification({
+        status: 'permanent_failure',
+        reason: 'max_retries_exceeded',
+        attempts: 10,
+        maxAttempts: 10,
+        nextAttemptAt: undefined,
+        createdAt: minutesAgo(minutes),
+        updatedAt: minutesAgo(minutes),
+        ...overrides,
+      });
+    // Newest: 120 the run may not take (OTPs whose code expired, or already at the run's limit of 15).
+    await w.seed(
+      ...Array.from({ length: 120 }, (_, i) =>
+        i % 2 === 0
+          ? ended(i + 1, { category: 'otp', priority: 'high', expiresAt: minutesAgo(i) })
+          : ended(i + 1, { attempts: 15, maxAttempts: 15 }),
+      ),
+    );
+    const eligible = await w.seed(...Array.from({ length: 5 }, (_, i) => ended(600 + i, {})));
+
+    const run = await w.sweep({ maxRetries: 15, limit: 5, verbose: true });
+
+    expect(run).toMatchObject({ found: 5, redriven: 5, queued: 5 });
+    expect(run.moreToRedrive).toBeUndefined();
+    expect(new Set(run.notifications?.map((e) => e.id))).toEqual(new Set(eligible.map((n) => n.id)));
+    expect(new Set(await drainQueues())).toEqual(new Set(eligible.map((n) => n.id)));
   });
 
   it('re-drives within the run limit, after the due work, and says when some are left', async () => {

@@ -13,7 +13,7 @@ import {
 } from '../../bin/cli/api-client.js';
 import { UsageError } from '../../bin/cli/errors.js';
 import { instantFlag, sinceInstant } from '../../bin/cli/flags.js';
-import { formatList, formatNotification } from '../../bin/cli/notification-report.js';
+import { formatList, formatNotification, listTable } from '../../bin/cli/notification-report.js';
 import {
   type Invocation,
   NOTIFICATIONS_USAGE,
@@ -90,7 +90,7 @@ describe('parseNotificationsArgs', () => {
       'list',
       '--status=failed, permanent_failure',
       '--phone=70 12 34 56',
-      '--failure-reason=permanent_error',
+      '--reason=permanent_error',
       '--from=2025-11-20',
       '--to=2025-11-21T18:00:00+01:00',
       '--cursor=abc',
@@ -125,13 +125,13 @@ describe('parseNotificationsArgs', () => {
     expect(parse(['retry', ID]).plan).toEqual({ command: 'retry', id: ID });
   });
 
-  it('retry --status is the bulk re-drive: --failure-reason filters, --reason says why', () => {
+  it('retry --status is the bulk re-drive: --reason filters by failure reason, --note says why', () => {
     const { plan } = parse([
       'retry',
       '--status=permanent_failure',
-      '--failure-reason=permanent_error',
+      '--reason=permanent_error',
       '--since=7d',
-      '--reason=numbers fixed upstream',
+      '--note=numbers fixed upstream',
       '--dry-run',
     ]);
 
@@ -140,6 +140,34 @@ describe('parseNotificationsArgs', () => {
       filter: { status: 'permanent_failure', reason: 'permanent_error', from: '2025-11-20T12:00:00.000Z' },
       dryRun: true,
       note: 'numbers fixed upstream',
+    });
+  });
+
+  it("the issue's own bulk example: retry --status=permanent_failure --reason=permanent_error --dry-run", () => {
+    expect(parse(['retry', '--status=permanent_failure', '--reason=permanent_error', '--dry-run']).plan).toEqual({
+      command: 'retry-matching',
+      filter: { status: 'permanent_failure', reason: 'permanent_error' },
+      dryRun: true,
+    });
+  });
+
+  it('retry <id> and cancel <id>: --reason is why the operator acts, any text', () => {
+    expect(parse(['retry', ID, '--reason=permanent_error']).plan).toEqual({
+      command: 'retry',
+      id: ID,
+      reason: 'permanent_error',
+    });
+    expect(parse(['cancel', ID, '--reason=sent twice']).plan).toEqual({
+      command: 'cancel',
+      id: ID,
+      reason: 'sent twice',
+    });
+  });
+
+  it('export --cursor goes on from where an interrupted export stopped', () => {
+    expect(parse(['export', '--status=failed', '--cursor', 'abc']).plan).toEqual({
+      command: 'export',
+      query: { status: 'failed', cursor: 'abc' },
     });
   });
 
@@ -167,6 +195,13 @@ describe('parseNotificationsArgs', () => {
     expect(argv).toEqual(['retry', '--status=failed', '--since=1h']);
   });
 
+  it('a command printed with a cursor pins --since as the --from it stood for (a cursor resumes one window)', () => {
+    const { argv, resumeArgv } = parse(['list', '--status=failed', '--since', '24h', '--cursor', 'abc', '--all']);
+
+    expect(argv).toEqual(['list', '--status=failed', '--since', '24h', '--all']);
+    expect(resumeArgv).toEqual(['list', '--status=failed', '--from=2025-11-26T12:00:00.000Z', '--all']);
+  });
+
   it.each([
     [['list', '--status=broken'], '--status takes pending, sent, failed, permanent_failure, cancelled, expired'],
     [
@@ -181,7 +216,8 @@ describe('parseNotificationsArgs', () => {
     [['list', '--from=2025-11-27', '--to=2025-11-26'], 'the window ends'],
     [['list', '--limit=0'], "--limit must be a positive whole number, got '0'"],
     [['list', '--limit=5', '--all'], 'give --limit or --all, not both'],
-    [['list', '--failure-reason=oops'], '--failure-reason takes temporary_error, permanent_error'],
+    [['list', '--reason=oops'], '--reason selects by failure reason: temporary_error, permanent_error'],
+    [['list', '--failure-reason=permanent_error'], "Unknown option '--failure-reason'"],
     [['list', '--category=OTP!'], '--category must be a category slug'],
     [['list', '--dry-run'], '--dry-run does not apply to list'],
     [['list', 'extra'], "list takes no argument, got 'extra'"],
@@ -196,9 +232,13 @@ describe('parseNotificationsArgs', () => {
     [['retry', '--status=sent'], 'retry --status takes one of failed, permanent_failure, expired'],
     [['retry', '--status=failed', '--phone=+22370123456'], '--phone does not apply to retry --status'],
     [
-      ['retry', '--status=permanent_failure', '--reason=permanent_error'],
-      'to select by failure reason, use --failure-reason=permanent_error',
+      ['retry', '--status=permanent_failure', '--reason=numbers fixed upstream'],
+      `--reason selects by failure reason: temporary_error, permanent_error, provider_unavailable, max_retries_exceeded, validity_expired, cancelled_by_operator, got 'numbers fixed upstream'; to say why you re-drive them, use --note="…"`,
     ],
+    [['retry', '--status=failed', '--note= '], '--note must not be empty'],
+    [['retry', ID, '--note=fixed'], '--note does not apply to retry <id> (there --reason says why you act)'],
+    [['cancel', ID, '--note=fixed'], '--note does not apply to cancel (there --reason says why you act)'],
+    [['list', '--note=fixed'], '--note does not apply to list'],
     [['export', '--json'], 'export writes CSV: --json does not apply'],
     [['export', '--limit=5'], '--limit does not apply to export'],
     [['export', '--page-size=5001'], '--page-size must be at most 5000, got 5001'],
@@ -291,10 +331,39 @@ describe('tables', () => {
   it('lists the columns an operator scans: when, id, status, reason, tries, category, phone, last error', () => {
     const [header, row] = formatList([view()]);
 
-    expect(header).toMatch(/^UPDATED\s+ID\s+STATUS\s+REASON\s+TRIES\s+CATEGORY\s+PHONE\s+LAST ERROR$/);
+    expect(header).toMatch(/^CREATED\s+ID\s+STATUS\s+REASON\s+TRIES\s+CATEGORY\s+PHONE\s+LAST ERROR$/);
     expect(row).toMatch(
-      /^2025-11-27 11:30:00Z\s+01KB8Z4N6QXW3E2R7T9Y5V1K0P\s+failed\s+temporary_error\s+3\/10\s+otp\s+\+22370123456\s+http_error HTTP 503: Service Unavailable$/,
+      /^2025-11-27 10:00:00Z\s+01KB8Z4N6QXW3E2R7T9Y5V1K0P\s+failed\s+temporary_error\s+3\/10\s+otp\s+\+22370123456\s+http_error HTTP 503: Service Unavailable$/,
     );
+  });
+
+  it('a list printed page by page: one header, widths that fit what later pages hold, cut to the terminal', () => {
+    const table = listTable(200, true);
+    const first = table.rows([view()]);
+    const second = table.rows([
+      view({
+        status: 'permanent_failure',
+        reason: 'cancelled_by_operator',
+        inFlight: true,
+        lastError: { ...view().lastError!, message: 'x'.repeat(300) },
+      }),
+    ]);
+
+    expect(first).toHaveLength(2);
+    expect(second).toHaveLength(1);
+    expect(second[0]!.indexOf('permanent_failure*')).toBe(first[0]!.indexOf('STATUS'));
+    expect(second[0]!.indexOf('cancelled_by_operator')).toBe(first[0]!.indexOf('REASON'));
+    expect(second[0]!.indexOf('http_error')).toBe(first[0]!.indexOf('LAST ERROR'));
+    for (const line of [...first, ...second]) expect(Array.from(line).length).toBeLessThanOrEqual(200);
+    expect(second[0]).toMatch(/…$/);
+    expect(table.footnotes()).toEqual(['', '* being sent now: cancel waits until the attempt is recorded']);
+  });
+
+  it('on a narrow terminal a list printed page by page keeps to the first page widths, not wider', () => {
+    const lines = listTable(130, true).rows([view()]);
+
+    for (const line of lines) expect(Array.from(line).length).toBeLessThanOrEqual(130);
+    expect(lines[1]).toContain('http_error');
   });
 
   it('marks one being sent, and says what that means', () => {
@@ -507,6 +576,85 @@ describe('the signed client against the API', () => {
     const printed = JSON.parse(result.stdout) as { items: NotificationView[]; nextCursor: null };
     expect(printed.items.map((n) => n.id)).toEqual([ID, '01KB8Z4N6QXW3E2R7T9Y5V1K02']);
     expect(printed.nextCursor).toBeNull();
+    // Written item by item, it is still the document the API's shape gives, as JSON.stringify writes it.
+    expect(result.stdout).toBe(`${JSON.stringify(printed, null, 2)}\n`);
+  });
+
+  it('list --json with nothing to list, and with a --limit that stops early, prints the same document', async () => {
+    routes['GET /notifications'] = (s, res) =>
+      s.query.get('status') === 'sent'
+        ? json(res, 200, { items: [], nextCursor: null })
+        : json(res, 200, { items: [view()], nextCursor: 'more' });
+
+    const none = await run(['list', '--status=sent', '--json']);
+    const one = await run(['list', '--status=failed', '--limit=1', '--json']);
+
+    expect(none.stdout).toBe(`${JSON.stringify({ items: [], nextCursor: null }, null, 2)}\n`);
+    expect(one.stdout).toBe(`${JSON.stringify({ items: [view()], nextCursor: 'more' }, null, 2)}\n`);
+  });
+
+  /** Three pages of one notification each, the third failing with a 500 when `failThird`. */
+  const threePages = (failThird: boolean) => (s: Seen, res: ServerResponse) => {
+    const cursor = s.query.get('cursor');
+    if (cursor === 'c2' && failThird) return json(res, 500, { message: 'Internal server error' });
+    const page = { first: ['01KB8Z4N6QXW3E2R7T9Y5V1K01', 'c1'], c1: ['01KB8Z4N6QXW3E2R7T9Y5V1K02', 'c2'] }[
+      cursor ?? 'first'
+    ] ?? ['01KB8Z4N6QXW3E2R7T9Y5V1K03', null];
+    const inFlight = page[0]!.endsWith('2');
+    json(res, 200, {
+      items: [view({ id: page[0]!, inFlight, ...(inFlight ? { status: 'permanent_failure' } : {}) })],
+      nextCursor: page[1],
+    });
+  };
+
+  it('list --all prints each page as it comes: one header, the pages lined up under it', async () => {
+    routes['GET /notifications'] = threePages(false);
+
+    const result = await run(['list', '--status=failed,permanent_failure', '--all']);
+
+    expect(result.code, result.stderr).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines.filter((line) => line.startsWith('CREATED'))).toHaveLength(1);
+    const rows = lines.filter((line) => /^\d{4}-/.test(line));
+    expect(rows).toHaveLength(3);
+    // Every left-aligned column starts where its header does, whatever each page held (the second page's status,
+    // permanent_failure*, is longer than anything on the first).
+    const starts = (line: string) =>
+      [...line.matchAll(/(?<= {2})\S/g)].map((m) => m.index).filter((_, i) => i !== 3 /* TRIES, right-aligned */);
+    for (const row of rows) expect(starts(row).slice(0, 5)).toEqual(starts(lines[0]!).slice(0, 5));
+    expect(result.stdout).toContain('* being sent now');
+    expect(result.stdout).toMatch(/\n3 notification\(s\), newest first\.\n$/);
+  });
+
+  it('a list that fails midway keeps what it printed and says how to go on (exit 1)', async () => {
+    routes['GET /notifications'] = threePages(true);
+
+    const result = await run(['list', '--status=failed', '--since=24h', '--all']);
+
+    expect(result.code).toBe(1);
+    // The pages read before the failure are on stdout: the list no longer waits for the last page to print.
+    expect(result.stdout).toContain('01KB8Z4N6QXW3E2R7T9Y5V1K01');
+    expect(result.stdout).toContain('01KB8Z4N6QXW3E2R7T9Y5V1K02');
+    expect(result.stdout).not.toContain('notification(s), newest first');
+    expect(result.stderr).toBe(
+      [
+        'error: the API answered 500: Internal server error',
+        'list stopped after 2 notification(s). To go on from there:',
+        '  npm run notifications -- list --status=failed --from=2025-11-26T12:00:00.000Z --all --cursor=c2',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('list --json that fails midway prints every item read, and no closed document', async () => {
+    routes['GET /notifications'] = threePages(true);
+
+    const result = await run(['list', '--all', '--json']);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('"id": "01KB8Z4N6QXW3E2R7T9Y5V1K02"');
+    expect(() => JSON.parse(result.stdout)).toThrow();
+    expect(result.stderr).toContain('npm run notifications -- list --all --json --cursor=c2');
   });
 
   it('cancel and retry POST the reason as JSON, signed with the body', async () => {
@@ -546,8 +694,8 @@ describe('the signed client against the API', () => {
     const result = await run([
       'retry',
       '--status=permanent_failure',
-      '--failure-reason=permanent_error',
-      '--reason=fixed upstream',
+      '--reason=permanent_error',
+      '--note=fixed upstream',
       '--dry-run',
     ]);
 
@@ -564,10 +712,10 @@ describe('the signed client against the API', () => {
       },
     ]);
     expect(result.stdout).toContain(
-      'DRY RUN: 503 notification(s) match --status=permanent_failure --failure-reason=permanent_error; nothing was changed.',
+      'DRY RUN: 503 notification(s) match --status=permanent_failure --reason=permanent_error; nothing was changed.',
     );
     expect(result.stdout).toContain(
-      "To re-drive them: npm run notifications -- retry --status=permanent_failure --failure-reason=permanent_error '--reason=fixed upstream'",
+      "To re-drive them: npm run notifications -- retry --status=permanent_failure --reason=permanent_error '--note=fixed upstream'",
     );
   });
 
@@ -596,6 +744,71 @@ describe('the signed client against the API', () => {
       ['failed', '2025-11-20T12:00:00.000Z', 'p2'],
       ['failed', '2025-11-20T12:00:00.000Z', 'p3'],
     ]);
+  });
+
+  /** A CSV export in three pages; `fail` decides how the request for page `p2` fails, if it does. */
+  const csvPages =
+    (fail?: 'status' | 'cut') =>
+    (s: Seen, res: ServerResponse): void => {
+      const cursor = s.query.get('cursor');
+      if (!cursor) {
+        res.writeHead(200, { 'content-type': 'text/csv', 'x-next-cursor': 'p2' });
+        res.end('id,status\r\n1,failed\r\n');
+      } else if (cursor === 'p2' && fail === 'status') {
+        json(res, 502, { message: 'Internal server error' });
+      } else if (cursor === 'p2' && fail === 'cut') {
+        // Half a page, then the connection drops.
+        res.writeHead(200, { 'content-type': 'text/csv', 'x-next-cursor': 'p3' });
+        res.write('2,failed\r\n2b,fa');
+        setTimeout(() => res.destroy(), 20);
+      } else if (cursor === 'p2') {
+        res.writeHead(200, { 'content-type': 'text/csv', 'x-next-cursor': 'p3' });
+        res.end('2,failed\r\n2b,failed\r\n');
+      } else {
+        res.writeHead(200, { 'content-type': 'text/csv' });
+        res.end('3,expired\r\n');
+      }
+    };
+  const WHOLE_CSV = 'id,status\r\n1,failed\r\n2,failed\r\n2b,failed\r\n3,expired\r\n';
+
+  it.each([
+    ['an error answer', 'status' as const, 'error: the API answered 502: Internal server error'],
+    ['a connection cut halfway through a page', 'cut' as const, 'error: '],
+  ])(
+    'an export stopped by %s: stdout ends on a whole page, stderr says how to resume, exit 1',
+    async (_what, fail, said) => {
+      routes['GET /notifications/export.csv'] = csvPages(fail);
+
+      const broken = await run(['export', '--status=failed', '--since=7d']);
+
+      expect(broken.code).toBe(1);
+      expect(broken.stdout).toBe('id,status\r\n1,failed\r\n');
+      const lines = broken.stderr.split('\n');
+      expect(lines[0]).toContain(said);
+      expect(lines.slice(1)).toEqual([
+        'export stopped after 1 page(s); the CSV written so far ends on a whole page.',
+        'To go on from there (no header row: append its output to the same file, with >>):',
+        '  npm run notifications -- export --status=failed --from=2025-11-20T12:00:00.000Z --cursor=p2',
+        '',
+      ]);
+
+      // The command as printed, once the API answers again, writes the rest: appended, the whole export.
+      routes['GET /notifications/export.csv'] = csvPages();
+      const resumed = await run(lines.at(-2)!.trim().split(' -- ')[1]!.split(' '));
+
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(broken.stdout + resumed.stdout).toBe(WHOLE_CSV);
+    },
+  );
+
+  it('an export whose first page fails wrote nothing: the error alone, the same command starts it again', async () => {
+    routes['GET /notifications/export.csv'] = (_s, res) => json(res, 502, { message: 'Internal server error' });
+
+    const result = await run(['export', '--status=failed']);
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe('error: the API answered 502: Internal server error\n');
   });
 
   it('a 404 exits 1 with what the API said', async () => {
@@ -629,7 +842,7 @@ describe('the signed client against the API', () => {
     const result = await run(['list', '--phone=12']);
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('  - --phone: not a number\n  - --failure-reason: invalid');
+    expect(result.stderr).toContain('  - --phone: not a number\n  - --reason: invalid');
   });
 
   it('wrong credentials get the 403 with what to do', async () => {

@@ -12,7 +12,7 @@ import {
   type HealthInput,
   type WindowCounts,
 } from '../../shared/domain/health.js';
-import type { Notification } from '../../shared/domain/notification.js';
+import { HISTORY_LIMIT, type Notification } from '../../shared/domain/notification.js';
 import { type NotificationEvent, transition } from '../../shared/domain/transitions.js';
 import { makeNotification } from '../support/fixtures.js';
 
@@ -23,7 +23,7 @@ const TIMEOUT: WaChapFailure = { type: 'timeout', message: 'No answer within 150
 const INVALID_NUMBER: WaChapFailure = { type: 'http_error', message: 'Invalid phone number', httpStatus: 400 };
 const DISCONNECTED: WaChapFailure = { type: 'application_error', message: 'Instance disconnected' };
 
-/** One attempt: claimed, then failed with `failure`; returns the event and the record it produced. */
+/** One attempt: claimed, then failed with `failure`; returns the event, the record it produced and the one before. */
 function failedAttempt(n: Notification, failure: WaChapFailure, at: Date) {
   const claimed = transition(n, { type: 'claim', at, token: `t-${at.getTime()}`, leaseMs: 60_000 });
   const event: NotificationEvent = {
@@ -38,8 +38,12 @@ function failedAttempt(n: Notification, failure: WaChapFailure, at: Date) {
     random: () => 0.5,
   };
   const after = transition(claimed, event);
-  return { event, after };
+  return { event, after, before: claimed };
 }
+
+/** The counts of a move, from the record before it. */
+const countsOfMove = (before: Notification, event: NotificationEvent) =>
+  countsOf(event, transition(before, event), before);
 
 const due = (overrides: Partial<Notification> = {}) =>
   makeNotification({ nextAttemptAt: NOW.toISOString(), maxAttempts: 10, ...overrides });
@@ -49,14 +53,14 @@ describe('countsOf: OTP failures (ALERT_FAILED_OTP_THRESHOLD)', () => {
     const first = failedAttempt(due({ category: 'otp' }), TIMEOUT, NOW);
     const again = failedAttempt({ ...first.after, nextAttemptAt: later(60).toISOString() }, TIMEOUT, later(60));
 
-    expect(countsOf(first.event, first.after)).toMatchObject({ otpFailures: 1 });
-    expect(countsOf(again.event, again.after).otpFailures).toBeUndefined();
+    expect(countsOf(first.event, first.after, first.before)).toMatchObject({ otpFailures: 1 });
+    expect(countsOf(again.event, again.after, again.before).otpFailures).toBeUndefined();
   });
 
   it('counts an OTP refused for a bad number: the customer gets no code either', () => {
-    const { event, after } = failedAttempt(due({ category: 'otp' }), INVALID_NUMBER, NOW);
+    const { event, after, before } = failedAttempt(due({ category: 'otp' }), INVALID_NUMBER, NOW);
 
-    expect(countsOf(event, after)).toMatchObject({ permanentFailures: 1, otpFailures: 1 });
+    expect(countsOf(event, after, before)).toMatchObject({ permanentFailures: 1, otpFailures: 1 });
   });
 
   it('counts an OTP that expires unsent without a failed attempt (held by the open circuit), once', () => {
@@ -67,20 +71,49 @@ describe('countsOf: OTP failures (ALERT_FAILED_OTP_THRESHOLD)', () => {
     });
     const event: NotificationEvent = { type: 'expire', at: later(301) };
 
-    expect(countsOf(event, transition(held, event))).toEqual({ expired: 1, otpFailures: 1 });
+    expect(countsOfMove(held, event)).toEqual({ expired: 1, otpFailures: 1 });
   });
 
   it('does not count an OTP again when it expires after a failed attempt', () => {
     const { after } = failedAttempt(due({ category: 'otp', expiresAt: later(300).toISOString() }), TIMEOUT, NOW);
     const event: NotificationEvent = { type: 'expire', at: later(301) };
 
-    expect(countsOf(event, transition(after, event))).toEqual({ expired: 1 });
+    expect(countsOfMove(after, event)).toEqual({ expired: 1 });
+  });
+
+  it('counts a re-driven OTP once, even when its first failure has left the capped history', () => {
+    // Prepare: a first failed attempt (counted), then the open circuit holds it more times than the history keeps.
+    const first = failedAttempt(due({ category: 'otp', expiresAt: later(3_600).toISOString() }), TIMEOUT, NOW);
+    expect(countsOf(first.event, first.after, first.before)).toMatchObject({ otpFailures: 1 });
+    let n = first.after;
+    for (let i = 1; i <= HISTORY_LIMIT; i++) n = transition(n, { type: 'hold', at: later(i), holdMs: 1_000 });
+    expect(n.history.some((record) => record.outcome === 'failed')).toBe(false);
+    const redriven = transition(n, { type: 'redrive', at: later(60), maxAttempts: 10, validityWindow: true });
+
+    // Act: it fails again, or it expires.
+    const again = failedAttempt(redriven, TIMEOUT, later(60));
+    const expire: NotificationEvent = { type: 'expire', at: later(3_600) };
+
+    // Assess: counted neither time; the first failure's instant is kept.
+    expect(countsOf(again.event, again.after, again.before).otpFailures).toBeUndefined();
+    expect(countsOfMove(redriven, expire)).toEqual({ expired: 1 });
+    expect(again.after.firstFailureAt).toBe(NOW.toISOString());
+  });
+
+  it('does not count again an OTP stored before firstFailureAt existed, whose history shows its failure', () => {
+    const { after } = failedAttempt(due({ category: 'otp' }), TIMEOUT, NOW);
+    const { firstFailureAt: _first, ...legacy } = after;
+
+    const again = failedAttempt({ ...legacy, nextAttemptAt: later(60).toISOString() }, TIMEOUT, later(60));
+
+    expect(countsOf(again.event, again.after, again.before).otpFailures).toBeUndefined();
+    expect(again.after.firstFailureAt).toBe(NOW.toISOString());
   });
 
   it('counts no other category', () => {
-    const { event, after } = failedAttempt(due({ category: 'colis_arrive' }), TIMEOUT, NOW);
+    const { event, after, before } = failedAttempt(due({ category: 'colis_arrive' }), TIMEOUT, NOW);
 
-    expect(countsOf(event, after).otpFailures).toBeUndefined();
+    expect(countsOf(event, after, before).otpFailures).toBeUndefined();
   });
 });
 
@@ -89,14 +122,14 @@ describe('countsOf: the run of failures (ALERT_WHATSAPP_FAILURE_THRESHOLD)', () 
     const timeout = failedAttempt(due(), TIMEOUT, NOW);
     const provider = failedAttempt(due(), DISCONNECTED, NOW);
 
-    expect(countsOf(timeout.event, timeout.after)).toMatchObject({ failureStreak: 1 });
-    expect(countsOf(provider.event, provider.after)).toMatchObject({ failureStreak: 1, held: 1 });
+    expect(countsOf(timeout.event, timeout.after, timeout.before)).toMatchObject({ failureStreak: 1 });
+    expect(countsOf(provider.event, provider.after, provider.before)).toMatchObject({ failureStreak: 1, held: 1 });
   });
 
   it("leaves the run alone for a bad number: the recipient's fault says nothing about WaChap", () => {
-    const { event, after } = failedAttempt(due(), INVALID_NUMBER, NOW);
+    const { event, after, before } = failedAttempt(due(), INVALID_NUMBER, NOW);
 
-    expect(countsOf(event, after).failureStreak).toBeUndefined();
+    expect(countsOf(event, after, before).failureStreak).toBeUndefined();
     expect(endsFailureStreak(event)).toBe(false);
   });
 
@@ -105,7 +138,7 @@ describe('countsOf: the run of failures (ALERT_WHATSAPP_FAILURE_THRESHOLD)', () 
     const sent: NotificationEvent = { type: 'sent', at: NOW, durationMs: 90 };
 
     expect(endsFailureStreak(sent)).toBe(true);
-    expect(countsOf(sent, transition(claimed, sent)).failureStreak).toBeUndefined();
+    expect(countsOfMove(claimed, sent).failureStreak).toBeUndefined();
     expect(endsFailureStreak({ type: 'enqueue', at: NOW, leaseMs: 1000 })).toBe(false);
   });
 });

@@ -516,29 +516,42 @@ describe('transition', () => {
       expect(claim(redriven, when + DAY, 'tok-new').inFlight?.token).toBe('tok-new');
     });
 
-    it('reopens an expired otp with its validity renewed from now', () => {
+    it('refuses an otp whose validity ran out, expired or not yet: its code is stale', () => {
       const otp = fresh({ category: 'otp', message: 'Code: 123456' });
       const expired = transition(otp, { type: 'expire', at: at(HOUR) });
+      const failedLate = fail(claim(otp, 0), SECOND, INVALID_NUMBER);
 
-      const redriven = redrive(expired, 2 * HOUR, { validitySeconds: 600 });
-
-      expect(redriven).toMatchObject({
-        status: 'failed',
-        attempts: 0,
-        maxAttempts: 10,
-        nextAttemptAt: iso(2 * HOUR),
-        expiresAt: iso(2 * HOUR + 10 * MINUTE),
-      });
-      expect(redriven).not.toHaveProperty('reason');
-      expect(() => claim(redriven, 2 * HOUR + MINUTE)).not.toThrow();
+      expect(() => redrive(expired, 2 * HOUR, { validityWindow: true })).toThrow(/stale/);
+      expect(() => redrive(failedLate, HOUR, { validityWindow: true })).toThrow(/validity ran out at .*stale/);
+      // Within its validity it goes, and its validity is never renewed: the code is as old as it was.
+      expect(redrive(failedLate, MINUTE, { validityWindow: true }).expiresAt).toBe(otp.expiresAt);
     });
 
-    it('drops a validity that ran out when none is given, and keeps one still ahead', () => {
+    it('drops a validity that ran out outside a validity window, and keeps one still ahead', () => {
       const expired = transition(fresh({ ttlSeconds: 60 }), { type: 'expire', at: at(HOUR) });
       const failedEarly = fail(claim(fresh({ ttlSeconds: 7 * 86_400 }), 0), SECOND, INVALID_NUMBER);
 
+      expect(redrive(expired, 2 * HOUR)).toMatchObject({ status: 'failed', attempts: 0, maxAttempts: 10 });
       expect(redrive(expired, 2 * HOUR)).not.toHaveProperty('expiresAt');
       expect(redrive(failedEarly, HOUR).expiresAt).toBe(iso(7 * DAY));
+    });
+
+    it('raises the limit to raiseMaxAttemptsTo from any re-drivable state, and never lowers it', () => {
+      const { n: nine } = failRepeatedly(fresh({}, 10), 9);
+      // Its 10th attempt was claimed and its sender died: at its limit, still failed.
+      const due = Date.parse(nine.nextAttemptAt!) - T0.getTime();
+      const abandoned = claim(nine, due, 'tok-dead');
+      const later = due + LEASE;
+      const { n: exhausted } = failRepeatedly(fresh({}, 3), 3);
+
+      const raised = redrive(abandoned, later, { raiseMaxAttemptsTo: 15 });
+
+      expect(raised).toMatchObject({ status: 'failed', attempts: 10, maxAttempts: 15, nextAttemptAt: iso(later) });
+      expect(() => claim(raised, later)).not.toThrow();
+      expect(redrive(abandoned, later).maxAttempts).toBe(10);
+      expect(redrive(abandoned, later, { raiseMaxAttemptsTo: 5 }).maxAttempts).toBe(10);
+      expect(redrive(exhausted, DAY, { maxAttempts: 12, raiseMaxAttemptsTo: 15 }).maxAttempts).toBe(15);
+      expect(redrive(exhausted, DAY, { maxAttempts: 12, raiseMaxAttemptsTo: 5 }).maxAttempts).toBe(15);
     });
 
     it.each([
@@ -757,7 +770,13 @@ type Step =
   | { kind: 'cancel'; dt: number }
   | { kind: 'exhaust'; dt: number }
   | { kind: 'release'; dt: number }
-  | { kind: 'redrive'; dt: number; maxAttempts: number; validitySeconds: number | undefined };
+  | {
+      kind: 'redrive';
+      dt: number;
+      maxAttempts: number;
+      raiseMaxAttemptsTo: number | undefined;
+      validityWindow: boolean;
+    };
 
 const FAILURES: WaChapFailure[] = [
   TIMEOUT,
@@ -828,7 +847,8 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
       kind: fc.constant('redrive' as const),
       dt: dtArb,
       maxAttempts: fc.integer({ min: 1, max: 10 }),
-      validitySeconds: fc.option(fc.integer({ min: 60, max: 86_400 }), { nil: undefined }),
+      raiseMaxAttemptsTo: fc.option(fc.integer({ min: 1, max: 20 }), { nil: undefined }),
+      validityWindow: fc.boolean(),
     }),
     weight: 1,
   },
@@ -881,7 +901,8 @@ function toEvent(step: Step, n: Notification, now: Date, claims: number): Notifi
         type: 'redrive',
         at: now,
         maxAttempts: step.maxAttempts,
-        ...(step.validitySeconds !== undefined ? { validitySeconds: step.validitySeconds } : {}),
+        ...(step.raiseMaxAttemptsTo !== undefined ? { raiseMaxAttemptsTo: step.raiseMaxAttemptsTo } : {}),
+        ...(step.validityWindow ? { validityWindow: true } : {}),
       };
     default:
       return { type: step.kind, at: now };
@@ -947,9 +968,19 @@ function expectSoundState(n: Notification): void {
   if (n.status === 'cancelled') expect(n.reason).toBe('cancelled_by_operator');
 }
 
-/** Only an operator's re-drive leaves a final state, and only one where nothing was delivered or stopped on purpose. */
-const mayLeave = (status: NotificationStatus, event: NotificationEvent): boolean =>
-  !isTerminal(status) || (event.type === 'redrive' && REDRIVABLE_FINAL_STATUSES.includes(status));
+/** A re-drive never sends stale content: with a validity window, not once the validity ran out. */
+const wouldSendStale = (n: Notification, event: NotificationEvent): boolean =>
+  event.type === 'redrive' &&
+  event.validityWindow === true &&
+  (n.status === 'expired' || (n.expiresAt !== undefined && Date.parse(n.expiresAt) <= event.at.getTime()));
+
+/**
+ * Only an operator's re-drive leaves a final state, and only one where nothing was delivered or stopped on purpose,
+ * and whose content is not stale.
+ */
+const mayLeave = (n: Notification, event: NotificationEvent): boolean =>
+  !wouldSendStale(n, event) &&
+  (!isTerminal(n.status) || (event.type === 'redrive' && REDRIVABLE_FINAL_STATUSES.includes(n.status)));
 
 describe('transition over arbitrary event sequences', () => {
   it('never produces an illegal state, leaves a final one only by a re-drive, and moves one version per accepted event', () => {
@@ -971,7 +1002,7 @@ describe('transition over arbitrary event sequences', () => {
             continue;
           }
           // Only reached when the event was accepted.
-          expect(mayLeave(n.status, event)).toBe(true);
+          expect(mayLeave(n, event)).toBe(true);
           if (event.type === 'claim') {
             claims += 1;
             // An expired notification is never handed to a sender.
@@ -983,11 +1014,29 @@ describe('transition over arbitrary event sequences', () => {
           expect(next.status).toBe(expectedStatus(event, n, attempts));
           expect(next.version).toBe(n.version + 1);
           expect(next.updatedAt).toBe(new Date(now).toISOString());
-          // A re-drive out of a final state gives a fresh budget; nothing else changes the limit.
+          // A re-drive out of a final state gives a fresh budget, and raises the limit if asked; nothing else changes it.
+          const budget =
+            event.type === 'redrive' && isTerminal(n.status) ? n.attempts + event.maxAttempts : n.maxAttempts;
           expect(next.maxAttempts).toBe(
-            event.type === 'redrive' && isTerminal(n.status) ? n.attempts + event.maxAttempts : n.maxAttempts,
+            event.type === 'redrive' ? Math.max(budget, event.raiseMaxAttemptsTo ?? budget) : n.maxAttempts,
           );
-          if (event.type === 'redrive') expect(next.nextAttemptAt).toBe(new Date(now).toISOString());
+          if (event.type === 'redrive') {
+            expect(next.nextAttemptAt).toBe(new Date(now).toISOString());
+            // Never renewed, never sent stale: a validity survives only if still ahead, and then unchanged.
+            if (next.expiresAt !== undefined) {
+              expect(next.expiresAt).toBe(n.expiresAt);
+              expect(Date.parse(next.expiresAt)).toBeGreaterThan(now);
+            }
+            if (event.validityWindow) {
+              expect(n.status).not.toBe('expired');
+              expect(next.expiresAt).toBe(n.expiresAt);
+            }
+          }
+          // The first failure's instant is set once, by a failure or an expiry, and kept.
+          if (n.firstFailureAt !== undefined) expect(next.firstFailureAt).toBe(n.firstFailureAt);
+          else if (event.type === 'failure' || event.type === 'expire') {
+            expect(next.firstFailureAt).toBe(new Date(now).toISOString());
+          } else expect(next.firstFailureAt).toBeUndefined();
           expect(next.id).toBe(n.id);
           expectSoundState(next);
           n = next;
@@ -1018,7 +1067,7 @@ describe('transition over arbitrary event sequences', () => {
         for (const step of afterwards) {
           now = advance(now, step, n);
           const event = toEvent(step, n, new Date(now), claims);
-          if (mayLeave(n.status, event)) expect(transition(n, event).status).toBe('failed');
+          if (mayLeave(n, event)) expect(transition(n, event).status).toBe('failed');
           else expect(() => transition(n, event)).toThrow(IllegalTransitionError);
         }
       }),

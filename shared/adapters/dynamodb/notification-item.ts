@@ -2,6 +2,7 @@
 // exactly), and the mapping both ways.
 import { z } from 'zod';
 import {
+  FAILURE_REASONS,
   isAwaitingAttempt,
   isTerminal,
   NOTIFICATION_STATUSES,
@@ -19,14 +20,7 @@ import {
   TTL_ATTRIBUTE,
 } from './table.js';
 
-const failureReason = z.enum([
-  'temporary_error',
-  'permanent_error',
-  'provider_unavailable',
-  'max_retries_exceeded',
-  'validity_expired',
-  'cancelled_by_operator',
-]);
+const failureReason = z.enum(FAILURE_REASONS);
 
 export const notificationSchema = z.object({
   id: z.string().min(1),
@@ -79,6 +73,7 @@ export const notificationSchema = z.object({
       }),
     )
     .optional(),
+  firstFailureAt: timestamp.optional(),
   version: count,
 });
 

@@ -1,7 +1,9 @@
 // Operators' lists: a k-way merge of the status index's partitions (every shard of every status asked for), newest
-// change first. A partition is read only when its next item might come before the best one at hand, and a read asks
+// created first. A partition is read only when its next item might come before the best one at hand, and a read asks
 // for about what the page still lacks, so a page costs about its own size plus a small read per partition, however
-// large the table. The cursor is the sort key the page stopped at: every partition resumes below it.
+// large the table. The cursor is the sort key the page stopped at: every partition resumes below it. The sort key
+// (createdAt#id) holds while the status does, so a notification written again between two pages stays where it
+// was: each one comes once, and one whose status changes between pages (into another listed status) keeps its place.
 import { createHash } from 'node:crypto';
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
@@ -120,7 +122,12 @@ function newestBuffered(partitions: readonly Partition[]): Partition | undefined
  */
 function readLimit(call: ListCall, p: Partition, remaining: number, budget: number): number {
   const { query } = call;
-  const filtered = query.category !== undefined || query.phone !== undefined || query.reason !== undefined;
+  const filtered =
+    query.category !== undefined ||
+    query.phone !== undefined ||
+    query.reason !== undefined ||
+    query.attemptsBelow !== undefined ||
+    query.validAt !== undefined;
   const wanted =
     p.lastLimit === undefined
       ? Math.ceil(remaining / call.partitions) + 1
@@ -156,7 +163,7 @@ function partitionQuery(
 ): QueryCommandInput {
   const names: Record<string, string> = { '#shard': STATUS_SHARD_ATTRIBUTE };
   const values: Record<string, unknown> = { ':shard': partition };
-  // Sort keys are `${updatedAt}#${id}`: the bare instant sorts before every key at it, and '$' after ('$' > '#').
+  // Sort keys are `${createdAt}#${id}`: the bare instant sorts before every key at it, and '$' after ('$' > '#').
   const lower = query.from?.toISOString();
   const upper = resumeAt ?? (query.to ? `${query.to.toISOString()}$` : undefined);
   let range = '';
@@ -183,6 +190,17 @@ function partitionQuery(
     filters.push('#reason = :reason');
     names['#reason'] = 'reason';
     values[':reason'] = query.reason;
+  }
+  if (query.attemptsBelow !== undefined) {
+    filters.push('#attempts < :attemptsBelow');
+    names['#attempts'] = 'attempts';
+    values[':attemptsBelow'] = query.attemptsBelow;
+  }
+  if (query.validAt !== undefined) {
+    // Stored instants are toISOString()'s, which sort as they compare.
+    filters.push('(attribute_not_exists(#expiresAt) OR #expiresAt > :validAt)');
+    names['#expiresAt'] = 'expiresAt';
+    values[':validAt'] = query.validAt.toISOString();
   }
   return {
     TableName: tableName,
@@ -219,6 +237,8 @@ function fingerprintOf(query: ListQuery): string {
     category: query.category,
     phone: query.phone,
     reason: query.reason,
+    attemptsBelow: query.attemptsBelow,
+    validAt: query.validAt?.toISOString(),
   };
   return createHash('sha256').update(JSON.stringify(filters)).digest('base64url').slice(0, 16);
 }

@@ -3,10 +3,8 @@
 import {
   type AttributeDefinition,
   type AttributeValue,
-  BatchWriteItemCommand,
   CreateTableCommand,
   type CreateTableCommandInput,
-  DeleteTableCommand,
   DescribeTableCommand,
   type DynamoDBClient,
   type GlobalSecondaryIndex,
@@ -14,9 +12,17 @@ import {
   ResourceNotFoundException,
   ScanCommand,
   type TableDescription,
+  UpdateItemCommand,
   UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type Notification, type NotificationStatus, PRIORITIES, type Priority } from '../../domain/notification.js';
+import {
+  NOTIFICATION_STATUSES,
+  type Notification,
+  type NotificationStatus,
+  PRIORITIES,
+  type Priority,
+} from '../../domain/notification.js';
+import { type Log, silentLog } from '../../observability/logger.js';
 
 /** Partition key (S): the notification id, or a prefixed key for the other item kinds. */
 export const PARTITION_KEY = 'pk';
@@ -26,15 +32,21 @@ export const DUE_INDEX_NAME = 'due-index';
 export const DUE_SHARD_ATTRIBUTE = 'dueShard';
 /** Due-index sort key (S): ISO 8601 instant of the next attempt (the Notification field itself). */
 export const DUE_AT_ATTRIBUTE = 'nextAttemptAt';
-/** The status index: every notification by status and last change, for operators' lists and exports. */
+/** The status index: every notification by status and creation, for operators' lists and exports. */
 export const STATUS_INDEX_NAME = 'status-index';
 /** Status-index partition key (S): `${status}#${shard}`, the shard a stable hash of the id (statusIndexKeys). */
 export const STATUS_SHARD_ATTRIBUTE = 'statusShard';
-/** Status-index sort key (S): `${updatedAt}#${id}`; unique, so that a page never stops between equal keys. */
+/**
+ * Status-index sort key (S): `${createdAt}#${id}`; unique, so that a page never stops between equal keys, and
+ * fixed while the status holds, so that a write between two pages never moves an item across the cursor.
+ */
 export const STATUS_AT_ATTRIBUTE = 'statusAt';
 /**
- * Shards per status. One index partition takes about 1,000 writes a second, and a status change writes to two
- * (the old key out, the new one in): 8 shards keep 1,000 changes a second into one status at ~125 per partition.
+ * Shards per status. The index projects the whole item, so every write of a notification is also an index write,
+ * costing one write unit per KB of the item. A write that keeps the status rewrites the entry in place, in its
+ * partition; only a status change moves it (a delete from the old status's partition, a put into the new one), the
+ * sort key being the creation. A partition takes 1,000 write units a second: 8 shards split 1,000 writes a second
+ * of notifications in one status into ~125 per partition, room for items up to 8 KB.
  */
 export const STATUS_SHARDS = 8;
 /** TTL attribute (N, epoch seconds); enable it on the table (CDK `timeToLiveAttribute`). */
@@ -60,13 +72,13 @@ function stableHash(text: string): number {
 }
 
 /** The status-index keys a notification's item carries. */
-export function statusIndexKeys(n: Pick<Notification, 'id' | 'status' | 'updatedAt'>): {
+export function statusIndexKeys(n: Pick<Notification, 'id' | 'status' | 'createdAt'>): {
   [STATUS_SHARD_ATTRIBUTE]: string;
   [STATUS_AT_ATTRIBUTE]: string;
 } {
   return {
     [STATUS_SHARD_ATTRIBUTE]: `${n.status}#${stableHash(n.id) % STATUS_SHARDS}`,
-    [STATUS_AT_ATTRIBUTE]: `${n.updatedAt}#${n.id}`,
+    [STATUS_AT_ATTRIBUTE]: `${n.createdAt}#${n.id}`,
   };
 }
 
@@ -132,17 +144,20 @@ async function describe(client: DynamoDBClient, tableName: string): Promise<Tabl
 }
 
 /**
- * Creates the table when it is missing, adds the status index to one from before it, and waits until the table
- * and its indexes are ACTIVE. Safe to call concurrently on a missing or current table: a lost creation race
- * (ResourceInUseException) just waits. For the local engines and the tests: the CDK owns the table on AWS.
+ * Creates the table when it is missing, adds the status index to one from before it (and gives the notifications
+ * already stored its keys), and waits until the table and its indexes are ACTIVE. Safe to call concurrently: a lost
+ * creation race (ResourceInUseException) just waits, and the backfill's writes are conditional. An engine that
+ * cannot add an index (dynalite) gets StatusIndexUpgradeError, its table untouched. For the local engines and the
+ * tests: the CDK owns the table on AWS (there, `npm run backfill-status-index` fills the index).
  */
 export async function ensureTable(
   client: DynamoDBClient,
   tableName: string,
-  options: { timeoutMs?: number } = {},
+  options: { timeoutMs?: number; log?: Log } = {},
 ): Promise<void> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let table = await describe(client, tableName);
+  let upgraded = false;
   if (!table) {
     try {
       table = (await client.send(new CreateTableCommand(createTableInput(tableName)))).TableDescription;
@@ -151,6 +166,7 @@ export async function ensureTable(
     }
   } else if (!hasStatusIndex(table)) {
     table = await addStatusIndex(client, tableName);
+    upgraded = true;
   }
   while (!isActive(table)) {
     if (Date.now() > deadline) {
@@ -159,44 +175,38 @@ export async function ensureTable(
     await new Promise((resolve) => setTimeout(resolve, 200));
     table = await describe(client, tableName);
   }
+  if (upgraded) await backfillStatusIndex(client, tableName, options.log ? { log: options.log } : {});
 }
 
-// ---- Upgrading a table from before the status index (local data kept with --persist) ------------------------
+// ---- Upgrading a table from before the status index ------------------------------------------------------------
+
+/** The table lacks the status index and this engine cannot add one (dynalite): nothing was changed. */
+export class StatusIndexUpgradeError extends Error {
+  override name = 'StatusIndexUpgradeError';
+  constructor(
+    readonly tableName: string,
+    /** What the engine answered to UpdateTable, if it refused (dynalite asks for provisioned throughput). */
+    readonly refusal?: string,
+  ) {
+    super(
+      `table ${tableName} was created before the status index (${STATUS_INDEX_NAME}), and this DynamoDB engine ` +
+        'cannot add an index to an existing table (dynalite cannot); nothing was changed. Either start from an ' +
+        'empty table: delete the data directory (rm -rf .local-data/dynamodb, or $LOCAL_DATA_DIR/dynamodb), or ' +
+        'keep it aside with LOCAL_DATA_DIR=.local-data-2 npm start -- --persist. Or use DynamoDB Local (Java 17+), ' +
+        'which adds the index in place: DYNAMODB_ENGINE=dynamodb-local npm start -- --persist. DynamoDB Local keeps ' +
+        "its own file in that directory: it upgrades data it wrote, but does not read dynalite's.",
+    );
+  }
+}
 
 type RawItem = Record<string, AttributeValue>;
 
 const hasStatusIndex = (table: TableDescription | undefined): boolean =>
   (table?.GlobalSecondaryIndexes ?? []).some((index) => index.IndexName === STATUS_INDEX_NAME);
 
-/** Notifications are keyed by their bare id; the other item kinds by a prefixed key. */
-const isNotificationItem = (item: RawItem): boolean => item[PARTITION_KEY]?.S?.includes('#') === false;
-
-function withStatusIndexKeys(item: RawItem): RawItem {
-  const [id, status, updatedAt] = [item.id?.S, item.status?.S, item.updatedAt?.S];
-  if (!isNotificationItem(item) || id === undefined || status === undefined || updatedAt === undefined) return item;
-  const keys = statusIndexKeys({ id, status: status as NotificationStatus, updatedAt });
-  return {
-    ...item,
-    [STATUS_SHARD_ATTRIBUTE]: { S: keys[STATUS_SHARD_ATTRIBUTE] },
-    [STATUS_AT_ATTRIBUTE]: { S: keys[STATUS_AT_ATTRIBUTE] },
-  };
-}
-
-/**
- * Adds the index, then gives the notifications already stored its keys (only writes carry them). dynalite cannot
- * add an index to a table: there the table is rebuilt with its items. Reading every item is fine here, on local
- * data at start-up, and nowhere else.
- */
+/** Adds the index (UpdateTable), or StatusIndexUpgradeError when the engine refuses or ignores it (dynalite). */
 async function addStatusIndex(client: DynamoDBClient, tableName: string): Promise<TableDescription | undefined> {
-  const items = await scanAll(client, tableName);
-  const added = await createStatusIndex(client, tableName);
-  if (!added) await recreateTable(client, tableName);
-  await putAll(client, tableName, (added ? items.filter(isNotificationItem) : items).map(withStatusIndexKeys));
-  return describe(client, tableName);
-}
-
-/** UpdateTable's index creation; false when the engine refuses or ignores it (dynalite). */
-async function createStatusIndex(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  let refusal: string | undefined;
   try {
     await client.send(
       new UpdateTableCommand({
@@ -206,40 +216,166 @@ async function createStatusIndex(client: DynamoDBClient, tableName: string): Pro
       }),
     );
   } catch (error) {
-    if (!hasName(error, 'ValidationException')) throw error;
+    // A concurrent upgrade may be adding it (ResourceInUse, or "already exists"): the description tells.
+    if (!hasName(error, 'ValidationException') && !hasName(error, 'ResourceInUseException')) throw error;
+    refusal = (error as Error).message;
   }
-  // A concurrent upgrade may have added it although this call was refused.
-  return hasStatusIndex(await describe(client, tableName));
+  const table = await describe(client, tableName);
+  if (!hasStatusIndex(table)) throw new StatusIndexUpgradeError(tableName, refusal);
+  return table;
 }
 
-async function recreateTable(client: DynamoDBClient, tableName: string): Promise<void> {
-  await client.send(new DeleteTableCommand({ TableName: tableName }));
-  while ((await describe(client, tableName)) !== undefined) await new Promise((resolve) => setTimeout(resolve, 100));
-  await client.send(new CreateTableCommand(createTableInput(tableName)));
+/** What a backfill found and did. */
+export interface BackfillCounts {
+  /** Notification items read (the table's other items are not counted). */
+  scanned: number;
+  /** Already carrying the index keys (written since the index exists): left alone. */
+  alreadyIndexed: number;
+  /** Given the keys (with dryRun: would have been). */
+  updated: number;
+  /** Changed or deleted between the read and the write: left to the writer, whose write carries the keys. */
+  skipped: number;
+  /** Lacking the id, status, createdAt or version the keys come from: left alone, and logged. */
+  malformed: number;
 }
 
-async function scanAll(client: DynamoDBClient, tableName: string): Promise<RawItem[]> {
-  const items: RawItem[] = [];
+export interface BackfillOptions {
+  /** Parallel Scan segments. Default 4. */
+  segments?: number;
+  /** Only count what would be written. */
+  dryRun?: boolean;
+  /** Items per Scan page; unset lets DynamoDB fill its 1 MB pages. Tests make it small. */
+  pageSize?: number;
+  log?: Log;
+}
+
+/** UpdateItem calls one segment keeps in flight. */
+const BACKFILL_CONCURRENCY = 16;
+
+/**
+ * Gives the status index's keys to the notifications stored without them (written before the index existed), so
+ * that lists and exports find them. A parallel Scan of the table, reading only the notifications' key fields, and
+ * for each one lacking the keys an UpdateItem conditional on the version read and on the keys still missing: never
+ * a Put of what was read, so a notification changed meanwhile keeps its newer state (it is skipped; a write by a
+ * release with the index gave it the keys, and a later run gives them to any other). Safe to run again, and while
+ * the functions run.
+ */
+export async function backfillStatusIndex(
+  client: DynamoDBClient,
+  tableName: string,
+  options: BackfillOptions = {},
+): Promise<BackfillCounts> {
+  const segments = options.segments ?? 4;
+  if (!Number.isInteger(segments) || segments < 1 || segments > 1_000_000) {
+    throw new RangeError(`backfillStatusIndex: segments must be a whole number from 1, got ${segments}`);
+  }
+  const log = options.log ?? silentLog;
+  const counts: BackfillCounts = { scanned: 0, alreadyIndexed: 0, updated: 0, skipped: 0, malformed: 0 };
+  await Promise.all(
+    Array.from({ length: segments }, (_, segment) =>
+      backfillSegment(client, tableName, { ...options, segment, segments, log }, counts),
+    ),
+  );
+  log.info('Status index backfill done', { tableName, dryRun: options.dryRun === true, ...counts });
+  return counts;
+}
+
+async function backfillSegment(
+  client: DynamoDBClient,
+  tableName: string,
+  options: BackfillOptions & { segment: number; segments: number; log: Log },
+  counts: BackfillCounts,
+): Promise<void> {
   let startKey: RawItem | undefined;
   do {
     const page = await client.send(
-      new ScanCommand({ TableName: tableName, ConsistentRead: true, ExclusiveStartKey: startKey }),
+      new ScanCommand({
+        TableName: tableName,
+        Segment: options.segment,
+        TotalSegments: options.segments,
+        // Notifications are keyed by their bare id, the other item kinds by a prefixed key (KEY_PREFIX).
+        FilterExpression: 'NOT contains(#pk, :prefixed)',
+        ProjectionExpression: '#pk, #id, #status, #createdAt, #version, #shard',
+        ExpressionAttributeNames: {
+          '#pk': PARTITION_KEY,
+          '#id': 'id',
+          '#status': 'status',
+          '#createdAt': 'createdAt',
+          '#version': 'version',
+          '#shard': STATUS_SHARD_ATTRIBUTE,
+        },
+        ExpressionAttributeValues: { ':prefixed': { S: '#' } },
+        ...(options.pageSize ? { Limit: options.pageSize } : {}),
+        ExclusiveStartKey: startKey,
+      }),
     );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
-  return items;
-}
-
-/** BatchWriteItem takes 25 items a call, and may hand some back to be sent again. */
-async function putAll(client: DynamoDBClient, tableName: string, items: readonly RawItem[]): Promise<void> {
-  for (let start = 0; start < items.length; start += 25) {
-    let requests = items.slice(start, start + 25).map((Item) => ({ PutRequest: { Item } }));
-    while (requests.length > 0) {
-      const result = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: requests } }));
-      requests = (result.UnprocessedItems?.[tableName] ?? []).flatMap((request) =>
-        request.PutRequest?.Item ? [{ PutRequest: { Item: request.PutRequest.Item } }] : [],
+    const items = page.Items ?? [];
+    for (let i = 0; i < items.length; i += BACKFILL_CONCURRENCY) {
+      await Promise.all(
+        items.slice(i, i + BACKFILL_CONCURRENCY).map((item) => backfillItem(client, tableName, item, options, counts)),
       );
     }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
+
+async function backfillItem(
+  client: DynamoDBClient,
+  tableName: string,
+  item: RawItem,
+  options: BackfillOptions & { log: Log },
+  counts: BackfillCounts,
+): Promise<void> {
+  counts.scanned += 1;
+  if (item[STATUS_SHARD_ATTRIBUTE] !== undefined) {
+    counts.alreadyIndexed += 1;
+    return;
+  }
+  const [pk, id, status, createdAt, version] = [
+    item[PARTITION_KEY]?.S,
+    item.id?.S,
+    item.status?.S,
+    item.createdAt?.S,
+    item.version?.N,
+  ];
+  if (
+    pk === undefined ||
+    id !== pk ||
+    !NOTIFICATION_STATUSES.includes(status as NotificationStatus) ||
+    createdAt === undefined ||
+    version === undefined
+  ) {
+    counts.malformed += 1;
+    options.log.warn('Status index backfill: not a well-formed notification, left alone', { key: pk });
+    return;
+  }
+  if (options.dryRun) {
+    counts.updated += 1;
+    return;
+  }
+  const keys = statusIndexKeys({ id, status: status as NotificationStatus, createdAt });
+  try {
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { [PARTITION_KEY]: { S: pk } },
+        UpdateExpression: 'SET #shard = :shard, #at = :at',
+        ConditionExpression: '#version = :version AND attribute_not_exists(#shard)',
+        ExpressionAttributeNames: {
+          '#shard': STATUS_SHARD_ATTRIBUTE,
+          '#at': STATUS_AT_ATTRIBUTE,
+          '#version': 'version',
+        },
+        ExpressionAttributeValues: {
+          ':shard': { S: keys[STATUS_SHARD_ATTRIBUTE] },
+          ':at': { S: keys[STATUS_AT_ATTRIBUTE] },
+          ':version': { N: version },
+        },
+      }),
+    );
+    counts.updated += 1;
+  } catch (error) {
+    if (!hasName(error, 'ConditionalCheckFailedException')) throw error;
+    counts.skipped += 1;
   }
 }

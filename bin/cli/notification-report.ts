@@ -149,22 +149,31 @@ export interface RedriveTotals {
   matched: number;
   redriven: number;
   skipped: number;
+  /** Of the skipped, expired OTPs: never re-sent, their code is stale. */
+  stale: number;
   /** API calls made (each at most 500 notifications). */
   pages: number;
 }
 
 /** The bulk re-drive's outcome; `filter` is the selection in words, `rerun` the command without --dry-run. */
 export function formatRedriveTotals(totals: RedriveTotals, filter: string, rerun: string): string[] {
+  const stale =
+    totals.stale > 0
+      ? [`${totals.stale} will not be re-sent: expired OTPs, whose code is stale (the upstream must send new ones).`]
+      : [];
   if (totals.dryRun) {
     return [
       `DRY RUN: ${totals.matched} notification(s) match ${filter}; nothing was changed.`,
-      ...(totals.matched > 0 ? [`To re-drive them: ${rerun}`] : []),
+      ...stale,
+      ...(totals.matched > totals.stale ? [`To re-drive them: ${rerun}`] : []),
     ];
   }
+  const changed = totals.skipped - totals.stale;
   return [
     `Re-driven ${totals.redriven} of ${totals.matched} notification(s) matching ${filter}.`,
-    ...(totals.skipped > 0
-      ? [`${totals.skipped} skipped: they changed meanwhile (sent, cancelled or being sent); run it again to see.`]
+    ...stale,
+    ...(changed > 0
+      ? [`${changed} skipped: they changed meanwhile (sent, cancelled or being sent); run it again to see.`]
       : []),
   ];
 }

@@ -618,6 +618,8 @@ interface RedrivePage {
   matched: number;
   redriven: number;
   skipped: number;
+  /** Expired OTPs among the skipped (absent when none). */
+  stale?: number;
   nextCursor?: string | null;
 }
 
@@ -640,7 +642,7 @@ async function redriveMatching(
   client: OperatorApiClient,
   io: NotificationsIo,
 ): Promise<number> {
-  const totals: RedriveTotals = { dryRun: plan.dryRun, matched: 0, redriven: 0, skipped: 0, pages: 0 };
+  const totals: RedriveTotals = { dryRun: plan.dryRun, matched: 0, redriven: 0, skipped: 0, stale: 0, pages: 0 };
   let cursor: string | undefined;
   const stopProgress = startProgress(plan.dryRun ? 'counting' : 're-driving');
   try {
@@ -659,6 +661,7 @@ async function redriveMatching(
       totals.matched += page.matched;
       totals.redriven += page.redriven;
       totals.skipped += page.skipped;
+      totals.stale += page.stale ?? 0;
       totals.pages += 1;
       if (page.nextCursor && page.nextCursor === cursor) throw new Error('the API returned the same cursor twice');
       cursor = page.nextCursor ?? undefined;

@@ -13,7 +13,7 @@ import {
 } from '../../bin/cli/api-client.js';
 import { UsageError } from '../../bin/cli/errors.js';
 import { instantFlag, sinceInstant } from '../../bin/cli/flags.js';
-import { formatList, formatNotification, listTable } from '../../bin/cli/notification-report.js';
+import { formatList, formatNotification, formatRedriveTotals, listTable } from '../../bin/cli/notification-report.js';
 import {
   type Invocation,
   NOTIFICATIONS_USAGE,
@@ -896,5 +896,35 @@ describe('localApiTarget', () => {
     const client = new OperatorApiClient({ ...localApiTarget({}), baseUrl: `${baseUrl}/v1/` });
 
     await expect(client.json('GET', '/notifications')).resolves.toEqual({ items: [], nextCursor: null });
+  });
+});
+
+describe('formatRedriveTotals', () => {
+  const filter = '--status=expired';
+  const rerun = 'npm run notifications -- retry --status=expired';
+
+  it('says which matches are stale OTPs, apart from those that changed meanwhile', () => {
+    const lines = formatRedriveTotals(
+      { dryRun: false, matched: 5, redriven: 1, skipped: 4, stale: 3, pages: 1 },
+      filter,
+      rerun,
+    );
+
+    expect(lines).toEqual([
+      'Re-driven 1 of 5 notification(s) matching --status=expired.',
+      '3 will not be re-sent: expired OTPs, whose code is stale (the upstream must send new ones).',
+      '1 skipped: they changed meanwhile (sent, cancelled or being sent); run it again to see.',
+    ]);
+  });
+
+  it('offers no re-drive command on a dry run whose every match is a stale OTP', () => {
+    const lines = formatRedriveTotals(
+      { dryRun: true, matched: 2, redriven: 0, skipped: 2, stale: 2, pages: 1 },
+      filter,
+      rerun,
+    );
+
+    expect(lines.some((line) => line.startsWith('To re-drive them'))).toBe(false);
+    expect(lines[1]).toMatch(/^2 will not be re-sent/);
   });
 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { scheduledFunctions } from '../functions/catalog.js';
-import { ensureTable } from '../shared/adapters/dynamodb/table.js';
+import { ensureTable } from '../shared/adapters/dynamodb/ensure-table.js';
 import { PRIORITY_SEND_BATCH_SIZE, SEND_BATCH_SIZE } from '../shared/adapters/sqs/queue-settings.js';
 import { queueNameOf } from '../shared/adapters/sqs/send-queue.js';
 import { recordAwsCalls } from '../shared/observability/aws-calls.js';

@@ -3,7 +3,8 @@
 // (not through a function): the local stack's DynamoDB by default, a deployed stage's table with --stage.
 import { parseArgs } from 'node:util';
 import { DescribeTableCommand, DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { type BackfillCounts, backfillStatusIndex, STATUS_INDEX_NAME } from '../../shared/adapters/dynamodb/table.js';
+import { type BackfillCounts, backfillStatusIndex } from '../../shared/adapters/dynamodb/status-index.js';
+import { STATUS_INDEX_NAME } from '../../shared/adapters/dynamodb/table.js';
 import { LOCAL_STAGE } from '../../shared/domain/operator-command.js';
 import { type Io, RULE, reportStageFailure } from '../operator-cli.js';
 import { EXIT, UsageError } from './errors.js';

@@ -2,14 +2,8 @@
 // notification, a page of a list by status, a page of the CSV export.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CountryCode } from 'libphonenumber-js';
-import {
-  EXPORT_COLUMNS,
-  type ExportRow,
-  exportRows,
-  getNotification,
-  listNotifications,
-  type OperatorDependencies,
-} from '../../shared/application/operator.js';
+import { getNotification, listNotifications, type OperatorDependencies } from '../../shared/application/operator.js';
+import { EXPORT_COLUMNS, type ExportRow, exportRows } from '../../shared/application/operator-export.js';
 import type { ListQuery } from '../../shared/application/ports.js';
 import { csvResponse, csvText } from '../../shared/http/csv.js';
 import { jsonResponse } from '../../shared/http/errors.js';

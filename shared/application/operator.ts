@@ -1,7 +1,8 @@
 // What operators do with notifications (the operator routes and CLIs): read one, list them by status, cancel one,
-// re-drive one or every match of a filter, export them. Every change is a domain transition written conditionally
-// (applyTransition), so an operator racing a sender or a sweep never overwrites what they did: the sender finds a
-// cancelled notification cancelled, and an operator finds an attempt in flight refused until its outcome is known.
+// re-drive one or every match of a filter; their export is in operator-export.ts. Every change is a domain
+// transition written conditionally (applyTransition), so an operator racing a sender or a sweep never overwrites
+// what they did: the sender finds a cancelled notification cancelled, and an operator finds an attempt in flight
+// refused until its outcome is known.
 import type { NotificationPolicy } from '../domain/new-notification.js';
 import type { FailureReason, Notification, OperatorAction } from '../domain/notification.js';
 import { hasLiveClaim, IllegalTransitionError, isStale, type NotificationEvent } from '../domain/transitions.js';
@@ -104,33 +105,12 @@ export interface RedriveReport {
 
 /** One bulk re-drive call handles at most this many matches: bounded work per request, resumable by cursor. */
 export const REDRIVE_MAX_MATCHES = 500;
-/** Notifications read per list call in a bulk re-drive (each then written), and in an export. */
+/** Notifications read per list call in a bulk re-drive (each then written). */
 const REDRIVE_PAGE_SIZE = 100;
-const EXPORT_PAGE_SIZE = 1_000;
 /** List calls one request makes at most: a filter that matches little stops early, with a cursor, not a timeout. */
-const MAX_LIST_CALLS = 20;
+export const MAX_LIST_CALLS = 20;
 /** Re-drives written at once. */
 const WRITE_CONCURRENCY = 8;
-
-export const EXPORT_COLUMNS = [
-  'id',
-  'createdAt',
-  'status',
-  'reason',
-  'attempts',
-  'category',
-  'priority',
-  'phone',
-  'name',
-  'lastErrorType',
-  'lastErrorMessage',
-  'lastErrorHttpStatus',
-  'nextAttemptAt',
-  'sentAt',
-] as const;
-export type ExportColumn = (typeof EXPORT_COLUMNS)[number];
-/** One row of the export; a column the notification has nothing for is undefined (an empty CSV field). */
-export type ExportRow = Record<ExportColumn, string | number | undefined>;
 
 export const viewOf = (n: Notification, now: Date): NotificationView => ({
   id: n.id,
@@ -263,32 +243,6 @@ export async function redriveMatching(filter: RedriveFilter, deps: OperatorDepen
   };
 }
 
-/**
- * Up to `query.limit` rows of the export, newest created first, read a page at a time (memory stays one page). The
- * generator's return value is the cursor of the rest, if any. `keepReading`, asked before each list call after the
- * first, stops it there (the caller's budget of items read).
- */
-export async function* exportRows(
-  query: ListQuery,
-  deps: Pick<OperatorDependencies, 'store'>,
-  options: { keepReading?: () => boolean } = {},
-): AsyncGenerator<ExportRow, string | undefined> {
-  let cursor = query.cursor;
-  let left = query.limit;
-  for (let call = 0; call < MAX_LIST_CALLS && left > 0 && (call === 0 || options.keepReading?.() !== false); call++) {
-    const page = await deps.store.listNotifications({
-      ...query,
-      limit: Math.min(EXPORT_PAGE_SIZE, left),
-      ...(cursor !== undefined ? { cursor } : {}),
-    });
-    for (const n of page.notifications) yield rowOf(n);
-    left -= page.notifications.length;
-    cursor = page.cursor;
-    if (cursor === undefined) return undefined;
-  }
-  return cursor;
-}
-
 // ---- internals ---------------------------------------------------------------------------------------------
 
 async function found(id: string, deps: Pick<OperatorDependencies, 'store'>): Promise<Notification> {
@@ -392,20 +346,3 @@ const matches = (n: Notification, filter: RedriveFilter): boolean =>
   n.status === filter.status &&
   (filter.reason === undefined || n.reason === filter.reason) &&
   (filter.category === undefined || n.category === filter.category);
-
-const rowOf = (n: Notification): ExportRow => ({
-  id: n.id,
-  createdAt: n.createdAt,
-  status: n.status,
-  reason: n.reason,
-  attempts: n.attempts,
-  category: n.category,
-  priority: n.priority,
-  phone: n.recipient.phone,
-  name: n.recipient.name,
-  lastErrorType: n.lastError?.type,
-  lastErrorMessage: n.lastError?.message,
-  lastErrorHttpStatus: n.lastError?.httpStatus,
-  nextAttemptAt: n.nextAttemptAt,
-  sentAt: n.sentAt,
-});

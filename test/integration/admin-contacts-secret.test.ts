@@ -7,9 +7,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { type RunningSecretsManager, startSecretsManager } from '../../local/engines/secrets-manager.js';
 import { storedEmails } from '../../local/engines/ses.js';
 import { startWaChapSandbox, type WaChapSandbox } from '../../local/wachap-sandbox.js';
+import { ensureTable } from '../../shared/adapters/dynamodb/ensure-table.js';
 import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
 import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.js';
-import { ensureTable } from '../../shared/adapters/dynamodb/table.js';
 import type { HealthReport } from '../../shared/application/health-check.js';
 import type { CircuitReport } from '../../shared/application/provider-circuit.js';
 import { alertEnv, loadConfig } from '../../shared/config.js';

@@ -12,19 +12,17 @@ import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/li
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableEngines, type RunningDynamoDb, startDynamoDb } from '../../local/engines/dynamodb.js';
+import { ensureTable } from '../../shared/adapters/dynamodb/ensure-table.js';
 import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
 import { toItem } from '../../shared/adapters/dynamodb/notification-item.js';
-import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.js';
 import {
   backfillStatusIndex,
-  createTableInput,
-  DUE_INDEX_NAME,
-  ensureTable,
-  STATUS_INDEX_NAME,
   STATUS_SHARDS,
   StatusIndexUpgradeError,
   statusIndexKeys,
-} from '../../shared/adapters/dynamodb/table.js';
+} from '../../shared/adapters/dynamodb/status-index.js';
+import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.js';
+import { createTableInput, DUE_INDEX_NAME, STATUS_INDEX_NAME } from '../../shared/adapters/dynamodb/table.js';
 import { InvalidInputError } from '../../shared/application/errors.js';
 import type { ListQuery } from '../../shared/application/ports.js';
 import type { FailureReason, Notification, NotificationStatus } from '../../shared/domain/notification.js';

@@ -2,10 +2,10 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { availableEngines, type RunningDynamoDb, startDynamoDb } from '../../local/engines/dynamodb.js';
+import { ensureTable } from '../../shared/adapters/dynamodb/ensure-table.js';
 import { CorruptItemError, notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
 import type { DynamoDbNotificationsOptions } from '../../shared/adapters/dynamodb/notifications.js';
 import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.js';
-import { ensureTable } from '../../shared/adapters/dynamodb/table.js';
 import {
   ConcurrentUpdateError,
   DuplicateNotificationError,

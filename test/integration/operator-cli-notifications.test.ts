@@ -3,7 +3,8 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../shared/adapters/dynamodb/store.js';
-import { EXPORT_COLUMNS, type NotificationView } from '../../shared/application/operator.js';
+import type { NotificationView } from '../../shared/application/operator.js';
+import { EXPORT_COLUMNS } from '../../shared/application/operator-export.js';
 import type { Notification } from '../../shared/domain/notification.js';
 import { makeNotification } from '../support/fixtures.js';
 import { type E2eStack, startE2eStack } from '../support/local-stack.js';

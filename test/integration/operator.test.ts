@@ -6,22 +6,20 @@ import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand 
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSendQueues } from '../../local/engines/sqs.js';
+import { ensureTable } from '../../shared/adapters/dynamodb/ensure-table.js';
 import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
 import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.js';
-import { ensureTable } from '../../shared/adapters/dynamodb/table.js';
 import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import { ConflictError } from '../../shared/application/errors.js';
 import {
   cancelNotification,
-  EXPORT_COLUMNS,
-  type ExportRow,
-  exportRows,
   getNotification,
   listNotifications,
   type OperatorDependencies,
   redriveMatching,
   redriveNotification,
 } from '../../shared/application/operator.js';
+import { EXPORT_COLUMNS, type ExportRow, exportRows } from '../../shared/application/operator-export.js';
 import {
   type DeliveryChannel,
   type ListQuery,

@@ -11,9 +11,9 @@ import { createProviderProbeHandler } from '../../functions/provider-probe/creat
 import { storedEmails } from '../../local/engines/ses.js';
 import { createSendQueues } from '../../local/engines/sqs.js';
 import { type SandboxMode, startWaChapSandbox, type WaChapSandbox } from '../../local/wachap-sandbox.js';
+import { ensureTable } from '../../shared/adapters/dynamodb/ensure-table.js';
 import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
 import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.js';
-import { ensureTable } from '../../shared/adapters/dynamodb/table.js';
 import { SesMailer } from '../../shared/adapters/ses/mailer.js';
 import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import { createWaChapClient } from '../../shared/adapters/wachap/client.js';

@@ -8,9 +8,9 @@ import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSendQueues } from '../../local/engines/sqs.js';
+import { ensureTable } from '../../shared/adapters/dynamodb/ensure-table.js';
 import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
 import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.js';
-import { ensureTable } from '../../shared/adapters/dynamodb/table.js';
 import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import type { SendOutcome } from '../../shared/adapters/wachap/client.js';
 import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.js';

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type DynamoDbEngine, startDynamoDb } from '../../local/engines/dynamodb.js';
 import { createSendQueues, startSqs } from '../../local/engines/sqs.js';
-import { ensureTable } from '../../shared/adapters/dynamodb/table.js';
+import { ensureTable } from '../../shared/adapters/dynamodb/ensure-table.js';
 
 export const REGION = 'us-east-1';
 /** The send queue's ARN, as the event source names it in each record. */

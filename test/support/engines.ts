@@ -5,9 +5,9 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { type RunningDynamoDb, startDynamoDb } from '../../local/engines/dynamodb.js';
 import { type RunningSes, startSes } from '../../local/engines/ses.js';
 import { createSendQueues, type RunningSqs, startSqs } from '../../local/engines/sqs.js';
+import { ensureTable } from '../../shared/adapters/dynamodb/ensure-table.js';
 import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
 import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.js';
-import { ensureTable } from '../../shared/adapters/dynamodb/table.js';
 import { randomTableName } from './dynamodb.js';
 
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };

@@ -14,14 +14,8 @@ import {
 import { UsageError } from '../../bin/cli/errors.js';
 import { instantFlag, sinceInstant } from '../../bin/cli/flags.js';
 import { formatList, formatNotification, formatRedriveTotals, listTable } from '../../bin/cli/notification-report.js';
-import {
-  type Invocation,
-  NOTIFICATIONS_USAGE,
-  type NotificationsIo,
-  nextCursorOf,
-  parseNotificationsArgs,
-  runNotificationsCommand,
-} from '../../bin/cli/notifications-command.js';
+import { type Invocation, NOTIFICATIONS_USAGE, parseNotificationsArgs } from '../../bin/cli/notifications-args.js';
+import { type NotificationsIo, nextCursorOf, runNotificationsCommand } from '../../bin/cli/notifications-command.js';
 import { renderTable } from '../../bin/cli/table.js';
 import { verifySigV4 } from '../../local/doors/sigv4.js';
 import type { NotificationView } from '../../shared/application/operator.js';

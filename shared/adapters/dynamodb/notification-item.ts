@@ -10,13 +10,13 @@ import {
   PRIORITIES,
 } from '../../domain/notification.js';
 import { count, DAY_SECONDS, epochSeconds, type Item, parseItem, timestamp } from './items.js';
+import { statusIndexKeys } from './status-index.js';
 import {
   DUE_AT_ATTRIBUTE,
   DUE_SHARD_ATTRIBUTE,
   PARTITION_KEY,
   STATUS_AT_ATTRIBUTE,
   STATUS_SHARD_ATTRIBUTE,
-  statusIndexKeys,
   TTL_ATTRIBUTE,
 } from './table.js';
 

@@ -13,7 +13,8 @@ import { NOTIFICATION_STATUSES, type Notification } from '../../domain/notificat
 import type { Log } from '../../observability/logger.js';
 import { CorruptItemError, type Item } from './items.js';
 import { toNotification } from './notification-item.js';
-import { STATUS_AT_ATTRIBUTE, STATUS_INDEX_NAME, STATUS_SHARD_ATTRIBUTE, statusPartitions } from './table.js';
+import { statusPartitions } from './status-index.js';
+import { STATUS_AT_ATTRIBUTE, STATUS_INDEX_NAME, STATUS_SHARD_ATTRIBUTE } from './table.js';
 
 /** Items one call may read, per notification of the page and per partition: the bound on a page's cost. */
 const READ_FACTOR = 10;

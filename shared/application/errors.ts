@@ -71,3 +71,16 @@ export class ConflictError extends Error {
     super(message);
   }
 }
+
+/**
+ * An idempotency key already stands for another request (another body): answering with the first notification would
+ * tell the caller its second request was accepted. Nothing is written. `field` names where the key came from.
+ */
+export class IdempotencyKeyReusedError extends Error {
+  override readonly name = 'IdempotencyKeyReusedError';
+  readonly problems: FieldProblem[];
+  constructor(readonly field: 'idempotencyKey' | 'headers.Idempotency-Key') {
+    super(`${field}: this key was used with another request; use a new key for a new notification`);
+    this.problems = [{ path: field, message: 'was used with another request (another body) within the last 48 h' }];
+  }
+}

@@ -8,9 +8,11 @@ import { createNotification, type NotificationPolicy } from '../domain/new-notif
 import type { Notification, Priority } from '../domain/notification.js';
 import { InvalidPhoneNumberError, maskPhone, normalisePhone } from '../domain/phone.js';
 import { limitWindow, type RecipientLimits, recipientLimitFor, secondsUntilEnd } from '../domain/recipient-limits.js';
+import { requestFingerprint } from '../domain/request-fingerprint.js';
 import type { Log } from '../observability/logger.js';
 import {
   type FieldProblem,
+  IdempotencyKeyReusedError,
   InvalidInputError,
   type RecipientLimitRefusal,
   RecipientRateLimitedError,
@@ -94,6 +96,7 @@ function interpret(body: IngestRequest, headerKey: string | undefined, deps: Ing
   const key = body.idempotencyKey ?? headerKey;
   return {
     now,
+    keyField: body.idempotencyKey ? ('idempotencyKey' as const) : ('headers.Idempotency-Key' as const),
     request: {
       recipient: { phone, ...(body.recipient.name ? { name: body.recipient.name } : {}) },
       category: body.category,
@@ -117,27 +120,37 @@ export async function ingestNotification(
   idempotencyHeader: string | undefined,
   deps: IngestDependencies,
 ): Promise<IngestResult> {
-  const { now, request } = interpret(body, idempotencyHeader, deps);
+  const { now, request, keyField } = interpret(body, idempotencyHeader, deps);
   const notification = createNotification(request, { id: deps.newId(), now, policy: deps.policy });
+  const fingerprint = request.idempotencyKey === undefined ? undefined : requestFingerprint(request);
+  // A repeat is the first answer only if it is the same request; a key claimed before fingerprints were kept
+  // (no fingerprint) is taken as a repeat, as it was then.
+  const repeatOf = (first: { notification: Notification; fingerprint?: string }) => {
+    if (first.fingerprint !== undefined && first.fingerprint !== fingerprint) {
+      throw new IdempotencyKeyReusedError(keyField);
+    }
+    return answerRepeat(first.notification, now, deps);
+  };
 
   // The order, so that a refused request writes nothing and a repeat is neither refused nor counted twice:
   // 1. take a slot in the recipient's window (one conditional UpdateItem: the only extra write of an acceptance);
   // 2. none left: a repeat of an accepted request (its idempotency key is live) is answered as before; anything
   //    else is refused, having written nothing (a failed condition writes nothing, the key is only read);
   // 3. create (claim the key, then put the notification): a repeat found there, or a failure, gives the slot back.
+  // A key found in 2 or 3 with another request's fingerprint is refused (422), having written nothing.
   // Reading the key before taking the slot would cost every keyed request a read; this way only a refusal reads.
   // A scheduled notification (sendAt) counts in the window of its acceptance, not of its sending.
   const admission = await admit(notification, now, deps);
   if (admission.kind === 'refused') {
     const key = notification.idempotencyKey;
     const first = key === undefined ? undefined : await deps.store.findByIdempotencyKey(key, now);
-    if (first) return answerRepeat(first, now, deps);
+    if (first) return repeatOf(first);
     throw new RecipientRateLimitedError(admission.refusal);
   }
   const giveBack = () => (admission.kind === 'counted' ? releaseSlot(admission.slot, deps) : Promise.resolve());
   let outcome: Awaited<ReturnType<IngestDependencies['store']['create']>>;
   try {
-    outcome = await deps.store.create(notification, now);
+    outcome = await deps.store.create(notification, now, fingerprint);
   } catch (error) {
     await giveBack();
     throw error;
@@ -145,7 +158,7 @@ export async function ingestNotification(
   const { created, notification: stored } = outcome;
   if (!created) {
     await giveBack();
-    return answerRepeat(stored, now, deps);
+    return repeatOf(outcome);
   }
 
   await enqueue(stored, now, deps);

@@ -42,15 +42,30 @@ export interface ListQuery {
   cursor?: string;
 }
 
+/**
+ * The fingerprint of the request that claimed an idempotency key (requestFingerprint), kept with the key so that a
+ * reuse with another request can be told from a repeat; absent for keys claimed before fingerprints were kept.
+ */
+export interface IdempotencyFingerprint {
+  fingerprint?: string;
+}
+
 /** The notifications, the source of truth. Every write is conditional on the version that was read. */
 export interface NotificationRepository {
   /**
    * Writes a new notification. With an idempotency key, a repeat of the key returns the first notification
    * (created: false), even if the first caller died between its writes.
    */
-  create(notification: Notification, now?: Date): Promise<{ created: boolean; notification: Notification }>;
+  create(
+    notification: Notification,
+    now?: Date,
+    fingerprint?: string,
+  ): Promise<{ created: boolean; notification: Notification } & IdempotencyFingerprint>;
   /** The notification a live idempotency key points at (written from its snapshot if the first caller died), if any. */
-  findByIdempotencyKey(key: string, now: Date): Promise<Notification | undefined>;
+  findByIdempotencyKey(
+    key: string,
+    now: Date,
+  ): Promise<({ notification: Notification } & IdempotencyFingerprint) | undefined>;
   get(id: string): Promise<Notification | undefined>;
   /** Writes `next` over `expectedVersion` (next.version must be expectedVersion + 1), or ConcurrentUpdateError. */
   save(next: Notification, expectedVersion: number, now?: Date): Promise<void>;

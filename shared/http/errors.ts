@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import {
   ConflictError,
   type FieldProblem,
+  IdempotencyKeyReusedError,
   InvalidInputError,
   problemsOf,
   RecipientRateLimitedError,
@@ -77,6 +78,9 @@ export function errorResponse(error: unknown, requestId?: string): APIGatewayPro
       { error: 'recipient_rate_limited', message: error.message, details: error.problems, limit },
       { 'retry-after': String(error.refusal.retryAfterSeconds) },
     );
+  }
+  if (error instanceof IdempotencyKeyReusedError) {
+    return jsonResponse(422, { error: 'idempotency_key_reused', message: error.message, details: error.problems });
   }
   if (error instanceof NotificationNotFoundError) {
     return jsonResponse(404, { error: 'not_found', message: error.message });

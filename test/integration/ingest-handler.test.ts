@@ -81,18 +81,73 @@ describe('ingest handler', () => {
     expect(Date.parse(stored!.expiresAt!) - Date.parse(stored!.createdAt)).toBe(600_000);
   });
 
-  it('answers the same idempotency key with the first id, 200, and writes nothing', async () => {
+  it('answers the same idempotency key and the same request with the first id, 200, and writes nothing', async () => {
     const key = `order-${Date.now()}`;
     const first = await post({ ...valid, idempotencyKey: key });
     const stored = await engines.store.get(parse(first).id as string);
+    // The same request written otherwise: keys in another order, spaces, the phone in another writing, the key in
+    // the header instead of the body.
     const again = await post(
-      { ...valid, message: 'changed' },
+      `{ "message": ${JSON.stringify(valid.message)},\n  "category": "colis_arrive",
+         "recipient": { "name": "Mamadou Traoré", "phone": "+223 70-12-34-56" } }`,
       { 'content-type': 'application/json', 'Idempotency-Key': key },
     );
     expect(first.statusCode).toBe(202);
     expect(again.statusCode).toBe(200);
     expect(parse(again).id).toBe(parse(first).id);
     expect(await engines.store.get(parse(first).id as string)).toEqual(stored);
+  });
+
+  it.each([
+    ['in the body', 'idempotencyKey', (key: string) => [{ ...valid, message: 'changed', idempotencyKey: key }, {}]],
+    [
+      'in the header',
+      'headers.Idempotency-Key',
+      (key: string) => [{ ...valid, message: 'changed' }, { 'Idempotency-Key': key }],
+    ],
+  ] as const)(
+    'refuses a key reused %s with another body: 422 idempotency_key_reused naming the field, nothing written',
+    async (_where, field, reuse) => {
+      // Prepare: a first request claims the key.
+      const key = `reused-${field}-${Date.now()}`;
+      const first = await post({ ...valid }, { 'content-type': 'application/json', 'Idempotency-Key': key });
+      const stored = await engines.store.get(parse(first).id as string);
+      const depth = await queueDepth();
+
+      // Act: the same key with another message.
+      const [body, headers] = reuse(key);
+      const reused = await post(body, { 'content-type': 'application/json', ...headers });
+
+      // Assess: refused, naming where the key came from; the first notification untouched, nothing queued.
+      expect(first.statusCode).toBe(202);
+      expect(reused.statusCode).toBe(422);
+      expect(parse(reused)).toMatchObject({
+        error: 'idempotency_key_reused',
+        details: [{ path: field, message: expect.stringContaining('another request') }],
+      });
+      expect(await engines.store.get(parse(first).id as string)).toEqual(stored);
+      expect(await queueDepth()).toBe(depth);
+    },
+  );
+
+  it('answers a key claimed before fingerprints were kept as a repeat, whatever the body', async () => {
+    // Prepare: the key's record as the previous version wrote it (no fingerprint).
+    const key = `legacy-${Date.now()}`;
+    const notification = (
+      await engines.store.create(
+        {
+          ...(await engines.store.get(parse(await post(valid)).id as string))!,
+          id: newNotificationId(),
+          idempotencyKey: key,
+        },
+        new Date(),
+      )
+    ).notification;
+
+    const again = await post({ ...valid, message: 'changed', idempotencyKey: key });
+
+    expect(again.statusCode).toBe(200);
+    expect(parse(again).id).toBe(notification.id);
   });
 
   it('queues a repeat whose first request failed after writing (the caller got a 5xx), instead of leaving it to the sweep', async () => {

@@ -159,7 +159,7 @@ describe.each(availableEngines())('Recipient counters on %s', (engineName) => {
       const notification = makeNotification({ idempotencyKey: `find-${engineName}-1` });
       await store.create(notification, NOW);
 
-      expect(await store.findByIdempotencyKey(`find-${engineName}-1`, NOW)).toEqual(notification);
+      expect(await store.findByIdempotencyKey(`find-${engineName}-1`, NOW)).toEqual({ notification });
       expect(await store.findByIdempotencyKey(`find-${engineName}-unknown`, NOW)).toBeUndefined();
     });
 
@@ -186,7 +186,7 @@ describe.each(availableEngines())('Recipient counters on %s', (engineName) => {
         }),
       );
 
-      expect(await store.findByIdempotencyKey(notification.idempotencyKey!, NOW)).toEqual(notification);
+      expect(await store.findByIdempotencyKey(notification.idempotencyKey!, NOW)).toEqual({ notification });
       expect(await store.get(notification.id)).toEqual(notification);
     });
   });

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import {
   ConcurrentUpdateError,
   DuplicateNotificationError,
+  type IdempotencyFingerprint,
   type ListQuery,
   NotificationNotFoundError,
   type NotificationRepository,
@@ -50,6 +51,8 @@ export interface DynamoDbNotificationsOptions {
 const idempotencyRecordSchema = z.object({
   notificationId: z.string().min(1),
   notification: z.record(z.string(), z.unknown()),
+  // Absent on records written before fingerprints were kept.
+  fingerprint: z.string().optional(),
 });
 
 export class DynamoDbNotifications implements NotificationRepository {
@@ -72,7 +75,8 @@ export class DynamoDbNotifications implements NotificationRepository {
   async create(
     notification: Notification,
     now = new Date(),
-  ): Promise<{ created: boolean; notification: Notification }> {
+    fingerprint?: string,
+  ): Promise<{ created: boolean; notification: Notification } & IdempotencyFingerprint> {
     const key = notification.idempotencyKey;
     if (key === undefined) {
       await this.putNew(notification, now);
@@ -82,9 +86,9 @@ export class DynamoDbNotifications implements NotificationRepository {
     const idempotencyPk = KEY_PREFIX.idempotency + key;
     // Claim the key first: whoever writes this record owns the creation. An expired record
     // (TTL deletion lags up to days on AWS) counts as absent.
-    for (let attempt = 1; !(await this.claimIdempotencyKey(idempotencyPk, notification, now)); attempt++) {
+    for (let attempt = 1; !(await this.claimIdempotencyKey(idempotencyPk, notification, now, fingerprint)); attempt++) {
       const existing = await this.resolveIdempotent(idempotencyPk, now);
-      if (existing) return { created: false, notification: existing };
+      if (existing) return { created: false, ...existing };
       // The record vanished between our claim and our read (expired, or given back): claim again.
       if (attempt >= 3) throw new ConcurrentUpdateError(`Idempotency key ${key} keeps changing; retry later`);
     }
@@ -115,7 +119,10 @@ export class DynamoDbNotifications implements NotificationRepository {
     }
   }
 
-  async findByIdempotencyKey(key: string, now: Date): Promise<Notification | undefined> {
+  async findByIdempotencyKey(
+    key: string,
+    now: Date,
+  ): Promise<({ notification: Notification } & IdempotencyFingerprint) | undefined> {
     return this.resolveIdempotent(KEY_PREFIX.idempotency + key, now);
   }
 
@@ -278,7 +285,12 @@ export class DynamoDbNotifications implements NotificationRepository {
     }
   }
 
-  private async claimIdempotencyKey(idempotencyPk: string, notification: Notification, now: Date): Promise<boolean> {
+  private async claimIdempotencyKey(
+    idempotencyPk: string,
+    notification: Notification,
+    now: Date,
+    fingerprint: string | undefined,
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new PutCommand({
@@ -287,6 +299,7 @@ export class DynamoDbNotifications implements NotificationRepository {
             [PARTITION_KEY]: idempotencyPk,
             notificationId: notification.id,
             notification,
+            ...(fingerprint === undefined ? {} : { fingerprint }),
             [TTL_ATTRIBUTE]: epochSeconds(now) + this.idempotencyTtlHours * 3600,
           },
           ConditionExpression: 'attribute_not_exists(#pk) OR #ttl < :now',
@@ -301,26 +314,34 @@ export class DynamoDbNotifications implements NotificationRepository {
     }
   }
 
-  /** The key is taken: return its notification, writing it from the snapshot if the first caller crashed. */
-  private async resolveIdempotent(idempotencyPk: string, now: Date): Promise<Notification | undefined> {
+  /**
+   * The key is taken: return its notification (writing it from the snapshot if the first caller crashed) and the
+   * fingerprint of the request that claimed it.
+   */
+  private async resolveIdempotent(
+    idempotencyPk: string,
+    now: Date,
+  ): Promise<({ notification: Notification } & IdempotencyFingerprint) | undefined> {
     const item = await this.getItem(idempotencyPk);
     // An expired record counts as absent, as it does for the claim.
     if (item === undefined || (typeof item[TTL_ATTRIBUTE] === 'number' && item[TTL_ATTRIBUTE] < epochSeconds(now))) {
       return undefined;
     }
     const record = parseItem(idempotencyRecordSchema, idempotencyPk, item);
+    const answer = (notification: Notification) =>
+      record.fingerprint === undefined ? { notification } : { notification, fingerprint: record.fingerprint };
     const existing = await this.get(record.notificationId);
-    if (existing) return existing;
+    if (existing) return answer(existing);
     const snapshot = parseNotification(idempotencyPk, record.notification);
     try {
       await this.putNew(snapshot, now);
-      return snapshot;
+      return answer(snapshot);
     } catch (error) {
       if (!(error instanceof DuplicateNotificationError)) throw error;
       // Lost the repair race to the original writer or another retry: theirs is the one.
       const written = await this.get(record.notificationId);
       if (!written) throw error;
-      return written;
+      return answer(written);
     }
   }
 

@@ -23,7 +23,7 @@ export function dynamoDbStore(options: DynamoDbNotificationsOptions): Store {
   const providers = new DynamoDbProviderStates(table);
   const recipients = new DynamoDbRecipientCounters(table);
   return {
-    create: (notification, now) => notifications.create(notification, now),
+    create: (notification, now, fingerprint) => notifications.create(notification, now, fingerprint),
     findByIdempotencyKey: (key, now) => notifications.findByIdempotencyKey(key, now),
     get: (id) => notifications.get(id),
     save: (next, expectedVersion, now) => notifications.save(next, expectedVersion, now),

@@ -25,9 +25,20 @@ export type ApiAuth = 'apiKey' | 'iam';
 
 export interface ApiRoute {
   method: 'GET' | 'POST';
+  /** The path under the API's version (API_VERSION_PATH): `/notifications` is served at `/v1/notifications`. */
   resource: string;
   auth: ApiAuth;
+  /**
+   * Also served at the unversioned path, for the callers from before /v1, answering with a Deprecation header and a
+   * Link to its /v1 successor (deprecationHeaders).
+   */
+  unversionedAlias?: true;
 }
+
+/** Where the API's routes live: one version, one prefix. */
+export const API_VERSION_PATH = '/v1';
+/** When the unversioned paths were deprecated: RFC 9745's `Deprecation: @<unix seconds>`. */
+export const UNVERSIONED_DEPRECATED_AT = new Date('2026-11-30T00:00:00Z');
 
 export type Trigger =
   /** API Gateway routes (REST API), each with who may call it. */
@@ -48,7 +59,10 @@ export const FUNCTIONS = {
   ingest: {
     description: 'Accepts a notification and enqueues it',
     timeoutSeconds: 10,
-    trigger: { kind: 'api', routes: [{ method: 'POST', resource: '/notifications', auth: 'apiKey' }] },
+    trigger: {
+      kind: 'api',
+      routes: [{ method: 'POST', resource: '/notifications', auth: 'apiKey', unversionedAlias: true }],
+    },
     environment: coreEnv.extend({ ...queueEnv.shape, ...recipientLimitsEnv.shape }),
   },
   'operator-read': {
@@ -124,13 +138,13 @@ export const FUNCTION_NAMES = Object.keys(FUNCTIONS) as FunctionName[];
 
 export const isFunctionName = (name: string): name is FunctionName => Object.hasOwn(FUNCTIONS, name);
 
-/** `METHOD /resource` of each API route of function N: the keys of its handler's route table. */
+/** `METHOD /v1/resource` of each API route of function N: the keys of its handler's route table. */
 export type RouteKeyOf<N extends FunctionName> = (typeof FUNCTIONS)[N]['trigger'] extends {
   kind: 'api';
   routes: readonly (infer R)[];
 }
   ? R extends { method: infer M extends string; resource: infer P extends string }
-    ? `${M} ${P}`
+    ? `${M} ${typeof API_VERSION_PATH}${P}`
     : never
   : never;
 
@@ -160,12 +174,44 @@ export const scheduledFunctions = () =>
     return trigger.kind === 'schedule' ? [{ name, trigger }] : [];
   });
 
-/** Every API route, with the function behind it. */
-export const apiRoutes = () =>
+export interface ServedRoute {
+  method: ApiRoute['method'];
+  /** The path API Gateway serves: `/v1/…`, or an unversioned alias's old path. */
+  resource: string;
+  auth: ApiAuth;
+  target: FunctionName;
+  /** An unversioned alias: its /v1 successor's path. */
+  successor?: string;
+}
+
+/**
+ * Every API route as served, with the function behind it: each catalog route under /v1, and the unversioned alias
+ * of those that keep one (derived here, so that no route is listed twice).
+ */
+export const apiRoutes = (): ServedRoute[] =>
   FUNCTION_NAMES.flatMap((name) => {
     const { trigger } = FUNCTIONS[name] as FunctionSpec;
-    return trigger.kind === 'api' ? trigger.routes.map((route) => ({ ...route, target: name })) : [];
+    if (trigger.kind !== 'api') return [];
+    return trigger.routes.flatMap(({ method, resource, auth, unversionedAlias }) => {
+      const versioned = { method, resource: `${API_VERSION_PATH}${resource}`, auth, target: name };
+      return unversionedAlias
+        ? [versioned, { method, resource, auth, target: name, successor: versioned.resource }]
+        : [versioned];
+    });
   });
+
+/**
+ * The headers of an answer on a deprecated unversioned route (RFC 9745 Deprecation, RFC 8288 Link to the successor),
+ * or none. `basePath` is what precedes the API's paths in the caller's URL (the stage on AWS), so the link resolves.
+ */
+export function deprecationHeaders(method: string, resource: string, basePath = ''): Record<string, string> {
+  const route = apiRoutes().find((r) => r.method === method && r.resource === resource && r.successor);
+  if (!route?.successor) return {};
+  return {
+    deprecation: `@${Math.floor(UNVERSIONED_DEPRECATED_AT.getTime() / 1000)}`,
+    link: `<${basePath}${route.successor}>; rel="successor-version"`,
+  };
+}
 
 /**
  * The request bodies API Gateway hands to the functions as raw bytes (base64, `isBase64Encoded: true`) instead of

@@ -89,7 +89,8 @@ export function addNotificationApi(
   // an unsigned request, a wrong signature or a caller without execute-api:Invoke on the method is answered 403, and
   // the upstream's key opens nothing. Either way the function never runs.
   for (const route of apiRoutes()) {
-    const withBody = route.method === 'POST' && route.resource === '/notifications';
+    // The ingest routes (/v1/notifications and its deprecated unversioned alias) carry the notification body.
+    const withBody = route.target === 'ingest';
     api.root
       .resourceForPath(route.resource)
       .addMethod(route.method, new apigw.LambdaIntegration(props.functions[route.target].lambda), {
@@ -113,7 +114,7 @@ export function addNotificationApi(
     {
       id: 'AwsSolutions-APIG4',
       reason:
-        'POST /notifications is called by the upstream system, authenticated by its API key (x-api-key) on a usage ' +
+        'POST /v1/notifications (and its deprecated alias POST /notifications) is called by the upstream system, authenticated by its API key (x-api-key) on a usage ' +
         'plan; every other method requires IAM authorization (SigV4).',
     },
     {
@@ -145,8 +146,8 @@ export function addNotificationApi(
 
 /**
  * What an operator's user or role needs to call the operator routes (IAM authorization): execute-api:Invoke on
- * exactly those methods of this stage, nothing else (not POST /notifications, the upstream's). A {param} becomes
- * `*`: IAM matches the ARN against the path the caller asked for.
+ * exactly those methods of this stage (all under /v1), nothing else (not POST /v1/notifications, the upstream's). A
+ * {param} becomes `*`: IAM matches the ARN against the path the caller asked for.
  */
 function addOperatorPolicy(stack: Stack, api: apigw.RestApi, config: NotificationConfig): iam.ManagedPolicy {
   const methodArns = apiRoutes()

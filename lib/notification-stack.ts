@@ -9,7 +9,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { type FunctionName, scheduledFunctions } from '../functions/catalog.js';
+import { API_VERSION_PATH, type FunctionName, scheduledFunctions } from '../functions/catalog.js';
 import {
   DUE_AT_ATTRIBUTE,
   DUE_INDEX_NAME,
@@ -326,7 +326,7 @@ export class NotificationStack extends Stack {
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output(
       'ApiUrl',
-      this.api.urlForPath('/notifications'),
+      this.api.urlForPath(`${API_VERSION_PATH}/notifications`),
       'POST notifications here with the x-api-key header; operators call the routes under it signed (SigV4)',
     );
     output(

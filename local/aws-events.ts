@@ -44,6 +44,11 @@ export interface ApiRequest {
   isBase64Encoded?: boolean;
   sourceIp?: string;
   apiKey?: string;
+  /**
+   * What precedes the path in the caller's URL (requestContext.path): the stage on AWS's execute-api domain, `/local`
+   * unless given; '' for the local door, whose URLs have no stage (as a custom domain's).
+   */
+  basePath?: string;
   /** Who signed the request, on a route with IAM authorization (API Gateway's verified SigV4 caller). */
   caller?: { accessKey: string; accountId: string; userArn: string; caller: string; user: string };
 }
@@ -89,7 +94,7 @@ export function apiEvent(input: ApiRequest): APIGatewayProxyEvent {
         userAgent: headers['user-agent'] ?? headers['User-Agent'] ?? null,
         userArn: input.caller?.userArn ?? null,
       },
-      path: `/local${path}`,
+      path: `${input.basePath ?? '/local'}${path}`,
       stage: 'local',
       requestId: crypto.randomUUID(),
       requestTimeEpoch: Date.now(),

@@ -3,6 +3,7 @@
 // the default chain: AWS_PROFILE, environment variables, SSO, ~/.aws…; IAM decides with execute-api:Invoke).
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { API_VERSION_PATH } from '../../functions/catalog.js';
 import { UsageError } from './errors.js';
 import { isUnreachable } from './invoke.js';
 import { cloudFormationClientFor, describeStage, stackOutput } from './stage.js';
@@ -50,10 +51,12 @@ export async function stageApiTarget(
   const client = cloudFormationClientFor(flags);
   try {
     const stack = await describeStage(stage, client);
-    // The output is the ingest URL (…/<stage>/notifications): the operator routes hang from the same root.
+    // The output is the ingest URL (…/<stage>/v1/notifications; …/<stage>/notifications from a stack deployed
+    // before /v1): the API's root is what precedes the version. The client adds /v1 to every route.
     const baseUrl = stackOutput(stack, 'ApiUrl')
       .replace(/\/+$/, '')
-      .replace(/\/notifications$/, '');
+      .replace(/\/notifications$/, '')
+      .replace(new RegExp(`${API_VERSION_PATH}$`), '');
     // The CloudFormation client's credential chain: the one every AWS call of this command uses.
     return { baseUrl, region: stack.region, credentials: client.config.credentials, isLocalDefault: false, stage };
   } finally {
@@ -130,7 +133,8 @@ export class OperatorApiClient {
       .sort()
       .map((key) => `${escapeUri(key)}=${escapeUri(query[key]!)}`)
       .join('&');
-    const fullPath = `${this.base.pathname.replace(/\/+$/, '')}${path}`;
+    // The operator routes live under the API's version only (/v1/notifications/…).
+    const fullPath = `${this.base.pathname.replace(/\/+$/, '')}${API_VERSION_PATH}${path}`;
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const signed = await this.signer.sign({
       method,

@@ -16,17 +16,17 @@ const by = (callerArn: string | undefined) => (callerArn ? { by: callerArn } : {
 
 export const createOperatorActionsHandler = (logger: Logger, deps: OperatorDependencies) =>
   routedHandler<RouteKeyOf<'operator-actions'>>({
-    'POST /notifications/{id}/cancel': httpHandler(
+    'POST /v1/notifications/{id}/cancel': httpHandler(
       { logger, body: operatorActionBody, bodyOptional: true, path: notificationIdPath },
       async ({ body, pathParameters, callerArn }) =>
         jsonResponse(200, await cancelNotification(pathParameters.id, { ...body, ...by(callerArn) }, deps)),
     ),
-    'POST /notifications/{id}/retry': httpHandler(
+    'POST /v1/notifications/{id}/retry': httpHandler(
       { logger, body: operatorActionBody, bodyOptional: true, path: notificationIdPath },
       async ({ body, pathParameters, callerArn }) =>
         jsonResponse(200, await redriveNotification(pathParameters.id, { ...body, ...by(callerArn) }, deps)),
     ),
-    'POST /notifications/retry': httpHandler(
+    'POST /v1/notifications/retry': httpHandler(
       { logger, body: redriveMatchingBody },
       async ({ body: { from, to, note, ...filter }, callerArn }) => {
         const result = await redriveMatching(

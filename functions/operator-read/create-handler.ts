@@ -92,11 +92,11 @@ export const createOperatorReadHandler = (
   },
 ) =>
   routedHandler<RouteKeyOf<'operator-read'>>({
-    'GET /notifications/{id}': httpHandler(
+    'GET /v1/notifications/{id}': httpHandler(
       { logger, body: undefined, path: notificationIdPath },
       async ({ pathParameters }) => jsonResponse(200, await getNotification(pathParameters.id, deps)),
     ),
-    'GET /notifications': httpHandler(
+    'GET /v1/notifications': httpHandler(
       { logger, body: undefined, query: listQuerySchema(options.defaultCountry) },
       async ({ query }) => {
         const page = await listNotifications(query, deps);
@@ -105,7 +105,7 @@ export const createOperatorReadHandler = (
     ),
     // One page of at most `limit` rows (5,000 by default) and EXPORT_MAX_READS items read; the header row only on
     // the first (no cursor given).
-    'GET /notifications/export.csv': httpHandler(
+    'GET /v1/notifications/export.csv': httpHandler(
       { logger, body: undefined, query: exportQuerySchema(options.defaultCountry) },
       async ({ query, event }) => {
         const maxReads = options.exportMaxReads ?? EXPORT_MAX_READS;

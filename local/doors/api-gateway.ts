@@ -164,6 +164,7 @@ export async function startApiGateway(options: {
     const event = apiEvent({
       method: request.method,
       path: url.pathname,
+      basePath: '',
       resource: matched.route.resource,
       pathParameters: matched.pathParameters,
       headers: headersOf(request),

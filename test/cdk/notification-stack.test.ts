@@ -143,7 +143,7 @@ describe('NotificationStack', () => {
   });
 
   describe('API', () => {
-    it('requires the API key on POST /notifications, and IAM authorization on every other method', () => {
+    it('requires the API key on POST /v1/notifications (and its unversioned alias), and IAM authorization on every other method', () => {
       template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'notifications' });
       template.hasResourceProperties('AWS::ApiGateway::Method', {
         HttpMethod: 'POST',
@@ -152,7 +152,10 @@ describe('NotificationStack', () => {
         Integration: Match.objectLike({ Type: 'AWS_PROXY' }),
       });
       const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
-      expect(methods.filter((method) => method.Properties.ApiKeyRequired).length).toBe(1);
+      // POST /v1/notifications and its deprecated alias POST /notifications, both validated.
+      const keyed = methods.filter((method) => method.Properties.ApiKeyRequired);
+      expect(keyed.length).toBe(2);
+      expect(keyed.every((method) => method.Properties.RequestValidatorId !== undefined)).toBe(true);
       // No method is open: the upstream's key or an IAM principal's signature (test/cdk/operator-api.test.ts).
       expect(
         methods.filter((m) => m.Properties.ApiKeyRequired !== true && m.Properties.AuthorizationType !== 'AWS_IAM'),

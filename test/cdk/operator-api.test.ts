@@ -47,13 +47,15 @@ describe('the operator API', () => {
   it('puts every operator route behind IAM authorization, without the API key, and leaves ingest its key', () => {
     const iam = { authorizationType: 'AWS_IAM', apiKeyRequired: false };
     expect(methods()).toEqual([
-      { route: 'GET /notifications', ...iam },
-      { route: 'GET /notifications/export.csv', ...iam },
-      { route: 'GET /notifications/{id}', ...iam },
+      { route: 'GET /v1/notifications', ...iam },
+      { route: 'GET /v1/notifications/export.csv', ...iam },
+      { route: 'GET /v1/notifications/{id}', ...iam },
+      // The upstream's route, also at its deprecated unversioned path; the operators' under /v1 only.
       { route: 'POST /notifications', authorizationType: 'NONE', apiKeyRequired: true },
-      { route: 'POST /notifications/retry', ...iam },
-      { route: 'POST /notifications/{id}/cancel', ...iam },
-      { route: 'POST /notifications/{id}/retry', ...iam },
+      { route: 'POST /v1/notifications', authorizationType: 'NONE', apiKeyRequired: true },
+      { route: 'POST /v1/notifications/retry', ...iam },
+      { route: 'POST /v1/notifications/{id}/cancel', ...iam },
+      { route: 'POST /v1/notifications/{id}/retry', ...iam },
     ]);
   });
 
@@ -75,15 +77,16 @@ describe('the operator API', () => {
       ],
     });
     expect(statement!.Resource).toEqual([
-      arn('/GET/notifications'),
-      arn('/GET/notifications/*'),
-      arn('/GET/notifications/export.csv'),
-      arn('/POST/notifications/*/cancel'),
-      arn('/POST/notifications/*/retry'),
-      arn('/POST/notifications/retry'),
+      arn('/GET/v1/notifications'),
+      arn('/GET/v1/notifications/*'),
+      arn('/GET/v1/notifications/export.csv'),
+      arn('/POST/v1/notifications/*/cancel'),
+      arn('/POST/v1/notifications/*/retry'),
+      arn('/POST/v1/notifications/retry'),
     ]);
-    // Not the upstream's route, and never a wildcard method or stage.
+    // Not the upstream's route (either path), and never a wildcard method or stage.
     expect(JSON.stringify(statement!.Resource)).not.toContain('/POST/notifications"');
+    expect(JSON.stringify(statement!.Resource)).not.toContain('/POST/v1/notifications"');
   });
 
   it('grants the read function GetItem and Query on the status index only, never a write', () => {
@@ -120,7 +123,7 @@ describe('the operator API', () => {
       Ref: logicalId(stack.functions[name].lambda),
     });
     expect(outputs.OperatorPolicyArn?.Value).toEqual({ Ref: expect.stringMatching(/^NotificationOperatorPolicy/) });
-    expect(JSON.stringify(outputs.ApiUrl?.Value)).toContain('/notifications');
+    expect(JSON.stringify(outputs.ApiUrl?.Value)).toContain('/v1/notifications');
     expect(outputs).toMatchObject({
       IngestFunctionName: { Value: functionName('ingest') },
       RetrySweepFunctionName: { Value: functionName('retry-sweep') },

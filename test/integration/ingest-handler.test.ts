@@ -26,8 +26,15 @@ async function loadHandler(env: Record<string, string>): Promise<Handler> {
   return ((await import('../../functions/ingest/handler.js')) as unknown as { handler: Handler }).handler;
 }
 
-const post = (body: unknown, headers: Record<string, string> = { 'Content-Type': 'application/json' }) =>
-  handler(apiEvent({ body: typeof body === 'string' ? body : JSON.stringify(body), headers }), lambdaContext('ingest'));
+const post = (
+  body: unknown,
+  headers: Record<string, string> = { 'Content-Type': 'application/json' },
+  path = '/v1/notifications',
+) =>
+  handler(
+    apiEvent({ body: typeof body === 'string' ? body : JSON.stringify(body), headers, path }),
+    lambdaContext('ingest'),
+  );
 
 const parse = (response: APIGatewayProxyResult) => JSON.parse(response.body) as Record<string, unknown>;
 
@@ -59,7 +66,11 @@ describe('ingest handler', () => {
     const response = await post(valid);
     expect(response.statusCode).toBe(202);
     const body = parse(response);
-    expect(body).toEqual({ id: expect.stringMatching(/^[0-9A-Z]{26}$/), status: 'pending' });
+    // Where to read it: under the stage the caller called (apiEvent's requestContext.path is /local/v1/…).
+    const self = `/local/v1/notifications/${body.id}`;
+    expect(body).toEqual({ id: expect.stringMatching(/^[0-9A-Z]{26}$/), status: 'pending', links: { self } });
+    expect(response.headers).toMatchObject({ location: self });
+    expect(response.headers).not.toHaveProperty('deprecation');
 
     const stored = await engines.store.get(body.id as string);
     expect(stored).toMatchObject({
@@ -94,8 +105,20 @@ describe('ingest handler', () => {
     );
     expect(first.statusCode).toBe(202);
     expect(again.statusCode).toBe(200);
-    expect(parse(again).id).toBe(parse(first).id);
+    expect(parse(again)).toEqual(parse(first));
+    expect(again.headers).toMatchObject({ location: first.headers?.location });
     expect(await engines.store.get(parse(first).id as string)).toEqual(stored);
+  });
+
+  it('still accepts at the unversioned POST /notifications, saying it is deprecated and where its successor is', async () => {
+    const response = await post(valid, { 'content-type': 'application/json' }, '/notifications');
+
+    expect(response.statusCode).toBe(202);
+    expect(response.headers).toMatchObject({
+      deprecation: `@${Date.parse('2026-11-30T00:00:00Z') / 1000}`,
+      link: '</local/v1/notifications>; rel="successor-version"',
+      location: `/local/v1/notifications/${parse(response).id}`,
+    });
   });
 
   it.each([

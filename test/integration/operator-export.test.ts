@@ -112,8 +112,8 @@ const exportPage = async (
   (await which(
     apiEvent({
       method: 'GET',
-      path: '/notifications/export.csv',
-      resource: '/notifications/export.csv',
+      path: '/v1/notifications/export.csv',
+      resource: '/v1/notifications/export.csv',
       headers: {},
       query,
     }),

@@ -36,41 +36,50 @@ describe('matchRoute on the REST API', () => {
   const routes = apiRoutes();
 
   it('prefers a static resource to a {param} at the same place, as API Gateway does', () => {
-    expect(matchRoute(routes, '/notifications/export.csv', 'GET')).toMatchObject({
-      route: { resource: '/notifications/export.csv', target: 'operator-read' },
+    expect(matchRoute(routes, '/v1/notifications/export.csv', 'GET')).toMatchObject({
+      route: { resource: '/v1/notifications/export.csv', target: 'operator-read' },
       pathParameters: {},
     });
-    expect(matchRoute(routes, '/notifications/retry', 'POST')).toMatchObject({
-      route: { resource: '/notifications/retry', target: 'operator-actions' },
+    expect(matchRoute(routes, '/v1/notifications/retry', 'POST')).toMatchObject({
+      route: { resource: '/v1/notifications/retry', target: 'operator-actions' },
       pathParameters: {},
     });
-    expect(matchRoute(routes, '/notifications/01KB8Z4N6QAAAAAAAAAAAAAAAA', 'GET')).toMatchObject({
-      route: { resource: '/notifications/{id}', target: 'operator-read' },
+    expect(matchRoute(routes, '/v1/notifications/01KB8Z4N6QAAAAAAAAAAAAAAAA', 'GET')).toMatchObject({
+      route: { resource: '/v1/notifications/{id}', target: 'operator-read' },
       pathParameters: { id: '01KB8Z4N6QAAAAAAAAAAAAAAAA' },
     });
-    expect(matchRoute(routes, '/notifications/retry/retry', 'POST')).toMatchObject({
-      route: { resource: '/notifications/{id}/retry' },
+    expect(matchRoute(routes, '/v1/notifications/retry/retry', 'POST')).toMatchObject({
+      route: { resource: '/v1/notifications/{id}/retry' },
       pathParameters: { id: 'retry' },
     });
   });
 
   it('finds the resource first, then its method: a method the resource lacks is no route', () => {
-    expect(matchRoute(routes, '/notifications/retry', 'GET')).toBeUndefined();
-    expect(matchRoute(routes, '/notifications/export.csv', 'POST')).toBeUndefined();
-    expect(matchRoute(routes, '/notifications', 'POST')?.route.target).toBe('ingest');
-    expect(matchRoute(routes, '/notifications', 'GET')?.route.target).toBe('operator-read');
+    expect(matchRoute(routes, '/v1/notifications/retry', 'GET')).toBeUndefined();
+    expect(matchRoute(routes, '/v1/notifications/export.csv', 'POST')).toBeUndefined();
+    expect(matchRoute(routes, '/v1/notifications', 'POST')?.route.target).toBe('ingest');
+    expect(matchRoute(routes, '/v1/notifications', 'GET')?.route.target).toBe('operator-read');
   });
 
   it('leaves the upstream its API key and puts every operator route behind IAM authorization', () => {
     expect(routes.map((r) => `${r.auth} ${r.method} ${r.resource}`).sort()).toEqual([
       'apiKey POST /notifications',
-      'iam GET /notifications',
-      'iam GET /notifications/export.csv',
-      'iam GET /notifications/{id}',
-      'iam POST /notifications/retry',
-      'iam POST /notifications/{id}/cancel',
-      'iam POST /notifications/{id}/retry',
+      'apiKey POST /v1/notifications',
+      'iam GET /v1/notifications',
+      'iam GET /v1/notifications/export.csv',
+      'iam GET /v1/notifications/{id}',
+      'iam POST /v1/notifications/retry',
+      'iam POST /v1/notifications/{id}/cancel',
+      'iam POST /v1/notifications/{id}/retry',
     ]);
+  });
+
+  it('serves the API under /v1, and only the ingest route also at its old unversioned path, naming its successor', () => {
+    expect(routes.filter((r) => !r.resource.startsWith('/v1/'))).toEqual([
+      { method: 'POST', resource: '/notifications', auth: 'apiKey', target: 'ingest', successor: '/v1/notifications' },
+    ]);
+    expect(matchRoute(routes, '/notifications', 'GET')).toBeUndefined();
+    expect(matchRoute(routes, '/notifications/01KB8Z4N6QAAAAAAAAAAAAAAAA', 'GET')).toBeUndefined();
   });
 });
 

@@ -508,7 +508,7 @@ async function run(args: string[], target: Partial<ApiTarget> = {}): Promise<Run
 
 describe('the signed client against the API', () => {
   it('show: a signed GET of the notification, printed for a person', async () => {
-    routes[`GET /notifications/${ID}`] = (_seen, res) => json(res, 200, view());
+    routes[`GET /v1/notifications/${ID}`] = (_seen, res) => json(res, 200, view());
 
     const result = await run(['show', ID]);
 
@@ -518,7 +518,7 @@ describe('the signed client against the API', () => {
   });
 
   it('signs the query string as it sends it: commas, plus signs and spaces included', async () => {
-    routes['GET /notifications'] = (_seen, res) => json(res, 200, { items: [], nextCursor: null });
+    routes['GET /v1/notifications'] = (_seen, res) => json(res, 200, { items: [], nextCursor: null });
 
     const result = await run(['list', '--status=failed,expired', '--phone=+223 70 12 34 56', '--cursor=a+b/c=']);
 
@@ -530,12 +530,12 @@ describe('the signed client against the API', () => {
   });
 
   it('a base URL with a stage path (…/prod) keeps it in every request', async () => {
-    routes[`GET /prod/notifications/${ID}`] = (_seen, res) => json(res, 200, view());
+    routes[`GET /prod/v1/notifications/${ID}`] = (_seen, res) => json(res, 200, view());
 
     const result = await run(['show', ID], { baseUrl: `${baseUrl}/prod` });
 
     expect(result.code, result.stderr).toBe(0);
-    expect(seen[0]?.path).toBe(`/prod/notifications/${ID}`);
+    expect(seen[0]?.path).toBe(`/prod/v1/notifications/${ID}`);
   });
 
   it('list follows nextCursor up to --limit, asking each page for what is left', async () => {
@@ -544,7 +544,7 @@ describe('the signed client against the API', () => {
       c1: { items: [view({ id: '01KB8Z4N6QXW3E2R7T9Y5V1K02' })], nextCursor: 'c2' },
       c2: { items: [view({ id: '01KB8Z4N6QXW3E2R7T9Y5V1K03' })], nextCursor: null },
     };
-    routes['GET /notifications'] = (s, res) => json(res, 200, pages[s.query.get('cursor') ?? 'first']);
+    routes['GET /v1/notifications'] = (s, res) => json(res, 200, pages[s.query.get('cursor') ?? 'first']);
 
     const result = await run(['list', '--status=failed', '--limit=2']);
 
@@ -558,7 +558,7 @@ describe('the signed client against the API', () => {
   });
 
   it('list --all --json reads every page, 100 at a time, and prints one JSON list', async () => {
-    routes['GET /notifications'] = (s, res) =>
+    routes['GET /v1/notifications'] = (s, res) =>
       s.query.get('cursor')
         ? json(res, 200, { items: [view({ id: '01KB8Z4N6QXW3E2R7T9Y5V1K02' })], nextCursor: null })
         : json(res, 200, { items: [view()], nextCursor: 'next' });
@@ -575,7 +575,7 @@ describe('the signed client against the API', () => {
   });
 
   it('list --json with nothing to list, and with a --limit that stops early, prints the same document', async () => {
-    routes['GET /notifications'] = (s, res) =>
+    routes['GET /v1/notifications'] = (s, res) =>
       s.query.get('status') === 'sent'
         ? json(res, 200, { items: [], nextCursor: null })
         : json(res, 200, { items: [view()], nextCursor: 'more' });
@@ -602,7 +602,7 @@ describe('the signed client against the API', () => {
   };
 
   it('list --all prints each page as it comes: one header, the pages lined up under it', async () => {
-    routes['GET /notifications'] = threePages(false);
+    routes['GET /v1/notifications'] = threePages(false);
 
     const result = await run(['list', '--status=failed,permanent_failure', '--all']);
 
@@ -621,7 +621,7 @@ describe('the signed client against the API', () => {
   });
 
   it('a list that fails midway keeps what it printed and says how to go on (exit 1)', async () => {
-    routes['GET /notifications'] = threePages(true);
+    routes['GET /v1/notifications'] = threePages(true);
 
     const result = await run(['list', '--status=failed', '--since=24h', '--all']);
 
@@ -641,7 +641,7 @@ describe('the signed client against the API', () => {
   });
 
   it('list --json that fails midway prints every item read, and no closed document', async () => {
-    routes['GET /notifications'] = threePages(true);
+    routes['GET /v1/notifications'] = threePages(true);
 
     const result = await run(['list', '--all', '--json']);
 
@@ -652,7 +652,7 @@ describe('the signed client against the API', () => {
   });
 
   it('cancel and retry POST the reason as JSON, signed with the body', async () => {
-    routes[`POST /notifications/${ID}/cancel`] = (_s, res) =>
+    routes[`POST /v1/notifications/${ID}/cancel`] = (_s, res) =>
       json(
         res,
         200,
@@ -662,7 +662,7 @@ describe('the signed client against the API', () => {
           operatorActions: [{ at: NOW.toISOString(), action: 'cancel', from: 'failed' }],
         }),
       );
-    routes[`POST /notifications/${ID}/retry`] = (_s, res) => json(res, 200, view());
+    routes[`POST /v1/notifications/${ID}/retry`] = (_s, res) => json(res, 200, view());
 
     const cancel = await run(['cancel', ID, '--reason=doublon']);
     const retry = await run(['retry', ID]);
@@ -674,7 +674,7 @@ describe('the signed client against the API', () => {
   });
 
   it('the bulk re-drive goes on while the API gives a cursor, and adds the counts up', async () => {
-    routes['POST /notifications/retry'] = (s, res) => {
+    routes['POST /v1/notifications/retry'] = (s, res) => {
       const body = JSON.parse(s.body) as { cursor?: string };
       json(
         res,
@@ -714,7 +714,7 @@ describe('the signed client against the API', () => {
   });
 
   it('export writes the pages one after the other, following X-Next-Cursor and Link', async () => {
-    routes['GET /notifications/export.csv'] = (s, res) => {
+    routes['GET /v1/notifications/export.csv'] = (s, res) => {
       const cursor = s.query.get('cursor');
       if (!cursor) {
         res.writeHead(200, { 'content-type': 'text/csv', 'x-next-cursor': 'p2' });
@@ -771,7 +771,7 @@ describe('the signed client against the API', () => {
   ])(
     'an export stopped by %s: stdout ends on a whole page, stderr says how to resume, exit 1',
     async (_what, fail, said) => {
-      routes['GET /notifications/export.csv'] = csvPages(fail);
+      routes['GET /v1/notifications/export.csv'] = csvPages(fail);
 
       const broken = await run(['export', '--status=failed', '--since=7d']);
 
@@ -787,7 +787,7 @@ describe('the signed client against the API', () => {
       ]);
 
       // The command as printed, once the API answers again, writes the rest: appended, the whole export.
-      routes['GET /notifications/export.csv'] = csvPages();
+      routes['GET /v1/notifications/export.csv'] = csvPages();
       const resumed = await run(lines.at(-2)!.trim().split(' -- ')[1]!.split(' '));
 
       expect(resumed.code, resumed.stderr).toBe(0);
@@ -796,7 +796,7 @@ describe('the signed client against the API', () => {
   );
 
   it('an export whose first page fails wrote nothing: the error alone, the same command starts it again', async () => {
-    routes['GET /notifications/export.csv'] = (_s, res) => json(res, 502, { message: 'Internal server error' });
+    routes['GET /v1/notifications/export.csv'] = (_s, res) => json(res, 502, { message: 'Internal server error' });
 
     const result = await run(['export', '--status=failed']);
 
@@ -809,11 +809,11 @@ describe('the signed client against the API', () => {
     const result = await run(['show', ID]);
 
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`error: no route GET /notifications/${ID}\n`);
+    expect(result.stderr).toBe(`error: no route GET /v1/notifications/${ID}\n`);
   });
 
   it('a 409 exits 1 naming the status that stopped it', async () => {
-    routes[`POST /notifications/${ID}/cancel`] = (_s, res) =>
+    routes[`POST /v1/notifications/${ID}/cancel`] = (_s, res) =>
       json(res, 409, { error: 'conflict', message: 'the notification is sent', status: 'sent', inFlight: false });
 
     const result = await run(['cancel', ID]);
@@ -823,7 +823,7 @@ describe('the signed client against the API', () => {
   });
 
   it('a 400 exits 2 naming the flag behind each refused field', async () => {
-    routes['GET /notifications'] = (_s, res) =>
+    routes['GET /v1/notifications'] = (_s, res) =>
       json(res, 400, {
         error: 'validation_error',
         message: 'phone: not a number',
@@ -885,9 +885,9 @@ describe('localApiTarget', () => {
     expect(() => localApiTarget({ API_PORT: 'x' })).toThrow(UsageError);
   });
 
-  it('OperatorApiClient joins the base path and the route', async () => {
-    routes['GET /v1/notifications'] = (_s, res) => json(res, 200, { items: [], nextCursor: null });
-    const client = new OperatorApiClient({ ...localApiTarget({}), baseUrl: `${baseUrl}/v1/` });
+  it('OperatorApiClient joins the base path, the API version and the route', async () => {
+    routes['GET /prod/v1/notifications'] = (_s, res) => json(res, 200, { items: [], nextCursor: null });
+    const client = new OperatorApiClient({ ...localApiTarget({}), baseUrl: `${baseUrl}/prod/` });
 
     await expect(client.json('GET', '/notifications')).resolves.toEqual({ items: [], nextCursor: null });
   });

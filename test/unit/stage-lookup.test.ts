@@ -22,7 +22,7 @@ afterAll(() => {
 
 const STACK_ID = 'arn:aws:cloudformation:eu-west-3:123456789012:stack/WaChapNotifications-prod/1f2e3d4c';
 const OUTPUTS = {
-  ApiUrl: 'https://abc123.execute-api.eu-west-3.amazonaws.com/prod/notifications',
+  ApiUrl: 'https://abc123.execute-api.eu-west-3.amazonaws.com/prod/v1/notifications',
   RetrySweepFunctionName: 'WaChapNotifications-prod-RetrySweep8C3F-AbCdEf',
   HealthCheckFunctionName: 'WaChapNotifications-prod-HealthCheck1A2B-GhIjKl',
   ProviderProbeFunctionName: 'WaChapNotifications-prod-ProviderProbe9Z-MnOpQr',

@@ -6,6 +6,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { API_BINARY_MEDIA_TYPES, apiRoutes, type FunctionName } from '../functions/catalog.js';
+import {
+  GATEWAY_PROBLEMS,
+  type GatewayProblem,
+  type GatewayResponseType,
+  gatewayResponseTemplate,
+} from '../shared/http/gateway-problems.js';
+import { PROBLEM_CONTENT_TYPE } from '../shared/http/problems.js';
 import type { NotificationConfig } from './config.js';
 import type { NotificationFunction } from './notification-function.js';
 
@@ -101,6 +108,7 @@ export function addNotificationApi(
       });
   }
   const operatorPolicy = addOperatorPolicy(stack, api, config);
+  addProblemResponses(api);
 
   Validations.of(api).acknowledge(
     ...(config.wafRateLimitPer5Minutes > 0
@@ -142,6 +150,27 @@ export function addNotificationApi(
   if (config.wafRateLimitPer5Minutes > 0) addRateBasedWaf(stack, api, config);
   usagePlan.addApiKey(apiKey);
   return { api, apiKey, operatorPolicy };
+}
+
+/**
+ * API Gateway's own refusals (missing or wrong key, signature, throttling, body too large, unknown route…) answered
+ * as problem details, like the functions' errors: the same table as the local door (shared/http/gateway-problems.ts).
+ */
+function addProblemResponses(api: apigw.RestApi) {
+  for (const [type, problem] of Object.entries(GATEWAY_PROBLEMS) as [GatewayResponseType, GatewayProblem][]) {
+    api.addGatewayResponse(`Problem${type}`, {
+      type: apigw.ResponseType.of(type),
+      ...(problem.status !== undefined ? { statusCode: String(problem.status) } : {}),
+      responseHeaders: {
+        'Content-Type': `'${PROBLEM_CONTENT_TYPE}'`,
+        ...Object.fromEntries(Object.entries(problem.headers ?? {}).map(([name, value]) => [name, `'${value}'`])),
+      },
+      templates: {
+        [PROBLEM_CONTENT_TYPE]: gatewayResponseTemplate(type),
+        'application/json': gatewayResponseTemplate(type),
+      },
+    });
+  }
 }
 
 /**

@@ -77,15 +77,20 @@ export class ApiError extends Error {
     readonly status: number,
     readonly body: ApiErrorBody,
   ) {
-    super(body.message ?? body.error ?? `HTTP ${status}`);
+    super(body.detail ?? body.message ?? body.code ?? body.error ?? `HTTP ${status}`);
   }
 }
 
+/** A problem document (RFC 9457), or an older body with only the deprecated members (`error`, `message`, `details`). */
 export interface ApiErrorBody {
+  code?: string;
+  detail?: string;
+  errors?: { path: string; message: string }[];
   error?: string;
   message?: string;
   details?: { path: string; message: string }[];
-  status?: string;
+  /** The notification's status, on a 409. */
+  notificationStatus?: string;
   inFlight?: boolean;
 }
 

@@ -411,10 +411,10 @@ function reportFailure(error: unknown, target: ApiTarget | undefined, io: Notifi
 
 function reportApiError(error: ApiError, target: ApiTarget | undefined, io: NotificationsIo): number {
   const { status, body } = error;
-  const said = body.message ?? body.error ?? '';
+  const said = body.detail ?? body.message ?? body.code ?? body.error ?? '';
   switch (true) {
     case status === 400: {
-      const details = body.details ?? [];
+      const details = body.errors ?? body.details ?? [];
       const lines = details.length
         ? details.map((d) => `  - ${FLAG_OF_FIELD[d.path] ?? (d.path || '(request)')}: ${d.message}`)
         : [`  ${said}`];
@@ -433,7 +433,7 @@ function reportApiError(error: ApiError, target: ApiTarget | undefined, io: Noti
       return EXIT.functionFailed;
     case status === 409:
       io.err(
-        `error: ${said}${body.status ? ` (status ${body.status}${body.inFlight ? ', being sent now' : ''})` : ''}`,
+        `error: ${said}${body.notificationStatus ? ` (status ${body.notificationStatus}${body.inFlight ? ', being sent now' : ''})` : ''}`,
       );
       return EXIT.functionFailed;
     default:

@@ -2,13 +2,16 @@
 // or an operator's SigV4 signature checked as API Gateway's IAM authorization checks it), and the same proxy
 // events that AWS sends to the functions (bodies as raw bytes in base64, as binaryMediaTypes has API Gateway
 // send them; the verified caller in requestContext.identity).
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { API_BINARY_MEDIA_TYPES, type ApiAuth, apiRoutes } from '../../functions/catalog.js';
+import { GATEWAY_PROBLEMS, type GatewayResponseType, gatewayProblem } from '../../shared/http/gateway-problems.js';
+import { PROBLEM_CONTENT_TYPE } from '../../shared/http/problems.js';
 import { apiEvent, lambdaContext } from '../aws-events.js';
 import type { FunctionName, FunctionRegistry } from '../functions.js';
-import { BodyTooLargeError, listen, type RunningServer, readBody, sendJson } from './http.js';
-import { type LocalPrincipal, verifySigV4 } from './sigv4.js';
+import { BodyTooLargeError, listen, type RunningServer, readBody } from './http.js';
+import { GATEWAY_RESPONSE_OF_SIGV4, type LocalPrincipal, verifySigV4 } from './sigv4.js';
 
 /** Where and for what local requests are signed: `curl --aws-sigv4 "aws:amz:us-east-1:execute-api"`. */
 export const LOCAL_SIGNING = { region: 'us-east-1', service: 'execute-api' } as const;
@@ -97,6 +100,27 @@ export function proxyBody(
     : { body: body.toString('utf8'), isBase64Encoded: false };
 }
 
+/**
+ * A refusal of API Gateway's own, as its gateway responses answer it (lib/api.ts, the same table): a problem whose
+ * `instance` is $context.path (the path as the caller wrote it: the local door's URLs have no stage) and whose
+ * `requestId` is $context.requestId.
+ */
+function sendProblem(
+  response: ServerResponse,
+  type: GatewayResponseType,
+  message: string,
+  path: string,
+  headers: Record<string, string> = {},
+) {
+  const problem = gatewayProblem(type, { message, path, requestId: randomUUID() });
+  response.writeHead(problem.status ?? 500, {
+    'content-type': PROBLEM_CONTENT_TYPE,
+    ...GATEWAY_PROBLEMS[type].headers,
+    ...headers,
+  });
+  response.end(JSON.stringify(problem));
+}
+
 function headersOf(request: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (let i = 0; i < request.rawHeaders.length; i += 2) headers[request.rawHeaders[i]!] = request.rawHeaders[i + 1]!;
@@ -129,12 +153,12 @@ export async function startApiGateway(options: {
     const matched = matchRoute(ROUTES, url.pathname, request.method);
     // What API Gateway answers for paths and methods it does not know.
     if (!matched) {
-      sendJson(response, 403, { message: 'Missing Authentication Token' });
+      sendProblem(response, 'MISSING_AUTHENTICATION_TOKEN', 'Missing Authentication Token', url.pathname);
       return;
     }
     const auth = matched.route.auth ?? 'apiKey';
     if (auth === 'apiKey' && request.headers['x-api-key'] !== options.apiKey) {
-      sendJson(response, 403, { message: 'Forbidden' });
+      sendProblem(response, 'INVALID_API_KEY', 'Forbidden', url.pathname);
       return;
     }
     let body: Buffer;
@@ -142,7 +166,7 @@ export async function startApiGateway(options: {
       body = await readBody(request, API_GATEWAY_MAX_BODY);
     } catch (error) {
       if (error instanceof BodyTooLargeError) {
-        sendJson(response, 413, { message: 'Request Too Long' });
+        sendProblem(response, 'REQUEST_TOO_LARGE', 'Request Too Long', url.pathname);
         return;
       }
       throw error;
@@ -156,7 +180,9 @@ export async function startApiGateway(options: {
         { principals, ...LOCAL_SIGNING },
       );
       if (!verdict.ok) {
-        sendJson(response, 403, { message: verdict.message }, { 'x-amzn-ErrorType': verdict.errorType });
+        sendProblem(response, GATEWAY_RESPONSE_OF_SIGV4[verdict.errorType], verdict.message, url.pathname, {
+          'x-amzn-ErrorType': verdict.errorType,
+        });
         return;
       }
       caller = verdict.caller;

@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { getCanonicalHeaders, getPayloadHash, prepareRequest, SignatureV4 } from '@smithy/signature-v4';
+import type { GatewayResponseType } from '../../shared/http/gateway-problems.js';
 
 /** A principal the local door knows: its secret key, and who it is in the events (API Gateway's identity). */
 export interface LocalPrincipal {
@@ -47,6 +48,14 @@ export type SigV4ErrorType =
   | 'IncompleteSignatureException'
   | 'UnrecognizedClientException'
   | 'InvalidSignatureException';
+
+/** The gateway response API Gateway answers each refusal with (its problem document: shared/http/gateway-problems.ts). */
+export const GATEWAY_RESPONSE_OF_SIGV4: Readonly<Record<SigV4ErrorType, GatewayResponseType>> = {
+  MissingAuthenticationTokenException: 'MISSING_AUTHENTICATION_TOKEN',
+  IncompleteSignatureException: 'INVALID_SIGNATURE',
+  UnrecognizedClientException: 'INVALID_SIGNATURE',
+  InvalidSignatureException: 'INVALID_SIGNATURE',
+};
 
 export type SigV4Verdict =
   | { ok: true; caller: VerifiedCaller }

@@ -11,10 +11,17 @@ import {
   RecipientRateLimitedError,
 } from '../application/errors.js';
 import { NotificationNotFoundError } from '../application/ports.js';
+import {
+  PROBLEM_CONTENT_TYPE,
+  type ProblemCode,
+  type ProblemContext,
+  type ProblemDetails,
+  problemDetails,
+} from './problems.js';
 
 export abstract class RequestError extends Error {
   abstract readonly statusCode: number;
-  abstract readonly code: string;
+  abstract readonly code: ProblemCode;
   details?: FieldProblem[];
 }
 
@@ -66,43 +73,53 @@ export function jsonResponse(
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
-/** The one mapper: a request error or refused input to its 4xx, anything else to a 500 without internals. */
-export function errorResponse(error: unknown, requestId?: string): APIGatewayProxyResult {
+/** An RFC 9457 answer (application/problem+json). */
+export function problemResponse(problem: ProblemDetails, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return {
+    statusCode: problem.status ?? 500,
+    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...headers },
+    body: JSON.stringify(problem),
+  };
+}
+
+/**
+ * The one mapper: a request error or refused input to its 4xx, anything else to a 500 without internals; every one
+ * a problem document (RFC 9457) naming where it happened (`where`: the request's path and id).
+ */
+export function errorResponse(error: unknown, where: ProblemContext = {}): APIGatewayProxyResult {
   if (error instanceof InvalidInputError) {
-    return jsonResponse(400, { error: 'validation_error', message: error.message, details: error.problems });
+    return problemResponse(problemDetails('validation_error', 400, error.message, where, { errors: error.problems }));
   }
   if (error instanceof RecipientRateLimitedError) {
     const { recipient: _masked, ...limit } = error.refusal;
-    return jsonResponse(
-      429,
-      { error: 'recipient_rate_limited', message: error.message, details: error.problems, limit },
+    return problemResponse(
+      problemDetails('recipient_rate_limited', 429, error.message, where, { errors: error.problems, limit }),
       { 'retry-after': String(error.refusal.retryAfterSeconds) },
     );
   }
   if (error instanceof IdempotencyKeyReusedError) {
-    return jsonResponse(422, { error: 'idempotency_key_reused', message: error.message, details: error.problems });
+    return problemResponse(
+      problemDetails('idempotency_key_reused', 422, error.message, where, { errors: error.problems }),
+    );
   }
   if (error instanceof NotificationNotFoundError) {
-    return jsonResponse(404, { error: 'not_found', message: error.message });
+    return problemResponse(problemDetails('not_found', 404, error.message, where));
   }
   if (error instanceof ConflictError) {
-    return jsonResponse(409, {
-      error: 'conflict',
-      message: error.message,
-      status: error.status,
-      inFlight: error.inFlight,
-    });
+    // `status` is the HTTP status in a problem document: the notification's own is `notificationStatus`.
+    return problemResponse(
+      problemDetails('conflict', 409, error.message, where, {
+        notificationStatus: error.status,
+        inFlight: error.inFlight,
+      }),
+    );
   }
   if (error instanceof RequestError) {
-    return jsonResponse(error.statusCode, {
-      error: error.code,
-      message: error.message,
-      ...(error.details ? { details: error.details } : {}),
-    });
+    return problemResponse(
+      problemDetails(error.code, error.statusCode, error.message, where, { errors: error.details }),
+    );
   }
-  return jsonResponse(500, {
-    error: 'internal_error',
-    message: 'The notification could not be accepted; try again.',
-    ...(requestId ? { requestId } : {}),
-  });
+  return problemResponse(
+    problemDetails('internal_error', 500, 'The request could not be completed; try again.', where),
+  );
 }

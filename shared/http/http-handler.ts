@@ -11,12 +11,13 @@ import { maskPhonesInText } from '../domain/phone.js';
 import {
   errorResponse,
   InvalidEncodingError,
-  jsonResponse,
   MalformedJsonError,
   PayloadTooLargeError,
+  problemResponse,
   UnsupportedMediaTypeError,
   ValidationError,
 } from './errors.js';
+import { type ProblemContext, problemDetails } from './problems.js';
 
 type Parsed<S> = S extends z.ZodType ? z.output<S> : Record<string, string>;
 
@@ -149,7 +150,7 @@ export function httpHandler<
           context,
         });
       } catch (error) {
-        const response = errorResponse(error, context.awsRequestId);
+        const response = errorResponse(error, problemContextOf(event, context));
         if (response.statusCode >= 500) logger.error('request failed', { error: String(error) });
         // The message names the caller's fields, and a field name can be a phone number ({ "+223…": "Awa" }).
         else {
@@ -163,6 +164,15 @@ export function httpHandler<
     });
 }
 
+/**
+ * A problem's `instance` and `requestId`: API Gateway's $context.path (the stage, then the path) and
+ * $context.requestId, the same values its own gateway responses name.
+ */
+const problemContextOf = (event: APIGatewayProxyEvent, context: Context): ProblemContext => ({
+  instance: event.requestContext?.path ?? event.path ?? undefined,
+  requestId: event.requestContext?.requestId ?? context.awsRequestId,
+});
+
 type RouteHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
 /**
@@ -173,6 +183,8 @@ export function routedHandler<R extends string>(routes: Record<R, RouteHandler>)
   return async (event, context) => {
     const key = `${event.httpMethod} ${event.resource}`;
     const route = Object.hasOwn(routes, key) ? routes[key as R] : undefined;
-    return route ? route(event, context) : jsonResponse(404, { error: 'not_found', message: `no route ${key}` });
+    return route
+      ? route(event, context)
+      : problemResponse(problemDetails('not_found', 404, `no route ${key}`, problemContextOf(event, context)));
   };
 }

@@ -50,7 +50,7 @@ describe('POST /notifications, refused requests', () => {
 
     const answer = await e2e.post(notificationRequest(malianPhone(2)), { apiKey });
 
-    expect(answer).toEqual({ status: 403, body: { message: 'Forbidden' } });
+    expect(answer).toMatchObject({ status: 403, body: { status: 403, code: 'invalid_api_key', detail: 'Forbidden' } });
     expect(await e2e.countNotifications()).toBe(before);
     expect((await e2e.inbox()).requests).toBe(requestsBefore);
   });
@@ -61,9 +61,9 @@ describe('POST /notifications, refused requests', () => {
     const answer = await e2e.post({ recipient: { phone: '+22370123456' }, category: 'Colis Arrivé', message: '' });
 
     expect(answer.status).toBe(400);
-    expect(answer.body).toMatchObject({ error: 'validation_error', message: expect.stringContaining('category') });
-    expect(answer.body.details?.map((d) => d.path).sort()).toEqual(['category', 'message']);
-    expect(answer.body.details?.every((d) => d.message.length > 0)).toBe(true);
+    expect(answer.body).toMatchObject({ code: 'validation_error', detail: expect.stringContaining('category') });
+    expect(answer.body.errors?.map((d) => d.path).sort()).toEqual(['category', 'message']);
+    expect(answer.body.errors?.every((d) => d.message.length > 0)).toBe(true);
     expect(await e2e.countNotifications()).toBe(before);
   });
 
@@ -71,12 +71,15 @@ describe('POST /notifications, refused requests', () => {
     const badPhone = await e2e.post(notificationRequest('12345'));
     expect(badPhone.status).toBe(400);
     expect(badPhone.body).toMatchObject({
-      error: 'validation_error',
-      details: [{ path: 'recipient.phone', message: expect.stringContaining('phone number') }],
+      code: 'validation_error',
+      errors: [{ path: 'recipient.phone', message: expect.stringContaining('phone number') }],
     });
 
     const notJson = await e2e.post(undefined, { rawBody: '{"recipient": ' });
-    expect(notJson).toEqual({ status: 400, body: { error: 'malformed_json', message: 'the body is not valid JSON' } });
+    expect(notJson).toMatchObject({
+      status: 400,
+      body: { status: 400, code: 'malformed_json', detail: 'the body is not valid JSON' },
+    });
   });
 });
 

@@ -72,7 +72,7 @@ const postSigned = <T = Record<string, unknown>>(path: string, body?: unknown) =
   });
 
 type View = Record<string, unknown> & { id: string; status: string; operatorActions?: Record<string, unknown>[] };
-const show = (id: string) => call<View>(`/notifications/${id}`);
+const show = (id: string) => call<View>(`/v1/notifications/${id}`);
 
 async function accepted(request: Record<string, unknown>): Promise<string> {
   const answer = await e2e.post(request);
@@ -106,7 +106,7 @@ async function permanentFailures(count: number, overrides: Record<string, unknow
 
 const sentTo = async (phone: string) => (await e2e.inbox()).messages.some((m) => m.to === phone.slice(1));
 
-describe('GET /notifications/{id}', () => {
+describe('GET /v1/notifications/{id}', () => {
   it('shows the notification as operators need it, and nothing internal', async () => {
     const phone = newPhone();
     const id = await accepted(notificationRequest(phone));
@@ -138,14 +138,14 @@ describe('GET /notifications/{id}', () => {
   });
 
   it('answers 404 for an unknown id and 400 for what is not an id', async () => {
-    expect(await show(UNKNOWN_ID)).toMatchObject({ status: 404, body: { error: 'not_found' } });
+    expect(await show(UNKNOWN_ID)).toMatchObject({ status: 404, body: { code: 'not_found' } });
     const invalid = await show('counter%23all');
     expect(invalid.status).toBe(400);
-    expect(invalid.body).toMatchObject({ error: 'validation_error', details: [{ path: 'id' }] });
+    expect(invalid.body).toMatchObject({ code: 'validation_error', errors: [{ path: 'id' }] });
   });
 });
 
-describe('GET /notifications', () => {
+describe('GET /v1/notifications', () => {
   it('lists by status and category, newest first, every notification once across the pages', async () => {
     const ids = await failedNotifications(7, { category: 'liste_e2e' });
 
@@ -153,7 +153,7 @@ describe('GET /notifications', () => {
     let cursor: string | null = null;
     do {
       const query: string = `status=failed&category=liste_e2e&limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-      const page: Answer<{ items: View[]; nextCursor: string | null }> = await call(`/notifications?${query}`);
+      const page: Answer<{ items: View[]; nextCursor: string | null }> = await call(`/v1/notifications?${query}`);
       expect(page.status, JSON.stringify(page.body)).toBe(200);
       pages.push(page.body.items);
       cursor = page.body.nextCursor;
@@ -172,14 +172,14 @@ describe('GET /notifications', () => {
     const before = new Date().toISOString();
     const [id] = await failedNotifications(1, { category: 'filtre_e2e', recipient: { phone } });
     // 0022370… is +22370…: the filter normalises the number as ingest does.
-    const byPhone = await call<{ items: View[] }>(`/notifications?status=failed,sent&phone=00${phone.slice(1)}`);
+    const byPhone = await call<{ items: View[] }>(`/v1/notifications?status=failed,sent&phone=00${phone.slice(1)}`);
     expect(byPhone.body.items.map((n) => n.id)).toEqual([id]);
 
     const since = await call<{ items: View[] }>(
-      `/notifications?category=filtre_e2e&from=${encodeURIComponent(before)}&to=${encodeURIComponent(new Date().toISOString())}`,
+      `/v1/notifications?category=filtre_e2e&from=${encodeURIComponent(before)}&to=${encodeURIComponent(new Date().toISOString())}`,
     );
     expect(since.body.items.map((n) => n.id)).toEqual([id]);
-    const none = await call(`/notifications?status=sent&category=filtre_e2e`);
+    const none = await call(`/v1/notifications?status=sent&category=filtre_e2e`);
     expect(none).toMatchObject({ status: 200, body: { items: [], nextCursor: null } });
   });
 
@@ -193,21 +193,21 @@ describe('GET /notifications', () => {
       ['colour=red', 'colour'],
       ['cursor=not-a-cursor', 'cursor'],
     ]) {
-      const answer = await call<{ error: string; details: { path: string }[] }>(`/notifications?${query}`);
+      const answer = await call<{ code: string; errors: { path: string }[] }>(`/v1/notifications?${query}`);
       expect(answer.status, query).toBe(400);
       expect(
-        answer.body.details.map((d) => d.path),
+        answer.body.errors.map((d) => d.path),
         query,
       ).toContain(field);
     }
   });
 });
 
-describe('POST /notifications/{id}/cancel', () => {
+describe('POST /v1/notifications/{id}/cancel', () => {
   it('cancels a failed notification, recording who and why; a terminal one is a 409', async () => {
     const [id] = await failedNotifications(1, { category: 'annule_e2e' });
 
-    const cancelled = await postSigned<View>(`/notifications/${id}/cancel`, {
+    const cancelled = await postSigned<View>(`/v1/notifications/${id}/cancel`, {
       reason: 'Le client a annulé la commande',
     });
 
@@ -228,15 +228,18 @@ describe('POST /notifications/{id}/cancel', () => {
     });
     expect((await show(id!)).body.status).toBe('cancelled');
 
-    const again = await postSigned(`/notifications/${id}/cancel`);
-    expect(again).toMatchObject({ status: 409, body: { error: 'conflict', status: 'cancelled', inFlight: false } });
-    expect(await postSigned(`/notifications/${id}/retry`)).toMatchObject({
+    const again = await postSigned(`/v1/notifications/${id}/cancel`);
+    expect(again).toMatchObject({
       status: 409,
-      body: { error: 'conflict', status: 'cancelled' },
+      body: { code: 'conflict', notificationStatus: 'cancelled', inFlight: false },
     });
-    expect(await postSigned(`/notifications/${UNKNOWN_ID}/cancel`)).toMatchObject({
+    expect(await postSigned(`/v1/notifications/${id}/retry`)).toMatchObject({
+      status: 409,
+      body: { code: 'conflict', notificationStatus: 'cancelled' },
+    });
+    expect(await postSigned(`/v1/notifications/${UNKNOWN_ID}/cancel`)).toMatchObject({
       status: 404,
-      body: { error: 'not_found' },
+      body: { code: 'not_found' },
     });
   });
 
@@ -247,7 +250,7 @@ describe('POST /notifications/{id}/cancel', () => {
     // Its message waits on the queue (DelaySeconds) until sendAt.
     expect((await show(id)).body).toMatchObject({ status: 'pending', inFlight: false });
 
-    const cancelled = await postSigned<View>(`/notifications/${id}/cancel`);
+    const cancelled = await postSigned<View>(`/v1/notifications/${id}/cancel`);
     expect(cancelled).toMatchObject({ status: 200, body: { status: 'cancelled', reason: 'cancelled_by_operator' } });
 
     // The message comes out of its delay, the sender reads the record, finds it cancelled and lets it go.
@@ -270,21 +273,24 @@ describe('POST /notifications/{id}/cancel', () => {
     const id = await accepted(notificationRequest(phone));
     await waitFor(async () => (await show(id)).body.inFlight === true, 5_000, 'the attempt to be in flight');
 
-    const refused = await postSigned(`/notifications/${id}/cancel`);
+    const refused = await postSigned(`/v1/notifications/${id}/cancel`);
 
-    expect(refused).toMatchObject({ status: 409, body: { error: 'conflict', status: 'pending', inFlight: true } });
+    expect(refused).toMatchObject({
+      status: 409,
+      body: { code: 'conflict', notificationStatus: 'pending', inFlight: true },
+    });
     expect(JSON.stringify((await show(id)).body)).not.toMatch(/token|leaseUntil/);
     expect((await waitForOutcome(e2e, id, settled, 10_000)).status).toBe('sent');
   });
 });
 
-describe('POST /notifications/{id}/retry', () => {
+describe('POST /v1/notifications/{id}/retry', () => {
   it('re-drives a permanent failure with a fresh attempt budget once its number is fixed, recording why', async () => {
     const [id] = await permanentFailures(1, { category: 'relance_e2e' });
     const before = (await show(id!)).body;
     expect(before).toMatchObject({ status: 'permanent_failure', reason: 'permanent_error', attempts: 1 });
 
-    const redriven = await postSigned<View>(`/notifications/${id}/retry`, { reason: 'Numéro corrigé en amont' });
+    const redriven = await postSigned<View>(`/v1/notifications/${id}/retry`, { reason: 'Numéro corrigé en amont' });
 
     expect(redriven.status, JSON.stringify(redriven.body)).toBe(200);
     expect(redriven.body).toMatchObject({ id, attempts: 1, maxAttempts: 11 });
@@ -301,9 +307,9 @@ describe('POST /notifications/{id}/retry', () => {
     const sent = await waitForOutcome(e2e, id!, (n) => n.status === 'sent');
     expect(sent.attempts).toBe(2);
     expect(sent.history.map((h) => h.outcome)).toEqual(['permanent_failure', 'sent']);
-    expect(await postSigned(`/notifications/${id}/retry`)).toMatchObject({
+    expect(await postSigned(`/v1/notifications/${id}/retry`)).toMatchObject({
       status: 409,
-      body: { error: 'conflict', status: 'sent', inFlight: false },
+      body: { code: 'conflict', notificationStatus: 'sent', inFlight: false },
     });
   });
 
@@ -312,19 +318,19 @@ describe('POST /notifications/{id}/retry', () => {
     const due = Date.parse((await show(id!)).body.nextAttemptAt as string);
     expect(due).toBeGreaterThan(Date.now() + 60_000);
 
-    expect((await postSigned(`/notifications/${id}/retry`)).status).toBe(200);
+    expect((await postSigned(`/v1/notifications/${id}/retry`)).status).toBe(200);
 
     expect((await waitForOutcome(e2e, id!, (n) => n.status === 'sent')).attempts).toBe(2);
   });
 });
 
-describe('POST /notifications/retry', () => {
+describe('POST /v1/notifications/retry', () => {
   it('counts the matches in a dry run without changing them, then re-drives every one, page by page', async () => {
     const batch = await permanentFailures(3, { category: 'lot_e2e' });
     const [elsewhere] = await permanentFailures(1, { category: 'autre_lot_e2e' });
     const filter = { status: 'permanent_failure', reason: 'permanent_error', category: 'lot_e2e' };
 
-    const dryRun = await postSigned(`/notifications/retry`, { ...filter, dryRun: true });
+    const dryRun = await postSigned(`/v1/notifications/retry`, { ...filter, dryRun: true });
 
     expect(dryRun).toMatchObject({ status: 200, body: { dryRun: true, matched: 3, redriven: 0, nextCursor: null } });
     for (const id of batch) expect((await show(id)).body.status).toBe('permanent_failure');
@@ -334,7 +340,7 @@ describe('POST /notifications/retry', () => {
     let cursor: string | null = null;
     do {
       const page: Answer<{ redriven: number; nextCursor: string | null; dryRun: boolean }> = await postSigned(
-        `/notifications/retry`,
+        `/v1/notifications/retry`,
         { ...filter, limit: 2, note: 'Numéros corrigés en amont', ...(cursor ? { cursor } : {}) },
       );
       expect(page.status, JSON.stringify(page.body)).toBe(200);
@@ -351,13 +357,13 @@ describe('POST /notifications/retry', () => {
   });
 
   it('refuses a filter it cannot re-drive, naming the field', async () => {
-    const answer = await postSigned<{ details: { path: string }[] }>(`/notifications/retry`, { status: 'sent' });
+    const answer = await postSigned<{ errors: { path: string }[] }>(`/v1/notifications/retry`, { status: 'sent' });
     expect(answer.status).toBe(400);
-    expect(answer.body.details.map((d) => d.path)).toEqual(['status']);
+    expect(answer.body.errors.map((d) => d.path)).toEqual(['status']);
   });
 });
 
-describe('GET /notifications/export.csv', () => {
+describe('GET /v1/notifications/export.csv', () => {
   const NAMES = ['Awa "Maman" Traoré, Bamako', 'Ségou\nMopti', '李小龙 😀', 'Ousmane'];
 
   it('exports RFC 4180 CSV a CSV parser reads back exactly, page by page, the header on the first only', async () => {
@@ -376,7 +382,7 @@ describe('GET /notifications/export.csv', () => {
     for (const id of ids) await waitForOutcome(e2e, id, settled);
 
     const first = await e2e.signed(
-      `/notifications/export.csv?category=export_e2e&from=${encodeURIComponent(from)}&limit=3`,
+      `/v1/notifications/export.csv?category=export_e2e&from=${encodeURIComponent(from)}&limit=3`,
     );
     expect(first.status).toBe(200);
     expect(first.headers.get('content-type')).toBe('text/csv; charset=utf-8');
@@ -387,7 +393,7 @@ describe('GET /notifications/export.csv', () => {
     const link = /^<([^>]+)>; rel="next"$/.exec(first.headers.get('link') ?? '')?.[1];
     expect(link).toBeDefined();
     // The link is relative to the page's address; it carries the same filters and the cursor.
-    const nextUrl = new URL(link!, `${e2e.stack.urls.api}/notifications/export.csv`);
+    const nextUrl = new URL(link!, `${e2e.stack.urls.api}/v1/notifications/export.csv`);
     expect(nextUrl.searchParams.get('cursor')).toBe(next);
     const second = await e2e.signed(`${nextUrl.pathname}${nextUrl.search}`);
     expect(second.status).toBe(200);
@@ -423,7 +429,7 @@ describe('GET /notifications/export.csv', () => {
     expect(rows.find((r) => r.id === ids[3])!.lastErrorType).not.toBe('');
 
     // Without a limit: one page of everything that matched, header first.
-    const whole = await e2e.signed(`/notifications/export.csv?category=export_e2e&status=sent,permanent_failure`);
+    const whole = await e2e.signed(`/v1/notifications/export.csv?category=export_e2e&status=sent,permanent_failure`);
     expect(whole.headers.get('x-next-cursor')).toBeNull();
     expect((parse(await whole.text(), { columns: true }) as unknown[]).length).toBe(4);
   });
@@ -432,12 +438,12 @@ describe('GET /notifications/export.csv', () => {
 describe('authorization', () => {
   /** Every operator route, on a pending notification that must stay as it is. */
   const routes = (id: string): [string, string, string?][] => [
-    ['GET', `/notifications/${id}`],
-    ['GET', '/notifications?status=pending'],
-    ['GET', '/notifications/export.csv?status=pending'],
-    ['POST', `/notifications/${id}/cancel`],
-    ['POST', `/notifications/${id}/retry`],
-    ['POST', '/notifications/retry', JSON.stringify({ status: 'failed', dryRun: true })],
+    ['GET', `/v1/notifications/${id}`],
+    ['GET', '/v1/notifications?status=pending'],
+    ['GET', '/v1/notifications/export.csv?status=pending'],
+    ['POST', `/v1/notifications/${id}/cancel`],
+    ['POST', `/v1/notifications/${id}/retry`],
+    ['POST', '/v1/notifications/retry', JSON.stringify({ status: 'failed', dryRun: true })],
   ];
   let id: string;
 
@@ -454,7 +460,11 @@ describe('authorization', () => {
         ...(body ? { body } : {}),
       });
       expect(response.status, `${method} ${path}`).toBe(403);
-      expect(await response.json()).toEqual({ message: 'Missing Authentication Token' });
+      expect(await response.json()).toMatchObject({
+        status: 403,
+        code: 'missing_authentication_token',
+        detail: 'Missing Authentication Token',
+      });
     }
     expect((await e2e.getNotification(id))?.status).toBe('pending');
   });
@@ -474,20 +484,20 @@ describe('authorization', () => {
           ...(body ? { body, headers: { 'content-type': 'application/json' } } : {}),
         });
         expect(response.status, `${method} ${path} ${message}`).toBe(403);
-        expect(((await response.json()) as { message: string }).message).toMatch(message);
+        expect(((await response.json()) as { detail: string }).detail).toMatch(message);
       }
     }
     expect((await e2e.getNotification(id))?.status).toBe('pending');
   });
 
   it('leaves POST /notifications to the API key: a signature alone does not open it', async () => {
-    const response = await e2e.signed('/notifications', {
+    const response = await e2e.signed('/v1/notifications', {
       method: 'POST',
       body: JSON.stringify(notificationRequest(newPhone())),
       headers: { 'content-type': 'application/json' },
     });
     expect(response.status).toBe(403);
-    expect(await response.json()).toEqual({ message: 'Forbidden' });
+    expect(await response.json()).toMatchObject({ status: 403, code: 'invalid_api_key', detail: 'Forbidden' });
   });
 
   const curl = spawnSync('curl', ['--version']).status === 0;
@@ -503,13 +513,13 @@ describe('authorization', () => {
       return { status: Number(lines.pop()), body: JSON.parse(lines.join('\n')) };
     };
     const api = e2e.stack.urls.api;
-    expect(await curlJson(`${api}/notifications/${id}`)).toMatchObject({
+    expect(await curlJson(`${api}/v1/notifications/${id}`)).toMatchObject({
       status: 200,
       body: { id, status: 'pending' },
     });
     // As AWS does, the door signs the query string sorted and encoded; curl 7.x signs it as written, so the README
     // writes it that way: names in order, the comma as %2C.
-    const listed = await curlJson(`${api}/notifications?limit=5&status=pending%2Cfailed`);
+    const listed = await curlJson(`${api}/v1/notifications?limit=5&status=pending%2Cfailed`);
     expect(listed.status, JSON.stringify(listed.body)).toBe(200);
     expect(listed.body.items.map((n: { id: string }) => n.id)).toContain(id);
     const cancelled = await curlJson(
@@ -519,11 +529,11 @@ describe('authorization', () => {
       'content-type: application/json',
       '-d',
       '{"reason":"curl"}',
-      `${api}/notifications/${id}/cancel`,
+      `${api}/v1/notifications/${id}/cancel`,
     );
     expect(cancelled).toMatchObject({ status: 200, body: { status: 'cancelled' } });
     // And a wrong secret is refused.
-    const wrong = await run(...sigv4, '--user', 'local:nope', `${api}/notifications/${id}`);
+    const wrong = await run(...sigv4, '--user', 'local:nope', `${api}/v1/notifications/${id}`);
     expect(JSON.parse(wrong).message).toMatch(/^The request signature we calculated/);
   });
 });

@@ -29,7 +29,18 @@ interface RawAnswer {
   status: number;
   contentType: string;
   text: string;
-  json: { error?: unknown; message?: unknown; details?: unknown; id?: unknown; status?: unknown } | undefined;
+  json:
+    | {
+        type?: unknown;
+        code?: unknown;
+        detail?: unknown;
+        errors?: unknown;
+        error?: unknown;
+        message?: unknown;
+        id?: unknown;
+        status?: unknown;
+      }
+    | undefined;
 }
 
 interface RawRequest {
@@ -89,20 +100,25 @@ async function countItems(): Promise<number> {
 
 const sandboxRequests = async () => (await e2e.inbox()).requests;
 
-/** A refusal by the ingest function: a 4xx, JSON, an `error` code, and for validation errors the fields. */
+/**
+ * A refusal by the ingest function: a 4xx problem document (RFC 9457) with its code (`error`: the code expected),
+ * a detail, and for validation errors the fields.
+ */
 function expectRefusal(answer: RawAnswer, expected: { status?: number; error?: string } = {}): void {
   const seen = `${answer.status} ${answer.text.slice(0, 300)}`;
   expect(answer.status, seen).toBeGreaterThanOrEqual(400);
   expect(answer.status, seen).toBeLessThan(500);
   if (expected.status !== undefined) expect(answer.status, seen).toBe(expected.status);
-  expect(answer.contentType, seen).toMatch(/^application\/json/);
+  expect(answer.contentType, seen).toMatch(/^application\/problem\+json/);
   expect(answer.json, seen).toBeTypeOf('object');
-  expect(answer.json?.error, seen).toBeTypeOf('string');
-  expect(answer.json?.message, seen).toBeTypeOf('string');
-  expect(String(answer.json?.message).length, seen).toBeGreaterThan(0);
-  if (expected.error !== undefined) expect(answer.json?.error, seen).toBe(expected.error);
-  if (answer.json?.error === 'validation_error') {
-    const details = answer.json.details as { path: unknown; message: unknown }[];
+  expect(answer.json?.status, seen).toBe(answer.status);
+  expect(answer.json?.type, seen).toBeTypeOf('string');
+  expect(answer.json?.code, seen).toBeTypeOf('string');
+  expect(answer.json?.detail, seen).toBeTypeOf('string');
+  expect(String(answer.json?.detail).length, seen).toBeGreaterThan(0);
+  if (expected.error !== undefined) expect(answer.json?.code, seen).toBe(expected.error);
+  if (answer.json?.code === 'validation_error') {
+    const details = answer.json.errors as { path: unknown; message: unknown }[];
     expect(Array.isArray(details), seen).toBe(true);
     expect(details.length, seen).toBeGreaterThan(0);
     for (const detail of details) {
@@ -114,12 +130,13 @@ function expectRefusal(answer: RawAnswer, expected: { status?: number; error?: s
 
 /** The paths a validation error names. */
 const pathsOf = (answer: RawAnswer): string[] =>
-  ((answer.json?.details as { path: string }[] | undefined) ?? []).map((d) => d.path);
+  ((answer.json?.errors as { path: string }[] | undefined) ?? []).map((d) => d.path);
 
-/** Refused at the door (API Gateway's own answers): 4xx with API Gateway's `message`. */
+/** Refused at the door (API Gateway's own answers): 4xx problem with API Gateway's message as its `detail`. */
 function expectDoorRefusal(answer: RawAnswer, status: number, message: string): void {
   expect(answer.status, answer.text).toBe(status);
-  expect(answer.json, answer.text).toEqual({ message });
+  // API Gateway's own refusal, as a problem document (its gateway responses; the local door answers the same).
+  expect(answer.json, answer.text).toMatchObject({ status, detail: message, instance: expect.any(String) });
 }
 
 /**

@@ -26,9 +26,15 @@ const CREDENTIALS = { accessKeyId: 'e2e', secretAccessKey: 'e2e' };
 
 export interface ApiAnswer {
   status: number;
+  headers: Headers;
   body: {
     id?: string;
     status?: string;
+    /** A problem document's (RFC 9457) members, on a refusal. */
+    code?: string;
+    detail?: string;
+    errors?: { path: string; message: string }[];
+    /** Deprecated members of a refusal, kept for one release. */
     error?: string;
     message?: string;
     details?: { path: string; message: string }[];
@@ -41,6 +47,8 @@ export interface PostOptions {
   headers?: Record<string, string>;
   /** Sent as is instead of the JSON of the notification. */
   rawBody?: string;
+  /** Where to POST: /v1/notifications unless given (e.g. the deprecated unversioned /notifications). */
+  path?: string;
 }
 
 export interface SignedRequestOptions {
@@ -110,7 +118,7 @@ export interface E2eStack {
   store: Store;
   sqs: SQSClient;
   dynamodb: DynamoDBClient;
-  /** POST /notifications as curl would: JSON, x-api-key. */
+  /** POST /v1/notifications as curl would: JSON, x-api-key. */
   post(notification: unknown, options?: PostOptions): Promise<ApiAnswer>;
   /** An operator's request to the API (`path` with its query string), signed as an AWS client signs it. */
   signed(path: string, options?: SignedRequestOptions): Promise<Response>;
@@ -183,7 +191,7 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
 
     async post(notification, postOptions = {}) {
       const apiKey = postOptions.apiKey === undefined ? stack.apiKey : postOptions.apiKey;
-      const response = await fetch(`${stack.urls.api}/notifications`, {
+      const response = await fetch(`${stack.urls.api}${postOptions.path ?? '/v1/notifications'}`, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -192,7 +200,11 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
         },
         body: postOptions.rawBody ?? JSON.stringify(notification),
       });
-      return { status: response.status, body: (await response.json()) as ApiAnswer['body'] };
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: (await response.json()) as ApiAnswer['body'],
+      };
     },
 
     signed: (path, signedOptions) => signedRequest(`${stack.urls.api}${path}`, signedOptions),

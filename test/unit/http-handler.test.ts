@@ -336,6 +336,11 @@ describe('httpHandler for the operator routes', () => {
     expect((await handler(event(), lambdaContext('operator-actions'))).statusCode).toBe(200);
     const other = await handler(event({ method: 'GET', resource: '/notifications/{id}' }), lambdaContext('x'));
     expect(other.statusCode).toBe(404);
-    expect(JSON.parse(other.body)).toEqual({ error: 'not_found', message: 'no route GET /notifications/{id}' });
+    expect(other.headers?.['content-type']).toBe('application/problem+json');
+    expect(JSON.parse(other.body)).toMatchObject({
+      status: 404,
+      code: 'not_found',
+      detail: 'no route GET /notifications/{id}',
+    });
   });
 });

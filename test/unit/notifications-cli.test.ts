@@ -814,7 +814,13 @@ describe('the signed client against the API', () => {
 
   it('a 409 exits 1 naming the status that stopped it', async () => {
     routes[`POST /v1/notifications/${ID}/cancel`] = (_s, res) =>
-      json(res, 409, { error: 'conflict', message: 'the notification is sent', status: 'sent', inFlight: false });
+      json(res, 409, {
+        status: 409,
+        code: 'conflict',
+        detail: 'the notification is sent',
+        notificationStatus: 'sent',
+        inFlight: false,
+      });
 
     const result = await run(['cancel', ID]);
 

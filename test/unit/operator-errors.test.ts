@@ -10,20 +10,22 @@ describe('errorResponse for the operator routes', () => {
     );
 
     expect(response.statusCode).toBe(404);
-    expect(JSON.parse(response.body)).toEqual({
-      error: 'not_found',
-      message: 'Notification 01JCZ7V3Q8N2M4K6H8F0D2B4X6 does not exist',
+    expect(JSON.parse(response.body)).toMatchObject({
+      status: 404,
+      code: 'not_found',
+      detail: 'Notification 01JCZ7V3Q8N2M4K6H8F0D2B4X6 does not exist',
     });
   });
 
-  it('answers 409 conflict with the status and whether an attempt is in flight', () => {
+  it("answers 409 conflict with the notification's status and whether an attempt is in flight", () => {
     const response = errorResponse(new ConflictError('cannot cancel a sent notification: it is final', 'sent', false));
 
     expect(response.statusCode).toBe(409);
-    expect(JSON.parse(response.body)).toEqual({
-      error: 'conflict',
-      message: 'cannot cancel a sent notification: it is final',
-      status: 'sent',
+    expect(JSON.parse(response.body)).toMatchObject({
+      status: 409,
+      code: 'conflict',
+      detail: 'cannot cancel a sent notification: it is final',
+      notificationStatus: 'sent',
       inFlight: false,
     });
   });

@@ -111,9 +111,11 @@ function sendProblem(
   message: string,
   path: string,
   headers: Record<string, string> = {},
+  /** The status a default response keeps (its document names none). */
+  status = 500,
 ) {
   const problem = gatewayProblem(type, { message, path, requestId: randomUUID() });
-  response.writeHead(problem.status ?? 500, {
+  response.writeHead(problem.status ?? status, {
     'content-type': PROBLEM_CONTENT_TYPE,
     ...GATEWAY_PROBLEMS[type].headers,
     ...headers,
@@ -201,7 +203,15 @@ export async function startApiGateway(options: {
       ...(caller ? { caller } : {}),
     });
     const name = matched.route.target;
-    const result = (await options.functions[name](event, lambdaContext(name))) as APIGatewayProxyResult;
+    let result: APIGatewayProxyResult;
+    try {
+      result = (await options.functions[name](event, lambdaContext(name))) as APIGatewayProxyResult;
+    } catch (error) {
+      // A function that throws: API Gateway answers 502 "Internal server error" (DEFAULT_5XX), nothing more.
+      console.error(`local door: ${name} failed:`, error);
+      sendProblem(response, 'DEFAULT_5XX', 'Internal server error', url.pathname, {}, 502);
+      return;
+    }
     response.writeHead(result.statusCode, {
       'content-type': 'application/json',
       ...(result.headers as Record<string, string>),

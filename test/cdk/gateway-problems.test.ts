@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GATEWAY_PROBLEMS, type GatewayResponseType } from '../../shared/http/gateway-problems.js';
 import { PROBLEM_TYPES, problemTypeUri } from '../../shared/http/problems.js';
 import { removeSyntheses, synthesize } from '../support/cdk-stack.js';
+import { renderGatewayTemplate } from '../support/gateway-template.js';
 
 afterAll(removeSyntheses);
 
@@ -13,20 +14,6 @@ interface GatewayResponse {
   StatusCode?: string;
   ResponseParameters?: Record<string, string>;
   ResponseTemplates: Record<string, string>;
-}
-
-/** Java's StringEscapeUtils.escapeJavaScript, as $util.escapeJavaScript applies it to the path. */
-const escapeJavaScript = (text: string) => text.replace(/[\\"'/]/g, (c) => `\\${c}`);
-
-/** The template as API Gateway renders it for a request (the few VTL expressions the templates use). */
-function render(template: string, request: { message: string; path: string; requestId: string }): string {
-  return template
-    .replaceAll('$context.error.messageString', JSON.stringify(request.message))
-    .replaceAll(
-      `$util.escapeJavaScript($context.path).replaceAll("\\\\'","'")`,
-      escapeJavaScript(request.path).replaceAll("\\'", "'"),
-    )
-    .replaceAll('$context.requestId', request.requestId);
 }
 
 describe('gateway responses', () => {
@@ -56,7 +43,7 @@ describe('gateway responses', () => {
       expect(response.ResponseParameters?.[`gatewayresponse.header.${name}`]).toBe(`'${value}'`);
     }
     for (const contentType of ['application/json', 'application/problem+json']) {
-      const body = JSON.parse(render(response.ResponseTemplates[contentType]!, request));
+      const body = JSON.parse(renderGatewayTemplate(response.ResponseTemplates[contentType]!, request));
       expect(body).toEqual({
         type: problemTypeUri(problem.code),
         title: PROBLEM_TYPES[problem.code],

@@ -264,9 +264,10 @@ describe('ingest handler', () => {
   ])('refuses %s with 400 validation_error naming the field', async (_name, body, path) => {
     const response = await post(body);
     expect(response.statusCode).toBe(400);
-    const parsed = parse(response) as { error: string; details: { path: string; message: string }[] };
-    expect(parsed.error).toBe('validation_error');
-    expect(parsed.details.map((d) => d.path)).toContain(path);
+    expect(response.headers?.['content-type']).toBe('application/problem+json');
+    const parsed = parse(response) as { code: string; errors: { path: string; message: string }[] };
+    expect(parsed.code).toBe('validation_error');
+    expect(parsed.errors.map((d) => d.path)).toContain(path);
   });
 
   it('says which type of number WhatsApp cannot reach, without echoing it', async () => {
@@ -275,7 +276,7 @@ describe('ingest handler', () => {
     const response = await post({ ...valid, recipient: { phone: '+1 800 555 0199' } });
 
     expect(response.statusCode).toBe(400);
-    expect(parse(response).details).toEqual([
+    expect(parse(response).errors).toEqual([
       { path: 'recipient.phone', message: 'is a toll-free number, which WhatsApp cannot reach' },
     ]);
     expect(response.body).not.toMatch(/800\D?555/);
@@ -290,7 +291,7 @@ describe('ingest handler', () => {
     const response = await post(valid, { 'content-type': 'application/json', 'Idempotency-Key': key });
 
     expect(response.statusCode).toBe(400);
-    expect((parse(response).details as { path: string }[]).map((d) => d.path)).toEqual(['headers.Idempotency-Key']);
+    expect((parse(response).errors as { path: string }[]).map((d) => d.path)).toEqual(['headers.Idempotency-Key']);
   });
 
   it('stores CRLF from a Windows upstream as LF', async () => {
@@ -308,14 +309,14 @@ describe('ingest handler', () => {
     const invalid = await handler(event('application/json'), lambdaContext('ingest'));
     const latin1 = await handler(event('application/json; charset=iso-8859-1'), lambdaContext('ingest'));
 
-    expect([invalid.statusCode, parse(invalid).error]).toEqual([400, 'invalid_encoding']);
-    expect([latin1.statusCode, parse(latin1).error]).toEqual([415, 'unsupported_media_type']);
+    expect([invalid.statusCode, parse(invalid).code]).toEqual([400, 'invalid_encoding']);
+    expect([latin1.statusCode, parse(latin1).code]).toEqual([415, 'unsupported_media_type']);
   });
 
   it('refuses malformed JSON with 400', async () => {
     const response = await post('{"recipient": ');
     expect(response.statusCode).toBe(400);
-    expect(parse(response).error).toBe('malformed_json');
+    expect(parse(response).code).toBe('malformed_json');
   });
 
   it('refuses a body over 16 KB with 413', async () => {

@@ -125,10 +125,13 @@ describe('ingest: per-recipient limits', () => {
     const retryAfter = Number(refused.headers?.['retry-after']);
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(600);
-    expect(parse(refused)).toEqual({
-      error: 'recipient_rate_limited',
-      message: `recipient.phone: at most 5 otp notifications per 10 minutes to one number; retry after ${retryAfter} s`,
-      details: [
+    expect(refused.headers?.['content-type']).toBe('application/problem+json');
+    expect(parse(refused)).toMatchObject({
+      type: 'https://docs.ts-aircargo.example/problems/recipient-rate-limited',
+      status: 429,
+      code: 'recipient_rate_limited',
+      detail: `recipient.phone: at most 5 otp notifications per 10 minutes to one number; retry after ${retryAfter} s`,
+      errors: [
         {
           path: 'recipient.phone',
           message: `*******${e164.slice(-4)} has reached the limit (at most 5 otp notifications per 10 minutes); retry after ${retryAfter} s`,
@@ -231,7 +234,7 @@ describe('ingest: per-recipient limits', () => {
 
     expect(statuses(scheduled)).toEqual([202, 202]);
     expect(third.statusCode).toBe(429);
-    expect(parse(third).message).toBe(
+    expect(parse(third).detail).toBe(
       'recipient.phone: at most 2 colis_arrive notifications per hour to one number; retry after 3600 s',
     );
   });

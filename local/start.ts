@@ -46,21 +46,22 @@ const localEnv = z.object({
 
 function banner(stack: LocalStack, persistDir: string | undefined): string {
   const curl = [
-    `curl -s -X POST ${stack.urls.api}/notifications \\`,
+    `curl -s -X POST ${stack.urls.api}/v1/notifications \\`,
     `  -H 'x-api-key: ${stack.apiKey}' -H 'Content-Type: application/json' \\`,
     `  -d '{"recipient":{"phone":"+22370123456","name":"Awa"},"category":"colis_arrive","message":"Votre colis est arrivé à Bamako."}'`,
   ].join('\n');
   const operator = [
     `curl -s --aws-sigv4 "aws:amz:${LOCAL_SIGNING.region}:${LOCAL_SIGNING.service}" --user local:local \\`,
-    `  '${stack.urls.api}/notifications?limit=20&status=failed%2Cpermanent_failure'`,
+    `  '${stack.urls.api}/v1/notifications?limit=20&status=failed%2Cpermanent_failure'`,
   ].join('\n');
   const sandbox = stack.sandbox
     ? `  WaChap sandbox      ${stack.urls.wachap}/  (inbox: ${stack.urls.wachap}/_sandbox/inbox; break it from the page)`
     : `  WaChap              ${stack.urls.wachap}  (WACHAP_BASE_URL: the sandbox is not started)`;
   return `
 WhatsApp notifications: local stack ready
-  API (API Gateway)   ${stack.urls.api}/notifications   POST: x-api-key: ${stack.apiKey}
-                      operator routes (GET, cancel, retry, export.csv): SigV4, access key local, secret local
+  API (API Gateway)   ${stack.urls.api}/v1/notifications   POST: x-api-key: ${stack.apiKey}
+                      (POST /notifications still answers, deprecated: Deprecation and Link headers)
+                      operator routes under /v1 (GET, cancel, retry, export.csv): SigV4, access key local, secret local
   Lambda Invoke API   ${stack.urls.lambda}   functions: ${FUNCTION_NAMES.join(', ')}
   DynamoDB (${stack.engine.padEnd(14)}) ${stack.urls.dynamodb}   table: ${stack.tableName}${persistDir ? `   data: ${persistDir}` : '   (in memory)'}
   SQS (fauxqs)        ${stack.urls.sqs}   queue: ${stack.queueUrl}

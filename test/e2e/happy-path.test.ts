@@ -21,12 +21,16 @@ afterAll(async () => {
   await e2e?.stop();
 });
 
-describe('POST /notifications, the happy path', () => {
+describe('POST /v1/notifications, the happy path', () => {
   it('delivers a notification once and records it as sent with the provider id', async () => {
     const phone = malianPhone(1);
     const accepted = await e2e.post(notificationRequest(phone, { message: 'Votre colis TS-4242 est arrivé.' }));
     expect(accepted.status).toBe(202);
-    expect(accepted.body).toEqual({ id: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/), status: 'pending' });
+    expect(accepted.body).toEqual({
+      id: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
+      status: 'pending',
+      links: { self: `/v1/notifications/${accepted.body.id}` },
+    });
 
     const stored = await waitForOutcome(e2e, accepted.body.id!);
     const { messages } = await e2e.inbox();

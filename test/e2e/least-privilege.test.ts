@@ -253,15 +253,15 @@ describe('every path of every function', () => {
         ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
       });
     // Reads: one notification, a list by status (the status index), an export page.
-    await ok(`/notifications/${ids.exhausted}`);
-    await ok('/notifications?status=permanent_failure,expired&limit=10');
-    await ok('/notifications/export.csv?status=permanent_failure,expired');
+    await ok(`/v1/notifications/${ids.exhausted}`);
+    await ok('/v1/notifications?status=permanent_failure,expired&limit=10');
+    await ok('/v1/notifications/export.csv?status=permanent_failure,expired');
     // Cancel a notification still waiting for its time; re-drive one, then every expired one (dry run first).
     const waiting = await post(newPhone(), { sendAt: new Date(Date.now() + 60_000).toISOString() });
-    await act(`/notifications/${waiting}/cancel`, { reason: 'least privilege' });
-    await act(`/notifications/${ids.exhausted}/retry`);
-    await act('/notifications/retry', { status: 'expired', dryRun: true });
-    await act('/notifications/retry', { status: 'expired' });
+    await act(`/v1/notifications/${waiting}/cancel`, { reason: 'least privilege' });
+    await act(`/v1/notifications/${ids.exhausted}/retry`);
+    await act('/v1/notifications/retry', { status: 'expired', dryRun: true });
+    await act('/v1/notifications/retry', { status: 'expired' });
     for (const id of [ids.exhausted, ids.expiring]) {
       expect((await waitForOutcome(e2e, id, (n) => n.status === 'sent')).status).toBe('sent');
     }

@@ -64,7 +64,7 @@ async function send(request: RawRequest): Promise<RawAnswer> {
   };
   // A Uint8Array body gets no default content type from fetch, a string one would get text/plain.
   const body = typeof request.body === 'string' ? new TextEncoder().encode(request.body) : request.body;
-  const response = await fetch(`${e2e.stack.urls.api}${request.path ?? '/notifications'}`, {
+  const response = await fetch(`${e2e.stack.urls.api}${request.path ?? '/v1/notifications'}`, {
     method: request.method ?? 'POST',
     headers,
     ...(body === undefined ? {} : { body }),
@@ -597,7 +597,10 @@ describe('POST /notifications with bad input', () => {
     );
     const method = fc.constantFrom('GET', 'PUT', 'DELETE', 'PATCH', 'POST');
     const isTheRoute = (p: string, m: string) =>
-      m === 'POST' && new URL(`${e2e.stack.urls.api}${p}`).pathname.replace(/\/$/, '') === '/notifications';
+      m === 'POST' &&
+      ['/notifications', '/v1/notifications'].includes(
+        new URL(`${e2e.stack.urls.api}${p}`).pathname.replace(/\/$/, ''),
+      );
     await assertNothingWritten(
       [fc.tuple(path, method).filter(([p, m]) => !isTheRoute(p, m)), fc.boolean()],
       async ([p, m], withKey) => {
@@ -628,7 +631,11 @@ describe('POST /notifications with valid input', () => {
         });
 
         expect(answer.status, answer.text).toBe(202);
-        expect(answer.json).toEqual({ id: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/), status: 'pending' });
+        expect(answer.json).toEqual({
+          id: expect.stringMatching(/^[0-9A-HJKMNP-TV-Z]{26}$/),
+          status: 'pending',
+          links: { self: `/v1/notifications/${answer.json?.id}` },
+        });
         expect(await e2e.countNotifications()).toBe(before + 1);
         const stored = await e2e.getNotification(String(answer.json?.id));
         expect(stored?.recipient.phone).toBe(e164);

@@ -69,5 +69,8 @@ describe('function settings from the shell', () => {
 
     expect(run.out).toMatch(/Function settings from your shell: ADMIN_EMAIL, ALERT_COOLDOWN_MINUTES/);
     expect(run.out).toContain('stopped.');
+    // The examples call the API where it lives: under /v1.
+    expect(run.out).toMatch(/curl -s -X POST http:\/\/\S+\/v1\/notifications /);
+    expect(run.out).toMatch(/'http:\/\/\S+\/v1\/notifications\?limit=20/);
   }, 60_000);
 });

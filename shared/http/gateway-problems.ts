@@ -66,16 +66,17 @@ const PLACEHOLDER = {
 };
 
 /**
- * The mapping template of a gateway response: the same document, the request's values left to API Gateway.
- * `$context.error.messageString` is the message already quoted and escaped as a JSON string (escapeJavaScript
- * would write a quote as \', which is not JSON, and SigV4 refusals quote names). The path is the caller's: escaped,
- * then that \' undone (the usual idiom).
+ * The mapping template of a gateway response: the same document, the request's values left to API Gateway. Such a
+ * template is not run by the VTL engine: only simple variables are substituted (no $util, no method calls), so the
+ * message is `$context.error.messageString`, already quoted and escaped as a JSON string (SigV4 refusals quote names
+ * and hold newlines). The path and the request id are put between quotes as they are: a request id is a UUID, and a
+ * path's quote or backslash arrives percent-encoded.
  */
 export function gatewayResponseTemplate(type: GatewayResponseType): string {
   const json = JSON.stringify(gatewayProblem(type, PLACEHOLDER));
   const quoted = (value: string) => JSON.stringify(value);
   return json
     .replaceAll(quoted(PLACEHOLDER.message), '$context.error.messageString')
-    .replaceAll(quoted(PLACEHOLDER.path), String.raw`"$util.escapeJavaScript($context.path).replaceAll("\\'","'")"`)
+    .replaceAll(quoted(PLACEHOLDER.path), '"$context.path"')
     .replaceAll(quoted(PLACEHOLDER.requestId), '"$context.requestId"');
 }

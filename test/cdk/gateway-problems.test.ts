@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { GATEWAY_PROBLEMS, type GatewayResponseType } from '../../shared/http/gateway-problems.js';
 import { PROBLEM_TYPES, problemTypeUri } from '../../shared/http/problems.js';
 import { removeSyntheses, synthesize } from '../support/cdk-stack.js';
-import { renderGatewayTemplate } from '../support/gateway-template.js';
+import { renderGatewayTemplate, TEMPLATE_VARIABLE } from '../support/gateway-template.js';
 
 afterAll(removeSyntheses);
 
@@ -32,7 +32,7 @@ describe('gateway responses', () => {
   it.each(Object.entries(GATEWAY_PROBLEMS))('%s: its status and a problem document once rendered', (type, problem) => {
     const response = responses.find((r) => r.ResponseType === type)!;
     const request = {
-      // SigV4 refusals quote names and carry newlines; a path may hold a quote.
+      // SigV4 refusals quote names and carry newlines; a path may hold a ' (a " arrives percent-encoded).
       message: 'Authorization header requires \'Credential\' parameter.\n"Authorization=AWS4 x"',
       path: "/prod/v1/it's",
       requestId: 'c0ffee00-0000-4000-8000-000000000000',
@@ -43,7 +43,13 @@ describe('gateway responses', () => {
       expect(response.ResponseParameters?.[`gatewayresponse.header.${name}`]).toBe(`'${value}'`);
     }
     for (const contentType of ['application/json', 'application/problem+json']) {
-      const body = JSON.parse(renderGatewayTemplate(response.ResponseTemplates[contentType]!, request));
+      // A gateway response's template is not run by the VTL engine: simple variables only.
+      const template = response.ResponseTemplates[contentType]!;
+      expect(template).not.toMatch(/\$util|#set|#if|\$context[.\w]*\(/);
+      expect(new Set(template.match(TEMPLATE_VARIABLE))).toEqual(
+        new Set(['$context.error.messageString', '$context.path', '$context.requestId']),
+      );
+      const body = JSON.parse(renderGatewayTemplate(template, request));
       expect(body).toEqual({
         type: problemTypeUri(problem.code),
         title: PROBLEM_TYPES[problem.code],

@@ -1,8 +1,9 @@
-// A gateway response's mapping template as API Gateway renders it for a request: the few VTL expressions
-// shared/http/gateway-problems.ts writes, substituted as API Gateway substitutes them.
+// A gateway response's mapping template as API Gateway renders it for a request. Such a template is not run by the
+// VTL engine: API Gateway only substitutes simple variables, so that is all this does (and anything else is left
+// as written, to fail the JSON parse in the tests).
 
-/** Java's StringEscapeUtils.escapeJavaScript, as $util.escapeJavaScript applies it. */
-const escapeJavaScript = (text: string) => text.replace(/[\\"'/]/g, (c) => `\\${c}`);
+/** The variables a template may hold, and nothing but them: `$context.…` names, no `$util`, no `#` directive. */
+export const TEMPLATE_VARIABLE = /\$context\.[A-Za-z.]+/g;
 
 export function renderGatewayTemplate(
   template: string,
@@ -10,9 +11,6 @@ export function renderGatewayTemplate(
 ): string {
   return template
     .replaceAll('$context.error.messageString', JSON.stringify(request.message))
-    .replaceAll(
-      `$util.escapeJavaScript($context.path).replaceAll("\\\\'","'")`,
-      escapeJavaScript(request.path).replaceAll("\\'", "'"),
-    )
+    .replaceAll('$context.path', request.path)
     .replaceAll('$context.requestId', request.requestId);
 }

@@ -182,7 +182,7 @@ describe('ingest: per-recipient limits', () => {
     expect(statuses(earlyRepeats)).toEqual([200, 200]);
     expect(statuses(others)).toEqual([202, 202, 202, 202]);
     expect(lateRepeat.statusCode).toBe(200);
-    expect(parse(lateRepeat)).toEqual({ id: parse(first).id, status: 'pending' });
+    expect(parse(lateRepeat)).toEqual({ id: parse(first).id, status: 'pending', links: parse(first).links });
     expect(sixth.statusCode).toBe(429);
     expect((await tableItems()).length).toBe(items);
     expect(await notificationsTo(e164)).toHaveLength(5);

@@ -10,7 +10,7 @@ import type { HealthReport } from '../../shared/application/health-check.js';
 import { ProviderCircuit } from '../../shared/application/provider-circuit.js';
 import { silentLog } from '../../shared/observability/logger.js';
 import { randomTableName } from '../support/dynamodb.js';
-import { LOCAL_CREDENTIALS, startTestEngines, type TestEngines } from '../support/engines.js';
+import { startTestEngines, type TestEngines } from '../support/engines.js';
 import { makeNotification } from '../support/fixtures.js';
 import { lambdaContext } from '../support/lambda.js';
 
@@ -65,15 +65,10 @@ const storeOn = (tableName: string) => dynamoDbStore({ client: notificationDocum
 
 beforeAll(async () => {
   [engines, sandbox] = await Promise.all([startTestEngines({ ses: true }), startWaChapSandbox()]);
-  dynamo = new DynamoDBClient({
-    endpoint: engines.dynamodb.endpoint,
-    region: 'us-east-1',
-    credentials: LOCAL_CREDENTIALS,
-  });
+  dynamo = engines.dynamoClient;
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
-  dynamo?.destroy();
   await Promise.all([engines?.stop(), sandbox?.close()]);
 });
 beforeEach(() => sandbox.reset());

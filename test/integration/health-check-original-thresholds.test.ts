@@ -1,7 +1,7 @@
 // ALERT_FAILED_OTP_THRESHOLD and ALERT_WHATSAPP_FAILURE_THRESHOLD end to end on real engines: the sender's failed
 // attempts feed the hourly counters, the health-check handler reads them, alerts by email and WhatsApp, and a
 // delivered send ends the run of failures.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { storedEmails } from '../../local/engines/ses.js';
@@ -11,7 +11,7 @@ import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items
 import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.js';
 import type { HealthReport } from '../../shared/application/health-check.js';
 import { randomTableName } from '../support/dynamodb.js';
-import { LOCAL_CREDENTIALS, startTestEngines, type TestEngines } from '../support/engines.js';
+import { startTestEngines, type TestEngines } from '../support/engines.js';
 import { makeNotification } from '../support/fixtures.js';
 import { lambdaContext, sqsEvent } from '../support/lambda.js';
 
@@ -89,15 +89,10 @@ beforeAll(async () => {
     startTestEngines({ ses: true }),
     startWaChapSandbox({ instanceId: CREDENTIALS.WACHAP_INSTANCE_ID, accessToken: CREDENTIALS.WACHAP_ACCESS_TOKEN }),
   ]);
-  dynamo = new DynamoDBClient({
-    endpoint: engines.dynamodb.endpoint,
-    region: 'us-east-1',
-    credentials: LOCAL_CREDENTIALS,
-  });
+  dynamo = engines.dynamoClient;
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
-  dynamo?.destroy();
   await Promise.all([engines?.stop(), sandbox?.close()]);
 });
 beforeEach(() => sandbox.reset());

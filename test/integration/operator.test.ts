@@ -1,7 +1,7 @@
 // Operators' use cases on the real engines (DynamoDB, SQS): what a view shows and hides, cancel and re-drive against
 // every state (a cancel racing a queued message included: the sender skips it, WaChap never hears of it), bulk
 // re-drives that count first, change only their matches and resume by cursor, and an export read page by page.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +31,7 @@ import { DEFAULT_RETRY_POLICY } from '../../shared/domain/backoff.js';
 import type { Notification } from '../../shared/domain/notification.js';
 import { silentLog } from '../../shared/observability/logger.js';
 import { putNotifications, randomTableName } from '../support/dynamodb.js';
-import { LOCAL_CREDENTIALS, startTestEngines, type TestEngines } from '../support/engines.js';
+import { startTestEngines, type TestEngines } from '../support/engines.js';
 import { makeNotification } from '../support/fixtures.js';
 
 const MINUTE = 60_000;
@@ -46,14 +46,9 @@ let worlds = 0;
 
 beforeAll(async () => {
   engines = await startTestEngines();
-  dynamo = new DynamoDBClient({
-    endpoint: engines.dynamodb.endpoint,
-    region: 'us-east-1',
-    credentials: LOCAL_CREDENTIALS,
-  });
+  dynamo = engines.dynamoClient;
 });
 afterAll(async () => {
-  dynamo?.destroy();
   await engines?.stop();
 });
 

@@ -3,7 +3,7 @@
 // forced open and close. Each test gets its own table and queue, so the circuit starts never opened.
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -156,16 +156,11 @@ const heldNotification = (nextInMs: number, overrides: Partial<Notification> = {
 
 beforeAll(async () => {
   [engines, sandbox] = await Promise.all([startTestEngines({ ses: true }), startWaChapSandbox(CREDENTIALS)]);
-  dynamo = new DynamoDBClient({
-    endpoint: engines.dynamodb.endpoint,
-    region: 'us-east-1',
-    credentials: LOCAL_CREDENTIALS,
-  });
+  dynamo = engines.dynamoClient;
   ses = new SESClient({ endpoint: engines.ses!.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
-  dynamo?.destroy();
   ses?.destroy();
   await Promise.all([engines?.stop(), sandbox?.close()]);
 });

@@ -1,6 +1,6 @@
 // A circuit record written before the priority lane remembered refused releases as bare ids: read now, they are
 // tickets for the standard lane, so a release in progress across the upgrade still queues them.
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_PREFIX, PARTITION_KEY } from '../../shared/adapters/dynamodb/table.js';
 import { WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
@@ -18,11 +18,7 @@ afterAll(async () => {
 describe('the provider circuit record across the priority lane upgrade', () => {
   it('reads remembered ids of the old format as standard-lane tickets, and new tickets as they are', async () => {
     // Arrange: a record as the previous release wrote it, beside one of this release.
-    const client = new DynamoDBClient({
-      endpoint: engines.dynamodb.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    const client = engines.dynamoClient;
     const record = (name: string, unqueued: unknown) => ({
       [PARTITION_KEY]: { S: KEY_PREFIX.provider + name },
       status: { S: 'healthy' },
@@ -51,7 +47,6 @@ describe('the provider circuit record across the priority lane upgrade', () => {
     // Act
     const old = await engines.store.getProviderState(WACHAP_PROVIDER);
     const current = await engines.store.getProviderState('wachap-new');
-    client.destroy();
 
     // Assess
     expect(old?.release?.unqueued).toEqual([{ id: '01KB0000000000000000000001', priority: 'normal' }]);

@@ -3,7 +3,7 @@
 // a release larger than one function's time, a failure that cannot be recorded, an abandoned last attempt.
 // Each test failed before its fix.
 
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,7 +29,7 @@ import type { Notification } from '../../shared/domain/notification.js';
 import { WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
 import { silentLog } from '../../shared/observability/logger.js';
 import { randomTableName } from '../support/dynamodb.js';
-import { LOCAL_CREDENTIALS, startTestEngines, type TestEngines } from '../support/engines.js';
+import { startTestEngines, type TestEngines } from '../support/engines.js';
 import { makeNotification } from '../support/fixtures.js';
 
 const MINUTE = 60_000;
@@ -47,14 +47,9 @@ let queueNumber = 0;
 
 beforeAll(async () => {
   engines = await startTestEngines();
-  dynamo = new DynamoDBClient({
-    endpoint: engines.dynamodb.endpoint,
-    region: 'us-east-1',
-    credentials: LOCAL_CREDENTIALS,
-  });
+  dynamo = engines.dynamoClient;
 });
 afterAll(async () => {
-  dynamo?.destroy();
   await engines?.stop();
 });
 

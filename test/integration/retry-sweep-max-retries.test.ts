@@ -1,7 +1,7 @@
 // The original's `retry_failed_notifications --max-retries=N`, a limit for one run, on real engines: lowered, it
 // leaves what reached it for later and exhausts only at a notification's own limit; raised, it re-drives what ended
 // at its own limit up to the run's, which then ends there again; a dry run plans the same and writes nothing.
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -13,7 +13,7 @@ import type { SweepEntry, SweepSummary } from '../../shared/application/retry-sw
 import type { Notification } from '../../shared/domain/notification.js';
 import { formatSweepReport } from '../../shared/presentation/sweep-report.js';
 import { randomTableName } from '../support/dynamodb.js';
-import { LOCAL_CREDENTIALS, startTestEngines, type TestEngines } from '../support/engines.js';
+import { startTestEngines, type TestEngines } from '../support/engines.js';
 import { makeNotification } from '../support/fixtures.js';
 import { lambdaContext, sqsEvent } from '../support/lambda.js';
 
@@ -101,15 +101,10 @@ beforeAll(async () => {
     startTestEngines(),
     startWaChapSandbox({ instanceId: CREDENTIALS.WACHAP_INSTANCE_ID, accessToken: CREDENTIALS.WACHAP_ACCESS_TOKEN }),
   ]);
-  dynamo = new DynamoDBClient({
-    endpoint: engines.dynamodb.endpoint,
-    region: 'us-east-1',
-    credentials: LOCAL_CREDENTIALS,
-  });
+  dynamo = engines.dynamoClient;
 });
 afterAll(async () => {
   vi.unstubAllEnvs();
-  dynamo?.destroy();
   await Promise.all([engines?.stop(), sandbox?.close()]);
 });
 beforeEach(async () => {

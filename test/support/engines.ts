@@ -18,6 +18,8 @@ export interface TestEngines {
   sqs: RunningSqs;
   ses: RunningSes | undefined;
   tableName: string;
+  /** A DynamoDB client on the engine (stopped with the engines), for tests that reach below the store. */
+  dynamoClient: DynamoDBClient;
   queueUrl: string;
   priorityQueueUrl: string;
   dlqUrl: string;
@@ -54,6 +56,7 @@ export async function startTestEngines(
     sqs,
     ses,
     tableName,
+    dynamoClient,
     queueUrl,
     priorityQueueUrl,
     dlqUrl,

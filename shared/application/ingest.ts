@@ -46,6 +46,7 @@ export interface IngestRequest {
   ttlSeconds?: number | undefined;
   sendAt?: string | undefined;
   idempotencyKey?: string | undefined;
+  callbackUrl?: string | undefined;
 }
 
 export interface IngestDependencies {
@@ -107,6 +108,7 @@ function interpret(body: IngestRequest, headerKey: string | undefined, deps: Ing
       ...(body.ttlSeconds ? { ttlSeconds: body.ttlSeconds } : {}),
       ...(sendAt ? { sendAt } : {}),
       ...(key ? { idempotencyKey: key } : {}),
+      ...(body.callbackUrl ? { callbackUrl: body.callbackUrl } : {}),
     },
   };
 }

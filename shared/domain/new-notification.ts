@@ -14,6 +14,10 @@ export interface NotificationRequest {
   /** Not before this instant (defaults to now). */
   sendAt?: Date;
   idempotencyKey?: string;
+  /** Who asked for it: the API key id of the upstream caller (API Gateway's identity.apiKeyId). */
+  caller?: string;
+  /** Where its status callbacks go (shared/http/callback-events.ts). */
+  callbackUrl?: string;
 }
 
 export interface NotificationPolicy {
@@ -70,6 +74,8 @@ export function createNotification(
     updatedAt: now.toISOString(),
     ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}),
     ...(request.idempotencyKey ? { idempotencyKey: request.idempotencyKey } : {}),
+    ...(request.caller ? { caller: request.caller } : {}),
+    ...(request.callbackUrl ? { callbackUrl: request.callbackUrl } : {}),
     history: [],
     version: 1,
   };

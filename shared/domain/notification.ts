@@ -122,6 +122,10 @@ export interface Notification {
   /** When a sweep last put it on the queue; cleared when an attempt is recorded. */
   queuedAt?: string;
   idempotencyKey?: string;
+  /** Who asked for it: the upstream caller's API key id. Its idempotency keys and callback secret are its own. */
+  caller?: string;
+  /** Where its status callbacks go, when the caller asked for them. */
+  callbackUrl?: string;
   /** What operators did to it (cancel, re-drive): the last OPERATOR_ACTIONS_LIMIT, oldest first. */
   operatorActions?: OperatorAction[];
   /**

@@ -26,6 +26,11 @@ export const notificationRequestSchema = z
       .optional(),
     sendAt: timestamp.optional(),
     idempotencyKey: idempotencyKey.optional(),
+    // http(s) only; where it may point (https, public addresses) is ingest's to check, by the stage's policy.
+    callbackUrl: z
+      .url({ protocol: /^https?$/, message: 'must be an http(s) URL, e.g. https://tms.example.com/hooks/wachap' })
+      .max(2048)
+      .optional(),
   })
   .refine((body) => !(body.expiresAt && body.ttlSeconds), {
     message: 'give expiresAt or ttlSeconds, not both',

@@ -62,6 +62,8 @@ export const notificationSchema = z.object({
   inFlight: z.object({ token: z.string(), since: timestamp, leaseUntil: timestamp }).optional(),
   queuedAt: timestamp.optional(),
   idempotencyKey: z.string().min(1).optional(),
+  caller: z.string().min(1).optional(),
+  callbackUrl: z.string().min(1).optional(),
   operatorActions: z
     .array(
       z.object({

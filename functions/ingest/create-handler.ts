@@ -3,7 +3,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { type IngestDependencies, ingestNotification } from '../../shared/application/ingest.js';
-import { jsonResponse } from '../../shared/http/errors.js';
+import { jsonResponse, rateLimitHeaders } from '../../shared/http/errors.js';
 import { httpHandler } from '../../shared/http/http-handler.js';
 import { notificationRequestSchema } from '../../shared/http/notification-request.js';
 import { API_VERSION_PATH, deprecationHeaders } from '../catalog.js';
@@ -20,13 +20,24 @@ const basePathOf = (event: APIGatewayProxyEvent): string => {
 
 export const createIngestHandler = (logger: Logger, deps: IngestDependencies) =>
   httpHandler({ logger, body: notificationRequestSchema }, async ({ body, header, event }) => {
-    const result = await ingestNotification(body, header('idempotency-key'), deps);
+    const result = await ingestNotification(
+      body,
+      // The API key's id, as API Gateway verified it: never the key itself, which would end up stored.
+      { idempotencyHeader: header('idempotency-key'), caller: event.requestContext?.identity?.apiKeyId ?? undefined },
+      deps,
+    );
     const base = basePathOf(event);
     const self = `${base}${API_VERSION_PATH}/notifications/${encodeURIComponent(result.id)}`;
-    // A repeat (200) has the same shape as the acceptance (202): the caller reads one kind of answer.
+    // A repeat (200) has the same shape as the acceptance (202): the caller reads one kind of answer, and
+    // Idempotency-Replayed says it is the first request's.
     return jsonResponse(
       result.created ? 202 : 200,
       { id: result.id, status: result.status, links: { self } },
-      { location: self, ...deprecationHeaders(event.httpMethod, event.resource, base) },
+      {
+        location: self,
+        ...(result.created ? {} : { 'idempotency-replayed': 'true' }),
+        ...(result.rateLimit ? rateLimitHeaders(result.rateLimit) : {}),
+        ...deprecationHeaders(event.httpMethod, event.resource, base),
+      },
     );
   });

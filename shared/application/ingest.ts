@@ -62,10 +62,27 @@ export interface IngestDependencies {
   defaultCountry: CountryCode;
 }
 
+/** Where a request comes from: its Idempotency-Key header, and its caller (the API key's id). */
+export interface IngestSource {
+  idempotencyHeader?: string | undefined;
+  /** Keys are scoped per caller: two upstream systems' equal keys are two keys. */
+  caller?: string | undefined;
+}
+
+/** The recipient's limit for the category, as the acceptance left it: the caller's RateLimit-* headers. */
+export interface RateLimitState {
+  limit: number;
+  remaining: number;
+  /** Seconds until the window ends and the count starts again. */
+  resetSeconds: number;
+}
+
 export interface IngestResult {
   created: boolean;
   id: string;
   status: string;
+  /** Absent for a repeat (nothing was counted) and for a category without a limit. */
+  rateLimit?: RateLimitState;
 }
 
 /** Checks what the schema cannot: the phone number, and dates relative to now. */
@@ -119,11 +136,15 @@ function interpret(body: IngestRequest, headerKey: string | undefined, deps: Ing
  */
 export async function ingestNotification(
   body: IngestRequest,
-  idempotencyHeader: string | undefined,
+  source: IngestSource,
   deps: IngestDependencies,
 ): Promise<IngestResult> {
-  const { now, request, keyField } = interpret(body, idempotencyHeader, deps);
-  const notification = createNotification(request, { id: deps.newId(), now, policy: deps.policy });
+  const { now, request, keyField } = interpret(body, source.idempotencyHeader, deps);
+  const { caller } = source;
+  const notification = createNotification(
+    { ...request, ...(caller ? { caller } : {}) },
+    { id: deps.newId(), now, policy: deps.policy },
+  );
   const fingerprint = request.idempotencyKey === undefined ? undefined : requestFingerprint(request);
   // A repeat is the first answer only if it is the same request; a key claimed before fingerprints were kept
   // (no fingerprint) is taken as a repeat, as it was then.
@@ -145,7 +166,7 @@ export async function ingestNotification(
   const admission = await admit(notification, now, deps);
   if (admission.kind === 'refused') {
     const key = notification.idempotencyKey;
-    const first = key === undefined ? undefined : await deps.store.findByIdempotencyKey(key, now);
+    const first = key === undefined ? undefined : await deps.store.findByIdempotencyKey(key, now, caller);
     if (first) return repeatOf(first);
     throw new RecipientRateLimitedError(admission.refusal);
   }
@@ -170,7 +191,12 @@ export async function ingestNotification(
     priority: stored.priority,
     to: maskPhone(stored.recipient.phone),
   });
-  return { created: true, id: stored.id, status: stored.status };
+  return {
+    created: true,
+    id: stored.id,
+    status: stored.status,
+    ...(admission.kind === 'counted' ? { rateLimit: admission.rateLimit } : {}),
+  };
 }
 
 async function answerRepeat(stored: Notification, now: Date, deps: IngestDependencies): Promise<IngestResult> {
@@ -184,7 +210,7 @@ async function answerRepeat(stored: Notification, now: Date, deps: IngestDepende
 
 type Admission =
   | { kind: 'unlimited' }
-  | { kind: 'counted'; slot: RecipientSlot }
+  | { kind: 'counted'; slot: RecipientSlot; rateLimit: RateLimitState }
   | { kind: 'refused'; refusal: RecipientLimitRefusal };
 
 /** Counts the notification against its recipient's limit for its category, if it has one. */
@@ -199,7 +225,15 @@ async function admit(notification: Notification, now: Date, deps: IngestDependen
     windowStart: window.start,
     windowSeconds: window.seconds,
   };
-  if (await deps.recipientCounters.acquireRecipientSlot(slot, limit.max)) return { kind: 'counted', slot };
+  const taken = await deps.recipientCounters.acquireRecipientSlot(slot, limit.max);
+  if (taken !== false) {
+    const rateLimit = {
+      limit: limit.max,
+      remaining: Math.max(0, limit.max - taken),
+      resetSeconds: secondsUntilEnd(window, now),
+    };
+    return { kind: 'counted', slot, rateLimit };
+  }
   return {
     kind: 'refused',
     refusal: {

@@ -18,6 +18,16 @@ export class NotificationNotFoundError extends Error {
 export class DuplicateNotificationError extends Error {
   override name = 'DuplicateNotificationError';
 }
+/**
+ * An idempotency key is claimed by a request that may still be writing its notification (the claim is younger than
+ * the ingest function's time limit): its outcome is not known yet. Ask again in `retryAfterSeconds`.
+ */
+export class IdempotentRequestInFlightError extends Error {
+  override name = 'IdempotentRequestInFlightError';
+  constructor(readonly retryAfterSeconds: number) {
+    super(`a request with this idempotency key is still being processed; retry in ${retryAfterSeconds} s`);
+  }
+}
 
 // ---- Stores ----------------------------------------------------------------------------------------------
 
@@ -61,10 +71,14 @@ export interface NotificationRepository {
     now?: Date,
     fingerprint?: string,
   ): Promise<{ created: boolean; notification: Notification } & IdempotencyFingerprint>;
-  /** The notification a live idempotency key points at (written from its snapshot if the first caller died), if any. */
+  /**
+   * The notification a live idempotency key of `caller` points at (written from its snapshot if the first caller
+   * died), if any. Keys are scoped per caller: two callers' equal keys are two keys.
+   */
   findByIdempotencyKey(
     key: string,
     now: Date,
+    caller?: string,
   ): Promise<({ notification: Notification } & IdempotencyFingerprint) | undefined>;
   get(id: string): Promise<Notification | undefined>;
   /** Writes `next` over `expectedVersion` (next.version must be expectedVersion + 1), or ConcurrentUpdateError. */
@@ -206,8 +220,8 @@ export interface RecipientSlot {
 
 /** Notifications accepted per recipient, category and window; of two requests for the last slot, one gets it. */
 export interface RecipientCounters {
-  /** Takes one of `max` slots, or answers false having written nothing. */
-  acquireRecipientSlot(slot: RecipientSlot, max: number): Promise<boolean>;
+  /** Takes one of `max` slots and answers how many are now taken, or false having written nothing. */
+  acquireRecipientSlot(slot: RecipientSlot, max: number): Promise<number | false>;
   /** Gives a slot back: never below zero, never re-creating a window that is gone. */
   releaseRecipientSlot(slot: RecipientSlot): Promise<void>;
 }

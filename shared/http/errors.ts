@@ -10,7 +10,8 @@ import {
   problemsOf,
   RecipientRateLimitedError,
 } from '../application/errors.js';
-import { NotificationNotFoundError } from '../application/ports.js';
+import type { RateLimitState } from '../application/ingest.js';
+import { IdempotentRequestInFlightError, NotificationNotFoundError } from '../application/ports.js';
 import {
   PROBLEM_CONTENT_TYPE,
   type ProblemCode,
@@ -73,6 +74,16 @@ export function jsonResponse(
   return { statusCode, headers: { ...JSON_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
+/**
+ * The RateLimit-* headers (draft-ietf-httpapi-ratelimit-headers, the fields as separate headers): the limit, what is
+ * left of it, and the seconds until it starts again.
+ */
+export const rateLimitHeaders = (state: RateLimitState): Record<string, string> => ({
+  'ratelimit-limit': String(state.limit),
+  'ratelimit-remaining': String(state.remaining),
+  'ratelimit-reset': String(state.resetSeconds),
+});
+
 /** An RFC 9457 answer (application/problem+json). */
 export function problemResponse(problem: ProblemDetails, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return {
@@ -94,7 +105,22 @@ export function errorResponse(error: unknown, where: ProblemContext = {}): APIGa
     const { recipient: _masked, ...limit } = error.refusal;
     return problemResponse(
       problemDetails('recipient_rate_limited', 429, error.message, where, { errors: error.problems, limit }),
-      { 'retry-after': String(error.refusal.retryAfterSeconds) },
+      {
+        'retry-after': String(error.refusal.retryAfterSeconds),
+        ...rateLimitHeaders({
+          limit: error.refusal.max,
+          remaining: 0,
+          resetSeconds: error.refusal.retryAfterSeconds,
+        }),
+      },
+    );
+  }
+  if (error instanceof IdempotentRequestInFlightError) {
+    return problemResponse(
+      problemDetails('idempotent_request_in_flight', 409, error.message, where, {
+        retryAfterSeconds: error.retryAfterSeconds,
+      }),
+      { 'retry-after': String(error.retryAfterSeconds) },
     );
   }
   if (error instanceof IdempotencyKeyReusedError) {

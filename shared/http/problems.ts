@@ -18,6 +18,7 @@ export const PROBLEM_TYPES = {
   conflict: 'The notification is not in a state that allows this',
   recipient_rate_limited: 'Too many notifications to this recipient',
   idempotency_key_reused: 'The idempotency key was used with another request',
+  idempotent_request_in_flight: 'A request with this idempotency key is still being processed',
   internal_error: 'Internal error',
   // API Gateway's own refusals (gateway responses), before any function runs.
   missing_authentication_token: 'Missing authentication or unknown route',

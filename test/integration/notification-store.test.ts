@@ -9,6 +9,7 @@ import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.
 import {
   ConcurrentUpdateError,
   DuplicateNotificationError,
+  IdempotentRequestInFlightError,
   NotificationNotFoundError,
 } from '../../shared/application/ports.js';
 import type { Notification, NotificationStatus } from '../../shared/domain/notification.js';
@@ -186,6 +187,83 @@ describe.each(availableEngines())('Store on %s', (engineName) => {
 
       expect(retry).toEqual({ created: false, notification: original });
       expect(await store.get(original.id)).toEqual(original);
+    });
+
+    it('answers "in flight" for a claim younger than the ingest time limit whose notification is not written, then repairs it', async () => {
+      const key = `order-${Math.random()}`;
+      const original = makeNotification({ idempotencyKey: key, createdAt: at(-2000) });
+      await doc.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            pk: `idempotency#${key}`,
+            notificationId: original.id,
+            notification: original,
+            ttl: epoch(NOW) + 3600,
+          },
+        }),
+      );
+
+      const early = store.create(makeNotification({ idempotencyKey: key }), NOW);
+      await expect(early).rejects.toBeInstanceOf(IdempotentRequestInFlightError);
+      await expect(early).rejects.toMatchObject({ retryAfterSeconds: 8 });
+      expect(await store.get(original.id)).toBeUndefined();
+
+      // Past the ingest function's 10 s, the first request is dead: the repeat writes its notification.
+      const later = await store.create(makeNotification({ idempotencyKey: key }), new Date(NOW.getTime() + 8000));
+      expect(later).toEqual({ created: false, notification: original });
+      expect(await store.get(original.id)).toEqual(original);
+    });
+
+    it('repairs at once a claim whose request failed before writing (abandoned), instead of answering "in flight"', async () => {
+      const key = `order-${Math.random()}`;
+      const original = makeNotification({ idempotencyKey: key, createdAt: NOW.toISOString() });
+      await doc.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            pk: `idempotency#${key}`,
+            notificationId: original.id,
+            notification: original,
+            abandoned: true,
+            ttl: epoch(NOW) + 3600,
+          },
+        }),
+      );
+
+      expect(await store.create(makeNotification({ idempotencyKey: key }), NOW)).toEqual({
+        created: false,
+        notification: original,
+      });
+    });
+
+    it("scopes keys per caller: two callers' equal keys are two notifications, each caller's repeat its own", async () => {
+      const key = `order-${Math.random()}`;
+      const tms = makeNotification({ idempotencyKey: key, caller: 'tmskey01' });
+      const shop = makeNotification({ idempotencyKey: key, caller: 'shopkey2' });
+
+      expect(await store.create(tms, NOW)).toEqual({ created: true, notification: tms });
+      expect(await store.create(shop, NOW)).toEqual({ created: true, notification: shop });
+      expect(await store.create(makeNotification({ idempotencyKey: key, caller: 'tmskey01' }), NOW)).toEqual({
+        created: false,
+        notification: tms,
+      });
+      expect(await rawItem(`callerkey#tmskey01#${key}`)).toMatchObject({ notificationId: tms.id });
+      expect(await rawItem(`callerkey#shopkey2#${key}`)).toMatchObject({ notificationId: shop.id });
+      expect(await store.findByIdempotencyKey(key, NOW, 'shopkey2')).toEqual({ notification: shop });
+      expect(await store.findByIdempotencyKey(key, NOW, 'otherkey')).toBeUndefined();
+    });
+
+    it('still answers a repeat of a key claimed before keys were scoped per caller (the bare key)', async () => {
+      const key = `order-${Math.random()}`;
+      const before = makeNotification({ idempotencyKey: key });
+      await store.create(before, NOW);
+
+      const repeat = await store.create(makeNotification({ idempotencyKey: key, caller: 'tmskey01' }), NOW);
+
+      expect(repeat).toEqual({ created: false, notification: before });
+      expect(await rawItem(`callerkey#tmskey01#${key}`)).toBeUndefined();
+      expect(await store.findByIdempotencyKey(key, NOW, 'tmskey01')).toEqual({ notification: before });
     });
 
     it('converges when callers race on the same key', async () => {

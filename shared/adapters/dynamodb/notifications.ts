@@ -9,12 +9,14 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
   ConcurrentUpdateError,
   DuplicateNotificationError,
   type IdempotencyFingerprint,
+  IdempotentRequestInFlightError,
   type ListQuery,
   NotificationNotFoundError,
   type NotificationRepository,
@@ -42,6 +44,11 @@ export interface DynamoDbNotificationsOptions {
   retentionDays?: number;
   /** How long an idempotency key is remembered, in hours. Default 48. */
   idempotencyTtlHours?: number;
+  /**
+   * How long a claimed key whose notification is not written yet counts as a request in flight (IdempotentRequest-
+   * InFlightError) rather than one that died: the ingest function's time limit. Default 10 s.
+   */
+  idempotencyInFlightSeconds?: number;
   /** Items per Query page on the due index; unset lets DynamoDB fill its 1 MB pages. Tests make it small. */
   queryPageSize?: number;
   /** Where skipped corrupt due items are reported. */
@@ -53,6 +60,8 @@ const idempotencyRecordSchema = z.object({
   notification: z.record(z.string(), z.unknown()),
   // Absent on records written before fingerprints were kept.
   fingerprint: z.string().optional(),
+  // Set when the request that claimed it failed before writing its notification (abandonClaim).
+  abandoned: z.boolean().optional(),
 });
 
 export class DynamoDbNotifications implements NotificationRepository {
@@ -60,6 +69,7 @@ export class DynamoDbNotifications implements NotificationRepository {
   private readonly tableName: string;
   private readonly retentionDays: number;
   private readonly idempotencyTtlHours: number;
+  private readonly inFlightSeconds: number;
   private readonly queryPageSize: number | undefined;
   private readonly log: Log;
 
@@ -68,6 +78,7 @@ export class DynamoDbNotifications implements NotificationRepository {
     this.tableName = options.tableName;
     this.retentionDays = options.retentionDays ?? 90;
     this.idempotencyTtlHours = options.idempotencyTtlHours ?? 48;
+    this.inFlightSeconds = options.idempotencyInFlightSeconds ?? 10;
     this.queryPageSize = options.queryPageSize;
     this.log = options.log ?? silentLog;
   }
@@ -83,7 +94,13 @@ export class DynamoDbNotifications implements NotificationRepository {
       return { created: true, notification };
     }
 
-    const idempotencyPk = KEY_PREFIX.idempotency + key;
+    const idempotencyPk = idempotencyKeyOf(key, notification.caller);
+    // Keys claimed before they were scoped per caller are remembered for idempotencyTtlHours under the bare key: a
+    // caller's repeat of such a request is still a repeat. One read per keyed request, until those records expire.
+    if (notification.caller !== undefined) {
+      const legacy = await this.resolveIdempotent(KEY_PREFIX.idempotency + key, now);
+      if (legacy) return { created: false, ...legacy };
+    }
     // Claim the key first: whoever writes this record owns the creation. An expired record
     // (TTL deletion lags up to days on AWS) counts as absent.
     for (let attempt = 1; !(await this.claimIdempotencyKey(idempotencyPk, notification, now, fingerprint)); attempt++) {
@@ -97,7 +114,12 @@ export class DynamoDbNotifications implements NotificationRepository {
       await this.putNew(notification, now);
       return { created: true, notification };
     } catch (error) {
-      if (!(error instanceof DuplicateNotificationError)) throw error;
+      if (!(error instanceof DuplicateNotificationError)) {
+        // This request's answer is a failure: its claim is no longer in flight, and a repeat may write the
+        // notification from the snapshot at once (if the write did land, the repeat finds it) instead of a 409.
+        await this.abandonClaim(idempotencyPk, notification.id);
+        throw error;
+      }
       const existing = await this.get(notification.id);
       // A concurrent retry saw our key record before our second write and repaired the
       // notification from the snapshot: the notification is ours.
@@ -122,7 +144,10 @@ export class DynamoDbNotifications implements NotificationRepository {
   async findByIdempotencyKey(
     key: string,
     now: Date,
+    caller?: string,
   ): Promise<({ notification: Notification } & IdempotencyFingerprint) | undefined> {
+    const scoped = await this.resolveIdempotent(idempotencyKeyOf(key, caller), now);
+    if (scoped || caller === undefined) return scoped;
     return this.resolveIdempotent(KEY_PREFIX.idempotency + key, now);
   }
 
@@ -314,6 +339,23 @@ export class DynamoDbNotifications implements NotificationRepository {
     }
   }
 
+  /** Best effort: without the mark, a repeat waits for the in-flight window to pass (409) before repairing. */
+  private async abandonClaim(idempotencyPk: string, notificationId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { [PARTITION_KEY]: idempotencyPk },
+          UpdateExpression: 'SET abandoned = :true',
+          ConditionExpression: 'notificationId = :id',
+          ExpressionAttributeValues: { ':true': true, ':id': notificationId },
+        }),
+      );
+    } catch (error) {
+      this.log.warn('idempotency claim not marked abandoned', { notificationId, error: String(error) });
+    }
+  }
+
   /**
    * The key is taken: return its notification (writing it from the snapshot if the first caller crashed) and the
    * fingerprint of the request that claimed it.
@@ -333,6 +375,13 @@ export class DynamoDbNotifications implements NotificationRepository {
     const existing = await this.get(record.notificationId);
     if (existing) return answer(existing);
     const snapshot = parseNotification(idempotencyPk, record.notification);
+    // Claimed, not written: the request that claimed it may still be writing (its claim is younger than the ingest
+    // function's time limit), and then its outcome is not known yet (409, try again); past that limit it died
+    // between its two writes, and this repeat writes the notification from the snapshot.
+    const claimAgeMs = now.getTime() - Date.parse(snapshot.createdAt);
+    if (record.abandoned !== true && claimAgeMs < this.inFlightSeconds * 1000) {
+      throw new IdempotentRequestInFlightError(Math.max(1, Math.ceil(this.inFlightSeconds - claimAgeMs / 1000)));
+    }
     try {
       await this.putNew(snapshot, now);
       return answer(snapshot);
@@ -377,3 +426,7 @@ export class DynamoDbNotifications implements NotificationRepository {
     };
   }
 }
+
+/** Where an idempotency key is claimed: under its caller when there is one (keys are per caller), else bare. */
+const idempotencyKeyOf = (key: string, caller: string | undefined): string =>
+  caller === undefined ? KEY_PREFIX.idempotency + key : `${KEY_PREFIX.callerIdempotency}${caller}#${key}`;

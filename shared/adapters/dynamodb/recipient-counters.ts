@@ -21,9 +21,9 @@ export function recipientCounterKey(slot: RecipientSlot): string {
 export class DynamoDbRecipientCounters implements RecipientCounters {
   constructor(private readonly table: TableOptions) {}
 
-  async acquireRecipientSlot(slot: RecipientSlot, max: number): Promise<boolean> {
+  async acquireRecipientSlot(slot: RecipientSlot, max: number): Promise<number | false> {
     try {
-      await this.table.client.send(
+      const { Attributes } = await this.table.client.send(
         new UpdateCommand({
           TableName: this.table.tableName,
           Key: { [PARTITION_KEY]: recipientCounterKey(slot) },
@@ -43,9 +43,11 @@ export class DynamoDbRecipientCounters implements RecipientCounters {
             ':category': slot.category,
             ':windowStart': slot.windowStart.toISOString(),
           },
+          // The count after this one, for the caller's RateLimit-Remaining: free (an update's cost does not change).
+          ReturnValues: 'UPDATED_NEW',
         }),
       );
-      return true;
+      return Number(Attributes?.count ?? max);
     } catch (error) {
       if (isConditionalCheckFailed(error)) return false;
       throw error;

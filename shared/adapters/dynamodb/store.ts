@@ -24,7 +24,7 @@ export function dynamoDbStore(options: DynamoDbNotificationsOptions): Store {
   const recipients = new DynamoDbRecipientCounters(table);
   return {
     create: (notification, now, fingerprint) => notifications.create(notification, now, fingerprint),
-    findByIdempotencyKey: (key, now) => notifications.findByIdempotencyKey(key, now),
+    findByIdempotencyKey: (key, now, caller) => notifications.findByIdempotencyKey(key, now, caller),
     get: (id) => notifications.get(id),
     save: (next, expectedVersion, now) => notifications.save(next, expectedVersion, now),
     dueNotifications: (input) => notifications.dueNotifications(input),

@@ -37,7 +37,10 @@ export const DUE_SHARDS: readonly Priority[] = PRIORITIES;
 
 /** Prefixes of the item kinds that share the table with notifications (ULIDs never contain '#'). */
 export const KEY_PREFIX = {
+  /** An idempotency key of no particular caller: the keys claimed before keys were scoped per caller. */
   idempotency: 'idempotency#',
+  /** An idempotency key of one caller: `callerkey#<API key id>#<key>` (a key id is letters and digits, no '#'). */
+  callerIdempotency: 'callerkey#',
   counter: 'counter#',
   alert: 'alert#',
   provider: 'provider#',

@@ -13,7 +13,9 @@ import {
   gatewayResponseTemplate,
 } from '../shared/http/gateway-problems.js';
 import { PROBLEM_CONTENT_TYPE } from '../shared/http/problems.js';
-import type { NotificationConfig } from './config.js';
+import type { UsagePlan } from '../shared/http/usage-plan.js';
+import { type NotificationConfig, UPSTREAM_CALLER } from './config.js';
+import { pascalCase } from './names.js';
 import type { NotificationFunction } from './notification-function.js';
 
 export function addNotificationApi(
@@ -23,7 +25,14 @@ export function addNotificationApi(
     functions: { readonly [N in FunctionName]: NotificationFunction<N> };
     logRemovalPolicy: RemovalPolicy;
   },
-): { api: apigw.RestApi; apiKey: apigw.ApiKey; operatorPolicy: iam.ManagedPolicy } {
+): {
+  api: apigw.RestApi;
+  /** The stack's first upstream key (UpstreamApiKey). */
+  apiKey: apigw.ApiKey;
+  /** Every upstream caller's key, the first one first. */
+  apiKeys: { name: string; apiKey: apigw.ApiKey }[];
+  operatorPolicy: iam.ManagedPolicy;
+} {
   const { config, logRemovalPolicy } = props;
   const accessLogs = new logs.LogGroup(stack, 'ApiAccessLogs', {
     retention: logs.RetentionDays.ONE_MONTH,
@@ -137,19 +146,51 @@ export function addNotificationApi(
         "API Gateway's account-level logging role uses AWS's AmazonAPIGatewayPushToCloudWatchLogs policy, made for it.",
     },
   );
-  const apiKey = new apigw.ApiKey(stack, 'UpstreamApiKey', {
-    description: `Key the upstream system sends as x-api-key (${config.stage})`,
+  const callers = [
+    {
+      name: UPSTREAM_CALLER,
+      rateLimit: config.apiRateLimit,
+      burstLimit: config.apiBurstLimit,
+      dailyQuota: config.apiDailyQuota,
+    },
+    ...config.apiCallers.map((caller) => ({
+      name: caller.name,
+      rateLimit: caller.rateLimit ?? config.apiRateLimit,
+      burstLimit: caller.burstLimit ?? config.apiBurstLimit,
+      dailyQuota: caller.dailyQuota ?? config.apiDailyQuota,
+    })),
+  ];
+  const apiKeys = callers.map((caller) => ({ name: caller.name, apiKey: addCaller(stack, api, config, caller) }));
+  if (config.wafRateLimitPer5Minutes > 0) addRateBasedWaf(stack, api, config);
+  return { api, apiKey: apiKeys[0]!.apiKey, apiKeys, operatorPolicy };
+}
+
+/**
+ * One upstream system: its API key and its usage plan (rate, burst, daily quota: a 429 past any of them). The first
+ * keeps the logical ids it was deployed with (UpstreamApiKey, UsagePlan), so that its key survives the upgrade.
+ */
+function addCaller(
+  stack: Stack,
+  api: apigw.RestApi,
+  config: NotificationConfig,
+  caller: { name: string } & UsagePlan,
+): apigw.ApiKey {
+  const first = caller.name === UPSTREAM_CALLER;
+  const id = first ? '' : pascalCase(caller.name);
+  const apiKey = new apigw.ApiKey(stack, first ? 'UpstreamApiKey' : `${id}ApiKey`, {
+    description: first
+      ? `Key the upstream system sends as x-api-key (${config.stage})`
+      : `Key the upstream system ${caller.name} sends as x-api-key (${config.stage})`,
   });
-  const usagePlan = api.addUsagePlan('UsagePlan', {
-    name: `wachap-notifications-${config.stage}`,
-    throttle: { rateLimit: config.apiRateLimit, burstLimit: config.apiBurstLimit },
+  const usagePlan = api.addUsagePlan(first ? 'UsagePlan' : `${id}UsagePlan`, {
+    name: first ? `wachap-notifications-${config.stage}` : `wachap-notifications-${config.stage}-${caller.name}`,
+    throttle: { rateLimit: caller.rateLimit, burstLimit: caller.burstLimit },
     // A bug upstream cannot send more than this in a day (429 "Limit Exceeded" until midnight UTC).
-    quota: { limit: config.apiDailyQuota, period: apigw.Period.DAY },
+    quota: { limit: caller.dailyQuota, period: apigw.Period.DAY },
     apiStages: [{ api, stage: api.deploymentStage }],
   });
-  if (config.wafRateLimitPer5Minutes > 0) addRateBasedWaf(stack, api, config);
   usagePlan.addApiKey(apiKey);
-  return { api, apiKey, operatorPolicy };
+  return apiKey;
 }
 
 /**

@@ -8,6 +8,10 @@ import { DEFAULT_HEALTH_THRESHOLDS } from '../shared/domain/health.js';
 import { CATEGORY_SLUG } from '../shared/domain/notification.js';
 import { LOCAL_STAGE } from '../shared/domain/operator-command.js';
 import { DEFAULT_COUNTRY, isCountryCode } from '../shared/domain/phone.js';
+import { DEFAULT_USAGE_PLAN } from '../shared/http/usage-plan.js';
+
+/** The name of the stack's first upstream key (UpstreamApiKey), whose plan is apiRateLimit, apiBurstLimit… */
+export const UPSTREAM_CALLER = 'upstream';
 
 export class StackConfigError extends Error {
   override readonly name = 'StackConfigError';
@@ -94,9 +98,40 @@ const contextSchema = z.object({
     .transform((list) => list.map((category) => category.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(CATEGORY_SLUG, 'must list category slugs such as otp,alerte_douane'))),
   /** The upstream key's usage plan: steady rate and burst (requests per second), and its daily quota. */
-  apiRateLimit: z.coerce.number().positive().max(10_000).default(10),
-  apiBurstLimit: int(1, 5000).default(20),
-  apiDailyQuota: int(1, 100_000_000).default(20_000),
+  apiRateLimit: z.coerce.number().positive().max(10_000).default(DEFAULT_USAGE_PLAN.rateLimit),
+  apiBurstLimit: int(1, 5000).default(DEFAULT_USAGE_PLAN.burstLimit),
+  apiDailyQuota: int(1, 100_000_000).default(DEFAULT_USAGE_PLAN.dailyQuota),
+  /**
+   * More upstream systems, each with its own API key and usage plan (the plan's fields default to the upstream
+   * key's): JSON text, or an array in cdk.json, e.g. [{"name":"boutique","dailyQuota":2000}]. Each caller's
+   * idempotency keys and callback secret are its own.
+   */
+  apiCallers: z
+    .preprocess((value, ctx) => {
+      if (typeof value !== 'string') return value;
+      try {
+        return JSON.parse(value) as unknown;
+      } catch {
+        ctx.issues.push({ code: 'custom', message: 'must be a JSON array, e.g. [{"name":"boutique"}]', input: value });
+        return z.NEVER;
+      }
+    }, z.unknown())
+    .pipe(
+      z
+        .array(
+          z.strictObject({
+            name: z
+              .string()
+              .regex(/^[a-z][a-z0-9-]{0,31}$/, 'must be a lowercase name such as boutique (letters, digits, -)')
+              .refine((name) => name !== UPSTREAM_CALLER, `"${UPSTREAM_CALLER}" is the stack's own key`),
+            rateLimit: z.coerce.number().positive().max(10_000).optional(),
+            burstLimit: int(1, 5000).optional(),
+            dailyQuota: int(1, 100_000_000).optional(),
+          }),
+        )
+        .refine((callers) => new Set(callers.map((c) => c.name)).size === callers.length, 'names must be unique'),
+    )
+    .default([]),
   /** The stage's own throttle, for every caller together (keys, and what has none): a ceiling above the plans. */
   stageRateLimit: z.coerce.number().positive().max(10_000).default(50),
   stageBurstLimit: int(1, 5000).default(100),

@@ -33,6 +33,7 @@ import { SERVICE_NAME } from '../shared/observability/logger.js';
 import { addAlarms } from './alarms.js';
 import { addNotificationApi } from './api.js';
 import type { NotificationConfig } from './config.js';
+import { pascalCase } from './names.js';
 import { NotificationFunction } from './notification-function.js';
 
 export interface NotificationStackProps extends StackProps {
@@ -307,7 +308,7 @@ export class NotificationStack extends Stack {
     }
 
     // ── API and alarms (in this stack's scope: the logical ids deployed stacks know) ────────────
-    const { api, apiKey, operatorPolicy } = addNotificationApi(this, {
+    const { api, apiKey, apiKeys, operatorPolicy } = addNotificationApi(this, {
       config,
       functions: this.functions,
       logRemovalPolicy: transient,
@@ -342,6 +343,13 @@ export class NotificationStack extends Stack {
       apiKey.keyId,
       'aws apigateway get-api-key --include-value --api-key <id> shows the key to give upstream',
     );
+    for (const { name, apiKey: key } of apiKeys.slice(1)) {
+      output(
+        `${pascalCase(name)}ApiKeyId`,
+        key.keyId,
+        `aws apigateway get-api-key --include-value --api-key <id> shows the key to give ${name}`,
+      );
+    }
     output('RetrySweepFunctionName', retrySweep.lambda.functionName, 'Invoke to sweep due notifications now');
     output('HealthCheckFunctionName', healthCheck.lambda.functionName, 'Invoke to run the health check now');
     output(
@@ -379,7 +387,3 @@ export class NotificationStack extends Stack {
     });
   }
 }
-
-/** retry-sweep → RetrySweep. */
-const pascalCase = (name: string): string =>
-  name.replace(/(^|-)([a-z])/g, (_match, _dash: string, letter: string) => letter.toUpperCase());

@@ -44,6 +44,8 @@ export interface ApiRequest {
   isBase64Encoded?: boolean;
   sourceIp?: string;
   apiKey?: string;
+  /** The API key's id (API Gateway's identity.apiKeyId): `local-key` for the local stack's key by default. */
+  apiKeyId?: string;
   /**
    * What precedes the path in the caller's URL (requestContext.path): the stage on AWS's execute-api domain, `/local`
    * unless given; '' for the local door, whose URLs have no stage (as a custom domain's).
@@ -54,6 +56,9 @@ export interface ApiRequest {
 }
 
 /** An API Gateway REST (v1) proxy event, as API Gateway builds it. */
+/** The id of the local stack's upstream key, as API Gateway names a key by an id apart from its value. */
+export const LOCAL_API_KEY_ID = 'local-key';
+
 export function apiEvent(input: ApiRequest): APIGatewayProxyEvent {
   const headers = input.headers ?? { 'Content-Type': 'application/json' };
   const method = input.method ?? 'POST';
@@ -81,7 +86,7 @@ export function apiEvent(input: ApiRequest): APIGatewayProxyEvent {
         accessKey: input.caller?.accessKey ?? null,
         accountId: input.caller?.accountId ?? null,
         apiKey: input.apiKey ?? null,
-        apiKeyId: input.apiKey ? 'local-key' : null,
+        apiKeyId: input.apiKey ? (input.apiKeyId ?? LOCAL_API_KEY_ID) : null,
         caller: input.caller?.caller ?? null,
         clientCert: null,
         cognitoAuthenticationProvider: null,

@@ -9,9 +9,11 @@ import { scheduledFunctions } from '../functions/catalog.js';
 import { ensureTable } from '../shared/adapters/dynamodb/ensure-table.js';
 import { PRIORITY_SEND_BATCH_SIZE, SEND_BATCH_SIZE } from '../shared/adapters/sqs/queue-settings.js';
 import { queueNameOf } from '../shared/adapters/sqs/send-queue.js';
+import { DEFAULT_USAGE_PLAN, type UsagePlan } from '../shared/http/usage-plan.js';
 import { recordAwsCalls } from '../shared/observability/aws-calls.js';
 import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
-import { startApiGateway } from './doors/api-gateway.js';
+import { LOCAL_API_KEY_ID } from './aws-events.js';
+import { type LocalCaller, startApiGateway } from './doors/api-gateway.js';
 import { startLambdaInvoke } from './doors/lambda-invoke.js';
 import { type DynamoDbEngine, type RunningDynamoDb, startDynamoDb } from './engines/dynamodb.js';
 import { type RunningSes, startSes } from './engines/ses.js';
@@ -24,6 +26,10 @@ import { startWaChapSandbox, type WaChapSandbox } from './wachap-sandbox.js';
 export interface LocalStackOptions {
   ports: { api: number; lambda: number; dynamodb: number; sqs: number; ses: number; wachap: number };
   apiKey: string;
+  /** The upstream key's usage plan, enforced by the local door as API Gateway enforces it (the deployed defaults). */
+  usagePlan?: UsagePlan;
+  /** More upstream callers, each with its own key, key id and plan (a deployment's `apiCallers`). */
+  extraCallers?: readonly LocalCaller[];
   tableName: string;
   /** Keep DynamoDB's data in this directory between runs (the table is the source of truth). */
   persistDir?: string;
@@ -159,7 +165,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const functions = await loadFunctions(env);
 
     const [api, lambda] = await Promise.all([
-      startApiGateway({ port: options.ports.api, apiKey: options.apiKey, functions }),
+      startApiGateway({
+        port: options.ports.api,
+        callers: [
+          { apiKey: options.apiKey, apiKeyId: LOCAL_API_KEY_ID, usagePlan: options.usagePlan ?? DEFAULT_USAGE_PLAN },
+          ...(options.extraCallers ?? []),
+        ],
+        functions,
+      }),
       startLambdaInvoke({ port: options.ports.lambda, functions }),
     ]);
     stoppers.push(

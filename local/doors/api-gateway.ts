@@ -8,6 +8,7 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { API_BINARY_MEDIA_TYPES, type ApiAuth, apiRoutes } from '../../functions/catalog.js';
 import { GATEWAY_PROBLEMS, type GatewayResponseType, gatewayProblem } from '../../shared/http/gateway-problems.js';
 import { PROBLEM_CONTENT_TYPE } from '../../shared/http/problems.js';
+import { tighterLimit, type UsagePlan, UsagePlanLimiter } from '../../shared/http/usage-plan.js';
 import { apiEvent, lambdaContext } from '../aws-events.js';
 import type { FunctionName, FunctionRegistry } from '../functions.js';
 import { BodyTooLargeError, listen, type RunningServer, readBody } from './http.js';
@@ -140,14 +141,38 @@ function signedHeadersOf(request: IncomingMessage): Record<string, string> {
   return headers;
 }
 
+/** An upstream caller: its key (x-api-key), the key's id (what the functions see), and its usage plan. */
+export interface LocalCaller {
+  apiKey: string;
+  apiKeyId: string;
+  usagePlan: UsagePlan;
+}
+
+/** The RateLimit-* values a function answered, if it answered all three. */
+function rateLimitOf(headers: Record<string, string>) {
+  const [limit, remaining, resetSeconds] = ['ratelimit-limit', 'ratelimit-remaining', 'ratelimit-reset'].map((name) =>
+    Number(Object.entries(headers).find(([key]) => key.toLowerCase() === name)?.[1] ?? Number.NaN),
+  );
+  return [limit, remaining, resetSeconds].every((n) => Number.isFinite(n))
+    ? { limit: limit!, remaining: remaining!, resetSeconds: resetSeconds! }
+    : undefined;
+}
+
+const withoutRateLimit = (headers: Record<string, string>) =>
+  Object.fromEntries(Object.entries(headers).filter(([key]) => !key.toLowerCase().startsWith('ratelimit-')));
+
 export async function startApiGateway(options: {
   port: number;
-  apiKey: string;
+  /** The upstream callers, each with its key and usage plan. */
+  callers: readonly LocalCaller[];
   functions: FunctionRegistry;
   /** Who may sign requests to the IAM routes (LOCAL_PRINCIPALS by default). */
   principals?: Readonly<Record<string, LocalPrincipal>>;
 }): Promise<RunningServer> {
   const principals = options.principals ?? LOCAL_PRINCIPALS;
+  const callers = new Map(
+    options.callers.map((caller) => [caller.apiKey, { ...caller, limiter: new UsagePlanLimiter(caller.usagePlan) }]),
+  );
   return listen(options.port, async (request: IncomingMessage, response: ServerResponse) => {
     // The request target is a path: read against a base, '//' would be a host (and throw: a 500).
     const target = request.url?.startsWith('/') ? request.url : '/';
@@ -159,8 +184,19 @@ export async function startApiGateway(options: {
       return;
     }
     const auth = matched.route.auth ?? 'apiKey';
-    if (auth === 'apiKey' && request.headers['x-api-key'] !== options.apiKey) {
+    const caller = auth === 'apiKey' ? callers.get(String(request.headers['x-api-key'] ?? '')) : undefined;
+    if (auth === 'apiKey' && !caller) {
       sendProblem(response, 'INVALID_API_KEY', 'Forbidden', url.pathname);
+      return;
+    }
+    // The caller's usage plan, as API Gateway applies it: before the body is read, whatever the body.
+    const usage = caller?.limiter.take();
+    if (usage && !usage.ok) {
+      const [type, message] =
+        usage.refusal === 'THROTTLED'
+          ? (['THROTTLED', 'Too Many Requests'] as const)
+          : (['QUOTA_EXCEEDED', 'Limit Exceeded'] as const);
+      sendProblem(response, type, message, url.pathname, { 'Retry-After': String(usage.retryAfterSeconds) });
       return;
     }
     let body: Buffer;
@@ -173,7 +209,7 @@ export async function startApiGateway(options: {
       }
       throw error;
     }
-    let caller: Parameters<typeof apiEvent>[0]['caller'];
+    let signer: Parameters<typeof apiEvent>[0]['caller'];
     if (auth === 'iam') {
       // The upstream's API key opens nothing here: only a valid signature of a known principal does.
       const [rawPath = '/', rawQuery = ''] = target.split(/\?(.*)/s);
@@ -187,7 +223,7 @@ export async function startApiGateway(options: {
         });
         return;
       }
-      caller = verdict.caller;
+      signer = verdict.caller;
     }
     const event = apiEvent({
       method: request.method,
@@ -199,8 +235,8 @@ export async function startApiGateway(options: {
       query: Object.fromEntries(url.searchParams),
       ...proxyBody(body, request.headers['content-type']),
       sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-      ...(auth === 'apiKey' ? { apiKey: options.apiKey } : {}),
-      ...(caller ? { caller } : {}),
+      ...(caller ? { apiKey: caller.apiKey, apiKeyId: caller.apiKeyId } : {}),
+      ...(signer ? { caller: signer } : {}),
     });
     const name = matched.route.target;
     let result: APIGatewayProxyResult;
@@ -212,9 +248,20 @@ export async function startApiGateway(options: {
       sendProblem(response, 'DEFAULT_5XX', 'Internal server error', url.pathname, {}, 502);
       return;
     }
+    const headers = (result.headers ?? {}) as Record<string, string>;
+    // Where API Gateway says nothing of the plan, the local door tells the caller where it stands: of the plan's
+    // daily quota and the function's own limit (RateLimit-* of the recipient's), the one with less left.
+    const rateLimit = usage?.ok ? tighterLimit(usage.quota, rateLimitOf(headers)) : rateLimitOf(headers);
     response.writeHead(result.statusCode, {
       'content-type': 'application/json',
-      ...(result.headers as Record<string, string>),
+      ...withoutRateLimit(headers),
+      ...(rateLimit
+        ? {
+            'ratelimit-limit': String(rateLimit.limit),
+            'ratelimit-remaining': String(rateLimit.remaining),
+            'ratelimit-reset': String(rateLimit.resetSeconds),
+          }
+        : {}),
     });
     response.end(result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
   });

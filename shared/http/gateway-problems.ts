@@ -41,7 +41,9 @@ export const GATEWAY_PROBLEMS: Readonly<Record<GatewayResponseType, GatewayProbl
   UNAUTHORIZED: { code: 'unauthorized', status: 401 },
   // A rate limit (usage plan, stage) clears within a second or so; a static header is all a gateway response can send.
   THROTTLED: { code: 'throttled', status: 429, headers: { 'Retry-After': '1' } },
-  QUOTA_EXCEEDED: { code: 'quota_exceeded', status: 429 },
+  // The daily quota starts again at midnight UTC, which a static header cannot count down to: an hour is when it is
+  // worth asking again (the local door, which can count, answers the seconds left).
+  QUOTA_EXCEEDED: { code: 'quota_exceeded', status: 429, headers: { 'Retry-After': '3600' } },
   REQUEST_TOO_LARGE: { code: 'request_too_large', status: 413 },
   BAD_REQUEST_BODY: { code: 'bad_request_body', status: 400 },
   BAD_REQUEST_PARAMETERS: { code: 'bad_request_parameters', status: 400 },

@@ -57,6 +57,46 @@ describe('API hardening', () => {
     custom.resourceCountIs('AWS::WAFv2::WebACL', 0);
   });
 
+  it('gives each upstream caller its own key and usage plan, the first keeping the ids it was deployed with', () => {
+    const { template, stack } = synthesize({
+      ...FULL_CONTEXT,
+      apiDailyQuota: '500',
+      apiCallers: '[{"name":"boutique","dailyQuota":50,"rateLimit":2},{"name":"douane-sync"}]',
+    });
+
+    const plans = template.findResources('AWS::ApiGateway::UsagePlan');
+    const byName = Object.fromEntries(
+      Object.entries(plans).map(([id, plan]) => [String(plan.Properties.UsagePlanName), { id, ...plan.Properties }]),
+    );
+    expect(Object.keys(byName).sort()).toEqual([
+      'wachap-notifications-test',
+      'wachap-notifications-test-boutique',
+      'wachap-notifications-test-douane-sync',
+    ]);
+    expect(byName['wachap-notifications-test']).toMatchObject({ Quota: { Limit: 500 }, Throttle: { RateLimit: 10 } });
+    expect(byName['wachap-notifications-test-boutique']).toMatchObject({
+      Quota: { Limit: 50 },
+      Throttle: { RateLimit: 2, BurstLimit: 20 },
+    });
+    expect(byName['wachap-notifications-test-douane-sync']).toMatchObject({ Quota: { Limit: 500 } });
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 3);
+    expect(Object.keys(template.findResources('AWS::ApiGateway::ApiKey')).sort()).toEqual(
+      ['BoutiqueApiKey', 'DouaneSyncApiKey', 'UpstreamApiKey'].map((id) => expect.stringMatching(new RegExp(`^${id}`))),
+    );
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 3);
+    expect(Object.keys(template.findOutputs('*'))).toEqual(
+      expect.arrayContaining(['ApiKeyId', 'BoutiqueApiKeyId', 'DouaneSyncApiKeyId']),
+    );
+    void stack;
+  });
+
+  it('refuses a caller list with a bad or repeated name, naming the key', () => {
+    expect(() => synthesize({ ...FULL_CONTEXT, apiCallers: '[{"name":"Boutique"}]' })).toThrow(/apiCallers/);
+    expect(() => synthesize({ ...FULL_CONTEXT, apiCallers: '[{"name":"a"},{"name":"a"}]' })).toThrow(/unique/);
+    expect(() => synthesize({ ...FULL_CONTEXT, apiCallers: '[{"name":"upstream"}]' })).toThrow(/stack's own key/);
+    expect(() => synthesize({ ...FULL_CONTEXT, apiCallers: 'not json' })).toThrow(/JSON array/);
+  });
+
   it("refuses a priority lane that would take all of WaChap's rate, naming the key", () => {
     expect(() => synthesize({ ...FULL_CONTEXT, wachapMaxSendsPerSecond: '5', prioritySendsPerSecond: '5' })).toThrow(
       /-c prioritySendsPerSecond: must be below wachapMaxSendsPerSecond \(5\)/,

@@ -9,8 +9,22 @@ import { type E2eStack, malianPhone, notificationRequest, startE2eStack } from '
 
 let e2e: E2eStack;
 
+/** An upstream caller whose plan allows one request, then one every 10 minutes. */
+const THROTTLED_KEY = 'e2e-throttled-key';
+/** An upstream caller whose plan allows one request a day. */
+const QUOTA_KEY = 'e2e-quota-key';
+
 beforeAll(async () => {
-  e2e = await startE2eStack();
+  e2e = await startE2eStack({
+    extraCallers: [
+      {
+        apiKey: THROTTLED_KEY,
+        apiKeyId: 'throttled',
+        usagePlan: { rateLimit: 1 / 600, burstLimit: 1, dailyQuota: 100 },
+      },
+      { apiKey: QUOTA_KEY, apiKeyId: 'quota', usagePlan: { rateLimit: 10, burstLimit: 10, dailyQuota: 1 } },
+    ],
+  });
 });
 afterAll(async () => {
   await e2e?.stop();
@@ -155,5 +169,21 @@ describe("the functions' refusals", () => {
     const problem = await problemOf(response, 429, 'recipient_rate_limited');
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(problem.limit).toMatchObject({ category: 'otp', max: 5 });
+  });
+
+  it.each([
+    ['a caller over its rate 429 throttled', THROTTLED_KEY, 'throttled'],
+    ["a caller over its day's quota 429 quota_exceeded", QUOTA_KEY, 'quota_exceeded'],
+  ])('answers %s with Retry-After, the function never running', async (_case, key, code) => {
+    const request = JSON.stringify(notificationRequest(malianPhone(4)));
+    const within = await postJson(request, { 'x-api-key': key });
+    const before = await e2e.countNotifications();
+
+    const response = await postJson(JSON.stringify(notificationRequest(malianPhone(5))), { 'x-api-key': key });
+
+    expect(within.status).toBe(202);
+    await problemOf(response, 429, code);
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(await e2e.countNotifications()).toBe(before);
   });
 });

@@ -148,6 +148,8 @@ export interface E2eStackOptions {
   wachap?: { instanceId?: string; accessToken?: string };
   /** Run the stack's schedules (the deployed rates); off by default, the tests invoke what they need. */
   schedules?: boolean;
+  /** More upstream callers, each with its key and usage plan. */
+  extraCallers?: LocalStackOptions['extraCallers'];
 }
 
 export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eStack> {
@@ -159,6 +161,7 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
     pollWaitSeconds: 1,
     wachap: { ...DEFAULT_LOCAL_OPTIONS.wachap, timeoutMs: 1000, ...options.wachap },
     ...(options.sendQueueVisibilitySeconds ? { sendQueueVisibilitySeconds: options.sendQueueVisibilitySeconds } : {}),
+    ...(options.extraCallers ? { extraCallers: options.extraCallers } : {}),
     // The failures these tests provoke are logged at ERROR; E2E_LOG_LEVEL=ERROR shows them when debugging.
     // The provider circuit is read fresh on every send, so a test that closes it sees it closed at once.
     env: { POWERTOOLS_LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'SILENT', CIRCUIT_CACHE_SECONDS: '0', ...options.env },

@@ -1,5 +1,6 @@
 // The events and context AWS hands to our functions, built as AWS builds them (local stack and tests).
 import type { APIGatewayProxyEvent, Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { API_VERSION_PATH } from '../functions/catalog.js';
 
 /**
  * A context as Lambda gives it: `getRemainingTimeInMillis` counts down from the call to the function's timeout
@@ -62,7 +63,7 @@ export const LOCAL_API_KEY_ID = 'local-key';
 export function apiEvent(input: ApiRequest): APIGatewayProxyEvent {
   const headers = input.headers ?? { 'Content-Type': 'application/json' };
   const method = input.method ?? 'POST';
-  const path = input.path ?? '/notifications';
+  const path = input.path ?? `${API_VERSION_PATH}/notifications`;
   const query = input.query && Object.keys(input.query).length > 0 ? input.query : null;
   return {
     resource: input.resource ?? path,

@@ -145,8 +145,9 @@ describe('ingest handler', () => {
       expect(first.statusCode).toBe(202);
       expect(reused.statusCode).toBe(422);
       expect(parse(reused)).toMatchObject({
-        error: 'idempotency_key_reused',
-        details: [{ path: field, message: expect.stringContaining('another request') }],
+        status: 422,
+        code: 'idempotency_key_reused',
+        errors: [{ path: field, message: expect.stringContaining('another request') }],
       });
       expect(await engines.store.get(parse(first).id as string)).toEqual(stored);
       expect(await queueDepth()).toBe(depth);

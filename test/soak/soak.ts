@@ -222,7 +222,8 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
         apiEvent({ body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }),
         lambdaContext('ingest'),
       )) as APIGatewayProxyResult;
-      if (response.statusCode >= 500) {
+      // 409: a request under the same key is still in flight (its claim is younger than ingest's time limit).
+      if (response.statusCode >= 500 || response.statusCode === 409) {
         // The upstream system tries again a minute later, with the same idempotency key.
         ingestRetries++;
         later({ ...item, at: now + MINUTE });

@@ -150,7 +150,14 @@ export interface E2eStackOptions {
   schedules?: boolean;
   /** More upstream callers, each with its key and usage plan. */
   extraCallers?: LocalStackOptions['extraCallers'];
+  /**
+   * The stack key's usage plan. By default one no test reaches (floods, fuzzing and benches post hundreds of requests
+   * a second): the tests about the plan give their callers the plan they are about.
+   */
+  usagePlan?: LocalStackOptions['usagePlan'];
 }
+
+const UNREACHED_PLAN = { rateLimit: 100_000, burstLimit: 100_000, dailyQuota: 100_000_000 };
 
 export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eStack> {
   const stackOptions: LocalStackOptions = {
@@ -162,6 +169,7 @@ export async function startE2eStack(options: E2eStackOptions = {}): Promise<E2eS
     wachap: { ...DEFAULT_LOCAL_OPTIONS.wachap, timeoutMs: 1000, ...options.wachap },
     ...(options.sendQueueVisibilitySeconds ? { sendQueueVisibilitySeconds: options.sendQueueVisibilitySeconds } : {}),
     ...(options.extraCallers ? { extraCallers: options.extraCallers } : {}),
+    usagePlan: options.usagePlan ?? UNREACHED_PLAN,
     // The failures these tests provoke are logged at ERROR; E2E_LOG_LEVEL=ERROR shows them when debugging.
     // The provider circuit is read fresh on every send, so a test that closes it sees it closed at once.
     env: { POWERTOOLS_LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'SILENT', CIRCUIT_CACHE_SECONDS: '0', ...options.env },

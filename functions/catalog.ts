@@ -18,10 +18,11 @@ import {
 import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
 
 /**
- * Who may call an API route: the upstream systems with their API key (x-api-key, usage plan), or operators with
- * AWS IAM credentials (a SigV4 signature, checked by API Gateway against the caller's execute-api:Invoke grants).
+ * Who may call an API route: the upstream systems with their API key (x-api-key, usage plan), operators with
+ * AWS IAM credentials (a SigV4 signature, checked by API Gateway against the caller's execute-api:Invoke grants), or
+ * anyone (`none`: the public contract, nothing behind it).
  */
-export type ApiAuth = 'apiKey' | 'iam';
+export type ApiAuth = 'apiKey' | 'iam' | 'none';
 
 export interface ApiRoute {
   method: 'GET' | 'POST';
@@ -91,6 +92,13 @@ export const FUNCTIONS = {
     },
     environment: coreEnv.extend(queueEnv.shape),
   },
+  'api-docs': {
+    description: 'Serves the API contract (OpenAPI document)',
+    timeoutSeconds: 10,
+    trigger: { kind: 'api', routes: [{ method: 'GET', resource: '/openapi.json', auth: 'none' }] },
+    // A document built into the bundle: no table, no queue, no setting.
+    environment: z.object({}),
+  },
   sender: {
     description: 'Sends queued notifications through WaChap',
     timeoutSeconds: SENDER_TIMEOUT_SECONDS,
@@ -153,13 +161,15 @@ export type EnvironmentOf<N extends FunctionName> = z.input<(typeof FUNCTIONS)[N
 
 /** The variables every function reads. */
 export type CoreEnvironment = z.input<typeof coreEnv>;
-// Every function reads the core settings: a function added without them fails here.
+// Every function reads the core settings: a function added without them fails here, unless it says why not.
 const everyOneReadsTheCore: {
   [N in FunctionName]: keyof CoreEnvironment extends keyof EnvironmentOf<N> ? true : false;
 } = {
   ingest: true,
   'operator-read': true,
   'operator-actions': true,
+  // Trivially: it reads no variable (an empty schema's keys type as any name); the stack gives it the log settings only.
+  'api-docs': true,
   sender: true,
   'retry-sweep': true,
   'health-check': true,

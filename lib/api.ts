@@ -5,13 +5,15 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
-import { API_BINARY_MEDIA_TYPES, apiRoutes, type FunctionName } from '../functions/catalog.js';
+import { API_BINARY_MEDIA_TYPES, type ApiAuth, apiRoutes, type FunctionName } from '../functions/catalog.js';
+import { apiGatewayModelSchema } from '../shared/http/api-gateway-model.js';
 import {
   GATEWAY_PROBLEMS,
   type GatewayProblem,
   type GatewayResponseType,
   gatewayResponseTemplate,
 } from '../shared/http/gateway-problems.js';
+import { notificationRequestSchema } from '../shared/http/notification-request.js';
 import { PROBLEM_CONTENT_TYPE } from '../shared/http/problems.js';
 import type { UsagePlan } from '../shared/http/usage-plan.js';
 import { type NotificationConfig, UPSTREAM_CALLER } from './config.js';
@@ -86,33 +88,32 @@ export function addNotificationApi(
   });
 
   // API Gateway REST caps payloads at a fixed 10 MB; the ingest function answers 413 above 16 KB.
-  // The validator turns away anything that is not a JSON object before the function is invoked;
-  // the function's zod schema remains the authority on fields.
+  // The validator turns away a body of the wrong shape before the function is invoked, by a model derived from the
+  // function's zod schema (shared/http/api-gateway-model.ts); that schema remains the authority on fields.
   const validator = api.addRequestValidator('NotificationValidator', {
     validateRequestBody: true,
     validateRequestParameters: true,
   });
   const requestModel = api.addModel('NotificationRequest', {
     contentType: 'application/json',
-    description: 'A notification: a JSON object; the ingest function validates its fields',
+    description: "A notification's shape, derived from the ingest function's schema; the function validates its fields",
     schema: {
+      // The derived keywords are draft 4's, their `type` values JsonSchemaType's own strings.
+      ...(apiGatewayModelSchema(notificationRequestSchema) as apigw.JsonSchema),
       schema: apigw.JsonSchemaVersion.DRAFT4,
       title: 'NotificationRequest',
-      type: apigw.JsonSchemaType.OBJECT,
     },
   });
   // The catalog's routes. API key routes: a missing or wrong x-api-key is answered 403 by API Gateway. IAM routes:
   // an unsigned request, a wrong signature or a caller without execute-api:Invoke on the method is answered 403, and
-  // the upstream's key opens nothing. Either way the function never runs.
+  // the upstream's key opens nothing. Either way the function never runs. Open routes (the contract): anyone.
   for (const route of apiRoutes()) {
     // The ingest routes (/v1/notifications and its deprecated unversioned alias) carry the notification body.
     const withBody = route.target === 'ingest';
     api.root
       .resourceForPath(route.resource)
       .addMethod(route.method, new apigw.LambdaIntegration(props.functions[route.target].lambda), {
-        ...(route.auth === 'iam'
-          ? { authorizationType: apigw.AuthorizationType.IAM, apiKeyRequired: false }
-          : { authorizationType: apigw.AuthorizationType.NONE, apiKeyRequired: true }),
+        ...METHOD_AUTH[route.auth],
         ...(withBody ? { requestValidator: validator, requestModels: { 'application/json': requestModel } } : {}),
       });
   }
@@ -132,7 +133,8 @@ export function addNotificationApi(
       id: 'AwsSolutions-APIG4',
       reason:
         'POST /v1/notifications (and its deprecated alias POST /notifications) is called by the upstream system, authenticated by its API key (x-api-key) on a usage ' +
-        'plan; every other method requires IAM authorization (SigV4).',
+        'plan; GET /v1/openapi.json is the public contract (a static document, no data behind it); every other ' +
+        'method requires IAM authorization (SigV4).',
     },
     {
       id: 'AwsSolutions-COG4',
@@ -192,6 +194,12 @@ function addCaller(
   usagePlan.addApiKey(apiKey);
   return apiKey;
 }
+
+const METHOD_AUTH: Record<ApiAuth, Pick<apigw.MethodOptions, 'authorizationType' | 'apiKeyRequired'>> = {
+  apiKey: { authorizationType: apigw.AuthorizationType.NONE, apiKeyRequired: true },
+  iam: { authorizationType: apigw.AuthorizationType.IAM, apiKeyRequired: false },
+  none: { authorizationType: apigw.AuthorizationType.NONE, apiKeyRequired: false },
+};
 
 /**
  * API Gateway's own refusals (missing or wrong key, signature, throttling, body too large, unknown route…) answered

@@ -171,11 +171,14 @@ export class NotificationStack extends Stack {
       WACHAP_TIMEOUT_MS: config.wachapTimeoutMs,
     };
     // Construct ids from the catalog's names (retry-sweep → RetrySweep): the logical ids deployed stacks know.
-    const notificationFunction = <N extends FunctionName>(name: N) =>
+    const notificationFunction = <N extends FunctionName>(
+      name: N,
+      environment: Partial<typeof commonEnvironment> = commonEnvironment,
+    ) =>
       new NotificationFunction<N>(this, pascalCase(name), {
         name,
         memorySize: 512,
-        environment: commonEnvironment,
+        environment,
         logRemovalPolicy: transient,
       });
 
@@ -203,6 +206,13 @@ export class NotificationStack extends Stack {
         statusIndex: ['dynamodb:Query'],
       })
       .sendsTo(sendQueues);
+
+    // The contract (GET /v1/openapi.json, no credentials): a document built into its bundle. It reads no setting and
+    // touches nothing: its role grants its logs only.
+    const apiDocs = notificationFunction('api-docs', {
+      POWERTOOLS_SERVICE_NAME: commonEnvironment.POWERTOOLS_SERVICE_NAME,
+      POWERTOOLS_LOG_LEVEL: commonEnvironment.POWERTOOLS_LOG_LEVEL,
+    });
 
     const sender = notificationFunction('sender')
       .useTable(this.table, { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] })
@@ -292,6 +302,7 @@ export class NotificationStack extends Stack {
       ingest,
       'operator-read': operatorRead,
       'operator-actions': operatorActions,
+      'api-docs': apiDocs,
       sender,
       'retry-sweep': retrySweep,
       'health-check': healthCheck,

@@ -21,6 +21,7 @@ const HANDLER_MODULES: Record<FunctionName, () => Promise<{ handler: unknown }>>
   ingest: () => import('../functions/ingest/handler.js'),
   'operator-read': () => import('../functions/operator-read/handler.js'),
   'operator-actions': () => import('../functions/operator-actions/handler.js'),
+  'api-docs': () => import('../functions/api-docs/handler.js'),
   sender: () => import('../functions/sender/handler.js'),
   'retry-sweep': () => import('../functions/retry-sweep/handler.js'),
   'health-check': () => import('../functions/health-check/handler.js'),

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { FUNCTION_NAMES } from '../functions/catalog.js';
 import { loadConfig } from '../shared/config.js';
 import { LOCAL_SIGNING } from './doors/api-gateway.js';
+import { API_REFERENCE_PATH } from './doors/api-reference.js';
 import { functionSettingsFrom } from './function-settings.js';
 import { rateToMs } from './schedules.js';
 import { DEFAULT_LOCAL_OPTIONS, type LocalStack, startLocalStack } from './stack.js';
@@ -62,6 +63,7 @@ WhatsApp notifications: local stack ready
   API (API Gateway)   ${stack.urls.api}/v1/notifications   POST: x-api-key: ${stack.apiKey}
                       (POST /notifications still answers, deprecated: Deprecation and Link headers)
                       operator routes under /v1 (GET, cancel, retry, export.csv): SigV4, access key local, secret local
+  API reference: http://localhost:${new URL(stack.urls.api).port}${API_REFERENCE_PATH}   (the contract: GET /v1/openapi.json, no key)
   Lambda Invoke API   ${stack.urls.lambda}   functions: ${FUNCTION_NAMES.join(', ')}
   DynamoDB (${stack.engine.padEnd(14)}) ${stack.urls.dynamodb}   table: ${stack.tableName}${persistDir ? `   data: ${persistDir}` : '   (in memory)'}
   SQS (fauxqs)        ${stack.urls.sqs}   queue: ${stack.queueUrl}

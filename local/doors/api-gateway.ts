@@ -11,6 +11,7 @@ import { PROBLEM_CONTENT_TYPE } from '../../shared/http/problems.js';
 import { tighterLimit, type UsagePlan, UsagePlanLimiter } from '../../shared/http/usage-plan.js';
 import { apiEvent, lambdaContext } from '../aws-events.js';
 import type { FunctionName, FunctionRegistry } from '../functions.js';
+import { API_REFERENCE_PATH, sendApiReference } from './api-reference.js';
 import { BodyTooLargeError, listen, type RunningServer, readBody } from './http.js';
 import { GATEWAY_RESPONSE_OF_SIGV4, type LocalPrincipal, verifySigV4 } from './sigv4.js';
 
@@ -177,12 +178,18 @@ export async function startApiGateway(options: {
     // The request target is a path: read against a base, '//' would be a host (and throw: a 500).
     const target = request.url?.startsWith('/') ? request.url : '/';
     const url = new URL(`http://localhost${target}`);
+    // Not a route of the REST API: the local stack's reference page, beside it.
+    if (request.method === 'GET' && url.pathname === API_REFERENCE_PATH) {
+      await sendApiReference(response);
+      return;
+    }
     const matched = matchRoute(ROUTES, url.pathname, request.method);
     // What API Gateway answers for paths and methods it does not know.
     if (!matched) {
       sendProblem(response, 'MISSING_AUTHENTICATION_TOKEN', 'Missing Authentication Token', url.pathname);
       return;
     }
+    // An open route (auth none) takes no key and no signature.
     const auth = matched.route.auth ?? 'apiKey';
     const caller = auth === 'apiKey' ? callers.get(String(request.headers['x-api-key'] ?? '')) : undefined;
     if (auth === 'apiKey' && !caller) {

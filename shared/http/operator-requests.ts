@@ -22,11 +22,18 @@ export const LIST_DEFAULT_LIMIT = 50;
 export const EXPORT_MAX_ROWS = 5_000;
 export const REDRIVE_MAX_LIMIT = 500;
 
-/** Notification ids are ULIDs (26 Crockford base-32 characters); read in capitals as they are stored. */
+/**
+ * Notification ids are ULIDs (26 Crockford base-32 characters); read in capitals as they are stored. Both cases are
+ * spelled out rather than flagged (/i): a JSON Schema pattern has no flags, and the contract shows this one.
+ */
 export const notificationIdPath = z.object({
   id: z
     .string()
-    .regex(/^[0-9A-HJKMNP-TV-Z]{26}$/i, 'must be a notification id: 26 letters and digits, e.g. 01KB8Z4N6Q…')
+    .regex(
+      /^[0-9A-HJKMNP-TV-Za-hjkmnp-tv-z]{26}$/,
+      'must be a notification id: 26 letters and digits, e.g. 01KB8Z4N6Q…',
+    )
+    .meta({ description: 'The notification id (a ULID), as in Location.', examples: ['01KB8Z4N6Q9V7W5X3Y1Z2A4B6C'] })
     .transform((id) => id.toUpperCase()),
 });
 
@@ -59,13 +66,18 @@ const phoneIn = (defaultCountry: CountryCode) =>
     });
 
 const queryFields = (defaultCountry: CountryCode) => ({
-  status: statusList.optional(),
+  status: statusList.optional().meta({
+    description: `Comma-separated statuses among ${NOTIFICATION_STATUSES.join(', ')}; every status when absent.`,
+    examples: ['failed,permanent_failure'],
+  }),
   category: category.optional(),
-  phone: phoneIn(defaultCountry).optional(),
-  reason: z.enum(FAILURE_REASONS).optional(),
-  from: instant('from').optional(),
-  to: instant('to').optional(),
-  cursor: cursor.optional(),
+  phone: phoneIn(defaultCountry)
+    .optional()
+    .meta({ description: 'The recipient, in any form ingest accepts (normalised the same way).' }),
+  reason: z.enum(FAILURE_REASONS).optional().meta({ description: 'The failure reason.' }),
+  from: instant('from').optional().meta({ description: 'Created at or after (inclusive).' }),
+  to: instant('to').optional().meta({ description: 'Created at or before (inclusive).' }),
+  cursor: cursor.optional().meta({ description: "The previous page's nextCursor." }),
 });
 
 const limitOf = (max: number, fallback: number) =>
@@ -74,7 +86,11 @@ const limitOf = (max: number, fallback: number) =>
     .regex(/^\d+$/, `must be a whole number from 1 to ${max}`)
     .transform(Number)
     .pipe(z.number().int().min(1, `must be from 1 to ${max}`).max(max, `must be from 1 to ${max}`))
-    .default(fallback);
+    .default(fallback)
+    .meta({
+      description: `How many at most, from 1 to ${max} (${fallback} when absent).`,
+      examples: [String(fallback)],
+    });
 
 const fromBeforeTo = (query: { from?: string | undefined; to?: string | undefined }) =>
   !query.from || !query.to || Date.parse(query.from) <= Date.parse(query.to);
@@ -120,7 +136,9 @@ export const exportQuerySchema = (defaultCountry: CountryCode) =>
 const operatorNote = visibleText(500);
 
 /** POST /notifications/{id}/cancel and /retry: an optional body `{ "reason": "…" }` (why, for the record). */
-export const operatorActionBody = z.strictObject({ reason: operatorNote.optional() });
+export const operatorActionBody = z
+  .strictObject({ reason: operatorNote.optional().meta({ description: 'Why, kept with the notification.' }) })
+  .meta({ id: 'OperatorAction', description: 'Why the operator acts; the body may be left out.' });
 
 /**
  * POST /notifications/retry: which notifications to re-drive (`status` is required, the rest narrows it), whether
@@ -139,4 +157,12 @@ export const redriveMatchingBody = z
     cursor: cursor.optional(),
     note: operatorNote.optional(),
   })
-  .refine(fromBeforeTo, { message: 'must not be after to', path: ['from'] });
+  .refine(fromBeforeTo, { message: 'must not be after to', path: ['from'] })
+  .meta({
+    id: 'RedriveFilter',
+    description:
+      'Which notifications to re-drive (status is required, the rest narrows it: reason is the failure reason, ' +
+      'from and to bound createdAt), whether only to count them (dryRun), how many at most in this call (limit, ' +
+      `at most ${REDRIVE_MAX_LIMIT}) and where the previous call stopped (cursor, its nextCursor). note says why, ` +
+      "for each notification's record.",
+  });

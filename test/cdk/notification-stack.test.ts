@@ -51,6 +51,9 @@ describe('NotificationStack', () => {
       Environment: { Variables: Record<string, unknown> };
     };
   const statementsOf = (name: HandlerName) => roleStatements(stack, template, name);
+  /** The functions that read the core settings: all but the contract's, which answers a document it carries. */
+  const coreReaders = (): HandlerName[] =>
+    (Object.keys(stack.functions) as HandlerName[]).filter((name) => name !== 'api-docs');
   const actionsOf = (name: HandlerName) => grantedActions(stack, template, name);
 
   beforeAll(() => {
@@ -101,8 +104,8 @@ describe('NotificationStack', () => {
       });
     });
 
-    it('passes the retention to every function as RETENTION_DAYS', () => {
-      for (const name of Object.keys(stack.functions) as HandlerName[]) {
+    it('passes the retention to every function that reads the core settings as RETENTION_DAYS', () => {
+      for (const name of coreReaders()) {
         expect(functionProperties(name).Environment.Variables.RETENTION_DAYS).toBe('90');
       }
     });
@@ -143,7 +146,7 @@ describe('NotificationStack', () => {
   });
 
   describe('API', () => {
-    it('requires the API key on POST /v1/notifications (and its unversioned alias), and IAM authorization on every other method', () => {
+    it('requires the API key on POST /v1/notifications (and its unversioned alias), and IAM authorization on every other method but the contract', () => {
       template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: 'notifications' });
       template.hasResourceProperties('AWS::ApiGateway::Method', {
         HttpMethod: 'POST',
@@ -156,10 +159,14 @@ describe('NotificationStack', () => {
       const keyed = methods.filter((method) => method.Properties.ApiKeyRequired);
       expect(keyed.length).toBe(2);
       expect(keyed.every((method) => method.Properties.RequestValidatorId !== undefined)).toBe(true);
-      // No method is open: the upstream's key or an IAM principal's signature (test/cdk/operator-api.test.ts).
-      expect(
-        methods.filter((m) => m.Properties.ApiKeyRequired !== true && m.Properties.AuthorizationType !== 'AWS_IAM'),
-      ).toEqual([]);
+      // No method is open but GET /v1/openapi.json (test/cdk/api-contract.test.ts): the upstream's key or an IAM
+      // principal's signature (test/cdk/operator-api.test.ts).
+      const open = methods.filter(
+        (m) => m.Properties.ApiKeyRequired !== true && m.Properties.AuthorizationType !== 'AWS_IAM',
+      );
+      expect(open.map((m) => [m.Properties.HttpMethod, JSON.stringify(m.Properties.Integration)])).toEqual([
+        ['GET', expect.stringContaining(functionId('api-docs'))],
+      ]);
       template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'HEADER' });
     });
 
@@ -260,6 +267,8 @@ describe('NotificationStack', () => {
       const expected: Record<HandlerName, string[]> = {
         ingest: [...common, ...sendQueues, 'CRITICAL_CATEGORIES'],
         'operator-read': common,
+        // It reads no setting: the log settings only.
+        'api-docs': ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL'],
         'operator-actions': [...common, ...sendQueues],
         sender: [
           ...common,
@@ -303,7 +312,7 @@ describe('NotificationStack', () => {
         expect(Object.keys(environment).sort(), name).toEqual([...variables].sort());
         expect(environment.POWERTOOLS_SERVICE_NAME).toBe('wachap-notifications');
         // The commands the alerts print (npm run circuit -- --stage <stage> …) reach this stage's stack.
-        expect(environment.STAGE, name).toBe('test');
+        if (coreReaders().includes(name as HandlerName)) expect(environment.STAGE, name).toBe('test');
       }
     });
 
@@ -600,6 +609,8 @@ describe('NotificationStack', () => {
       ingest: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
       'operator-read': ['dynamodb:GetItem', 'dynamodb:Query'],
       'operator-actions': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'sqs:SendMessage'],
+      // Its logs and traces only: it answers a document it carries.
+      'api-docs': [],
       sender: [
         'dynamodb:GetItem',
         'dynamodb:PutItem',

@@ -50,6 +50,8 @@ describe('the operator API', () => {
       { route: 'GET /v1/notifications', ...iam },
       { route: 'GET /v1/notifications/export.csv', ...iam },
       { route: 'GET /v1/notifications/{id}', ...iam },
+      // The contract: anyone, no key, no signature.
+      { route: 'GET /v1/openapi.json', authorizationType: 'NONE', apiKeyRequired: false },
       // The upstream's route, also at its deprecated unversioned path; the operators' under /v1 only.
       { route: 'POST /notifications', authorizationType: 'NONE', apiKeyRequired: true },
       { route: 'POST /v1/notifications', authorizationType: 'NONE', apiKeyRequired: true },
@@ -87,6 +89,8 @@ describe('the operator API', () => {
     // Not the upstream's route (either path), and never a wildcard method or stage.
     expect(JSON.stringify(statement!.Resource)).not.toContain('/POST/notifications"');
     expect(JSON.stringify(statement!.Resource)).not.toContain('/POST/v1/notifications"');
+    // Nor the contract: it takes no credentials at all.
+    expect(JSON.stringify(statement!.Resource)).not.toContain('openapi.json');
   });
 
   it('grants the read function GetItem and Query on the status index only, never a write', () => {

@@ -61,7 +61,7 @@ describe('matchRoute on the REST API', () => {
     expect(matchRoute(routes, '/v1/notifications', 'GET')?.route.target).toBe('operator-read');
   });
 
-  it('leaves the upstream its API key and puts every operator route behind IAM authorization', () => {
+  it('leaves the upstream its API key, puts every operator route behind IAM authorization, the contract open', () => {
     expect(routes.map((r) => `${r.auth} ${r.method} ${r.resource}`).sort()).toEqual([
       'apiKey POST /notifications',
       'apiKey POST /v1/notifications',
@@ -71,6 +71,7 @@ describe('matchRoute on the REST API', () => {
       'iam POST /v1/notifications/retry',
       'iam POST /v1/notifications/{id}/cancel',
       'iam POST /v1/notifications/{id}/retry',
+      'none GET /v1/openapi.json',
     ]);
   });
 

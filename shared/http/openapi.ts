@@ -378,7 +378,13 @@ const ingestErrors: ZodOpenApiResponsesObject = {
   '403': upstreamForbidden,
   '409': problem(
     'A request with the same Idempotency-Key is still being processed: try again after Retry-After seconds.',
-    [],
+    [
+      [
+        'idempotent_request_in_flight',
+        'a request with this idempotency key is still being processed; retry in 9 s',
+        { retryAfterSeconds: 9 },
+      ],
+    ],
     { status: 409, headers: z.object({ 'Retry-After': headers.retryAfter }) },
   ),
   '413': problem(

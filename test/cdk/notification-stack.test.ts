@@ -170,8 +170,11 @@ describe('NotificationStack', () => {
       template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'HEADER' });
     });
 
-    it('validates the body before ingest runs', () => {
-      template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true });
+    it("describes the body with the model derived from the schema, and leaves judging it to the function's schema, which names the field", () => {
+      template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+        ValidateRequestBody: false,
+        ValidateRequestParameters: true,
+      });
       template.hasResourceProperties('AWS::ApiGateway::Model', {
         ContentType: 'application/json',
         Schema: Match.objectLike({ type: 'object' }),

@@ -31,6 +31,9 @@ export function lambdaContext(
   };
 }
 
+/** The id API Gateway gives the local door's API key (requestContext.identity.apiKeyId): the local caller. */
+export const LOCAL_API_KEY_ID = 'local-key';
+
 export interface ApiRequest {
   method?: string;
   path?: string;
@@ -81,7 +84,7 @@ export function apiEvent(input: ApiRequest): APIGatewayProxyEvent {
         accessKey: input.caller?.accessKey ?? null,
         accountId: input.caller?.accountId ?? null,
         apiKey: input.apiKey ?? null,
-        apiKeyId: input.apiKey ? 'local-key' : null,
+        apiKeyId: input.apiKey ? LOCAL_API_KEY_ID : null,
         caller: input.caller?.caller ?? null,
         clientCert: null,
         cognitoAuthenticationProvider: null,

@@ -20,6 +20,7 @@ function start(env: Record<string, string>, until: RegExp): Promise<{ code: numb
         SQS_PORT: '0',
         SES_PORT: '0',
         WACHAP_SANDBOX_PORT: '0',
+        SECRETS_MANAGER_PORT: '0',
         DYNAMODB_ENGINE: 'dynalite',
         ...env,
       },

@@ -1,5 +1,7 @@
-// Where a callback may go (SSRF): https only, and never an address inside, in IPv4, IPv6 or IPv4 dressed as IPv6.
+// Where a callback may go (SSRF): https only, and never an address inside, in IPv4, IPv6 or IPv4 dressed as IPv6;
+// checked on the URL at ingest, and on the resolved addresses when the dispatcher connects.
 import { describe, expect, it } from 'vitest';
+import { RefusedAddressError, vettedLookup } from '../../shared/adapters/http/callback-transport.js';
 import { addressProblem, callbackUrlProblem, isForbiddenAddress } from '../../shared/domain/callback-url-policy.js';
 
 describe('the callback URL policy', () => {
@@ -91,5 +93,33 @@ describe('the callback URL policy', () => {
     ])('allows %s (%s)', (address) => {
       expect(isForbiddenAddress(address)).toBe(false);
     });
+  });
+});
+
+describe('the connect-time lookup', () => {
+  const resolve = (policy: 'public-https' | 'any', host: string, all: boolean) =>
+    new Promise<{ error: Error | null; result: unknown }>((done) => {
+      vettedLookup(policy)(host, { all }, (error, address, family) =>
+        done({ error, result: all ? address : { address, family } }),
+      );
+    });
+
+  it('hands the socket the vetted addresses, in the shape it asked for', async () => {
+    // A literal resolves to itself, without the network.
+    expect(await resolve('public-https', '8.8.8.8', true)).toEqual({
+      error: null,
+      result: [{ address: '8.8.8.8', family: 4 }],
+    });
+    expect(await resolve('public-https', '8.8.8.8', false)).toEqual({
+      error: null,
+      result: { address: '8.8.8.8', family: 4 },
+    });
+  });
+
+  it('fails the connection to a name that resolves to a forbidden address', async () => {
+    const { error } = await resolve('public-https', 'localhost', true);
+
+    expect(error).toBeInstanceOf(RefusedAddressError);
+    expect(error?.message).toMatch(/localhost resolves to a refused address/);
   });
 });

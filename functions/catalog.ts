@@ -3,9 +3,12 @@
 // rules and routes from it (and types each function's environment from its schema, so a renamed variable
 // fails the typecheck), the local stack loads and triggers them from it, and the tests list them from it.
 import { z } from 'zod';
-import { SENDER_TIMEOUT_SECONDS } from '../shared/adapters/sqs/queue-settings.js';
+import { CALLBACK_DISPATCHER_TIMEOUT_SECONDS, SENDER_TIMEOUT_SECONDS } from '../shared/adapters/sqs/queue-settings.js';
 import {
   alertEnv,
+  callbackDispatcherEnv,
+  callbackEmitEnv,
+  callbackUrlsEnv,
   coreEnv,
   probeEnv,
   queueEnv,
@@ -44,8 +47,10 @@ export const UNVERSIONED_DEPRECATED_AT = new Date('2026-11-30T00:00:00Z');
 export type Trigger =
   /** API Gateway routes (REST API), each with who may call it. */
   | { kind: 'api'; routes: readonly ApiRoute[] }
-  /** The SQS send queue's event source (batches, partial failures). */
-  | { kind: 'queue' }
+  /**
+   * An SQS queue's event source (batches, partial failures): the send queues (both lanes) or the callback queue.
+   */
+  | { kind: 'queue'; queue: 'send' | 'callback' }
   /** An EventBridge rule; `retryAttempts` when a delivery fails. Operators invoke these functions too. */
   | { kind: 'schedule'; expression: string; description: string; retryAttempts: number };
 
@@ -64,7 +69,7 @@ export const FUNCTIONS = {
       kind: 'api',
       routes: [{ method: 'POST', resource: '/notifications', auth: 'apiKey', unversionedAlias: true }],
     },
-    environment: coreEnv.extend({ ...queueEnv.shape, ...recipientLimitsEnv.shape }),
+    environment: coreEnv.extend({ ...queueEnv.shape, ...recipientLimitsEnv.shape, ...callbackUrlsEnv.shape }),
   },
   'operator-read': {
     description: "Operators' reads: one notification, a list by status, a CSV export",
@@ -90,7 +95,7 @@ export const FUNCTIONS = {
         { method: 'POST', resource: '/notifications/retry', auth: 'iam' },
       ],
     },
-    environment: coreEnv.extend(queueEnv.shape),
+    environment: coreEnv.extend({ ...queueEnv.shape, ...callbackEmitEnv.shape }),
   },
   'api-docs': {
     description: 'Serves the API contract (OpenAPI document)',
@@ -102,8 +107,8 @@ export const FUNCTIONS = {
   sender: {
     description: 'Sends queued notifications through WaChap',
     timeoutSeconds: SENDER_TIMEOUT_SECONDS,
-    trigger: { kind: 'queue' },
-    environment: senderEnv.and(wachapEnv),
+    trigger: { kind: 'queue', queue: 'send' },
+    environment: senderEnv.and(wachapEnv).and(callbackEmitEnv),
   },
   'retry-sweep': {
     description: 'Enqueues notifications whose next attempt is due',
@@ -114,7 +119,7 @@ export const FUNCTIONS = {
       description: 'Sends what is due, including records whose enqueue was lost',
       retryAttempts: 2,
     },
-    environment: sweepEnv,
+    environment: sweepEnv.extend(callbackEmitEnv.shape),
   },
   'health-check': {
     description: 'Checks failure counters, DLQ depth and backlog; alerts the admin',
@@ -138,6 +143,13 @@ export const FUNCTIONS = {
       retryAttempts: 0,
     },
     environment: z.object({ ...coreEnv.shape, ...queueEnv.shape, ...alertEnv.shape, ...probeEnv.shape }).and(wachapEnv),
+  },
+  // The provider probe moves notifications too, but only releases held ones: no move a caller hears of.
+  'callback-dispatcher': {
+    description: "POSTs the status callbacks, signed with each caller's secret; retries them for 24 h",
+    timeoutSeconds: CALLBACK_DISPATCHER_TIMEOUT_SECONDS,
+    trigger: { kind: 'queue', queue: 'callback' },
+    environment: callbackDispatcherEnv,
   },
 } as const satisfies Record<string, FunctionSpec>;
 
@@ -174,6 +186,7 @@ const everyOneReadsTheCore: {
   'retry-sweep': true,
   'health-check': true,
   'provider-probe': true,
+  'callback-dispatcher': true,
 };
 void everyOneReadsTheCore;
 

@@ -20,6 +20,7 @@ export function addAlarms(
     config: NotificationConfig;
     keyRemovalPolicy: RemovalPolicy;
     sendDlq: sqs.IQueue;
+    callbackDlq: sqs.IQueue;
     prioritySendQueue: sqs.IQueue;
     sender: NotificationFunction;
     api: apigw.RestApi;
@@ -41,6 +42,12 @@ export function addAlarms(
     'SendDlqNotEmpty',
     'A notification message failed 5 receives and sits in the send DLQ',
     props.sendDlq.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+  );
+  alarm(
+    'CallbackDlqNotEmpty',
+    "A status callback was given up on after 24 h of retries (or was unreadable): the caller's receiver missed an " +
+      'event; its notification shows callbackExhausted',
+    props.callbackDlq.metricApproximateNumberOfMessagesVisible({ period: FIVE_MINUTES, statistic: 'Maximum' }),
   );
   // An OTP is valid 10 minutes: one waiting a minute means the priority lane is stalled (the sender failing, its
   // event source disabled, its share of the rate too small for the traffic).

@@ -256,7 +256,7 @@ function addOperatorPolicy(stack: Stack, api: apigw.RestApi, config: Notificatio
 }
 
 /** A resolved CloudFormation value as cdk-nag writes it in a finding: Fn::Join joined, Ref and GetAtt as <…>. */
-function flattenedReference(value: unknown): string {
+export function flattenedReference(value: unknown): string {
   if (typeof value === 'string') return value;
   const node = value as { 'Fn::Join'?: [string, unknown[]]; Ref?: string; 'Fn::GetAtt'?: [string, string] };
   if (node['Fn::Join']) return node['Fn::Join'][1].map(flattenedReference).join(node['Fn::Join'][0]);

@@ -146,7 +146,7 @@ export class NotificationFunction<N extends FunctionName = FunctionName> extends
 
   /** `variable` = the queue's URL, and exactly these actions on it. */
   useQueue(
-    variable: 'SEND_QUEUE_URL' | 'PRIORITY_SEND_QUEUE_URL' | 'SEND_DLQ_URL',
+    variable: 'SEND_QUEUE_URL' | 'PRIORITY_SEND_QUEUE_URL' | 'SEND_DLQ_URL' | 'CALLBACK_QUEUE_URL' | 'CALLBACK_DLQ_URL',
     queue: IQueue,
     actions: readonly QueueAction[],
   ): this {
@@ -162,6 +162,21 @@ export class NotificationFunction<N extends FunctionName = FunctionName> extends
       queues.priority,
       ['sqs:SendMessage'],
     );
+  }
+
+  /** CALLBACK_QUEUE_URL and SendMessage on it: the function's moves hand their status callbacks to the queue. */
+  emitsCallbacksTo(queue: IQueue): this {
+    return this.useQueue('CALLBACK_QUEUE_URL', queue, ['sqs:SendMessage']);
+  }
+
+  /**
+   * CALLBACK_SECRET_PREFIX and read access to the secrets under it, and only those: each caller's signing secret is
+   * `<prefix><API key id>`, and callers come and go without a change to this role.
+   */
+  useCallbackSecrets(prefix: string, secretsArn: string): this {
+    this.lambda.addEnvironment('CALLBACK_SECRET_PREFIX', prefix);
+    this.grant(['secretsmanager:GetSecretValue'], [secretsArn]);
+    return this;
   }
 
   /** WACHAP_SECRET_ARN and read access to it: the token itself never sits in the environment. */

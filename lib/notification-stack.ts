@@ -1,5 +1,6 @@
-// The whole system on AWS: table, send queue and its DLQ, the API in front of ingest, five functions,
-// three schedules, the WaChap and admin-contacts secrets, SES permission and the alarms that page someone.
+// The whole system on AWS: table, send queues and their DLQ, the callback queue and its DLQ, the API in front of
+// ingest, the functions of the catalog, three schedules, the WaChap, admin-contacts and callers' callback secrets, SES
+// permission and the alarms that page someone.
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -22,6 +23,10 @@ import {
 } from '../shared/adapters/dynamodb/table.js';
 import { ADMIN_CONTACTS_PLACEHOLDER } from '../shared/adapters/secrets/admin-contacts.js';
 import {
+  CALLBACK_BATCH_SIZE,
+  CALLBACK_DISPATCHER_MAX_CONCURRENCY,
+  CALLBACK_QUEUE_MAX_RECEIVE_COUNT,
+  CALLBACK_QUEUE_VISIBILITY_SECONDS,
   PRIORITY_SEND_BATCH_SIZE,
   SEND_BATCH_SIZE,
   SEND_DLQ_RETENTION_SECONDS,
@@ -31,7 +36,8 @@ import {
 } from '../shared/adapters/sqs/queue-settings.js';
 import { SERVICE_NAME } from '../shared/observability/logger.js';
 import { addAlarms } from './alarms.js';
-import { addNotificationApi } from './api.js';
+import { addNotificationApi, flattenedReference } from './api.js';
+import { addCallbackSecret, callbackSecretPrefix, callbackSecretsArn } from './callback-secrets.js';
 import type { NotificationConfig } from './config.js';
 import { pascalCase } from './names.js';
 import { NotificationFunction } from './notification-function.js';
@@ -57,6 +63,9 @@ export class NotificationStack extends Stack {
   readonly sendQueue: sqs.Queue;
   readonly prioritySendQueue: sqs.Queue;
   readonly sendDlq: sqs.Queue;
+  /** Status callbacks waiting for the dispatcher; its DLQ holds those given up on (and unreadable ones). */
+  readonly callbackQueue: sqs.Queue;
+  readonly callbackDlq: sqs.Queue;
   readonly api: apigw.RestApi;
   readonly wachapSecret: secretsmanager.Secret;
   /** Who the alerts go to, {"email", "phone"}: kept out of the template like the WaChap credentials. */
@@ -114,6 +123,21 @@ export class NotificationStack extends Stack {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       deadLetterQueue: { queue: this.sendDlq, maxReceiveCount: SEND_MAX_RECEIVES },
+    });
+
+    // ── Callback queue: the movers hand status callbacks over, the dispatcher POSTs them ────────
+    this.callbackDlq = new sqs.Queue(this, 'CallbackDlq', {
+      retentionPeriod: Duration.seconds(SEND_DLQ_RETENTION_SECONDS),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.callbackQueue = new sqs.Queue(this, 'CallbackQueue', {
+      visibilityTimeout: Duration.seconds(CALLBACK_QUEUE_VISIBILITY_SECONDS),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Only a message whose next step the dispatcher could not queue is received again: a receiver's failures are
+      // retried as new messages, and the dispatcher puts what it gives up on in the DLQ itself.
+      deadLetterQueue: { queue: this.callbackDlq, maxReceiveCount: CALLBACK_QUEUE_MAX_RECEIVE_COUNT },
     });
 
     // ── WaChap credentials: the operator fills them after deploy (see the WaChapSecretArn output) ─
@@ -205,7 +229,8 @@ export class NotificationStack extends Stack {
         table: ['dynamodb:GetItem', 'dynamodb:PutItem'],
         statusIndex: ['dynamodb:Query'],
       })
-      .sendsTo(sendQueues);
+      .sendsTo(sendQueues)
+      .emitsCallbacksTo(this.callbackQueue);
 
     // The contract (GET /v1/openapi.json, no credentials): a document built into its bundle. It reads no setting and
     // touches nothing: its role grants its logs only.
@@ -217,6 +242,7 @@ export class NotificationStack extends Stack {
     const sender = notificationFunction('sender')
       .useTable(this.table, { table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'] })
       .sendsTo(sendQueues)
+      .emitsCallbacksTo(this.callbackQueue)
       .useWaChapSecret(this.wachapSecret)
       .setEnvironment({
         ...wachapEnvironment,
@@ -245,7 +271,8 @@ export class NotificationStack extends Stack {
         dueIndex: ['dynamodb:Query'],
         statusIndex: ['dynamodb:Query'],
       })
-      .sendsTo(sendQueues);
+      .sendsTo(sendQueues)
+      .emitsCallbacksTo(this.callbackQueue);
 
     const healthCheck = notificationFunction('health-check')
       .useTable(this.table, {
@@ -283,6 +310,32 @@ export class NotificationStack extends Stack {
         PROVIDER_PROBE_INTERVAL_SECONDS: PROVIDER_PROBE_INTERVAL.toSeconds(),
       });
 
+    // The status callbacks: each signed with its caller's secret and POSTed, retried as new messages on its queue,
+    // given up into the DLQ (SendMessage on both); the notification of one given up is marked (GetItem, UpdateItem).
+    // The provider probe emits none: releasing held notifications is no move a caller hears of.
+    const callbackSecrets = callbackSecretsArn(this, config.stage);
+    const callbackDispatcher = notificationFunction('callback-dispatcher')
+      .useTable(this.table, { table: ['dynamodb:GetItem', 'dynamodb:UpdateItem'] })
+      .useQueue('CALLBACK_QUEUE_URL', this.callbackQueue, ['sqs:SendMessage'])
+      .useQueue('CALLBACK_DLQ_URL', this.callbackDlq, ['sqs:SendMessage'])
+      .useCallbackSecrets(callbackSecretPrefix(config.stage), callbackSecrets)
+      // Explicit, although the default: in AWS a callback goes only over https, only to public addresses.
+      .setEnvironment({ CALLBACK_URLS: 'public-https' });
+    callbackDispatcher.lambda.addEventSource(
+      new SqsEventSource(this.callbackQueue, {
+        batchSize: CALLBACK_BATCH_SIZE,
+        reportBatchItemFailures: true,
+        maxConcurrency: CALLBACK_DISPATCHER_MAX_CONCURRENCY,
+      }),
+    );
+    Validations.of(callbackDispatcher.lambda.role!).acknowledge({
+      // cdk-nag names the wildcard resource as the template has it.
+      id: `AwsSolutions-IAM5[Resource::${flattenedReference(this.resolve(callbackSecrets))}]`,
+      reason:
+        "One secret per upstream caller, named <prefix><API key id>: the dispatcher reads the caller's under the " +
+        'prefix, and nothing else; a caller added later needs no change to this role.',
+    });
+
     // Who the alerts go to is read from the secret by the functions that address them, and only by those: the health
     // check (email and WhatsApp) and the probe (email only: its WhatsApp would go through the broken provider).
     const alerting = config.alertSystemEnabled;
@@ -307,6 +360,7 @@ export class NotificationStack extends Stack {
       'retry-sweep': retrySweep,
       'health-check': healthCheck,
       'provider-probe': providerProbe,
+      'callback-dispatcher': callbackDispatcher,
     };
 
     // ── Schedules ────────────────────────────────────────────────────────────────────────────
@@ -319,16 +373,19 @@ export class NotificationStack extends Stack {
     }
 
     // ── API and alarms (in this stack's scope: the logical ids deployed stacks know) ────────────
-    const { api, apiKey, apiKeys, operatorPolicy } = addNotificationApi(this, {
+    const { api, apiKeys, operatorPolicy } = addNotificationApi(this, {
       config,
       functions: this.functions,
       logRemovalPolicy: transient,
     });
     this.api = api;
+    // Each upstream caller's signing secret, named after its key's id (what its notifications record as caller).
+    for (const { apiKey } of apiKeys) addCallbackSecret(this, apiKey, { stage: config.stage });
     const alarmTopic = addAlarms(this, {
       config,
       keyRemovalPolicy: transient,
       sendDlq: this.sendDlq,
+      callbackDlq: this.callbackDlq,
       prioritySendQueue: this.prioritySendQueue,
       sender,
       api,
@@ -351,7 +408,7 @@ export class NotificationStack extends Stack {
     output('OperatorActionsFunctionName', operatorActions.lambda.functionName, 'Behind cancel and re-drive');
     output(
       'ApiKeyId',
-      apiKey.keyId,
+      apiKeys[0]!.apiKey.keyId,
       'aws apigateway get-api-key --include-value --api-key <id> shows the key to give upstream',
     );
     for (const { name, apiKey: key } of apiKeys.slice(1)) {
@@ -370,6 +427,11 @@ export class NotificationStack extends Stack {
     );
     output('SendQueueUrl', this.sendQueue.queueUrl, 'Send queue');
     output('SendDlqUrl', this.sendDlq.queueUrl, 'Send dead-letter queue');
+    output(
+      'CallbackDlqUrl',
+      this.callbackDlq.queueUrl,
+      'Status callbacks given up on after 24 h (and unreadable ones); a DLQ redrive to the callback queue retries them',
+    );
     output('TableName', this.table.tableName, 'Notifications table');
     output(
       'WaChapSecretArn',

@@ -32,6 +32,9 @@ export function lambdaContext(
   };
 }
 
+/** The id API Gateway gives the local door's API key (requestContext.identity.apiKeyId): the local caller. */
+export const LOCAL_API_KEY_ID = 'local-key';
+
 export interface ApiRequest {
   method?: string;
   path?: string;
@@ -57,8 +60,6 @@ export interface ApiRequest {
 }
 
 /** An API Gateway REST (v1) proxy event, as API Gateway builds it. */
-/** The id of the local stack's upstream key, as API Gateway names a key by an id apart from its value. */
-export const LOCAL_API_KEY_ID = 'local-key';
 
 export function apiEvent(input: ApiRequest): APIGatewayProxyEvent {
   const headers = input.headers ?? { 'Content-Type': 'application/json' };

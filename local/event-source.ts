@@ -1,5 +1,5 @@
-// The SQS event source mapping, on a laptop: poll the send queue, hand the sender batches of up to
-// ten in Lambda's event shape, delete only what it did not report as failed (ReportBatchItemFailures);
+// The SQS event source mapping, on a laptop: poll a queue (a send lane, the callback queue), hand its function batches
+// of up to ten in Lambda's event shape, delete only what it did not report as failed (ReportBatchItemFailures);
 // the rest reappears after the visibility timeout and reaches the DLQ after maxReceiveCount receives.
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -9,6 +9,8 @@ import { lambdaContext } from './aws-events.js';
 import type { LambdaHandler } from './functions.js';
 
 export interface EventSourceOptions {
+  /** The function it triggers, as its context names it ('sender' unless given). */
+  functionName?: string;
   sqs: SQSClient;
   queueUrl: string;
   queueArn: string;
@@ -62,7 +64,7 @@ export function startEventSource(options: EventSourceOptions): { stop(): Promise
         let result: SQSBatchResponse | undefined;
         try {
           // One execution environment per poller, as on Lambda: per-instance state (the sender's pacing) is its own.
-          const context = lambdaContext('sender', { instance: `${queueName}/${poller}` });
+          const context = lambdaContext(options.functionName ?? 'sender', { instance: `${queueName}/${poller}` });
           const invocation = options.handler(event, context);
           running.add(invocation);
           try {

@@ -1,7 +1,15 @@
 // The functions' own settings (the README's configuration table), taken from the shell that runs `npm start`,
 // so that `ADMIN_EMAIL=me@example.com npm start` does what it says. The names come from the functions'
 // configuration schemas, so a setting added there is passed through without a second list to keep.
-import { alertEnv, probeEnv, recipientLimitsEnv, senderEnv, sweepEnv, wachapFields } from '../shared/config.js';
+import {
+  alertEnv,
+  callbackDispatcherEnv,
+  probeEnv,
+  recipientLimitsEnv,
+  senderEnv,
+  sweepEnv,
+  wachapFields,
+} from '../shared/config.js';
 
 /** Set by the local stack itself: where its engines, table and queues are, and its WaChap credentials. */
 const OWNED_BY_THE_STACK = new Set([
@@ -15,12 +23,15 @@ const OWNED_BY_THE_STACK = new Set([
   'WACHAP_SECRET_ARN',
   'SENDER_MAX_CONCURRENCY',
   'PRIORITY_SENDER_MAX_CONCURRENCY',
+  'CALLBACK_QUEUE_URL',
+  'CALLBACK_DLQ_URL',
+  'CALLBACK_SECRET_PREFIX',
 ]);
 
 export const FUNCTION_SETTINGS: readonly string[] = [
   ...new Set([
-    ...[senderEnv, sweepEnv, alertEnv, probeEnv, wachapFields, recipientLimitsEnv].flatMap((schema) =>
-      Object.keys(schema.shape),
+    ...[senderEnv, sweepEnv, alertEnv, probeEnv, wachapFields, recipientLimitsEnv, callbackDispatcherEnv].flatMap(
+      (schema) => Object.keys(schema.shape),
     ),
     'POWERTOOLS_LOG_LEVEL',
   ]),

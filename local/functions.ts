@@ -26,6 +26,7 @@ const HANDLER_MODULES: Record<FunctionName, () => Promise<{ handler: unknown }>>
   'retry-sweep': () => import('../functions/retry-sweep/handler.js'),
   'health-check': () => import('../functions/health-check/handler.js'),
   'provider-probe': () => import('../functions/provider-probe/handler.js'),
+  'callback-dispatcher': () => import('../functions/callback-dispatcher/handler.js'),
 };
 
 export async function loadFunctions(env: Record<string, string>): Promise<FunctionRegistry> {

@@ -1,13 +1,19 @@
 // The whole system on one machine: real AWS-compatible engines, the WaChap sandbox, and the same
-// four handlers behind an API Gateway door, a Lambda Invoke door, an SQS event source and the
-// schedules. Only endpoints and configuration differ from AWS.
+// handlers behind an API Gateway door, a Lambda Invoke door, SQS event sources (the send lanes, the callback queue)
+// and the schedules. Only endpoints and configuration differ from AWS.
 
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { scheduledFunctions } from '../functions/catalog.js';
 import { ensureTable } from '../shared/adapters/dynamodb/ensure-table.js';
-import { PRIORITY_SEND_BATCH_SIZE, SEND_BATCH_SIZE } from '../shared/adapters/sqs/queue-settings.js';
+import { callbackSecretName, DEFAULT_CALLBACK_CALLER } from '../shared/adapters/secrets/callback-secrets.js';
+import {
+  CALLBACK_BATCH_SIZE,
+  CALLBACK_DISPATCHER_MAX_CONCURRENCY,
+  PRIORITY_SEND_BATCH_SIZE,
+  SEND_BATCH_SIZE,
+} from '../shared/adapters/sqs/queue-settings.js';
 import { queueNameOf } from '../shared/adapters/sqs/send-queue.js';
 import { DEFAULT_USAGE_PLAN, type UsagePlan } from '../shared/http/usage-plan.js';
 import { recordAwsCalls } from '../shared/observability/aws-calls.js';
@@ -16,15 +22,25 @@ import { LOCAL_API_KEY_ID } from './aws-events.js';
 import { type LocalCaller, startApiGateway } from './doors/api-gateway.js';
 import { startLambdaInvoke } from './doors/lambda-invoke.js';
 import { type DynamoDbEngine, type RunningDynamoDb, startDynamoDb } from './engines/dynamodb.js';
+import { type RunningSecretsManager, startSecretsManager } from './engines/secrets-manager.js';
 import { type RunningSes, startSes } from './engines/ses.js';
-import { createSendQueues, type RunningSqs, startSqs } from './engines/sqs.js';
+import { createCallbackQueues, createSendQueues, type RunningSqs, startSqs } from './engines/sqs.js';
 import { startEventSource } from './event-source.js';
 import { type FunctionName, type FunctionRegistry, loadFunctions } from './functions.js';
 import { startSchedules } from './schedules.js';
 import { startWaChapSandbox, type WaChapSandbox } from './wachap-sandbox.js';
 
 export interface LocalStackOptions {
-  ports: { api: number; lambda: number; dynamodb: number; sqs: number; ses: number; wachap: number };
+  /** `secretsManager`: the callers' callback secrets (a free port unless given). */
+  ports: {
+    api: number;
+    lambda: number;
+    dynamodb: number;
+    sqs: number;
+    ses: number;
+    wachap: number;
+    secretsManager?: number;
+  };
   apiKey: string;
   /** The upstream key's usage plan, enforced by the local door as API Gateway enforces it (the deployed defaults). */
   usagePlan?: UsagePlan;
@@ -51,11 +67,23 @@ export interface LocalStackOptions {
 }
 
 export interface LocalStack {
-  urls: { api: string; lambda: string; dynamodb: string; sqs: string; ses: string; wachap: string };
+  urls: {
+    api: string;
+    lambda: string;
+    dynamodb: string;
+    sqs: string;
+    ses: string;
+    wachap: string;
+    secretsManager: string;
+  };
   engine: DynamoDbEngine;
   queueUrl: string;
   priorityQueueUrl: string;
   dlqUrl: string;
+  callbackQueueUrl: string;
+  callbackDlqUrl: string;
+  /** The local callers' signing secret (the local API key's, and the `default` one): what a receiver verifies with. */
+  callbackSecret: string;
   apiKey: string;
   tableName: string;
   sandbox: WaChapSandbox | undefined;
@@ -65,7 +93,7 @@ export interface LocalStack {
 }
 
 export const DEFAULT_LOCAL_OPTIONS: LocalStackOptions = {
-  ports: { api: 3000, lambda: 3001, dynamodb: 8000, sqs: 9324, ses: 8005, wachap: 3100 },
+  ports: { api: 3000, lambda: 3001, dynamodb: 8000, sqs: 9324, ses: 8005, wachap: 3100, secretsManager: 8006 },
   apiKey: 'local-dev-key',
   tableName: 'notifications',
   wachap: { instanceId: 'LOCAL0000001', accessToken: 'local-access-token' },
@@ -79,6 +107,13 @@ export const DEFAULT_LOCAL_OPTIONS: LocalStackOptions = {
 };
 
 const REGION = 'us-east-1';
+/** Where the callers' callback secrets live, as in AWS: `<prefix><API key id>`. */
+export const LOCAL_CALLBACK_SECRET_PREFIX = 'wachap-notifications/local/callbacks/';
+/**
+ * The local callers' signing secret, fixed so that a receiver on a laptop can verify without asking (it is printed
+ * on `npm start`): Standard Webhooks' whsec_ and base64 of 27 bytes.
+ */
+export const LOCAL_CALLBACK_SECRET = 'whsec_bG9jYWwtY2FsbGJhY2tzLXNlY3JldC0wMDAx';
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
@@ -103,6 +138,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }),
       startSqs({ port: options.ports.sqs }),
       startSes({ port: options.ports.ses }),
+      startSecretsManager({ port: options.ports.secretsManager ?? 0, region: REGION }),
       options.wachapBaseUrl ? undefined : startWaChapSandbox({ port: options.ports.wachap, ...options.wachap, log }),
     ]);
     // Whatever did start is stopped again if something else could not.
@@ -113,12 +149,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     const failure = started.find((r) => r.status === 'rejected');
     if (failure) throw (failure as PromiseRejectedResult).reason;
-    const [dynamodb, sqs, ses, sandbox] = started.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
-      RunningDynamoDb,
-      RunningSqs,
-      RunningSes,
-      WaChapSandbox | undefined,
-    ];
+    const [dynamodb, sqs, ses, secretsManager, sandbox] = started.map(
+      (r) => (r as PromiseFulfilledResult<unknown>).value,
+    ) as [RunningDynamoDb, RunningSqs, RunningSes, RunningSecretsManager, WaChapSandbox | undefined];
+    // The local API key's caller, and the one of a notification without a caller, share the local secret.
+    for (const caller of [LOCAL_API_KEY_ID, DEFAULT_CALLBACK_CALLER]) {
+      secretsManager.putSecret(callbackSecretName(LOCAL_CALLBACK_SECRET_PREFIX, caller), LOCAL_CALLBACK_SECRET);
+    }
 
     const dynamoClient = new DynamoDBClient({ endpoint: dynamodb.endpoint, region: REGION, credentials: CREDENTIALS });
     const sqsClient = new SQSClient({ endpoint: sqs.endpoint, region: REGION, credentials: CREDENTIALS });
@@ -131,6 +168,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sqsClient,
       options.sendQueueVisibilitySeconds ? { visibilityTimeoutSeconds: options.sendQueueVisibilitySeconds } : {},
     );
+    const { callbackQueueUrl, callbackDlqUrl } = await createCallbackQueues(sqsClient);
     const arnOf = async (url: string) => {
       const { Attributes } = await sqsClient.send(
         new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
@@ -147,10 +185,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
       AWS_ENDPOINT_URL_SQS: sqs.endpoint,
       AWS_ENDPOINT_URL_SES: ses.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
       TABLE_NAME: options.tableName,
       SEND_QUEUE_URL: queueUrl,
       PRIORITY_SEND_QUEUE_URL: priorityQueueUrl,
       SEND_DLQ_URL: dlqUrl,
+      CALLBACK_QUEUE_URL: callbackQueueUrl,
+      CALLBACK_DLQ_URL: callbackDlqUrl,
+      CALLBACK_SECRET_PREFIX: LOCAL_CALLBACK_SECRET_PREFIX,
+      // The receivers of a laptop listen on 127.0.0.1 over http; in AWS only https to public addresses.
+      CALLBACK_URLS: 'any',
       WACHAP_BASE_URL: wachapUrl,
       WACHAP_INSTANCE_ID: options.wachap.instanceId,
       WACHAP_ACCESS_TOKEN: options.wachap.accessToken,
@@ -203,6 +247,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       });
       stoppers.push(() => source.stop());
     }
+    // The callback queue's event source, polling with the dispatcher's role as Lambda's would.
+    const dispatcherSqs = recordAwsCalls(
+      new SQSClient({ endpoint: sqs.endpoint, region: REGION, credentials: CREDENTIALS }),
+      { caller: 'callback-dispatcher' },
+    );
+    stoppers.push(() => dispatcherSqs.destroy());
+    const callbackSource = startEventSource({
+      functionName: 'callback-dispatcher',
+      sqs: dispatcherSqs,
+      queueUrl: callbackQueueUrl,
+      queueArn: await arnOf(callbackQueueUrl),
+      handler: functions['callback-dispatcher'],
+      maxConcurrency: CALLBACK_DISPATCHER_MAX_CONCURRENCY,
+      batchSize: CALLBACK_BATCH_SIZE,
+      waitTimeSeconds: options.pollWaitSeconds ?? 20,
+      onError: (error) => log(`callback event source: ${error.message}`),
+    });
+    stoppers.push(() => callbackSource.stop());
     if (options.schedules.enabled) {
       // The catalog's rules, at their deployed rates unless the options say otherwise.
       const rates: Partial<Record<FunctionName, string | undefined>> = {
@@ -229,11 +291,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         sqs: sqs.endpoint,
         ses: ses.endpoint,
         wachap: sandbox?.origin ?? wachapUrl,
+        secretsManager: secretsManager.endpoint,
       },
       engine: dynamodb.engine,
       queueUrl,
       priorityQueueUrl,
       dlqUrl,
+      callbackQueueUrl,
+      callbackDlqUrl,
+      callbackSecret: LOCAL_CALLBACK_SECRET,
       apiKey: options.apiKey,
       tableName: options.tableName,
       sandbox,

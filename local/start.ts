@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { FUNCTION_NAMES } from '../functions/catalog.js';
 import { loadConfig } from '../shared/config.js';
+import { LOCAL_API_KEY_ID } from './aws-events.js';
 import { LOCAL_SIGNING } from './doors/api-gateway.js';
 import { API_REFERENCE_PATH } from './doors/api-reference.js';
 import { functionSettingsFrom } from './function-settings.js';
@@ -31,6 +32,7 @@ const localEnv = z.object({
   SQS_PORT: port(defaults.ports.sqs),
   SES_PORT: port(defaults.ports.ses),
   WACHAP_SANDBOX_PORT: port(defaults.ports.wachap),
+  SECRETS_MANAGER_PORT: port(defaults.ports.secretsManager ?? 8006),
   API_KEY: z.string().min(1).default(defaults.apiKey),
   TABLE_NAME: z.string().min(3).default(defaults.tableName),
   WACHAP_BASE_URL: z.url().optional(),
@@ -69,6 +71,8 @@ WhatsApp notifications: local stack ready
   SQS (fauxqs)        ${stack.urls.sqs}   queue: ${stack.queueUrl}
                       priority lane (OTPs): ${stack.priorityQueueUrl}
   SES (emails)        ${stack.urls.ses}/
+  Secrets Manager     ${stack.urls.secretsManager}   status callbacks (callbackUrl): ${stack.urls.sqs} queue ${stack.callbackQueueUrl.split('/').at(-1)}
+                      Callback secret (${LOCAL_API_KEY_ID}): ${stack.callbackSecret}   (verify with new Webhook(secret))
 ${sandbox}
 
 Send a first notification:
@@ -96,6 +100,7 @@ async function main() {
       sqs: env.SQS_PORT,
       ses: env.SES_PORT,
       wachap: env.WACHAP_SANDBOX_PORT,
+      secretsManager: env.SECRETS_MANAGER_PORT,
     },
     apiKey: env.API_KEY,
     tableName: env.TABLE_NAME,
@@ -135,7 +140,7 @@ main().catch((error: unknown) => {
   console.error(`[local] could not start: ${message}`);
   if (/EADDRINUSE/.test(message)) {
     console.error(
-      '[local] a port is taken: set API_PORT, LAMBDA_PORT, DYNAMODB_PORT, SQS_PORT, SES_PORT or WACHAP_SANDBOX_PORT.',
+      '[local] a port is taken: set API_PORT, LAMBDA_PORT, DYNAMODB_PORT, SQS_PORT, SES_PORT, WACHAP_SANDBOX_PORT or SECRETS_MANAGER_PORT.',
     );
   }
   process.exit(1);

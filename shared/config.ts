@@ -4,6 +4,12 @@
 import type { CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './domain/backoff.js';
+import { CALLBACK_URL_POLICIES } from './domain/callback-url-policy.js';
+import {
+  CALLBACK_RETRY_BASE_SECONDS,
+  CALLBACK_RETRY_WINDOW_SECONDS,
+  type CallbackRetryPolicy,
+} from './domain/callbacks.js';
 import { DEFAULT_HEALTH_THRESHOLDS, type HealthThresholds } from './domain/health.js';
 import { DEFAULT_VALIDITY_SECONDS, type NotificationPolicy } from './domain/new-notification.js';
 import { CATEGORY_SLUG } from './domain/notification.js';
@@ -104,6 +110,35 @@ export const senderEnv = z
     message: 'must be below WACHAP_MAX_SENDS_PER_SECOND: the standard lane needs the rest',
     path: ['PRIORITY_SENDS_PER_SECOND'],
   });
+
+/**
+ * Where callback URLs may point: `public-https` (AWS: https to public addresses only, checked at ingest and again at
+ * connect time) or `any` (the local stack, whose receivers listen on 127.0.0.1).
+ */
+export const callbackUrlsEnv = z.object({ CALLBACK_URLS: z.enum(CALLBACK_URL_POLICIES).default('public-https') });
+
+/**
+ * The functions whose moves make status callbacks (sender, retry sweep, operator actions) hand them to this queue;
+ * without it they emit none.
+ */
+export const callbackEmitEnv = z.object({ CALLBACK_QUEUE_URL: z.url().optional() });
+
+/** The callback dispatcher: its queue and DLQ, the callers' secrets, the POST's patience, the retries. */
+export const callbackDispatcherEnv = z.object({
+  ...coreEnv.shape,
+  ...callbackUrlsEnv.shape,
+  CALLBACK_QUEUE_URL: z.url(),
+  CALLBACK_DLQ_URL: z.url(),
+  /** Each caller's signing secret is `<prefix><API key id>` (`<prefix>default` without a caller). */
+  CALLBACK_SECRET_PREFIX: text,
+  /** How long a read of a caller's secret is trusted, so a rotated one reaches the warm dispatcher; 0: every POST. */
+  CALLBACK_SECRET_MAX_AGE_SECONDS: int(300, 0),
+  CALLBACK_TIMEOUT_MS: int(5000, 100),
+  /** The retry schedule's first step (30 s); every later step keeps its ratio to it. Shortened locally, for tests. */
+  CALLBACK_RETRY_BASE_SECONDS: z.coerce.number().positive().max(3600).default(CALLBACK_RETRY_BASE_SECONDS),
+  /** How long a callback is retried after its emission before it is given up (24 h). */
+  CALLBACK_RETRY_WINDOW_SECONDS: int(CALLBACK_RETRY_WINDOW_SECONDS, 1),
+});
 
 /** The provider probe: how often WaChap is checked while the circuit is open. */
 export const probeEnv = z.object({
@@ -229,4 +264,9 @@ export const healthThresholdsOf = (config: AlertConfig): HealthThresholds => ({
   backlogAgeMinutes: config.ALERT_BACKLOG_AGE_MINUTES,
   hourlyOtpFailures: config.ALERT_FAILED_OTP_THRESHOLD,
   consecutiveFailures: config.ALERT_WHATSAPP_FAILURE_THRESHOLD,
+});
+
+export const callbackRetryPolicyOf = (config: z.output<typeof callbackDispatcherEnv>): CallbackRetryPolicy => ({
+  baseSeconds: config.CALLBACK_RETRY_BASE_SECONDS,
+  windowSeconds: config.CALLBACK_RETRY_WINDOW_SECONDS,
 });

@@ -10,10 +10,12 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { notificationDocumentClient } from './adapters/dynamodb/items.js';
 import { dynamoDbStore, type Store } from './adapters/dynamodb/store.js';
 import { type AdminContactsConfig, adminContactsLoader } from './adapters/secrets/admin-contacts.js';
+import { callbackSecretsLoader } from './adapters/secrets/callback-secrets.js';
+import { SqsCallbackQueue } from './adapters/sqs/callback-queue.js';
 import { SqsSendQueue } from './adapters/sqs/send-queue.js';
 import { createWaChapClient, type WaChapClient } from './adapters/wachap/client.js';
 import { type CredentialSource, credentialsLoader } from './adapters/wachap/credentials.js';
-import type { AdminContactsSource } from './application/ports.js';
+import type { AdminContactsSource, CallbackSecrets } from './application/ports.js';
 import { recordAwsCalls } from './observability/aws-calls.js';
 import type { Log } from './observability/logger.js';
 
@@ -38,6 +40,16 @@ export const sendQueue = (config: { SEND_QUEUE_URL: string; PRIORITY_SEND_QUEUE_
     queueUrl: config.SEND_QUEUE_URL,
     priorityQueueUrl: config.PRIORITY_SEND_QUEUE_URL,
   });
+/**
+ * The callback queue: the movers' way to hand over status callbacks (none without CALLBACK_QUEUE_URL: that function
+ * emits no callbacks), and the dispatcher's, with its DLQ, to retry and give up.
+ */
+export function callbackQueue(queueUrl: string, dlqUrl?: string): SqsCallbackQueue;
+export function callbackQueue(queueUrl: string | undefined): SqsCallbackQueue | undefined;
+export function callbackQueue(queueUrl: string | undefined, dlqUrl?: string): SqsCallbackQueue | undefined {
+  return queueUrl ? new SqsCallbackQueue({ client: sqsClient(), queueUrl, ...(dlqUrl ? { dlqUrl } : {}) }) : undefined;
+}
+
 export const sesClient = (): SESClient => recordAwsCalls(new SESClient({}));
 export const secretsManagerClient = (): SecretsManagerClient => recordAwsCalls(new SecretsManagerClient({}));
 
@@ -73,4 +85,16 @@ export function adminContacts(config: AdminContactsConfig, log: Log): AdminConta
     },
     log,
   );
+}
+
+/** The callers' signing secrets, each re-read after CALLBACK_SECRET_MAX_AGE_SECONDS. */
+export function callbackSecrets(config: {
+  CALLBACK_SECRET_PREFIX: string;
+  CALLBACK_SECRET_MAX_AGE_SECONDS: number;
+}): CallbackSecrets {
+  let secrets: SecretsManagerClient | undefined;
+  return callbackSecretsLoader(config, () => {
+    secrets ??= secretsManagerClient();
+    return secrets;
+  });
 }

@@ -20,4 +20,5 @@ export const handler = createIngestHandler(logger, {
   newId: newNotificationId,
   policy: notificationPolicyOf(config),
   defaultCountry: config.DEFAULT_COUNTRY,
+  callbackUrls: config.CALLBACK_URLS,
 });

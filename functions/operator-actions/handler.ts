@@ -2,7 +2,7 @@
 // checked the caller's SigV4 signature and execute-api:Invoke grant (IAM authorization); this checks the rest.
 import { loadConfig, notificationPolicyOf } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
-import { notificationStore, sendQueue } from '../../shared/runtime.js';
+import { callbackQueue, notificationStore, sendQueue } from '../../shared/runtime.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createOperatorActionsHandler } from './create-handler.js';
 
@@ -12,6 +12,7 @@ const logger = createLogger('operator-actions');
 export const handler = createOperatorActionsHandler(logger, {
   store: notificationStore(config, logger),
   queue: sendQueue(config),
+  callbacks: callbackQueue(config.CALLBACK_QUEUE_URL),
   log: logger,
   clock: () => new Date(),
   policy: notificationPolicyOf(config),

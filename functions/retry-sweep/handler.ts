@@ -1,7 +1,7 @@
 // Every 30 minutes (EventBridge) and on demand (operators, often with dryRun): re-enqueue due work.
 import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
-import { notificationStore, sendQueue } from '../../shared/runtime.js';
+import { callbackQueue, notificationStore, sendQueue } from '../../shared/runtime.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createRetrySweepHandler } from './create-handler.js';
 
@@ -13,6 +13,7 @@ export const handler = createRetrySweepHandler(
   {
     store: notificationStore(config, logger),
     queue: sendQueue(config),
+    callbacks: callbackQueue(config.CALLBACK_QUEUE_URL),
     log: logger,
     clock: () => new Date(),
     queueLeaseMs: config.SWEEP_LEASE_SECONDS * 1000,

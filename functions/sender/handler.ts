@@ -5,7 +5,7 @@ import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.j
 import { ProviderCircuit } from '../../shared/application/provider-circuit.js';
 import { loadConfig, retryPolicyOf } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
-import { notificationStore, sendQueue, wachapClient } from '../../shared/runtime.js';
+import { callbackQueue, notificationStore, sendQueue, wachapClient } from '../../shared/runtime.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createSenderHandler } from './create-handler.js';
 import { senderLanes } from './lanes.js';
@@ -37,6 +37,7 @@ export const handler = createSenderHandler(
       cacheMs: config.CIRCUIT_CACHE_SECONDS * 1000,
     }),
     queue: sendQueue(config),
+    callbacks: callbackQueue(config.CALLBACK_QUEUE_URL),
     log: logger,
     clock: () => new Date(),
     random: Math.random,

@@ -1,8 +1,10 @@
-// SQS on a laptop: fauxqs (AWS JSON protocol, visibility timeouts, DLQ redrive), with the send queue
-// and its DLQ created as the CDK stack creates them.
+// SQS on a laptop: fauxqs (AWS JSON protocol, visibility timeouts, DLQ redrive), with the send queues, the callback
+// queue and their DLQs created as the CDK stack creates them.
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import {
+  CALLBACK_QUEUE_MAX_RECEIVE_COUNT,
+  CALLBACK_QUEUE_VISIBILITY_SECONDS,
   SEND_DLQ_RETENTION_SECONDS,
   SEND_QUEUE_MAX_RECEIVE_COUNT,
   SEND_QUEUE_VISIBILITY_SECONDS,
@@ -65,4 +67,39 @@ export async function createSendQueues(
     }),
   );
   return { queueUrl: queueUrl!, priorityQueueUrl: priorityQueueUrl!, dlqUrl };
+}
+
+export interface CallbackQueues {
+  callbackQueueUrl: string;
+  callbackDlqUrl: string;
+}
+
+/** Creates (or finds) the callback queue and its DLQ, as the CDK stack creates them. */
+export async function createCallbackQueues(
+  client: SQSClient,
+  options: { name?: string; visibilityTimeoutSeconds?: number } = {},
+): Promise<CallbackQueues> {
+  const name = options.name ?? 'notifications-callbacks';
+  const dlq = await client.send(
+    new CreateQueueCommand({
+      QueueName: `${name}-dlq`,
+      Attributes: { MessageRetentionPeriod: String(SEND_DLQ_RETENTION_SECONDS) },
+    }),
+  );
+  const { Attributes } = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }),
+  );
+  const queue = await client.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        VisibilityTimeout: String(options.visibilityTimeoutSeconds ?? CALLBACK_QUEUE_VISIBILITY_SECONDS),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: Attributes?.QueueArn,
+          maxReceiveCount: CALLBACK_QUEUE_MAX_RECEIVE_COUNT,
+        }),
+      },
+    }),
+  );
+  return { callbackQueueUrl: queue.QueueUrl!, callbackDlqUrl: dlq.QueueUrl! };
 }

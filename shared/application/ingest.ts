@@ -4,6 +4,7 @@
 import type { CountryCode } from 'libphonenumber-js';
 import { ulid } from 'ulid';
 import { z } from 'zod';
+import { type CallbackUrlPolicy, callbackUrlProblem } from '../domain/callback-url-policy.js';
 import { createNotification, type NotificationPolicy } from '../domain/new-notification.js';
 import type { Notification, Priority } from '../domain/notification.js';
 import { InvalidPhoneNumberError, maskPhone, normalisePhone } from '../domain/phone.js';
@@ -60,6 +61,8 @@ export interface IngestDependencies {
   newId: () => string;
   policy: NotificationPolicy;
   defaultCountry: CountryCode;
+  /** Where a callbackUrl may point (CALLBACK_URLS); `public-https` when not given. */
+  callbackUrls?: CallbackUrlPolicy;
 }
 
 /** Where a request comes from: its Idempotency-Key header, and its caller (the API key's id). */
@@ -107,6 +110,8 @@ function interpret(body: IngestRequest, headerKey: string | undefined, deps: Ing
   if (parsedHeader && !parsedHeader.success) {
     problems.push({ path: 'headers.Idempotency-Key', message: parsedHeader.error.issues[0]?.message ?? 'invalid' });
   }
+  const callbackProblem = body.callbackUrl && callbackUrlProblem(body.callbackUrl, deps.callbackUrls ?? 'public-https');
+  if (callbackProblem) problems.push({ path: 'callbackUrl', message: callbackProblem });
   if (body.idempotencyKey && headerKey !== undefined && body.idempotencyKey !== headerKey) {
     problems.push({ path: 'idempotencyKey', message: 'differs from the Idempotency-Key header' });
   }

@@ -7,7 +7,12 @@ import type { NotificationPolicy } from '../domain/new-notification.js';
 import type { FailureReason, Notification, OperatorAction } from '../domain/notification.js';
 import { hasLiveClaim, IllegalTransitionError, isStale, type NotificationEvent } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
-import { applyTransition, NotificationVanishedError } from './apply-transition.js';
+import {
+  applyTransition,
+  type MoveDependencies,
+  NotificationVanishedError,
+  reemitCallback,
+} from './apply-transition.js';
 import { mapWithConcurrency } from './concurrency.js';
 import { ConflictError, InvalidInputError } from './errors.js';
 import {
@@ -41,6 +46,8 @@ export interface NotificationView
     | 'lastError'
     | 'history'
     | 'externalMessageId'
+    | 'callbackUrl'
+    | 'callbackExhausted'
   > {
   operatorActions?: OperatorAction[];
   /** A sender holds a live claim: an attempt is under way, and cancel or re-drive waits for its outcome. */
@@ -51,6 +58,8 @@ export interface OperatorDependencies {
   store: Pick<NotificationRepository, 'get' | 'save' | 'listNotifications'> & Pick<HourlyCounters, 'incrementCounters'>;
   queue: Pick<SendQueue, 'enqueue' | 'enqueueMany'>;
   log: Log;
+  /** Where the status callbacks of a cancel go (none: no callbacks). */
+  callbacks?: MoveDependencies['callbacks'];
   clock: () => Date;
   /**
    * A re-drive's fresh budget (maxAttempts), and which categories have a validity window (validitySeconds): one of
@@ -132,6 +141,9 @@ export const viewOf = (n: Notification, now: Date): NotificationView => ({
   history: n.history,
   externalMessageId: n.externalMessageId,
   operatorActions: n.operatorActions,
+  callbackUrl: n.callbackUrl,
+  // Status callbacks given up on after their 24 h of retries (their copies wait in the callback DLQ).
+  callbackExhausted: n.callbackExhausted,
   inFlight: hasLiveClaim(n, now),
 });
 
@@ -266,6 +278,8 @@ async function act(
     if (error instanceof NotificationVanishedError) throw new NotificationNotFoundError(error.message);
     if (!(error instanceof IllegalTransitionError || error instanceof ConcurrentUpdateError)) throw error;
     const latest = await found(n.id, deps);
+    // A repeated cancel (the first one's answer was lost, or it failed after its write): its callback is queued again.
+    if (latest.status === 'cancelled' && eventFor(latest).type === 'cancel') await reemitCallback(deps, latest);
     const message =
       error instanceof IllegalTransitionError ? error.message : `notification ${n.id} keeps changing; try again`;
     throw new ConflictError(message, latest.status, hasLiveClaim(latest, deps.clock()));

@@ -1,10 +1,19 @@
 // What the use cases need from the outside world, in their own words, with the errors they may meet. Adapters
 // (shared/adapters/<tech>/) implement these; use cases import nothing else from outside the domain.
 import { z } from 'zod';
+import type { CallbackTarget, OutgoingCallback } from '../domain/callbacks.js';
 import type { HourlyCounts } from '../domain/counters.js';
 import type { FailureVerdict } from '../domain/error-classifier.js';
-import type { FailureReason, Notification, NotificationStatus, Priority, QueueTicket } from '../domain/notification.js';
+import type {
+  CallbackExhaustion,
+  FailureReason,
+  Notification,
+  NotificationStatus,
+  Priority,
+  QueueTicket,
+} from '../domain/notification.js';
 import type { DueCursor, ProviderState } from '../domain/provider-circuit.js';
+import { callbackEventSchema } from '../http/callback-events.js';
 
 // ---- Errors ----------------------------------------------------------------------------------------------
 
@@ -155,6 +164,71 @@ export interface SendQueue {
   enqueueMany<T extends QueueTicket>(tickets: readonly T[]): Promise<{ queued: T[]; failed: T[] }>;
   /** Messages waiting in the dead-letter queue, or undefined when there is none to watch. */
   dlqDepth(): Promise<number | undefined>;
+}
+
+// ---- Status callbacks ------------------------------------------------------------------------------------
+
+/**
+ * What travels on the callback queue: the event (signed anew at each try, so its timestamp is fresh), where it goes,
+ * and where its retries stand. SQS delays a message by 15 minutes at most, so a longer wait travels as `notBefore`:
+ * a message received earlier is sent back with the remaining delay.
+ */
+export const callbackMessageSchema = z.strictObject({
+  /** The webhook-id (domain/callbacks callbackEventId). */
+  id: z.string().min(1).max(256),
+  event: callbackEventSchema,
+  target: z.strictObject({ url: z.url().max(2048), caller: z.string().min(1).max(256).optional() }),
+  /** When the event was emitted: its retries end a window (24 h) after this. */
+  emittedAt: z.iso.datetime(),
+  /** Tries made so far. */
+  attempts: z.int().min(0),
+  /** Not to be tried before this instant. */
+  notBefore: z.iso.datetime().optional(),
+  /**
+   * Set on the copy put in the callback DLQ once the retries ran out. Sent back to the callback queue (an operator's
+   * DLQ redrive), the message starts a new window of retries.
+   */
+  exhausted: z.strictObject({ at: z.iso.datetime(), lastError: z.string() }).optional(),
+});
+export type CallbackMessage = z.infer<typeof callbackMessageSchema>;
+
+/**
+ * Where status callbacks wait for their delivery (the callback queue): the mover hands the event over and goes on,
+ * the dispatcher POSTs it, so that a slow receiver never slows sending.
+ */
+export interface CallbackQueue {
+  enqueue(callback: OutgoingCallback, target: CallbackTarget): Promise<void>;
+}
+
+/** The dispatcher's side of the callback queue: a retry is a new message, a message given up on goes to the DLQ. */
+export interface CallbackRetryQueue {
+  /** Sends `message` again, hidden for `delaySeconds` (at most MAX_QUEUE_DELAY_SECONDS). */
+  retry(message: CallbackMessage, delaySeconds: number): Promise<void>;
+  /** Puts `body` in the callback DLQ, where operators see it (an alarm watches it). */
+  deadLetter(body: string): Promise<void>;
+}
+
+/** The caller's signing secret (Standard Webhooks: base64, with or without `whsec_`); none: the `default` one. */
+export type CallbackSecrets = (caller: string | undefined) => Promise<string>;
+
+/** A signed callback POST, as the transport makes it. */
+export interface CallbackRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type CallbackPostOutcome =
+  | { ok: true; status: number }
+  /** `type`: http_status (a non-2xx answer), timeout, refused_address (the URL policy), network (DNS, refused…). */
+  | { ok: false; type: string; message: string; status?: number };
+
+export type CallbackPoster = (request: CallbackRequest) => Promise<CallbackPostOutcome>;
+
+/** Marks a notification with a callback given up on, so that operators see it with the notification. */
+export interface CallbackExhaustedMarks {
+  /** False when the notification is gone (its retention ran out). */
+  markCallbackExhausted(id: string, exhaustion: CallbackExhaustion): Promise<boolean>;
 }
 
 // ---- Delivery --------------------------------------------------------------------------------------------

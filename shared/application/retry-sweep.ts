@@ -7,7 +7,7 @@ import type { Notification } from '../domain/notification.js';
 import { maskPhone } from '../domain/phone.js';
 import { attemptsMade, IllegalTransitionError, isExpired, type NotificationEvent } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
-import { applyTransition, type MoveDependencies } from './apply-transition.js';
+import { applyTransition, type MoveDependencies, reemitIfAlreadyMade } from './apply-transition.js';
 import { mapWithConcurrency } from './concurrency.js';
 import { ConcurrentUpdateError, type NotificationRepository, type SendQueue } from './ports.js';
 
@@ -69,6 +69,8 @@ export interface SweepDependencies {
   store: Pick<NotificationRepository, 'dueNotifications' | 'listNotifications'> & MoveDependencies['store'];
   queue: Pick<SendQueue, 'enqueueMany'>;
   log: Log;
+  /** Where the status callbacks of what it expires or exhausts go (none: no callbacks). */
+  callbacks?: MoveDependencies['callbacks'];
   clock: () => Date;
   /** How long a queued notification stays hidden from later sweeps; past it, a lost message is re-sent. */
   queueLeaseMs: number;
@@ -236,6 +238,11 @@ export async function runRetrySweep(request: SweepRequest, deps: SweepDependenci
       if (progress.redriven) return { ...entry, note: 'due at once; queued by the next sweep' };
       // Another sweep or a sender got there first: theirs is the right outcome.
       if (error instanceof IllegalTransitionError || error instanceof ConcurrentUpdateError) {
+        // Already expired or exhausted (an overlapping sweep, or a lagging index showing a final one as due): its
+        // callback may be the one a worker that died after its write never queued.
+        if (entry.action === 'expire' || entry.action === 'exhaust') {
+          await reemitIfAlreadyMade(deps, n, eventFor(entry.action, n, now, deps.queueLeaseMs));
+        }
         return { ...entry, action: 'skip', note: 'changed by another worker' };
       }
       deps.log.error('sweep could not update a notification', { notificationId: n.id, error: String(error) });

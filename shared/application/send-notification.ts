@@ -14,7 +14,7 @@ import {
   type NotificationEvent,
 } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
-import { applyTransition, type MoveDependencies } from './apply-transition.js';
+import { applyTransition, type MoveDependencies, reemitCallback, reemitIfAlreadyMade } from './apply-transition.js';
 import { withRetries } from './concurrency.js';
 import {
   ConcurrentUpdateError,
@@ -39,6 +39,8 @@ export type SendResult =
 
 export interface SenderDependencies {
   store: MoveDependencies['store'];
+  /** Where the status callbacks of the moves go (none: no callbacks). */
+  callbacks?: MoveDependencies['callbacks'];
   channel: DeliveryChannel;
   queue: Pick<SendQueue, 'enqueue'>;
   /** The provider circuit shared by every sender: while it is open, nobody calls the provider. */
@@ -75,6 +77,9 @@ export async function sendNotification(message: SendMessage, deps: SenderDepende
   if (message.accepted) return recordLateAcceptance(loaded, message.accepted, deps);
   if (isTerminal(loaded.status)) {
     log.info('not sendable; duplicate or late delivery ignored', { notificationId: loaded.id, status: loaded.status });
+    // A redelivery of the message whose sender recorded the outcome and died before queueing its callback: the
+    // callback is queued again (same event id; a receiver that has it keeps one).
+    await reemitCallback(deps, loaded);
     return 'skipped';
   }
 
@@ -168,7 +173,10 @@ async function recordLateAcceptance(
   accepted: NonNullable<SendMessage['accepted']>,
   deps: SenderDependencies,
 ): Promise<SendResult> {
-  if (isTerminal(loaded.status)) return 'skipped';
+  if (isTerminal(loaded.status)) {
+    await reemitCallback(deps, loaded);
+    return 'skipped';
+  }
   await applyTransition(deps, loaded, sentEvent(new Date(accepted.at), accepted));
   deps.log.info('accepted send recorded late', { notificationId: loaded.id });
   return 'recorded';
@@ -260,7 +268,11 @@ async function recordOutcome(
     try {
       return await applyTransition(deps, claimed, event);
     } catch (error) {
-      if (error instanceof IllegalTransitionError) return 'superseded';
+      if (error instanceof IllegalTransitionError) {
+        // Maybe our own earlier try, whose write landed while its answer was lost: its callback is queued again.
+        await reemitIfAlreadyMade(deps, claimed, event);
+        return 'superseded';
+      }
       deps.log.warn(`could not record the ${event.type} outcome; trying again`, {
         notificationId: claimed.id,
         error: describe(error),
@@ -280,7 +292,10 @@ async function settle(
   try {
     await applyTransition(deps, loaded, event, options.onlyUnchanged ? 0 : undefined);
   } catch (error) {
-    if (error instanceof IllegalTransitionError) return 'skipped';
+    if (error instanceof IllegalTransitionError) {
+      await reemitIfAlreadyMade(deps, loaded, event);
+      return 'skipped';
+    }
     if (options.onlyUnchanged && error instanceof ConcurrentUpdateError) {
       deps.log.info('changed since it was read; left to whoever changed it', { notificationId: loaded.id });
       return 'skipped';

@@ -87,6 +87,20 @@ export interface OperatorAction {
   from: NotificationStatus;
 }
 
+/** A status callback given up on after its retries (domain/callbacks): kept with the notification for operators. */
+export interface CallbackExhaustion {
+  /** The event's id (its webhook-id). */
+  eventId: string;
+  /** The event's type, e.g. notification.sent. */
+  type: string;
+  /** When it was given up. */
+  at: string;
+  /** Tries made. */
+  attempts: number;
+  /** What the last try met (`HTTP 500`, `timeout`…), never a secret. */
+  lastError: string;
+}
+
 /** An attempt that claimed the notification and has not recorded its outcome yet. */
 export interface InFlight {
   token: string;
@@ -126,6 +140,8 @@ export interface Notification {
   caller?: string;
   /** Where its status callbacks go, when the caller asked for them. */
   callbackUrl?: string;
+  /** Its last CALLBACK_EXHAUSTED_LIMIT callbacks given up on, oldest first. */
+  callbackExhausted?: CallbackExhaustion[];
   /** What operators did to it (cancel, re-drive): the last OPERATOR_ACTIONS_LIMIT, oldest first. */
   operatorActions?: OperatorAction[];
   /**

@@ -32,6 +32,8 @@ export const callbackEventSchema = z
       attempts: z.int().min(0),
       /** The caller's Idempotency-Key, when the request had one. */
       idempotencyKey: z.string().optional(),
+      /** Why it is where it is, when the status alone does not say (as `reason` in `GET /v1/notifications/{id}`). */
+      reason: z.enum(FAILURE_REASONS).optional(),
       /** `notification.failed`: when the next attempt is due. */
       nextAttemptAt: instant.optional(),
       /** `notification.sent`: when WaChap accepted it. */

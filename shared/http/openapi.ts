@@ -178,6 +178,19 @@ const notificationView = z
       )
       .optional(),
     inFlight: z.boolean().meta({ description: 'An attempt is under way: cancel or re-drive waits for its outcome.' }),
+    callbackUrl: z.string().optional().meta({ description: 'Where its status callbacks go, when asked for.' }),
+    callbackExhausted: z
+      .array(
+        z.object({
+          eventId: z.string().meta({ description: 'The webhook-id of the event given up.' }),
+          type: z.string(),
+          at: instant,
+          attempts: z.int(),
+          lastError: z.string().meta({ description: 'What the last try met (HTTP 500, timeout…).' }),
+        }),
+      )
+      .optional()
+      .meta({ description: 'Callbacks given up after 24 h of retries (the last 10): the receiver never took them.' }),
   })
   .meta({ id: 'Notification', description: 'A notification as operators see it.' });
 const redriveReport = z

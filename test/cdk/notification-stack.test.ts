@@ -272,17 +272,18 @@ describe('NotificationStack', () => {
         'operator-read': common,
         // It reads no setting: the log settings only.
         'api-docs': ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_LOG_LEVEL'],
-        'operator-actions': [...common, ...sendQueues],
+        'operator-actions': [...common, ...sendQueues, 'CALLBACK_QUEUE_URL'],
         sender: [
           ...common,
           ...sendQueues,
+          'CALLBACK_QUEUE_URL',
           ...wachap,
           'SENDER_MAX_CONCURRENCY',
           'PRIORITY_SENDER_MAX_CONCURRENCY',
           'WACHAP_MAX_SENDS_PER_SECOND',
           'PRIORITY_SENDS_PER_SECOND',
         ],
-        'retry-sweep': [...common, ...sendQueues],
+        'retry-sweep': [...common, ...sendQueues, 'CALLBACK_QUEUE_URL'],
         'health-check': [
           ...common,
           'SEND_DLQ_URL',
@@ -308,6 +309,13 @@ describe('NotificationStack', () => {
           'ADMIN_CONTACTS_SECRET_ARN',
           'ALERT_FROM_EMAIL',
           'PROVIDER_PROBE_INTERVAL_SECONDS',
+        ],
+        'callback-dispatcher': [
+          ...common,
+          'CALLBACK_QUEUE_URL',
+          'CALLBACK_DLQ_URL',
+          'CALLBACK_SECRET_PREFIX',
+          'CALLBACK_URLS',
         ],
       };
       for (const [name, variables] of Object.entries(expected)) {
@@ -357,7 +365,8 @@ describe('NotificationStack', () => {
           FunctionResponseTypes: ['ReportBatchItemFailures'],
         });
       }
-      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+      // And the callback dispatcher's (below).
+      template.resourceCountIs('AWS::Lambda::EventSourceMapping', 3);
     });
 
     it("cap each lane's concurrency at exactly the sender's setting for that lane", () => {
@@ -381,6 +390,62 @@ describe('NotificationStack', () => {
           maxReceiveCount: 5,
         });
       }
+    });
+  });
+
+  describe('status callbacks', () => {
+    it('are queued by the functions whose moves a caller hears of, and by no other', () => {
+      const queueRef = { Ref: logicalId(stack.callbackQueue) };
+      for (const name of ['sender', 'retry-sweep', 'operator-actions', 'callback-dispatcher'] as const) {
+        expect(functionProperties(name).Environment.Variables.CALLBACK_QUEUE_URL, name).toEqual(queueRef);
+      }
+      // The probe only releases held notifications; ingest creates them: neither makes a callback.
+      for (const name of ['ingest', 'operator-read', 'health-check', 'provider-probe'] as const) {
+        expect(functionProperties(name).Environment.Variables.CALLBACK_QUEUE_URL, name).toBeUndefined();
+        const sendsToCallbacks = statementsOf(name).some((statement) =>
+          JSON.stringify(statement.Resource).includes(logicalId(stack.callbackQueue)),
+        );
+        expect(sendsToCallbacks, name).toBe(false);
+      }
+    });
+
+    it('are dispatched from their queue in batches of 10, partial failures reported, into a DLQ of their own', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: functionId('callback-dispatcher') },
+        EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.callbackQueue), 'Arn'] },
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 2 },
+      });
+      const properties = template.toJSON().Resources[logicalId(stack.callbackQueue)].Properties;
+      expect(properties.RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(stack.callbackDlq), 'Arn'] },
+        maxReceiveCount: 5,
+      });
+      // Six times the dispatcher's timeout, as AWS advises for an event source.
+      expect(properties.VisibilityTimeout).toBe(6 * functionProperties('callback-dispatcher').Timeout);
+      expect(functionProperties('callback-dispatcher').Environment.Variables.CALLBACK_URLS).toBe('public-https');
+    });
+
+    it("let the dispatcher read the callers' secrets under the stage's prefix, and no other secret", () => {
+      const reads = statementsOf('callback-dispatcher').filter((statement) =>
+        [statement.Action].flat().includes('secretsmanager:GetSecretValue'),
+      );
+      expect(reads).toHaveLength(1);
+      expect(JSON.stringify(reads[0]!.Resource)).toContain(':secret:wachap-notifications/test/callbacks/*');
+      expect(functionProperties('callback-dispatcher').Environment.Variables.CALLBACK_SECRET_PREFIX).toBe(
+        'wachap-notifications/test/callbacks/',
+      );
+    });
+
+    it("create the upstream caller's secret, named after its API key's id, generated as base64, its ARN an output", () => {
+      const apiKey = Object.keys(template.findResources('AWS::ApiGateway::ApiKey'))[0]!;
+      template.hasResourceProperties('AWS::SecretsManager::Secret', {
+        Name: { 'Fn::Join': ['', ['wachap-notifications/test/callbacks/', { Ref: apiKey }]] },
+        GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 32 },
+        SecretString: Match.absent(),
+      });
+      expect(Object.keys(template.toJSON().Outputs)).toContain('UpstreamApiKeyCallbackSecretArn');
     });
   });
 
@@ -429,8 +494,8 @@ describe('NotificationStack', () => {
 
   describe('WaChap secret', () => {
     it('exists as a generated placeholder, never a value in the template', () => {
-      // Two secrets: the WaChap credentials and the admin contacts.
-      template.resourceCountIs('AWS::SecretsManager::Secret', 2);
+      // Three secrets: the WaChap credentials, the admin contacts and the upstream caller's callback secret.
+      template.resourceCountIs('AWS::SecretsManager::Secret', 3);
       template.hasResourceProperties('AWS::SecretsManager::Secret', {
         SecretString: Match.absent(),
         GenerateSecretString: Match.objectLike({ GenerateStringKey: 'accessToken' }),
@@ -444,7 +509,8 @@ describe('NotificationStack', () => {
       expect(functionProperties('provider-probe').Environment.Variables.WACHAP_SECRET_ARN).toEqual(secretRef);
       for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
         const names = Object.keys(fn.Properties.Environment?.Variables ?? {});
-        expect(names.filter((name) => /TOKEN|INSTANCE_ID|PASSWORD|SECRET(?!_ARN)/.test(name))).toEqual([]);
+        // CALLBACK_SECRET_PREFIX names where the callers' secrets are, as an ARN does.
+        expect(names.filter((name) => /TOKEN|INSTANCE_ID|PASSWORD|SECRET(?!_ARN|_PREFIX)/.test(name))).toEqual([]);
       }
     });
   });
@@ -555,8 +621,8 @@ describe('NotificationStack', () => {
   });
 
   describe('alarms', () => {
-    it('are four, each notifying the encrypted alarm topic', () => {
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    it('are five, each notifying the encrypted alarm topic', () => {
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 5);
       for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
         expect(alarm.Properties.AlarmActions).toHaveLength(1);
       }
@@ -582,6 +648,12 @@ describe('NotificationStack', () => {
         Namespace: 'AWS/SQS',
         MetricName: 'ApproximateNumberOfMessagesVisible',
         Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.sendDlq), 'QueueName'] } }],
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...atLeastOnce,
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.callbackDlq), 'QueueName'] } }],
       });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         ...atLeastOnce,
@@ -614,6 +686,13 @@ describe('NotificationStack', () => {
       'operator-actions': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'sqs:SendMessage'],
       // Its logs and traces only: it answers a document it carries.
       'api-docs': [],
+      'callback-dispatcher': [
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+        ...queueConsume,
+        'sqs:SendMessage',
+        ...secretRead,
+      ],
       sender: [
         'dynamodb:GetItem',
         'dynamodb:PutItem',
@@ -726,6 +805,8 @@ describe('NotificationStack', () => {
           'ProviderProbeFunctionName',
           'SendQueueUrl',
           'SendDlqUrl',
+          'CallbackDlqUrl',
+          'UpstreamApiKeyCallbackSecretArn',
           'TableName',
           'WaChapSecretArn',
           'AdminContactsSecretArn',

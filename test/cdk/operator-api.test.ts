@@ -105,7 +105,7 @@ describe('the operator API', () => {
     expect(statements.flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith('sqs:'))).toEqual([]);
   });
 
-  it('grants the actions function its conditional writes, Query on the status index, and both send queues', () => {
+  it('grants the actions function its conditional writes, Query on the status index, both send queues and the callback queue', () => {
     const statements = roleStatements(stack, template, 'operator-actions');
     const queries = statements.filter((s) => [s.Action].flat().includes('dynamodb:Query'));
     expect(queries.map((s) => s.Resource)).toEqual([
@@ -116,9 +116,11 @@ describe('the operator API', () => {
       expect.arrayContaining([
         { 'Fn::GetAtt': [logicalId(stack.sendQueue), 'Arn'] },
         { 'Fn::GetAtt': [logicalId(stack.prioritySendQueue), 'Arn'] },
+        // A cancel's status callback.
+        { 'Fn::GetAtt': [logicalId(stack.callbackQueue), 'Arn'] },
       ]),
     );
-    expect(sends.flatMap((s) => [s.Resource].flat())).toHaveLength(2);
+    expect(sends.flatMap((s) => [s.Resource].flat())).toHaveLength(3);
   });
 
   it('outputs the API, the operator policy and every function, for the CLIs to find a deployed stage', () => {

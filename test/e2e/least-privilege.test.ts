@@ -9,12 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningSecretsManager, startSecretsManager } from '../../local/engines/secrets-manager.js';
 import { storedEmails } from '../../local/engines/ses.js';
 import { FUNCTION_NAMES, type FunctionName } from '../../local/functions.js';
-import { DEFAULT_LOCAL_OPTIONS } from '../../local/stack.js';
+import { DEFAULT_LOCAL_OPTIONS, LOCAL_CALLBACK_SECRET, LOCAL_CALLBACK_SECRET_PREFIX } from '../../local/stack.js';
 import type { HealthReport } from '../../shared/application/health-check.js';
 import type { CircuitReport } from '../../shared/application/provider-circuit.js';
 import type { SweepSummary } from '../../shared/application/retry-sweep.js';
 import type { Notification } from '../../shared/domain/notification.js';
 import { observeAwsCalls } from '../../shared/observability/aws-calls.js';
+import { type CallbackReceiver, startCallbackReceiver } from '../support/callback-receiver.js';
 import { grantedActions, removeSyntheses, synthesize } from '../support/cdk-stack.js';
 import {
   type E2eStack,
@@ -38,7 +39,7 @@ const UNSEEN_GRANTS = [
   ),
   ...['sqs:GetQueueUrl', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility'].map(
     unseen(
-      ['sender'],
+      ['sender', 'callback-dispatcher'],
       "CDK's SqsEventSource grants it for Lambda's poller; the local poller (sqs-consumer) never calls it",
     ),
   ),
@@ -69,6 +70,7 @@ const unattributed = new Set<string>();
 let stopRecording: () => void;
 let sesDoor: SesDoor;
 let secretsManager: RunningSecretsManager;
+let receiver: CallbackReceiver;
 let e2e: E2eStack;
 let nextPhone = 0;
 
@@ -87,8 +89,16 @@ beforeAll(async () => {
     'wachap-notifications/e2e/admin-contacts',
     JSON.stringify({ email: ADMIN_EMAIL, phone: ADMIN_PHONE }),
   );
+  // And the callers' callback secrets: the dispatcher reads them, as in AWS, by the caller's name under the prefix.
+  for (const caller of ['local-key', 'default']) {
+    secretsManager.putSecret(`${LOCAL_CALLBACK_SECRET_PREFIX}${caller}`, LOCAL_CALLBACK_SECRET);
+  }
+  receiver = await startCallbackReceiver();
   e2e = await startE2eStack({
     env: {
+      // Retries after 1 s, given up 3 s after the emission: the dispatcher's every path within the test.
+      CALLBACK_RETRY_BASE_SECONDS: '1',
+      CALLBACK_RETRY_WINDOW_SECONDS: '3',
       AWS_ENDPOINT_URL_SES: sesDoor.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
       WACHAP_SECRET_ARN: secretArn,
@@ -105,6 +115,7 @@ afterAll(async () => {
   await e2e?.stop();
   await sesDoor?.close();
   await secretsManager?.stop();
+  await receiver?.close();
   removeSyntheses();
 });
 
@@ -117,6 +128,8 @@ async function post(phone: string, overrides: Record<string, unknown> = {}, head
 }
 
 const failedOnce = (n: Notification) => n.status === 'failed' && !n.inFlight;
+/** A notification asking for status callbacks, to a receiver that takes them. */
+const withCallbacks = (overrides: Record<string, unknown> = {}) => ({ callbackUrl: receiver.url('ok'), ...overrides });
 
 async function probe(payload: object): Promise<CircuitReport> {
   const answer = await e2e.invoke<CircuitReport>('provider-probe', payload);
@@ -146,9 +159,9 @@ describe('every path of every function', () => {
 
   it('the sender records temporary and permanent failures', async () => {
     await e2e.configureSandbox({ mode: 'unavailable' });
-    ids.expiring = await post(newPhone(), { ttlSeconds: 10 });
-    ids.retried = await post(newPhone());
-    ids.exhausted = await post(newPhone());
+    ids.expiring = await post(newPhone(), withCallbacks({ ttlSeconds: 10 }));
+    ids.retried = await post(newPhone(), withCallbacks());
+    ids.exhausted = await post(newPhone(), withCallbacks());
     for (const id of Object.values(ids)) expect(await waitForOutcome(e2e, id, failedOnce)).toBeDefined();
 
     const invalid = newPhone();
@@ -257,7 +270,7 @@ describe('every path of every function', () => {
     await ok('/v1/notifications?status=permanent_failure,expired&limit=10');
     await ok('/v1/notifications/export.csv?status=permanent_failure,expired');
     // Cancel a notification still waiting for its time; re-drive one, then every expired one (dry run first).
-    const waiting = await post(newPhone(), { sendAt: new Date(Date.now() + 60_000).toISOString() });
+    const waiting = await post(newPhone(), withCallbacks({ sendAt: new Date(Date.now() + 60_000).toISOString() }));
     await act(`/v1/notifications/${waiting}/cancel`, { reason: 'least privilege' });
     await act(`/v1/notifications/${ids.exhausted}/retry`);
     await act('/v1/notifications/retry', { status: 'expired', dryRun: true });
@@ -265,6 +278,23 @@ describe('every path of every function', () => {
     for (const id of [ids.exhausted, ids.expiring]) {
       expect((await waitForOutcome(e2e, id, (n) => n.status === 'sent')).status).toBe('sent');
     }
+  });
+
+  it('the callback dispatcher signs with its secret, retries a failing receiver, then gives up and marks it', async () => {
+    receiver.setDefault('ok');
+    receiver.script(500, 500, 500, 500, 500);
+    const id = await post(newPhone(), { callbackUrl: receiver.url('failing') });
+    await waitForOutcome(e2e, id, (n) => (n.callbackExhausted?.length ?? 0) > 0, 15_000);
+    expect(used.get('callback-dispatcher')).toEqual(
+      new Set([
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'secretsmanager:GetSecretValue',
+        'sqs:SendMessage',
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+      ]),
+    );
   });
 
   it('gives each role exactly the actions its function called, apart from the grants listed as unseen', () => {

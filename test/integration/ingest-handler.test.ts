@@ -85,6 +85,33 @@ describe('ingest handler', () => {
     expect(await queueDepth()).toBe(before + 1);
   });
 
+  it('keeps an https callbackUrl to a public host (the AWS policy, public-https, by default)', async () => {
+    const response = await post({ ...valid, callbackUrl: 'https://tms.example.com/hooks/wachap?from=notifications' });
+
+    expect(response.statusCode).toBe(202);
+    expect((await engines.store.get(parse(response).id as string))?.callbackUrl).toBe(
+      'https://tms.example.com/hooks/wachap?from=notifications',
+    );
+  });
+
+  it.each([
+    ['http://tms.example.com/hooks', /https/],
+    ['https://169.254.169.254/latest/meta-data', /public host/],
+    ['https://[::ffff:10.0.0.7]/hooks', /public host/],
+    ['https://localhost:8443/hooks', /localhost/],
+  ])('refuses callbackUrl %s under public-https: 400 naming it, nothing queued', async (callbackUrl, why) => {
+    const before = await queueDepth();
+
+    const response = await post({ ...valid, callbackUrl });
+
+    expect(response.statusCode).toBe(400);
+    expect(parse(response)).toMatchObject({
+      code: 'validation_error',
+      errors: [{ path: 'callbackUrl', message: expect.stringMatching(why) }],
+    });
+    expect(await queueDepth()).toBe(before);
+  });
+
   it('gives an otp high priority and a 10-minute validity', async () => {
     const response = await post({ recipient: { phone: '70123456' }, category: 'otp', message: 'Code: 123456' });
     const stored = await engines.store.get(parse(response).id as string);

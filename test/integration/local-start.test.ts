@@ -20,6 +20,7 @@ function start(env: Record<string, string>, until: RegExp): Promise<{ code: numb
         SQS_PORT: '0',
         SES_PORT: '0',
         WACHAP_SANDBOX_PORT: '0',
+        SECRETS_MANAGER_PORT: '0',
         DYNAMODB_ENGINE: 'dynalite',
         ...env,
       },
@@ -72,5 +73,7 @@ describe('function settings from the shell', () => {
     // The examples call the API where it lives: under /v1.
     expect(run.out).toMatch(/curl -s -X POST http:\/\/\S+\/v1\/notifications /);
     expect(run.out).toMatch(/'http:\/\/\S+\/v1\/notifications\?limit=20/);
+    // The local caller's callback secret, to verify the status callbacks a receiver on this laptop gets.
+    expect(run.out).toMatch(/Callback secret \(local-key\): whsec_[A-Za-z0-9+/=]+/);
   }, 60_000);
 });

@@ -64,6 +64,17 @@ export const notificationSchema = z.object({
   idempotencyKey: z.string().min(1).optional(),
   caller: z.string().min(1).optional(),
   callbackUrl: z.string().min(1).optional(),
+  callbackExhausted: z
+    .array(
+      z.object({
+        eventId: z.string(),
+        type: z.string(),
+        at: timestamp,
+        attempts: count,
+        lastError: z.string(),
+      }),
+    )
+    .optional(),
   operatorActions: z
     .array(
       z.object({

@@ -2,18 +2,25 @@
 // test) builds this once and hands each use case the ports it needs.
 import type {
   AlertCooldowns,
+  CallbackExhaustedMarks,
   HourlyCounters,
   NotificationRepository,
   ProviderStates,
   RecipientCounters,
 } from '../../application/ports.js';
 import { DynamoDbAlertCooldowns } from './alert-cooldowns.js';
+import { DynamoDbCallbackMarks } from './callback-marks.js';
 import { DynamoDbHourlyCounters } from './counters.js';
 import { DynamoDbNotifications, type DynamoDbNotificationsOptions } from './notifications.js';
 import { DynamoDbProviderStates } from './provider-states.js';
 import { DynamoDbRecipientCounters } from './recipient-counters.js';
 
-export type Store = NotificationRepository & HourlyCounters & AlertCooldowns & ProviderStates & RecipientCounters;
+export type Store = NotificationRepository &
+  HourlyCounters &
+  AlertCooldowns &
+  ProviderStates &
+  RecipientCounters &
+  CallbackExhaustedMarks;
 
 export function dynamoDbStore(options: DynamoDbNotificationsOptions): Store {
   const table = { client: options.client, tableName: options.tableName };
@@ -22,6 +29,7 @@ export function dynamoDbStore(options: DynamoDbNotificationsOptions): Store {
   const cooldowns = new DynamoDbAlertCooldowns(table);
   const providers = new DynamoDbProviderStates(table);
   const recipients = new DynamoDbRecipientCounters(table);
+  const callbackMarks = new DynamoDbCallbackMarks(table);
   return {
     create: (notification, now, fingerprint) => notifications.create(notification, now, fingerprint),
     findByIdempotencyKey: (key, now, caller) => notifications.findByIdempotencyKey(key, now, caller),
@@ -39,5 +47,6 @@ export function dynamoDbStore(options: DynamoDbNotificationsOptions): Store {
     putProviderState: (name, state, expectedVersion) => providers.putProviderState(name, state, expectedVersion),
     acquireRecipientSlot: (slot, max) => recipients.acquireRecipientSlot(slot, max),
     releaseRecipientSlot: (slot) => recipients.releaseRecipientSlot(slot),
+    markCallbackExhausted: (id, exhaustion) => callbackMarks.markCallbackExhausted(id, exhaustion),
   };
 }

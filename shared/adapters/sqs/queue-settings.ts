@@ -14,3 +14,16 @@ export const SEND_BATCH_SIZE = 10;
  * than queued behind one instance's pace.
  */
 export const PRIORITY_SEND_BATCH_SIZE = 1;
+
+/** The callback dispatcher's timeout: a batch's POSTs run at once, each given CALLBACK_TIMEOUT_MS (5 s). */
+export const CALLBACK_DISPATCHER_TIMEOUT_SECONDS = 30;
+/** AWS's advice for an SQS event source, as for the send queues. */
+export const CALLBACK_QUEUE_VISIBILITY_SECONDS = 6 * CALLBACK_DISPATCHER_TIMEOUT_SECONDS;
+/**
+ * Receives before SQS moves a callback message to its DLQ by itself: only when the dispatcher cannot even queue the
+ * next step (a retry, a DLQ copy). A receiver's failures never count here: each retry is a new message.
+ */
+export const CALLBACK_QUEUE_MAX_RECEIVE_COUNT = 5;
+export const CALLBACK_BATCH_SIZE = 10;
+/** How many dispatcher instances may POST at once: a flood of callbacks must not look like an attack on a receiver. */
+export const CALLBACK_DISPATCHER_MAX_CONCURRENCY = 2;

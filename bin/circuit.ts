@@ -1,7 +1,8 @@
 // `npm run circuit -- --status | --open [--reason="…"] | --close | --probe`: the provider circuit, seen and
 // forced by an operator, through the provider-probe function.
 import type { CircuitReport } from '../shared/application/provider-circuit.js';
-import { DELIVERY_TEXT, RULE, runOperatorCommand, TARGET_USAGE, UsageError } from './operator-cli.js';
+import { CIRCUIT_OPTIONS, circuitPayloadOf } from './cli/circuit-args.js';
+import { DELIVERY_TEXT, RULE, runOperatorCommand, TARGET_USAGE } from './operator-cli.js';
 
 const USAGE = `Usage: npm run circuit -- [--status | --open [--reason="…"] | --close | --probe] [options]
 
@@ -28,8 +29,6 @@ Examples:
   npm run circuit -- --probe --json
   npm run circuit -- --stage prod --status              # the deployed stage prod (its stack's outputs)
   npm run circuit -- --stage prod --close`;
-
-const ACTIONS = ['status', 'open', 'close', 'probe'] as const;
 
 const ACTION_TEXT: Record<CircuitReport['action'], string> = {
   status: 'état seulement / status only',
@@ -131,26 +130,8 @@ process.exitCode = await runOperatorCommand(
     usage: USAGE,
     defaultFunctionName: 'provider-probe',
     stackOutput: 'ProviderProbeFunctionName',
-    options: {
-      status: { type: 'boolean', default: false },
-      open: { type: 'boolean', default: false },
-      close: { type: 'boolean', default: false },
-      probe: { type: 'boolean', default: false },
-      reason: { type: 'string' },
-    },
-    payloadOf: (flags) => {
-      const chosen = ACTIONS.filter((action) => flags[action] === true);
-      if (chosen.length > 1) {
-        throw new UsageError(`choose one action, got ${chosen.map((a) => `--${a}`).join(' and ')}`);
-      }
-      const action = chosen[0] ?? 'status';
-      if (flags.reason === undefined) return { action };
-      if (action !== 'open') throw new UsageError('--reason goes with --open');
-      const reason = flags.reason.trim();
-      if (reason === '') throw new UsageError('--reason must not be empty');
-      if (reason.length > 200) throw new UsageError(`--reason must be at most 200 characters, got ${reason.length}`);
-      return { action, reason };
-    },
+    options: CIRCUIT_OPTIONS,
+    payloadOf: circuitPayloadOf,
     format: (result) => formatCircuitReport(result as CircuitReport),
   },
   process.argv.slice(2),

@@ -1,6 +1,7 @@
 // `npm run health -- [--dry-run]`: the hourly health check, on demand, printed for a person.
 import type { HealthReport } from '../shared/application/health-check.js';
-import type { WindowFigures } from '../shared/domain/health.js';
+import type { FigureName, WindowFigures } from '../shared/domain/health.js';
+import { formatFigure } from '../shared/presentation/figures.js';
 import { DELIVERY_TEXT, RULE, runOperatorCommand, TARGET_USAGE } from './operator-cli.js';
 
 const USAGE = `Usage: npm run health -- [options]
@@ -85,12 +86,18 @@ function formatHealthReport(report: HealthReport): string {
     RULE,
   ];
   for (const alert of report.alerts) {
-    const figures = Object.entries(alert.figures).map(([name, value]) => `${name}=${value}`);
+    const figures = Object.entries(alert.figures).map(
+      ([name, value]) => `${name}=${formatFigure(name as FigureName, value ?? 0, 'en')}`,
+    );
+    const affected = (alert.affected ?? []).map(
+      (n) => `   - ${[n.id, n.phone, n.category, n.status, n.lastError?.type].filter(Boolean).join(' · ')}`,
+    );
     lines.push(
       '',
       `[${alert.severity.toUpperCase()}] ${alert.kind}`,
       `   ${alert.summary}`,
       ...(figures.length > 0 ? [`   Chiffres / figures: ${figures.join(', ')}`] : []),
+      ...(affected.length > 0 ? ['   Notifications concernées / concerned:', ...affected] : []),
       `   À faire / what to do: ${alert.recommendation}`,
       `   Email: ${DELIVERY_TEXT[alert.email]}`,
       `   WhatsApp: ${DELIVERY_TEXT[alert.whatsapp]}`,

@@ -2,7 +2,8 @@
 // `manage.py retry_failed_notifications`, run by the retry-sweep function and printed as it did.
 import type { SweepSummary } from '../shared/application/retry-sweep.js';
 import { formatSweepReport } from '../shared/presentation/sweep-report.js';
-import { positiveInteger, runOperatorCommand, TARGET_USAGE } from './operator-cli.js';
+import { RETRY_OPTIONS, retryPayloadOf } from './cli/retry-args.js';
+import { runOperatorCommand, TARGET_USAGE } from './operator-cli.js';
 
 const USAGE = `Usage: npm run retry -- [options]
 
@@ -32,22 +33,8 @@ process.exitCode = await runOperatorCommand(
     usage: USAGE,
     defaultFunctionName: 'retry-sweep',
     stackOutput: 'RetrySweepFunctionName',
-    options: {
-      'dry-run': { type: 'boolean', default: false },
-      verbose: { type: 'boolean', default: false },
-      limit: { type: 'string' },
-      'max-retries': { type: 'string' },
-    },
-    payloadOf: (flags) => {
-      const limit = positiveInteger('limit', flags.limit);
-      const maxRetries = positiveInteger('max-retries', flags['max-retries']);
-      return {
-        dryRun: flags['dry-run'] === true,
-        verbose: flags.verbose === true,
-        ...(limit !== undefined ? { limit } : {}),
-        ...(maxRetries !== undefined ? { maxRetries } : {}),
-      };
-    },
+    options: RETRY_OPTIONS,
+    payloadOf: retryPayloadOf,
     format: (result) => formatSweepReport(result as SweepSummary),
   },
   process.argv.slice(2),

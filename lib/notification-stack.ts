@@ -278,6 +278,8 @@ export class NotificationStack extends Stack {
       .useTable(this.table, {
         table: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
         dueIndex: ['dynamodb:Query'],
+        // The alerts list up to 10 of the failed or held notifications they concern.
+        statusIndex: ['dynamodb:Query'],
       })
       .useQueue('SEND_DLQ_URL', this.sendDlq, ['sqs:GetQueueAttributes'])
       .useWaChapSecret(this.wachapSecret)

@@ -216,6 +216,8 @@ export const alertEnv = z.object({
     })
     .optional(),
   ALERT_FROM_EMAIL: z.email().optional(),
+  /** The operations page, linked from every alert; http(s) only, since it becomes a link in the email. */
+  OPERATIONS_PAGE_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   ALERT_COOLDOWN_MINUTES: int(60, 1),
   ALERT_HOURLY_FAILURE_THRESHOLD: int(DEFAULT_HEALTH_THRESHOLDS.hourlyFailures, 1),
   ALERT_DAILY_PERMANENT_THRESHOLD: int(DEFAULT_HEALTH_THRESHOLDS.dailyPermanentFailures, 1),

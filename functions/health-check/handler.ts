@@ -30,6 +30,8 @@ const deps = {
     thresholds: healthThresholdsOf(config),
     backlogCap: 1000,
     stage: config.STAGE,
+    dlqUrl: config.SEND_DLQ_URL,
+    operationsPageUrl: config.OPERATIONS_PAGE_URL,
   },
 } satisfies HealthCheckDependencies;
 

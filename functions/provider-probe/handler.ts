@@ -26,6 +26,7 @@ const deps = {
     alertsEnabled: config.ALERT_SYSTEM_ENABLED && config.ALERT_EMAIL_ENABLED,
     cooldownMs: config.ALERT_COOLDOWN_MINUTES * 60_000,
     stage: config.STAGE,
+    operationsPageUrl: config.OPERATIONS_PAGE_URL,
   },
 } satisfies ProbeDependencies;
 

@@ -1,9 +1,15 @@
 // The hourly health check: figures from the hourly counters (never from reading notifications one
 // by one), the DLQ depth and the due backlog; thresholds evaluated by the domain; alerts sent by
-// email and, when critical, by WhatsApp, at most once per kind per cooldown.
+// email and, when critical, by WhatsApp, at most once per kind per cooldown. Each alert shows up to
+// 10 of the notifications it concerns: one bounded read per alert, never a reason for the check to fail.
 
 import type { HourlyCounts } from '../domain/counters.js';
 import {
+  AFFECTED_LIMIT,
+  type AffectedNotification,
+  type AffectedSelection,
+  affectedNotification,
+  affectedSelection,
   evaluateHealth,
   type HealthAlert,
   type HealthThresholds,
@@ -11,9 +17,17 @@ import {
   type WindowFigures,
   windowFigures,
 } from '../domain/health.js';
+import type { Notification } from '../domain/notification.js';
+import { LOCAL_STAGE } from '../domain/operator-command.js';
 import { type ProviderState, WACHAP_PROVIDER } from '../domain/provider-circuit.js';
 import type { Log } from '../observability/logger.js';
-import { alertEmail, alertWhatsApp } from '../presentation/alert-messages.js';
+import {
+  type AlertContext,
+  type AlertToSend,
+  alertEmail,
+  alertReportTexts,
+  alertWhatsApp,
+} from '../presentation/alert-messages.js';
 import type {
   AdminContacts,
   AdminContactsSource,
@@ -40,10 +54,14 @@ export interface HealthCheckSettings {
   circuit?: string;
   /** The stage checked, named in the commands the alerts print (default: the local stack). */
   stage?: string;
+  /** The send queue's DLQ, named in the dead_letters commands. */
+  dlqUrl?: string | undefined;
+  /** The operations page, linked from every alert (OPERATIONS_PAGE_URL). */
+  operationsPageUrl?: string | undefined;
 }
 
 export interface HealthCheckDependencies {
-  store: Pick<NotificationRepository, 'dueBacklog'> &
+  store: Pick<NotificationRepository, 'dueBacklog' | 'listNotifications' | 'dueNotifications'> &
     Pick<HourlyCounters, 'readCounters'> &
     AlertCooldowns &
     Pick<ProviderStates, 'getProviderState'>;
@@ -63,7 +81,11 @@ export interface HealthCheckDependencies {
 
 export type AlertDelivery = 'sent' | 'failed' | 'disabled' | 'not_configured' | 'not_critical' | 'cooldown' | 'dry_run';
 
-export interface AlertReport extends HealthAlert {
+export interface AlertReport extends AlertToSend {
+  /** In English, as `npm run health` prints it (the email has both languages). */
+  summary: string;
+  /** What to do and the commands for the stage, in English. */
+  recommendation: string;
   email: AlertDelivery;
   whatsapp: AlertDelivery;
   errors?: string[];
@@ -148,18 +170,11 @@ export async function runHealthCheck(dryRun: boolean, deps: HealthCheckDependenc
   ]);
   const windows = slidingWindows(buckets, now);
   const consecutiveFailures = failuresInARow(buckets);
-  const found = evaluateHealth(
-    {
-      ...windows,
-      consecutiveFailures,
-      dlqDepth,
-      backlog,
-      ...(provider ? { provider } : {}),
-      ...(settings.stage ? { stage: settings.stage } : {}),
-      now,
-    },
+  const evaluated = evaluateHealth(
+    { ...windows, consecutiveFailures, dlqDepth, backlog, ...(provider ? { provider } : {}), now },
     settings.thresholds,
   );
+  const found = await withAffected(evaluated, now, deps);
 
   const alerts = await deliver(found, dryRun, now, deps);
 
@@ -197,6 +212,78 @@ export async function runHealthCheck(dryRun: boolean, deps: HealthCheckDependenc
   return report;
 }
 
+export const alertContextOf = (settings: HealthCheckSettings): AlertContext => ({
+  stage: settings.stage ?? LOCAL_STAGE,
+  dlqUrl: settings.dlqUrl,
+  operationsPageUrl: settings.operationsPageUrl,
+});
+
+/** One bounded read of the notifications a selection names (a page of AFFECTED_LIMIT); none for 'none'. */
+function readSelection(
+  selection: AffectedSelection,
+  now: Date,
+  store: HealthCheckDependencies['store'],
+): Promise<Notification[]> | undefined {
+  switch (selection.source) {
+    case 'status_index':
+      return store
+        .listNotifications({
+          statuses: selection.statuses,
+          ...(selection.category ? { category: selection.category } : {}),
+          ...(selection.reason ? { reason: selection.reason } : {}),
+          ...(selection.withinHours ? { from: new Date(now.getTime() - selection.withinHours * HOUR_MS) } : {}),
+          limit: AFFECTED_LIMIT,
+        })
+        .then((page) => page.notifications);
+    case 'due':
+      return store.dueNotifications({ now, limit: AFFECTED_LIMIT });
+    case 'none':
+      return undefined;
+    default: {
+      const _never: never = selection;
+      return _never;
+    }
+  }
+}
+
+/**
+ * Each alert with up to AFFECTED_LIMIT of the notifications it concerns, one read per selection (the burst, the rate
+ * and the run of failures share theirs). A read that fails leaves the list empty and is logged: the alert matters
+ * more than its examples.
+ */
+async function withAffected(
+  alerts: readonly HealthAlert[],
+  now: Date,
+  deps: HealthCheckDependencies,
+): Promise<AlertToSend[]> {
+  const reads = new Map<string, Promise<AffectedNotification[] | undefined>>();
+  const affectedBy = (alert: HealthAlert) => {
+    const selection = affectedSelection(alert.kind);
+    const key = JSON.stringify(selection);
+    if (!reads.has(key)) {
+      const read = readSelection(selection, now, deps.store);
+      reads.set(
+        key,
+        read
+          ? read
+              .then((found) => found.slice(0, AFFECTED_LIMIT).map(affectedNotification))
+              .catch((error: unknown) => {
+                deps.log.warn('affected notifications unavailable', { kind: alert.kind, error: String(error) });
+                return [];
+              })
+          : Promise.resolve(undefined),
+      );
+    }
+    return reads.get(key)!;
+  };
+  return Promise.all(
+    alerts.map(async (alert) => {
+      const affected = await affectedBy(alert);
+      return affected ? { ...alert, affected } : { ...alert };
+    }),
+  );
+}
+
 /** Where an alert would go, before cooldowns and failures. */
 function plan(
   alert: HealthAlert,
@@ -221,7 +308,7 @@ function plan(
 }
 
 /** The admin's contacts, read only when an enabled channel has an alert to address. */
-async function contactsFor(found: readonly HealthAlert[], deps: HealthCheckDependencies): Promise<AdminContacts> {
+async function contactsFor(found: readonly AlertToSend[], deps: HealthCheckDependencies): Promise<AdminContacts> {
   const { settings } = deps;
   const wanted = settings.systemEnabled && (settings.emailEnabled || settings.whatsappEnabled) && found.length > 0;
   if (!wanted) return {};
@@ -238,14 +325,16 @@ async function contactsFor(found: readonly HealthAlert[], deps: HealthCheckDepen
  * concurrent runs only one reports a given kind.
  */
 async function deliver(
-  found: HealthAlert[],
+  found: AlertToSend[],
   dryRun: boolean,
   now: Date,
   deps: HealthCheckDependencies,
 ): Promise<AlertReport[]> {
   const reports: AlertReport[] = [];
   const contacts = await contactsFor(found, deps);
-  for (const alert of found) {
+  const context = alertContextOf(deps.settings);
+  for (const evaluated of found) {
+    const alert = { ...evaluated, ...alertReportTexts(evaluated, context) };
     const planned = plan(alert, deps, contacts);
     const wanted = planned.email === 'sent' || planned.whatsapp === 'sent';
     // A channel left unaddressed by a malformed or unreadable contacts secret says why in the report.
@@ -276,12 +365,12 @@ async function deliver(
   const byEmail = fresh.filter((r) => r.email === 'sent');
   const byWhatsApp = fresh.filter((r) => r.whatsapp === 'sent');
   // If one channel fails, the other still goes.
-  await attempt('email', byEmail, () => deps.mailer!.send(alertEmail(byEmail, contacts.email!, now)));
+  await attempt('email', byEmail, () => deps.mailer!.send(alertEmail(byEmail, contacts.email!, now, context)));
   await attempt('whatsapp', byWhatsApp, async () => {
     const outcome = await deps.whatsapp!.deliver({
       recipient: { phone: contacts.phone! },
       title: '',
-      message: alertWhatsApp(byWhatsApp),
+      message: alertWhatsApp(byWhatsApp, context),
     });
     if (!outcome.ok) throw new Error(`WaChap ${outcome.error.type}: ${outcome.error.message}`);
   });

@@ -3,6 +3,7 @@
 // backlog at once when WaChap answers healthily again. Operators can force it either way.
 
 import { providerUnavailableAlert } from '../domain/health.js';
+import { LOCAL_STAGE } from '../domain/operator-command.js';
 import {
   closeCircuit,
   isCircuitOpen,
@@ -105,6 +106,8 @@ export interface ProbeDependencies {
     cooldownMs: number;
     /** The stage this probe runs in, named in the alert's commands (default: the local stack). */
     stage?: string;
+    /** The operations page, linked from the alert (OPERATIONS_PAGE_URL). */
+    operationsPageUrl?: string | undefined;
   };
 }
 
@@ -154,10 +157,12 @@ async function alertOpenCircuit(
   const to = contacts.email;
   if (!to) return 'not_configured';
   if (!(await deps.store.acquireAlertCooldown('provider_unavailable', now, settings.cooldownMs))) return 'cooldown';
-  const alert = providerUnavailableAlert(state, now, settings.stage);
+  const alert = providerUnavailableAlert(state, now);
+  const context = { stage: settings.stage ?? LOCAL_STAGE, operationsPageUrl: settings.operationsPageUrl };
   try {
-    // Email only: WhatsApp goes through the very provider that is broken.
-    await deps.mailer.send(alertEmail([alert], to, now));
+    // Email only: WhatsApp goes through the very provider that is broken. The held notifications are listed by the
+    // hourly health check (this function reads no status index); the email prints the command that lists them.
+    await deps.mailer.send(alertEmail([alert], to, now, context));
     return 'sent';
   } catch (error) {
     deps.log.error('provider alert email failed', { error: String(error) });

@@ -1,7 +1,10 @@
 // Health evaluation, pure: figures in, alerts out. The thresholds are the original's
 // (≥ 20 failures in an hour, ≥ 5 permanent failures in 24 h, ≥ 50 % failure rate; its ALERT_FAILED_OTP_THRESHOLD,
 // 10 OTP failures in an hour, and ALERT_WHATSAPP_FAILURE_THRESHOLD, 5 WhatsApp failures in a row), all configurable.
-import { LOCAL_STAGE, operatorCommand } from './operator-command.js';
+// The domain says what is wrong and with which figures; the words (French and English) and the commands to act are
+// the presentation's (shared/presentation/alert-texts.ts).
+import type { FailureReason, Notification, NotificationStatus } from './notification.js';
+import { maskPhone, maskPhonesInText } from './phone.js';
 import { isCircuitOpen, type ProviderState } from './provider-circuit.js';
 
 export type Severity = 'critical' | 'warning';
@@ -58,13 +61,119 @@ export type AlertKind =
   | 'otp_failures'
   | 'consecutive_failures';
 
+/**
+ * The figures an alert carries. Each name has one kind (the presentation formats it by name): counts, ratios
+ * (failureRate, failureRateThreshold, 0 to 1), durations in minutes (minutesSinceOpen, oldestAgeMinutes) and instants
+ * in epoch milliseconds (openedAt).
+ */
+export type FigureName =
+  | 'failures'
+  | 'attempts'
+  | 'threshold'
+  | 'failureRate'
+  | 'failureRateThreshold'
+  | 'permanentFailures'
+  | 'otpFailures'
+  | 'consecutiveFailures'
+  | 'dlqDepth'
+  | 'count'
+  | 'oldestAgeMinutes'
+  | 'minutesSinceOpen'
+  | 'openedAt';
+
+export type AlertFigures = Partial<Record<FigureName, number>>;
+
+/** The open circuit as the provider_unavailable alert reports it: the provider's own words, not ours to trust. */
+export interface CircuitFacts {
+  since: string;
+  reason?: string;
+  recommendation?: string;
+  /** An operator opened it: only closing it by hand ends the outage. */
+  forced?: boolean;
+}
+
 export interface HealthAlert {
   kind: AlertKind;
   severity: Severity;
-  /** One line a person understands at a glance. */
-  summary: string;
-  figures: Record<string, number>;
-  recommendation: string;
+  figures: AlertFigures;
+  /** provider_unavailable only. */
+  circuit?: CircuitFacts;
+}
+
+/** A notification an alert concerns, as an admin may see it: the phone masked, the error on one bounded line. */
+export interface AffectedNotification {
+  id: string;
+  /** Masked: only the last 4 digits. */
+  phone: string;
+  category: string;
+  status: NotificationStatus;
+  lastError?: { type: string; message: string };
+}
+
+/** An affected notification as the alert shows it: the number masked, in its field and in the error text. */
+export function affectedNotification(notification: Notification): AffectedNotification {
+  const error = notification.lastError;
+  return {
+    id: notification.id,
+    phone: maskPhone(notification.recipient.phone),
+    category: notification.category,
+    status: notification.status,
+    ...(error ? { lastError: { type: error.type, message: maskPhonesInText(error.message) } } : {}),
+  };
+}
+
+/** At most this many affected notifications per alert: enough to start from, one bounded read. */
+export const AFFECTED_LIMIT = 10;
+
+/**
+ * Which notifications an alert concerns: newest created first from the status index (the statuses, narrowed, created
+ * within the last `withinHours`), the oldest due ones, or none (a DLQ message is not read: receiving it is not a
+ * peek). The health check reads them and the alert prints the same selection as the command that lists them all.
+ */
+export type AffectedSelection =
+  | {
+      source: 'status_index';
+      statuses: readonly NotificationStatus[];
+      category?: string;
+      reason?: FailureReason;
+      withinHours?: number;
+    }
+  | { source: 'due' }
+  | { source: 'none' };
+
+const RECENT_FAILURES: AffectedSelection = {
+  source: 'status_index',
+  statuses: ['failed', 'permanent_failure'],
+  withinHours: 24,
+};
+
+export function affectedSelection(kind: AlertKind): AffectedSelection {
+  switch (kind) {
+    case 'failure_burst':
+    case 'failure_rate':
+    case 'consecutive_failures':
+      return RECENT_FAILURES;
+    case 'permanent_failures':
+      return { source: 'status_index', statuses: ['permanent_failure'], withinHours: 24 };
+    case 'otp_failures':
+      return {
+        source: 'status_index',
+        statuses: ['failed', 'permanent_failure', 'expired'],
+        category: 'otp',
+        withinHours: 1,
+      };
+    case 'provider_unavailable':
+      // The held ones, however old: they wait for the circuit, not for their creation window.
+      return { source: 'status_index', statuses: ['failed'], reason: 'provider_unavailable' };
+    case 'stale_backlog':
+      return { source: 'due' };
+    case 'dead_letters':
+      return { source: 'none' };
+    default: {
+      const _never: never = kind;
+      return _never;
+    }
+  }
 }
 
 export interface HealthInput {
@@ -76,24 +185,22 @@ export interface HealthInput {
   provider?: ProviderState;
   /** WhatsApp sends failed in a row since the last one delivered (the recipient's faults aside). */
   consecutiveFailures?: number;
-  /** The stage being checked, named in the commands the alerts print (default: the local stack). */
-  stage?: string;
   now: Date;
 }
 
-/**
- * The circuit is open: WaChap is refused or broken, and notifications wait for it. `stage` is the alerting
- * stack's, so that the command printed closes this stage's circuit.
- */
-export function providerUnavailableAlert(state: ProviderState, now: Date, stage: string = LOCAL_STAGE): HealthAlert {
+/** The circuit is open: WaChap is refused or broken, and notifications wait for it. */
+export function providerUnavailableAlert(state: ProviderState, now: Date): HealthAlert {
   const minutes = Math.max(0, Math.round((now.getTime() - Date.parse(state.since)) / 60_000));
-  const opener = state.forced ? ' (opened by an operator)' : '';
   return {
     kind: 'provider_unavailable',
     severity: 'critical',
-    summary: `WaChap is unavailable since ${state.since} (${minutes} min)${opener}: ${state.reason ?? 'unknown reason'}. Notifications are held, none is lost.`,
-    figures: { minutesSinceOpen: minutes },
-    recommendation: `${state.recommendation ?? 'Check the WaChap dashboard.'} After fixing it, close the circuit at once with \`${operatorCommand('circuit', ['--close'], stage)}\` (or wait for the next probe, within a minute).`,
+    figures: { minutesSinceOpen: minutes, openedAt: Date.parse(state.since) },
+    circuit: {
+      since: state.since,
+      ...(state.reason !== undefined ? { reason: state.reason } : {}),
+      ...(state.recommendation !== undefined ? { recommendation: state.recommendation } : {}),
+      ...(state.forced ? { forced: true } : {}),
+    },
   };
 }
 
@@ -101,8 +208,6 @@ export function windowFigures(counts: WindowCounts): WindowFigures {
   const failures = counts.temporaryFailures + counts.permanentFailures;
   return { ...counts, failures, failureRate: counts.attempts > 0 ? failures / counts.attempts : 0 };
 }
-
-const percent = (rate: number): string => `${Math.round(rate * 1000) / 10}%`;
 
 export function evaluateHealth(
   input: HealthInput,
@@ -112,35 +217,31 @@ export function evaluateHealth(
   const day = windowFigures(input.last24Hours);
   const alerts: HealthAlert[] = [];
 
-  if (input.provider && isCircuitOpen(input.provider))
-    alerts.push(providerUnavailableAlert(input.provider, input.now, input.stage));
+  if (input.provider && isCircuitOpen(input.provider)) alerts.push(providerUnavailableAlert(input.provider, input.now));
   if (hour.failures >= thresholds.hourlyFailures) {
     alerts.push({
       kind: 'failure_burst',
       severity: 'critical',
-      summary: `${hour.failures} WhatsApp sends failed in the last hour (threshold ${thresholds.hourlyFailures}).`,
       figures: { failures: hour.failures, attempts: hour.attempts, threshold: thresholds.hourlyFailures },
-      recommendation:
-        'Check the WaChap instance (connected? subscription active?) and the last errors in the logs; failed notifications are retried automatically.',
     });
   }
   if (day.permanentFailures >= thresholds.dailyPermanentFailures) {
     alerts.push({
       kind: 'permanent_failures',
       severity: 'warning',
-      summary: `${day.permanentFailures} notifications failed permanently in the last 24 hours (threshold ${thresholds.dailyPermanentFailures}).`,
       figures: { permanentFailures: day.permanentFailures, threshold: thresholds.dailyPermanentFailures },
-      recommendation: `These will not be retried: list them with \`${operatorCommand('notifications', ['list', '--status=permanent_failure', '--since=24h'], input.stage)}\`, look at their lastError (usually an invalid number), fix the data, then re-drive them with \`${operatorCommand('notifications', ['retry', '--status=permanent_failure', '--since=24h', '--dry-run'], input.stage)}\` (without --dry-run once the count is right).`,
     });
   }
   if (hour.attempts >= thresholds.failureRateMinAttempts && hour.failureRate >= thresholds.failureRate) {
     alerts.push({
       kind: 'failure_rate',
       severity: 'critical',
-      summary: `${percent(hour.failureRate)} of WhatsApp sends failed in the last hour (${hour.failures} of ${hour.attempts}; threshold ${percent(thresholds.failureRate)}).`,
-      figures: { failureRate: hour.failureRate, failures: hour.failures, attempts: hour.attempts },
-      recommendation:
-        'Most sends are failing: WaChap is likely down or our account is blocked. Check the WaChap dashboard before customers notice.',
+      figures: {
+        failureRate: hour.failureRate,
+        failures: hour.failures,
+        attempts: hour.attempts,
+        failureRateThreshold: thresholds.failureRate,
+      },
     });
   }
   const otpFailures = hour.otpFailures ?? 0;
@@ -149,9 +250,7 @@ export function evaluateHealth(
     alerts.push({
       kind: 'otp_failures',
       severity: 'critical',
-      summary: `${otpFailures} OTP notifications failed in the last hour (threshold ${thresholds.hourlyOtpFailures}): customers are not getting their codes.`,
       figures: { otpFailures, threshold: thresholds.hourlyOtpFailures },
-      recommendation: `Look at their lastError with \`${operatorCommand('notifications', ['list', '--status=failed,permanent_failure,expired', '--category=otp', '--since=1h'], input.stage)}\`: a WaChap problem (instance, account) fails them all, invalid numbers fail a few. An OTP is valid for minutes, so the customer has to ask for a new one: re-driving an old one does not help.`,
     });
   }
   const inARow = input.consecutiveFailures ?? 0;
@@ -159,20 +258,14 @@ export function evaluateHealth(
     alerts.push({
       kind: 'consecutive_failures',
       severity: 'critical',
-      summary: `${inARow} WhatsApp sends failed in a row, none delivered since (threshold ${thresholds.consecutiveFailures}): the WaChap instance looks down.`,
       figures: { consecutiveFailures: inARow, threshold: thresholds.consecutiveFailures },
-      recommendation:
-        'Check the WaChap instance (connected? phone online? subscription active?) and the last errors in the logs; failed notifications are retried automatically, and an instance WaChap reports as disconnected or expired opens the provider circuit by itself.',
     });
   }
   if (input.dlqDepth !== undefined && thresholds.dlqDepth > 0 && input.dlqDepth >= thresholds.dlqDepth) {
     alerts.push({
       kind: 'dead_letters',
       severity: 'warning',
-      summary: `${input.dlqDepth} message(s) in the send queue's dead-letter queue.`,
       figures: { dlqDepth: input.dlqDepth },
-      recommendation:
-        'A message the sender could not process 5 times: read it from the DLQ, check the sender logs, then redrive or delete it. The notification itself is still swept from the table.',
     });
   }
   const oldest = input.backlog?.oldestDueAt ? Date.parse(input.backlog.oldestDueAt) : undefined;
@@ -181,9 +274,7 @@ export function evaluateHealth(
     alerts.push({
       kind: 'stale_backlog',
       severity: 'warning',
-      summary: `${input.backlog.count} notification(s) are due, the oldest for ${Math.round(ageMinutes)} minutes.`,
       figures: { count: input.backlog.count, oldestAgeMinutes: Math.round(ageMinutes) },
-      recommendation: 'The retry sweep is not keeping up or not running: check its schedule and its last runs.',
     });
   }
   return alerts;

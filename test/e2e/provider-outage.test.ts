@@ -85,7 +85,7 @@ describe('a provider outage: token expired', () => {
     const broken = await probe(SCHEDULED_TICK);
     expect(broken).toMatchObject({ probed: true, alert: 'sent', circuit: { status: 'unavailable' } });
     expect(broken.probeResult).toMatch(/401/);
-    const alerts = (await e2e.emails()).filter((e) => /WaChap is unavailable/.test(e.subject));
+    const alerts = (await e2e.emails()).filter((e) => /WaChap est indisponible/.test(e.subject));
     expect(alerts).toHaveLength(1);
     expect(alerts[0]?.destination.to).toEqual(['admin@ts-aircargo.local']);
     expect((await probe(SCHEDULED_TICK)).alert).toBe('cooldown');

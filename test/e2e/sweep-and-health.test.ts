@@ -107,7 +107,9 @@ describe('health check', () => {
     const email = emails.at(-1)!;
     expect(email.from).toBe(ALERT_FROM_EMAIL);
     expect(email.destination.to).toEqual([ADMIN_EMAIL]);
-    expect(email.subject).toMatch(/^\[CRITICAL\] WhatsApp notifications: \d+ WhatsApp sends failed in the last hour/);
+    expect(email.subject).toMatch(
+      /^\[local\] \[CRITIQUE\] Notifications WhatsApp : \d+ envois WhatsApp en échec dans la dernière heure/,
+    );
     expect(email.body.text).toContain('What to do:');
 
     // Act: the next run, a moment later.

@@ -103,7 +103,7 @@ describe('health-check handler', () => {
 
     const emails = (await emailsTo(ADMIN.ADMIN_EMAIL)).slice(before);
     expect(emails).toHaveLength(1);
-    expect(emails[0]?.subject).toMatch(/^\[CRITICAL\] /);
+    expect(emails[0]?.subject).toMatch(/^\[local\] \[CRITIQUE\] Notifications WhatsApp : /);
     expect(emails[0]?.from).toBe(ADMIN.ALERT_FROM_EMAIL);
     expect(emails[0]?.body.text).toContain('What to do');
     expect(emails[0]?.body.html).toContain('<h2>');
@@ -164,7 +164,9 @@ describe('health-check handler', () => {
     expect(alert).toMatchObject({ severity: 'critical', email: 'sent' });
     const emails = await emailsTo('circuit@ts-aircargo.com');
     expect(emails).toHaveLength(1);
-    expect(emails[0]?.subject).toMatch(/^\[CRITICAL\] .*WaChap is unavailable since/);
+    expect(emails[0]?.subject).toMatch(
+      /^\[local\] \[CRITIQUE\] Notifications WhatsApp : WaChap est indisponible depuis/,
+    );
     expect(emails[0]?.body.text).toContain('token expired');
   });
 

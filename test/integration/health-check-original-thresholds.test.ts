@@ -119,10 +119,10 @@ describe('health-check handler: the original thresholds', () => {
     const alert = report.alerts.find((a) => a.kind === 'otp_failures');
     expect(alert).toMatchObject({ severity: 'critical', email: 'sent', whatsapp: 'sent', figures: { otpFailures: 3 } });
     const [email] = await emailsTo(w.adminEmail);
-    expect(email?.subject).toContain('[CRITICAL]');
+    expect(email?.subject).toContain('[CRITIQUE]');
     expect(email?.body.text).toContain('3 OTP notifications failed in the last hour (threshold 3)');
     expect(sandbox.inbox().map((m) => m.to)).toContain('22370702150');
-    expect(sandbox.inbox().find((m) => m.to === '22370702150')?.message).toContain('OTP notifications failed');
+    expect(sandbox.inbox().find((m) => m.to === '22370702150')?.message).toContain('notifications OTP en échec');
   });
 
   it('alerts on WhatsApp failures in a row (ALERT_WHATSAPP_FAILURE_THRESHOLD); a delivered send ends the run', async () => {

@@ -220,7 +220,7 @@ describe('the scheduled tick', () => {
     expect(report.circuit).toEqual(state);
     const emails = await w.emails();
     expect(emails).toHaveLength(1);
-    expect(emails[0]?.subject).toMatch(/^\[CRITICAL\] .*WaChap is unavailable/);
+    expect(emails[0]?.subject).toMatch(/^\[local\] \[CRITIQUE\] .*WaChap est indisponible/);
     expect(emails[0]?.from).toBe(FROM);
     expect(emails[0]?.body.text).toContain('token expired');
     expect(emails[0]?.body.text).toContain('npm run circuit -- --close');
@@ -236,7 +236,7 @@ describe('the scheduled tick', () => {
     await w.run();
 
     const [email] = await w.emails();
-    expect(email?.body.text).toContain('`npm run circuit -- --stage prod --close`');
+    expect(email?.body.text).toMatch(/: npm run circuit -- --stage prod --close$/m);
     expect(email?.body.html).toContain('npm run circuit -- --stage prod --close');
   });
 
@@ -271,7 +271,7 @@ describe('the scheduled tick', () => {
     expect(later).toMatchObject({ probed: true, alert: 'sent' });
     const emails = await w.emails();
     expect(emails).toHaveLength(2);
-    expect(emails[1]?.body.text).toMatch(/since .* \(6\d min\)/);
+    expect(emails[1]?.body.text).toMatch(/since .* \(1 h 0\d min\)/);
     expect(sandbox.requests()).toBe(0);
   });
 

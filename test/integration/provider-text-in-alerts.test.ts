@@ -125,7 +125,7 @@ describe('a WaChap error text with CR/LF on its way to the admin', () => {
   });
 
   it('adds no line to the WhatsApp alert: the would-be header stays inside the summary line', () => {
-    const alert = wachapMessages.find((message) => message.startsWith('*ALERTE'));
+    const alert = wachapMessages.find((message) => message.startsWith('🔴'));
     expect(alert, 'the health check tried the WhatsApp alert').toBeDefined();
     expect(alert).not.toMatch(/\r/);
     expect(alert!.split('\n').filter((line) => /^(Bcc|X-Injected):/i.test(line.trim()))).toEqual([]);

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_HEALTH_THRESHOLDS,
   evaluateHealth,
+  type HealthAlert,
   type HealthInput,
   type WindowCounts,
   windowFigures,
 } from '../../shared/domain/health.js';
 import { closeCircuit, openCircuit } from '../../shared/domain/provider-circuit.js';
+import { alertReportTexts } from '../../shared/presentation/alert-messages.js';
 
 const NOW = new Date('2025-11-27T12:00:00.000Z');
 
@@ -28,6 +30,9 @@ const input = (overrides: Partial<HealthInput> = {}): HealthInput => ({
 });
 
 const kinds = (alerts: ReturnType<typeof evaluateHealth>) => alerts.map((alert) => alert.kind);
+
+/** What the alert says in English, with the commands for `stage` (the presentation's words for the domain's alert). */
+const said = (alert: HealthAlert | undefined, stage = 'local') => alertReportTexts(alert!, { stage });
 
 describe('DEFAULT_HEALTH_THRESHOLDS', () => {
   it("are the original's: 20 failures an hour, 5 permanent a day, 50 % over at least 10 attempts", () => {
@@ -77,8 +82,8 @@ describe('evaluateHealth', () => {
       severity: 'critical',
       figures: { failures: 20, attempts: 100, threshold: 20 },
     });
-    expect(alerts[0]?.summary).toContain('20');
-    expect(alerts[0]?.recommendation.length).toBeGreaterThan(0);
+    expect(said(alerts[0]).summary).toContain('20');
+    expect(said(alerts[0]).recommendation.length).toBeGreaterThan(0);
   });
 
   it('counts permanent failures of the hour in the burst', () => {
@@ -104,10 +109,10 @@ describe('evaluateHealth', () => {
       severity: 'warning',
       figures: { permanentFailures: 5, threshold: 5 },
     });
-    expect(alerts[0]?.recommendation).toContain(
+    expect(said(alerts[0]).recommendation).toContain(
       '`npm run notifications -- list --status=permanent_failure --since=24h`',
     );
-    expect(alerts[0]?.recommendation).toContain(
+    expect(said(alerts[0]).recommendation).toContain(
       '`npm run notifications -- retry --status=permanent_failure --since=24h --dry-run`',
     );
   });
@@ -115,12 +120,12 @@ describe('evaluateHealth', () => {
   it("names the alerting stage in the permanent_failures commands, so they reach that stage's stack", () => {
     const last24Hours = { attempts: 200, sent: 195, temporaryFailures: 0, permanentFailures: 5 };
 
-    const [alert] = evaluateHealth(input({ last24Hours, stage: 'prod' }));
+    const [alert] = evaluateHealth(input({ last24Hours }));
 
-    expect(alert?.recommendation).toContain(
+    expect(said(alert, 'prod').recommendation).toContain(
       '`npm run notifications -- --stage prod list --status=permanent_failure --since=24h`',
     );
-    expect(alert?.recommendation).toContain(
+    expect(said(alert, 'prod').recommendation).toContain(
       '`npm run notifications -- --stage prod retry --status=permanent_failure --since=24h --dry-run`',
     );
   });
@@ -142,7 +147,7 @@ describe('evaluateHealth', () => {
       severity: 'critical',
       figures: { failureRate: 0.5, failures: 5, attempts: 10 },
     });
-    expect(alerts[0]?.summary).toContain('50%');
+    expect(said(alerts[0]).summary).toContain('50.0%');
   });
 
   it('raises nothing at 4 failures out of 10 attempts (40 %)', () => {
@@ -233,16 +238,16 @@ describe('evaluateHealth: the provider circuit', () => {
 
     expect(kinds(alerts)).toEqual(['provider_unavailable']);
     expect(alerts[0]).toMatchObject({ severity: 'critical', figures: { minutesSinceOpen: 90 } });
-    expect(alerts[0]?.summary).toContain('since 2025-11-27T10:30:00.000Z (90 min)');
-    expect(alerts[0]?.summary).toContain('token expired');
-    expect(alerts[0]?.recommendation).toContain('Renew the WaChap access token.');
-    expect(alerts[0]?.recommendation).toContain('`npm run circuit -- --close`');
+    expect(said(alerts[0]).summary).toContain('since 2025-11-27 10:30 UTC (1 h 30 min)');
+    expect(said(alerts[0]).summary).toContain('token expired');
+    expect(said(alerts[0]).recommendation).toContain('Renew the WaChap access token.');
+    expect(said(alerts[0]).recommendation).toContain('`npm run circuit -- --close`');
   });
 
   it("prints the close command for the alerting stage: it closes that stage's circuit as printed", () => {
-    const alerts = evaluateHealth(input({ provider: opened, stage: 'prod' }));
+    const alerts = evaluateHealth(input({ provider: opened }));
 
-    expect(alerts[0]?.recommendation).toContain('`npm run circuit -- --stage prod --close`');
+    expect(said(alerts[0], 'prod').recommendation).toContain('`npm run circuit -- --stage prod --close`');
   });
 
   it('says when an operator opened it', () => {
@@ -253,7 +258,7 @@ describe('evaluateHealth: the provider circuit', () => {
       forced: true,
     })!;
 
-    expect(evaluateHealth(input({ provider: forced }))[0]?.summary).toContain('(opened by an operator)');
+    expect(said(evaluateHealth(input({ provider: forced }))[0]).summary).toContain('(opened by an operator)');
   });
 
   it('raises nothing for a closed circuit', () => {

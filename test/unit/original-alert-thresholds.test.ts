@@ -14,6 +14,7 @@ import {
 } from '../../shared/domain/health.js';
 import { HISTORY_LIMIT, type Notification } from '../../shared/domain/notification.js';
 import { type NotificationEvent, transition } from '../../shared/domain/transitions.js';
+import { alertReportTexts } from '../../shared/presentation/alert-messages.js';
 import { makeNotification } from '../support/fixtures.js';
 
 const NOW = new Date('2025-11-27T12:00:00.000Z');
@@ -210,8 +211,10 @@ describe('evaluateHealth: the original thresholds', () => {
         figures: { otpFailures: 10, threshold: 10 },
       }),
     ]);
-    expect(alerts[0]?.summary).toContain('10 OTP notifications failed in the last hour');
-    expect(alerts[0]?.recommendation).toContain('`npm run notifications -- list');
+    expect(alertReportTexts(alerts[0]!, { stage: 'local' }).summary).toContain(
+      '10 OTP notifications failed in the last hour',
+    );
+    expect(alertReportTexts(alerts[0]!, { stage: 'local' }).recommendation).toContain('`npm run notifications -- list');
     expect(evaluateHealth(input({ lastHour: hourWithOtp(9) }))).toEqual([]);
   });
 
@@ -223,7 +226,7 @@ describe('evaluateHealth: the original thresholds', () => {
 
     expect(kinds(alerts)).toEqual(['consecutive_failures']);
     expect(alerts[0]).toMatchObject({ severity: 'critical', figures: { consecutiveFailures: 5, threshold: 5 } });
-    expect(alerts[0]?.summary).toContain('5 WhatsApp sends failed in a row');
+    expect(alertReportTexts(alerts[0]!, { stage: 'local' }).summary).toContain('5 WhatsApp sends failed in a row');
     expect(evaluateHealth(input({ lastHour, consecutiveFailures: 4 }))).toEqual([]);
   });
 

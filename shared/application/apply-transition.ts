@@ -6,11 +6,15 @@ import { countsOf, endsFailureStreak } from '../domain/counters.js';
 import type { Notification } from '../domain/notification.js';
 import { type NotificationEvent, transition } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
+import type { Telemetry } from '../observability/metrics.js';
+import { publishMove } from './move-metrics.js';
 import { ConcurrentUpdateError, type HourlyCounters, type NotificationRepository } from './ports.js';
 
 export interface MoveDependencies {
   store: Pick<NotificationRepository, 'get' | 'save'> & Pick<HourlyCounters, 'incrementCounters'>;
   log: Log;
+  /** Where the move's metrics go (the function's telemetry); none, nothing is published. */
+  metrics?: Telemetry | undefined;
 }
 
 export class NotificationVanishedError extends Error {
@@ -34,6 +38,7 @@ export async function applyTransition(
     try {
       await deps.store.save(next, latest.version);
       await count(deps, event, next, latest);
+      if (deps.metrics) publishMove(deps.metrics, event, next, latest);
       return next;
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError) || round >= races) throw error;

@@ -13,6 +13,7 @@ import {
 } from '../domain/health.js';
 import { type ProviderState, WACHAP_PROVIDER } from '../domain/provider-circuit.js';
 import type { Log } from '../observability/logger.js';
+import type { Telemetry } from '../observability/metrics.js';
 import { alertEmail, alertWhatsApp } from '../presentation/alert-messages.js';
 import type {
   AdminContacts,
@@ -57,6 +58,8 @@ export interface HealthCheckDependencies {
    */
   adminContacts?: AdminContactsSource | undefined;
   log: Log;
+  /** The function's telemetry: the DLQ depth and the due backlog it reads, published each run. */
+  metrics?: Telemetry | undefined;
   clock: () => Date;
   settings: HealthCheckSettings;
 }
@@ -166,6 +169,7 @@ export async function runHealthCheck(dryRun: boolean, deps: HealthCheckDependenc
   const oldestAgeMinutes = backlog.oldestDueAt
     ? Math.round((now.getTime() - Date.parse(backlog.oldestDueAt)) / 60_000)
     : null;
+  publishFigures(deps.metrics, now, dlqDepth, backlog);
   const report: HealthReport = {
     dryRun,
     now: now.toISOString(),
@@ -195,6 +199,23 @@ export async function runHealthCheck(dryRun: boolean, deps: HealthCheckDependenc
   };
   log.info('health check', { report });
   return report;
+}
+
+/**
+ * What the alarms watch between two runs: the DLQ depth (unless it could not be read), the due backlog and its
+ * oldest one's age (0 when nothing waits, so that the alarm sees a value rather than missing data).
+ */
+function publishFigures(
+  metrics: Telemetry | undefined,
+  now: Date,
+  dlqDepth: number | undefined,
+  backlog: { count: number; oldestDueAt?: string },
+): void {
+  if (!metrics) return;
+  if (dlqDepth !== undefined) metrics.level('DlqDepth', dlqDepth);
+  metrics.level('DueBacklog', backlog.count);
+  const age = backlog.oldestDueAt ? Math.max(0, now.getTime() - Date.parse(backlog.oldestDueAt)) : 0;
+  metrics.level('OldestDueAge', Math.round(age / 1000));
 }
 
 /** Where an alert would go, before cooldowns and failures. */

@@ -14,6 +14,7 @@ import {
   type NotificationEvent,
 } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
+import type { Telemetry } from '../observability/metrics.js';
 import { applyTransition, type MoveDependencies } from './apply-transition.js';
 import { withRetries } from './concurrency.js';
 import {
@@ -44,6 +45,8 @@ export interface SenderDependencies {
   /** The provider circuit shared by every sender: while it is open, nobody calls the provider. */
   circuit: Pick<ProviderCircuit, 'isOpen' | 'open'>;
   log: Log;
+  /** The function's telemetry: WaChap's latency here, the moves' figures in applyTransition. */
+  metrics?: Telemetry | undefined;
   clock: () => Date;
   random: () => number;
   newClaimToken: () => string;
@@ -105,6 +108,7 @@ export async function sendNotification(message: SendMessage, deps: SenderDepende
   }
 
   const outcome = await deps.channel.deliver(claimed);
+  deps.metrics?.timing('WaChapCallLatency', outcome.durationMs);
   return outcome.ok ? recordSent(claimed, outcome, deps) : recordFailure(claimed, token, outcome, deps);
 }
 

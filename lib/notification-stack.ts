@@ -1,5 +1,6 @@
 // The whole system on AWS: table, send queue and its DLQ, the API in front of ingest, five functions,
-// three schedules, the WaChap and admin-contacts secrets, SES permission and the alarms that page someone.
+// three schedules, the WaChap and admin-contacts secrets, SES permission, the alarms that page someone and the
+// dashboard.
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -33,6 +34,7 @@ import { SERVICE_NAME } from '../shared/observability/logger.js';
 import { addAlarms } from './alarms.js';
 import { addNotificationApi } from './api.js';
 import type { NotificationConfig } from './config.js';
+import { addDashboard, dashboardUrl } from './dashboard.js';
 import { pascalCase } from './names.js';
 import { NotificationFunction } from './notification-function.js';
 
@@ -314,13 +316,19 @@ export class NotificationStack extends Stack {
       logRemovalPolicy: transient,
     });
     this.api = api;
-    const alarmTopic = addAlarms(this, {
+    const { topic: alarmTopic, alarms } = addAlarms(this, {
       config,
       keyRemovalPolicy: transient,
       sendDlq: this.sendDlq,
       prioritySendQueue: this.prioritySendQueue,
-      sender,
+      functions: this.functions,
       api,
+    });
+    const dashboard = addDashboard(this, {
+      stage: config.stage,
+      alarms,
+      sendDlq: this.sendDlq,
+      failureLogGroups: [sender.logGroup, retrySweep.logGroup],
     });
 
     // ── Outputs ──────────────────────────────────────────────────────────────────────────────
@@ -369,6 +377,11 @@ export class NotificationStack extends Stack {
       'AdminContactsSecretArn',
       this.adminContactsSecret.secretArn,
       'aws secretsmanager put-secret-value --secret-id <arn> --secret-string \'{"email":"...","phone":"+223..."}\'',
+    );
+    output(
+      'DashboardUrl',
+      dashboardUrl(this.region, dashboard.dashboardName),
+      'The CloudWatch dashboard: sends and failures, latencies, backlog, circuit, DLQ, alarms, latest failures',
     );
     output(
       'AlarmTopicArn',

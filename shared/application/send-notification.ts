@@ -5,7 +5,7 @@
 import type { RetryPolicy } from '../domain/backoff.js';
 import type { FailureVerdict } from '../domain/error-classifier.js';
 import { isTerminal, type Notification } from '../domain/notification.js';
-import { maskPhone } from '../domain/phone.js';
+import { maskPhone, maskPhonesInText } from '../domain/phone.js';
 import {
   attemptsMade,
   hasAbandonedClaim,
@@ -220,6 +220,8 @@ async function recordFailure(
     to: maskPhone(claimed.recipient.phone),
     errorType: error.type,
     httpStatus: error.httpStatus,
+    // WaChap's own words (a number it refused may be in them): what the dashboard's latest failures show.
+    error: maskPhonesInText(error.message),
     classification: verdict.classification,
     scope: verdict.scope,
     attempts: recorded.attempts,

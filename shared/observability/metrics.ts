@@ -75,11 +75,17 @@ export type PermanentFailureMetric = `PermanentFailure${Pascal<PermanentReason>}
 export const permanentFailureMetric = (reason: PermanentReason): PermanentFailureMetric =>
   `PermanentFailure${pascal(reason)}` as PermanentFailureMetric;
 
+const WHOSE_FAULT: Record<ErrorScope, string> = {
+  recipient: "the recipient's fault (the number)",
+  provider: "the provider's (our account or instance)",
+  transient: "nobody's (a blip)",
+};
+
 const FAILED_METRICS = Object.fromEntries(
   CLASSIFICATIONS.flatMap((classification) =>
     SCOPES.map((scope) => [
       failedMetric(classification, scope),
-      count(`failed WaChap attempts classified ${classification}, the ${scope}'s fault`, 'sender'),
+      count(`failed WaChap attempts classified ${classification}, ${WHOSE_FAULT[scope]}`, 'sender'),
     ]),
   ),
 ) as Record<FailedMetric, CountSpec>;

@@ -1,6 +1,6 @@
 // The shape shared by the functions that operators and schedules invoke directly: Powertools
-// context, the payload parsed by its schema, a 400-style answer (never a function error) when it
-// does not fit, then the use case.
+// context and metrics, the payload parsed by its schema, a 400-style answer (never a function error)
+// when it does not fit, then the use case.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
@@ -8,14 +8,17 @@ import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { type InvokeRejection, parseInvokePayload } from '../shared/application/invoke-payload.js';
 import { maskPhonesInText } from '../shared/domain/phone.js';
+import { metricsMiddleware, type Telemetry } from '../shared/observability/metrics.js';
 
 export function createInvokeHandler<S extends z.ZodType, R>(
   logger: Logger,
   schema: S,
   run: (payload: z.output<S>, context: Context) => Promise<R>,
+  metrics?: Telemetry,
 ) {
   return middy<unknown, R | InvokeRejection, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(metricsMiddleware(metrics))
     .handler(async (event, context) => {
       const payload = parseInvokePayload(schema, event);
       if (!payload.ok) {

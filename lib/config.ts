@@ -83,6 +83,11 @@ const contextSchema = z.object({
   alertFailedOtpThreshold: int(0, 1_000_000).default(DEFAULT_HEALTH_THRESHOLDS.hourlyOtpFailures),
   /** The original's ALERT_WHATSAPP_FAILURE_THRESHOLD: WhatsApp sends failed in a row → critical (0: off). */
   alertWhatsappFailureThreshold: int(0, 1_000_000).default(DEFAULT_HEALTH_THRESHOLDS.consecutiveFailures),
+  /**
+   * The BacklogTooOld alarm: the oldest due notification waiting longer than this pages someone (the health check's
+   * own backlog warning, ALERT_BACKLOG_AGE_MINUTES, defaults to the same).
+   */
+  alarmBacklogAgeMinutes: int(1, 10_080).default(DEFAULT_HEALTH_THRESHOLDS.backlogAgeMinutes),
   // Lambda's SQS maximum concurrency accepts 2 to 1000; it is what keeps us under WaChap's rate limit.
   senderMaxConcurrency: int(2, 1000).default(2),
   /** WaChap's sending pace across all senders, both lanes together. */

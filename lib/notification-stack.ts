@@ -1,6 +1,6 @@
 // The whole system on AWS: table, send queues and their DLQ, the callback queue and its DLQ, the API in front of
 // ingest, the functions of the catalog, three schedules, the WaChap, admin-contacts and callers' callback secrets, SES
-// permission and the alarms that page someone.
+// permission, the alarms that page someone and the dashboard.
 import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -39,6 +39,7 @@ import { addAlarms } from './alarms.js';
 import { addNotificationApi, flattenedReference } from './api.js';
 import { addCallbackSecret, callbackSecretPrefix, callbackSecretsArn } from './callback-secrets.js';
 import type { NotificationConfig } from './config.js';
+import { addDashboard, dashboardUrl } from './dashboard.js';
 import { pascalCase } from './names.js';
 import { NotificationFunction } from './notification-function.js';
 
@@ -383,14 +384,20 @@ export class NotificationStack extends Stack {
     this.api = api;
     // Each upstream caller's signing secret, named after its key's id (what its notifications record as caller).
     for (const { apiKey } of apiKeys) addCallbackSecret(this, apiKey, { stage: config.stage });
-    const alarmTopic = addAlarms(this, {
+    const { topic: alarmTopic, alarms } = addAlarms(this, {
       config,
       keyRemovalPolicy: transient,
       sendDlq: this.sendDlq,
       callbackDlq: this.callbackDlq,
       prioritySendQueue: this.prioritySendQueue,
-      sender,
+      functions: this.functions,
       api,
+    });
+    const dashboard = addDashboard(this, {
+      stage: config.stage,
+      alarms,
+      sendDlq: this.sendDlq,
+      failureLogGroups: [sender.logGroup, retrySweep.logGroup],
     });
 
     // ── Outputs ──────────────────────────────────────────────────────────────────────────────
@@ -444,6 +451,11 @@ export class NotificationStack extends Stack {
       'AdminContactsSecretArn',
       this.adminContactsSecret.secretArn,
       'aws secretsmanager put-secret-value --secret-id <arn> --secret-string \'{"email":"...","phone":"+223..."}\'',
+    );
+    output(
+      'DashboardUrl',
+      dashboardUrl(this.region, dashboard.dashboardName),
+      'The CloudWatch dashboard: sends and failures, latencies, backlog, circuit, DLQ, alarms, latest failures',
     );
     output(
       'AlarmTopicArn',

@@ -34,6 +34,7 @@ export const FUNCTION_SETTINGS: readonly string[] = [
       (schema) => Object.keys(schema.shape),
     ),
     'POWERTOOLS_LOG_LEVEL',
+    'POWERTOOLS_METRICS_DISABLED',
   ]),
 ]
   .filter((name) => !OWNED_BY_THE_STACK.has(name))

@@ -204,6 +204,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // The sender paces itself to its share of WaChap's rate: one share per poller of its lane.
       SENDER_MAX_CONCURRENCY: String(options.senderMaxConcurrency),
       PRIORITY_SENDER_MAX_CONCURRENCY: String(prioritySenders),
+      // No CloudWatch here to read them: the EMF lines would only crowd the logs. POWERTOOLS_METRICS_DISABLED=false
+      // in the shell shows them.
+      POWERTOOLS_METRICS_DISABLED: 'true',
       ...options.env,
     };
     const functions = await loadFunctions(env);

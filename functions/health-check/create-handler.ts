@@ -5,4 +5,4 @@ import { healthPayloadSchema } from '../../shared/application/invoke-payload.js'
 import { createInvokeHandler } from '../invoke-handler.js';
 
 export const createHealthCheckHandler = (logger: Logger, deps: HealthCheckDependencies) =>
-  createInvokeHandler(logger, healthPayloadSchema, ({ dryRun }) => runHealthCheck(dryRun, deps));
+  createInvokeHandler(logger, healthPayloadSchema, ({ dryRun }) => runHealthCheck(dryRun, deps), deps.metrics);

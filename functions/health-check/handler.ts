@@ -5,12 +5,14 @@ import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.j
 import type { HealthCheckDependencies } from '../../shared/application/health-check.js';
 import { healthThresholdsOf, loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
+import { createTelemetry } from '../../shared/observability/metrics.js';
 import { adminContacts, notificationStore, sesClient, sqsClient, wachapClient } from '../../shared/runtime.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createHealthCheckHandler } from './create-handler.js';
 
 const config = loadConfig(FUNCTIONS['health-check'].environment);
 const logger = createLogger('health-check');
+const metrics = createTelemetry(config.STAGE, logger);
 const sqs = sqsClient();
 const wachapConfigured = Boolean(config.WACHAP_SECRET_ARN || (config.WACHAP_INSTANCE_ID && config.WACHAP_ACCESS_TOKEN));
 const deps = {
@@ -21,6 +23,7 @@ const deps = {
   // The admin-contacts secret in AWS (re-read after ADMIN_CONTACTS_MAX_AGE_SECONDS), ADMIN_EMAIL / ADMIN_PHONE locally.
   adminContacts: adminContacts(config, logger),
   log: logger,
+  metrics,
   clock: () => new Date(),
   settings: {
     systemEnabled: config.ALERT_SYSTEM_ENABLED,

@@ -19,7 +19,7 @@ const basePathOf = (event: APIGatewayProxyEvent): string => {
 };
 
 export const createIngestHandler = (logger: Logger, deps: IngestDependencies) =>
-  httpHandler({ logger, body: notificationRequestSchema }, async ({ body, header, event }) => {
+  httpHandler({ logger, metrics: deps.metrics, body: notificationRequestSchema }, async ({ body, header, event }) => {
     const result = await ingestNotification(
       body,
       // The API key's id, as API Gateway verified it: never the key itself, which would end up stored.

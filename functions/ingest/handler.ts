@@ -2,12 +2,14 @@
 import { newNotificationId } from '../../shared/application/ingest.js';
 import { loadConfig, notificationPolicyOf } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
+import { createTelemetry } from '../../shared/observability/metrics.js';
 import { notificationStore, sendQueue } from '../../shared/runtime.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createIngestHandler } from './create-handler.js';
 
 const config = loadConfig(FUNCTIONS.ingest.environment);
 const logger = createLogger('ingest');
+const metrics = createTelemetry(config.STAGE, logger);
 const store = notificationStore(config, logger);
 
 export const handler = createIngestHandler(logger, {
@@ -16,6 +18,7 @@ export const handler = createIngestHandler(logger, {
   recipientLimits: config.RECIPIENT_LIMITS,
   queue: sendQueue(config),
   log: logger,
+  metrics,
   clock: () => new Date(),
   newId: newNotificationId,
   policy: notificationPolicyOf(config),

@@ -17,17 +17,17 @@ const by = (callerArn: string | undefined) => (callerArn ? { by: callerArn } : {
 export const createOperatorActionsHandler = (logger: Logger, deps: OperatorDependencies) =>
   routedHandler<RouteKeyOf<'operator-actions'>>({
     'POST /v1/notifications/{id}/cancel': httpHandler(
-      { logger, body: operatorActionBody, bodyOptional: true, path: notificationIdPath },
+      { logger, metrics: deps.metrics, body: operatorActionBody, bodyOptional: true, path: notificationIdPath },
       async ({ body, pathParameters, callerArn }) =>
         jsonResponse(200, await cancelNotification(pathParameters.id, { ...body, ...by(callerArn) }, deps)),
     ),
     'POST /v1/notifications/{id}/retry': httpHandler(
-      { logger, body: operatorActionBody, bodyOptional: true, path: notificationIdPath },
+      { logger, metrics: deps.metrics, body: operatorActionBody, bodyOptional: true, path: notificationIdPath },
       async ({ body, pathParameters, callerArn }) =>
         jsonResponse(200, await redriveNotification(pathParameters.id, { ...body, ...by(callerArn) }, deps)),
     ),
     'POST /v1/notifications/retry': httpHandler(
-      { logger, body: redriveMatchingBody },
+      { logger, metrics: deps.metrics, body: redriveMatchingBody },
       async ({ body: { from, to, note, ...filter }, callerArn }) => {
         const result = await redriveMatching(
           {

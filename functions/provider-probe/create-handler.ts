@@ -5,9 +5,13 @@ import { type ProbeDependencies, runCircuitCommand } from '../../shared/applicat
 import { createInvokeHandler } from '../invoke-handler.js';
 
 export const createProviderProbeHandler = (logger: Logger, deps: ProbeDependencies) =>
-  createInvokeHandler(logger, circuitPayloadSchema, ({ action, reason }, context) =>
-    // A long release stops before the function's time runs out; the next tick resumes it.
-    runCircuitCommand(action === 'open' ? { action, reason } : { action }, deps, () =>
-      context.getRemainingTimeInMillis(),
-    ),
+  createInvokeHandler(
+    logger,
+    circuitPayloadSchema,
+    ({ action, reason }, context) =>
+      // A long release stops before the function's time runs out; the next tick resumes it.
+      runCircuitCommand(action === 'open' ? { action, reason } : { action }, deps, () =>
+        context.getRemainingTimeInMillis(),
+      ),
+    deps.metrics,
   );

@@ -5,12 +5,14 @@ import { SesMailer } from '../../shared/adapters/ses/mailer.js';
 import type { ProbeDependencies } from '../../shared/application/provider-circuit.js';
 import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
+import { createTelemetry } from '../../shared/observability/metrics.js';
 import { adminContacts, notificationStore, sendQueue, sesClient, wachapClient } from '../../shared/runtime.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createProviderProbeHandler } from './create-handler.js';
 
 const config = loadConfig(FUNCTIONS['provider-probe'].environment);
 const logger = createLogger('provider-probe');
+const metrics = createTelemetry(config.STAGE, logger);
 const deps = {
   store: notificationStore(config, logger),
   queue: sendQueue(config),
@@ -19,6 +21,7 @@ const deps = {
   // The admin-contacts secret in AWS (re-read after ADMIN_CONTACTS_MAX_AGE_SECONDS), ADMIN_EMAIL locally.
   adminContacts: adminContacts(config, logger),
   log: logger,
+  metrics,
   clock: () => new Date(),
   settings: {
     probeIntervalMs: config.PROVIDER_PROBE_INTERVAL_SECONDS * 1000,

@@ -10,19 +10,24 @@ export const createRetrySweepHandler = (
   deps: SweepDependencies,
   defaults: { limit: number; maxRetries: number },
 ) =>
-  createInvokeHandler(logger, sweepPayloadSchema, async ({ dryRun, verbose, limit, maxRetries }) => {
-    const summary = await runRetrySweep(
-      {
-        dryRun,
-        verbose,
-        limit: limit ?? defaults.limit,
-        maxRetries: maxRetries ?? defaults.maxRetries,
-        configuredMaxRetries: defaults.maxRetries,
-      },
-      deps,
-    );
-    // The original command's report, readable in the logs; one block per notification when verbose.
-    const { notifications: _entries, ...counts } = summary;
-    logger.info(`retry sweep\n${formatSweepReport(summary)}`, { summary: counts });
-    return summary;
-  });
+  createInvokeHandler(
+    logger,
+    sweepPayloadSchema,
+    async ({ dryRun, verbose, limit, maxRetries }) => {
+      const summary = await runRetrySweep(
+        {
+          dryRun,
+          verbose,
+          limit: limit ?? defaults.limit,
+          maxRetries: maxRetries ?? defaults.maxRetries,
+          configuredMaxRetries: defaults.maxRetries,
+        },
+        deps,
+      );
+      // The original command's report, readable in the logs; one block per notification when verbose.
+      const { notifications: _entries, ...counts } = summary;
+      logger.info(`retry sweep\n${formatSweepReport(summary)}`, { summary: counts });
+      return summary;
+    },
+    deps.metrics,
+  );

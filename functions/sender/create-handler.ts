@@ -14,6 +14,7 @@ import {
 } from '../../shared/application/send-notification.js';
 import type { Lane } from '../../shared/domain/notification.js';
 import { maskPhonesInText } from '../../shared/domain/phone.js';
+import { metricsMiddleware } from '../../shared/observability/metrics.js';
 
 /** The two send queues: each paces its sends at its own share of WaChap's rate. */
 export interface SenderLanes {
@@ -71,6 +72,7 @@ export function createSenderHandler(
 
   return middy<SQSEvent, SQSBatchResponse, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(metricsMiddleware(deps.metrics))
     .handler(async (event, context) => {
       // One processor and one limit per batch, as Lambda runs one batch at a time per instance: the local stack
       // runs several pollers' batches in one process, and a shared one would let a priority batch wait for a

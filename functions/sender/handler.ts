@@ -5,6 +5,7 @@ import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.j
 import { ProviderCircuit } from '../../shared/application/provider-circuit.js';
 import { loadConfig, retryPolicyOf } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
+import { createTelemetry } from '../../shared/observability/metrics.js';
 import { callbackQueue, notificationStore, sendQueue, wachapClient } from '../../shared/runtime.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createSenderHandler } from './create-handler.js';
@@ -12,6 +13,7 @@ import { senderLanes } from './lanes.js';
 
 const config = loadConfig(FUNCTIONS.sender.environment);
 const logger = createLogger('sender');
+const metrics = createTelemetry(config.STAGE, logger);
 const store = notificationStore(config, logger);
 const wachap = wachapClient(config, logger);
 // Each instance's share of its lane's rate, so that all of them together stay under WaChap's: the priority lane
@@ -39,6 +41,7 @@ export const handler = createSenderHandler(
     queue: sendQueue(config),
     callbacks: callbackQueue(config.CALLBACK_QUEUE_URL),
     log: logger,
+    metrics,
     clock: () => new Date(),
     random: Math.random,
     newClaimToken: ulid,

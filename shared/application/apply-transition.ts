@@ -7,6 +7,8 @@ import { countsOf, endsFailureStreak } from '../domain/counters.js';
 import { isTerminal, type Notification, type NotificationStatus } from '../domain/notification.js';
 import { type NotificationEvent, transition } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
+import type { Telemetry } from '../observability/metrics.js';
+import { publishMove } from './move-metrics.js';
 import {
   type CallbackQueue,
   ConcurrentUpdateError,
@@ -19,6 +21,8 @@ export interface MoveDependencies {
   log: Log;
   /** Where status callbacks go; a function without one emits none (only the functions whose moves matter have it). */
   callbacks?: CallbackQueue | undefined;
+  /** Where the move's metrics go (the function's telemetry); none, nothing is published. */
+  metrics?: Telemetry | undefined;
 }
 
 export class NotificationVanishedError extends Error {
@@ -43,6 +47,7 @@ export async function applyTransition(
       await deps.store.save(next, latest.version);
       await count(deps, event, next, latest);
       await emit(deps, callbackEventOf(latest, next), next);
+      if (deps.metrics) publishMove(deps.metrics, event, next, latest);
       return next;
     } catch (error) {
       if (!(error instanceof ConcurrentUpdateError) || round >= races) throw error;

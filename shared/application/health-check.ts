@@ -21,6 +21,7 @@ import type { Notification } from '../domain/notification.js';
 import { LOCAL_STAGE } from '../domain/operator-command.js';
 import { type ProviderState, WACHAP_PROVIDER } from '../domain/provider-circuit.js';
 import type { Log } from '../observability/logger.js';
+import type { Telemetry } from '../observability/metrics.js';
 import {
   type AlertContext,
   type AlertToSend,
@@ -75,6 +76,8 @@ export interface HealthCheckDependencies {
    */
   adminContacts?: AdminContactsSource | undefined;
   log: Log;
+  /** The function's telemetry: the DLQ depth and the due backlog it reads, published each run. */
+  metrics?: Telemetry | undefined;
   clock: () => Date;
   settings: HealthCheckSettings;
 }
@@ -181,6 +184,7 @@ export async function runHealthCheck(dryRun: boolean, deps: HealthCheckDependenc
   const oldestAgeMinutes = backlog.oldestDueAt
     ? Math.round((now.getTime() - Date.parse(backlog.oldestDueAt)) / 60_000)
     : null;
+  publishFigures(deps.metrics, now, dlqDepth, backlog);
   const report: HealthReport = {
     dryRun,
     now: now.toISOString(),
@@ -282,6 +286,23 @@ async function withAffected(
       return affected ? { ...alert, affected } : { ...alert };
     }),
   );
+}
+
+/**
+ * What the alarms watch between two runs: the DLQ depth (unless it could not be read), the due backlog and its
+ * oldest one's age (0 when nothing waits, so that the alarm sees a value rather than missing data).
+ */
+function publishFigures(
+  metrics: Telemetry | undefined,
+  now: Date,
+  dlqDepth: number | undefined,
+  backlog: { count: number; oldestDueAt?: string },
+): void {
+  if (!metrics) return;
+  if (dlqDepth !== undefined) metrics.level('DlqDepth', dlqDepth);
+  metrics.level('DueBacklog', backlog.count);
+  const age = backlog.oldestDueAt ? Math.max(0, now.getTime() - Date.parse(backlog.oldestDueAt)) : 0;
+  metrics.level('OldestDueAge', Math.round(age / 1000));
 }
 
 /** Where an alert would go, before cooldowns and failures. */

@@ -11,6 +11,7 @@ import { InvalidPhoneNumberError, maskPhone, normalisePhone } from '../domain/ph
 import { limitWindow, type RecipientLimits, recipientLimitFor, secondsUntilEnd } from '../domain/recipient-limits.js';
 import { requestFingerprint } from '../domain/request-fingerprint.js';
 import type { Log } from '../observability/logger.js';
+import type { Telemetry } from '../observability/metrics.js';
 import {
   type FieldProblem,
   IdempotencyKeyReusedError,
@@ -57,6 +58,8 @@ export interface IngestDependencies {
   recipientLimits: RecipientLimits;
   queue: Pick<SendQueue, 'enqueue'>;
   log: Log;
+  /** The function's telemetry: each notification accepted (a repeat is not). */
+  metrics?: Telemetry | undefined;
   clock: () => Date;
   newId: () => string;
   policy: NotificationPolicy;
@@ -190,6 +193,7 @@ export async function ingestNotification(
   }
 
   await enqueue(stored, now, deps);
+  deps.metrics?.count('NotificationsAccepted', 1, { category: stored.category, priority: stored.priority });
   deps.log.info('notification accepted', {
     notificationId: stored.id,
     category: stored.category,

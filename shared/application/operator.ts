@@ -7,6 +7,7 @@ import type { NotificationPolicy } from '../domain/new-notification.js';
 import type { FailureReason, Notification, OperatorAction } from '../domain/notification.js';
 import { hasLiveClaim, IllegalTransitionError, isStale, type NotificationEvent } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
+import type { Telemetry } from '../observability/metrics.js';
 import {
   applyTransition,
   type MoveDependencies,
@@ -60,6 +61,8 @@ export interface OperatorDependencies {
   log: Log;
   /** Where the status callbacks of a cancel go (none: no callbacks). */
   callbacks?: MoveDependencies['callbacks'];
+  /** The function's telemetry: the cancels and re-drives are counted by applyTransition. */
+  metrics?: Telemetry | undefined;
   clock: () => Date;
   /**
    * A re-drive's fresh budget (maxAttempts), and which categories have a validity window (validitySeconds): one of

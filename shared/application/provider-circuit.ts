@@ -15,6 +15,7 @@ import {
   WACHAP_PROVIDER,
 } from '../domain/provider-circuit.js';
 import type { Log } from '../observability/logger.js';
+import type { Telemetry } from '../observability/metrics.js';
 import { alertEmail } from '../presentation/alert-messages.js';
 import type { Pause } from './concurrency.js';
 import type { AdminContactsSource, AlertCooldowns, Mailer, ProviderProbe, SendQueue } from './ports.js';
@@ -92,6 +93,8 @@ export interface ProbeDependencies {
   /** Where the admin is, read only when an alert is to be sent (in AWS the admin-contacts secret); else settings. */
   adminContacts?: AdminContactsSource | undefined;
   log: Log;
+  /** The function's telemetry: the circuit's state after each command (each tick: once a minute). */
+  metrics?: Telemetry | undefined;
   clock: () => Date;
   /** How retries wait (the real clock unless a simulation on a virtual clock says otherwise). */
   pause?: Pause;
@@ -173,12 +176,23 @@ async function alertOpenCircuit(
 
 /**
  * One command. `remainingMs` is the time the function has left: a long release stops in time and the next
- * tick resumes it.
+ * tick resumes it. Each one publishes the circuit's state as it leaves it: the alarm on a circuit open for 15
+ * minutes reads the minute ticks.
  */
 export async function runCircuitCommand(
   command: CircuitCommand,
   deps: ProbeDependencies,
   remainingMs: () => number = () => Number.POSITIVE_INFINITY,
+): Promise<CircuitReport> {
+  const report = await circuitCommand(command, deps, remainingMs);
+  deps.metrics?.level('ProviderCircuitOpen', isCircuitOpen(report.circuit ?? undefined) ? 1 : 0);
+  return report;
+}
+
+async function circuitCommand(
+  command: CircuitCommand,
+  deps: ProbeDependencies,
+  remainingMs: () => number,
 ): Promise<CircuitReport> {
   const now = deps.clock();
   const report = (circuit: ProviderState | undefined, extra: Partial<CircuitReport> = {}): CircuitReport => ({

@@ -7,6 +7,7 @@ import type { Notification } from '../domain/notification.js';
 import { maskPhone } from '../domain/phone.js';
 import { attemptsMade, IllegalTransitionError, isExpired, type NotificationEvent } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
+import type { Telemetry } from '../observability/metrics.js';
 import { applyTransition, type MoveDependencies, reemitIfAlreadyMade } from './apply-transition.js';
 import { mapWithConcurrency } from './concurrency.js';
 import { ConcurrentUpdateError, type NotificationRepository, type SendQueue } from './ports.js';
@@ -71,6 +72,8 @@ export interface SweepDependencies {
   log: Log;
   /** Where the status callbacks of what it expires or exhausts go (none: no callbacks). */
   callbacks?: MoveDependencies['callbacks'];
+  /** The function's telemetry: what a run found and queued here, the moves' figures in applyTransition. */
+  metrics?: Telemetry | undefined;
   clock: () => Date;
   /** How long a queued notification stays hidden from later sweeps; past it, a lost message is re-sent. */
   queueLeaseMs: number;
@@ -261,6 +264,12 @@ export async function runRetrySweep(request: SweepRequest, deps: SweepDependenci
   }
 
   const tally = (action: SweepAction) => entries.filter((e) => e.action === action).length;
+  const queued = entries.filter(isQueued).length;
+  // A dry run changes nothing: its figures would read as work the sweeps did.
+  if (!request.dryRun) {
+    deps.metrics?.count('SweepFound', found.length);
+    deps.metrics?.count('SweepQueued', queued);
+  }
   return {
     dryRun: request.dryRun,
     now: now.toISOString(),
@@ -269,7 +278,7 @@ export async function runRetrySweep(request: SweepRequest, deps: SweepDependenci
     maxRetriesChange: limitChange(request),
     limit: request.limit,
     found: found.length,
-    queued: entries.filter(isQueued).length,
+    queued,
     redriven: tally('redrive'),
     ...(more ? { moreToRedrive: true } : {}),
     exhausted: tally('exhaust'),

@@ -5,7 +5,7 @@
 import type { RetryPolicy } from '../domain/backoff.js';
 import type { FailureVerdict } from '../domain/error-classifier.js';
 import { isTerminal, type Notification } from '../domain/notification.js';
-import { maskPhone } from '../domain/phone.js';
+import { maskPhone, maskPhonesInText } from '../domain/phone.js';
 import {
   attemptsMade,
   hasAbandonedClaim,
@@ -14,6 +14,7 @@ import {
   type NotificationEvent,
 } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
+import type { Telemetry } from '../observability/metrics.js';
 import { applyTransition, type MoveDependencies, reemitCallback, reemitIfAlreadyMade } from './apply-transition.js';
 import { withRetries } from './concurrency.js';
 import {
@@ -46,6 +47,8 @@ export interface SenderDependencies {
   /** The provider circuit shared by every sender: while it is open, nobody calls the provider. */
   circuit: Pick<ProviderCircuit, 'isOpen' | 'open'>;
   log: Log;
+  /** The function's telemetry: WaChap's latency here, the moves' figures in applyTransition. */
+  metrics?: Telemetry | undefined;
   clock: () => Date;
   random: () => number;
   newClaimToken: () => string;
@@ -110,6 +113,7 @@ export async function sendNotification(message: SendMessage, deps: SenderDepende
   }
 
   const outcome = await deps.channel.deliver(claimed);
+  deps.metrics?.timing('WaChapCallLatency', outcome.durationMs);
   return outcome.ok ? recordSent(claimed, outcome, deps) : recordFailure(claimed, token, outcome, deps);
 }
 
@@ -224,6 +228,8 @@ async function recordFailure(
     to: maskPhone(claimed.recipient.phone),
     errorType: error.type,
     httpStatus: error.httpStatus,
+    // WaChap's own words (a number it refused may be in them): what the dashboard's latest failures show.
+    error: maskPhonesInText(error.message),
     classification: verdict.classification,
     scope: verdict.scope,
     attempts: recorded.attempts,

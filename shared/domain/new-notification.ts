@@ -41,6 +41,9 @@ const TITLES: Readonly<Record<string, string>> = {
   information_generale: 'Information',
 };
 
+/** The original system's categories (those with a default title); callers may send others. */
+export const KNOWN_CATEGORIES: readonly string[] = Object.keys(TITLES);
+
 export const defaultPriority = (
   category: string,
   criticalCategories: readonly string[] = DEFAULT_CRITICAL_CATEGORIES,

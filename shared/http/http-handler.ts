@@ -8,6 +8,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { maskPhonesInText } from '../domain/phone.js';
+import { metricsMiddleware, type Telemetry } from '../observability/metrics.js';
 import {
   errorResponse,
   InvalidEncodingError,
@@ -42,6 +43,8 @@ export interface HttpRouteOptions<
   Q extends z.ZodType | undefined = undefined,
 > {
   logger: Logger;
+  /** The function's telemetry, written when the request ends; none for a function that publishes nothing. */
+  metrics?: Telemetry | undefined;
   /** The body's schema; undefined for a route without a body. */
   body: S;
   /** A request without a body (none, or empty) is read as `{}` instead of refused: for an optional body. */
@@ -123,6 +126,7 @@ export function httpHandler<
   const { logger } = options;
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult, Error, Context>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(metricsMiddleware(options.metrics))
     .handler(async (event, context) => {
       const headers = Object.entries(event.headers ?? {});
       const header = (name: string) =>

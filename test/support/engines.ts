@@ -74,6 +74,8 @@ export async function startTestEngines(
       PRIORITY_SEND_QUEUE_URL: priorityQueueUrl,
       SEND_DLQ_URL: dlqUrl,
       POWERTOOLS_LOG_LEVEL: 'ERROR',
+      // The handlers' EMF lines would fill the test output; the metrics tests turn them back on and read them.
+      POWERTOOLS_METRICS_DISABLED: 'true',
     },
     async stop() {
       dynamoClient.destroy();

@@ -62,6 +62,7 @@ WhatsApp notifications: local stack ready
   API (API Gateway)   ${stack.urls.api}/v1/notifications   POST: x-api-key: ${stack.apiKey}
                       (POST /notifications still answers, deprecated: Deprecation and Link headers)
                       operator routes under /v1 (GET, cancel, retry, export.csv): SigV4, access key local, secret local
+  Operations page: ${stack.urls.api}/ops/   (sign in with access key local, secret local)
   Lambda Invoke API   ${stack.urls.lambda}   functions: ${FUNCTION_NAMES.join(', ')}
   DynamoDB (${stack.engine.padEnd(14)}) ${stack.urls.dynamodb}   table: ${stack.tableName}${persistDir ? `   data: ${persistDir}` : '   (in memory)'}
   SQS (fauxqs)        ${stack.urls.sqs}   queue: ${stack.queueUrl}

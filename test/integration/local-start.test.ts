@@ -72,5 +72,7 @@ describe('function settings from the shell', () => {
     // The examples call the API where it lives: under /v1.
     expect(run.out).toMatch(/curl -s -X POST http:\/\/\S+\/v1\/notifications /);
     expect(run.out).toMatch(/'http:\/\/\S+\/v1\/notifications\?limit=20/);
+    // The operations page, on the API's port, on a line that names it.
+    expect(run.out).toMatch(/Operations page:\s+http:\/\/127\.0\.0\.1:\d+\/ops\//);
   }, 60_000);
 });

@@ -35,6 +35,7 @@ import { addNotificationApi } from './api.js';
 import type { NotificationConfig } from './config.js';
 import { pascalCase } from './names.js';
 import { NotificationFunction } from './notification-function.js';
+import { addOperationsPage, type OperationsPage } from './operations-page.js';
 
 export interface NotificationStackProps extends StackProps {
   config: NotificationConfig;
@@ -62,6 +63,8 @@ export class NotificationStack extends Stack {
   /** Who the alerts go to, {"email", "phone"}: kept out of the template like the WaChap credentials. */
   readonly adminContactsSecret: secretsmanager.Secret;
   readonly functions: { readonly [N in FunctionName]: NotificationFunction<N> };
+  /** The operators' web page (GET /ops) and its Cognito sign-in. */
+  readonly operationsPage: OperationsPage;
 
   constructor(scope: Construct, id: string, props: NotificationStackProps) {
     super(scope, id, props);
@@ -314,6 +317,7 @@ export class NotificationStack extends Stack {
       logRemovalPolicy: transient,
     });
     this.api = api;
+    this.operationsPage = addOperationsPage(this, { config, api, operatorPolicy, removalPolicy: transient });
     const alarmTopic = addAlarms(this, {
       config,
       keyRemovalPolicy: transient,

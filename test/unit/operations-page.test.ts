@@ -98,3 +98,27 @@ describe('operationsPageAnswer', () => {
     });
   });
 });
+
+describe('the operations page function (AWS)', () => {
+  it('tells the page to sign in with the stack’s Cognito pools and to call the API on the stage it came through', async () => {
+    Object.assign(process.env, {
+      AWS_REGION: 'eu-west-1',
+      OPS_USER_POOL_ID: AWS.auth === 'cognito' ? AWS.userPoolId : '',
+      OPS_USER_POOL_CLIENT_ID: AWS.auth === 'cognito' ? AWS.clientId : '',
+      OPS_IDENTITY_POOL_ID: AWS.auth === 'cognito' ? AWS.identityPoolId : '',
+    });
+    const { handler } = await import('../../functions/operations-page/handler.js');
+    const event = (path: string, callerPath: string) =>
+      ({ path, requestContext: { path: callerPath } }) as unknown as Parameters<typeof handler>[0];
+
+    const config = await handler(event('/ops/config.json', '/prod/ops/config.json'));
+    expect(JSON.parse(config.body)).toEqual(AWS);
+    // A custom domain's base path instead of the stage.
+    const mapped = await handler(event('/ops/config.json', '/notifications-api/ops/config.json'));
+    expect(JSON.parse(mapped.body).apiBase).toBe('/notifications-api/v1');
+    expect(await handler(event('/ops', '/prod/ops'))).toMatchObject({
+      statusCode: 301,
+      headers: { location: '/prod/ops/' },
+    });
+  });
+});

@@ -51,8 +51,11 @@ export type Trigger =
    * An SQS queue's event source (batches, partial failures): the send queues (both lanes) or the callback queue.
    */
   | { kind: 'queue'; queue: 'send' | 'callback' }
-  /** An EventBridge rule; `retryAttempts` when a delivery fails. Operators invoke these functions too. */
-  | { kind: 'schedule'; expression: string; description: string; retryAttempts: number };
+  /**
+   * An EventBridge rule; `retryAttempts` when a delivery fails. Operators invoke these functions too, and reach them
+   * through `routes` when the function also serves API routes (the provider circuit for the operations page).
+   */
+  | { kind: 'schedule'; expression: string; description: string; retryAttempts: number; routes?: readonly ApiRoute[] };
 
 export interface FunctionSpec {
   description: string;
@@ -72,12 +75,13 @@ export const FUNCTIONS = {
     environment: coreEnv.extend({ ...queueEnv.shape, ...recipientLimitsEnv.shape, ...callbackUrlsEnv.shape }),
   },
   'operator-read': {
-    description: "Operators' reads: one notification, a list by status, a CSV export",
+    description: "Operators' reads: one notification, a list by status, counts by status, a CSV export",
     timeoutSeconds: 29,
     trigger: {
       kind: 'api',
       routes: [
         { method: 'GET', resource: '/notifications', auth: 'iam' },
+        { method: 'GET', resource: '/notifications/counts', auth: 'iam' },
         { method: 'GET', resource: '/notifications/{id}', auth: 'iam' },
         { method: 'GET', resource: '/notifications/export.csv', auth: 'iam' },
       ],
@@ -141,6 +145,11 @@ export const FUNCTIONS = {
       description: 'Every minute: probes WaChap while the provider circuit is open (a no-op while it is closed)',
       // The next tick comes within a minute: a lost one is not worth a late retry.
       retryAttempts: 0,
+      // The circuit over HTTP (the operations page): the function that already holds its permissions serves it.
+      routes: [
+        { method: 'GET', resource: '/provider/circuit', auth: 'iam' },
+        { method: 'POST', resource: '/provider/circuit', auth: 'iam' },
+      ],
     },
     environment: z.object({ ...coreEnv.shape, ...queueEnv.shape, ...alertEnv.shape, ...probeEnv.shape }).and(wachapEnv),
   },
@@ -160,7 +169,6 @@ export const isFunctionName = (name: string): name is FunctionName => Object.has
 
 /** `METHOD /v1/resource` of each API route of function N: the keys of its handler's route table. */
 export type RouteKeyOf<N extends FunctionName> = (typeof FUNCTIONS)[N]['trigger'] extends {
-  kind: 'api';
   routes: readonly (infer R)[];
 }
   ? R extends { method: infer M extends string; resource: infer P extends string }
@@ -214,8 +222,8 @@ export interface ServedRoute {
 export const apiRoutes = (): ServedRoute[] =>
   FUNCTION_NAMES.flatMap((name) => {
     const { trigger } = FUNCTIONS[name] as FunctionSpec;
-    if (trigger.kind !== 'api') return [];
-    return trigger.routes.flatMap(({ method, resource, auth, unversionedAlias }) => {
+    const routes = trigger.kind === 'queue' ? [] : (trigger.routes ?? []);
+    return routes.flatMap(({ method, resource, auth, unversionedAlias }) => {
       const versioned = { method, resource: `${API_VERSION_PATH}${resource}`, auth, target: name };
       return unversionedAlias
         ? [versioned, { method, resource, auth, target: name, successor: versioned.resource }]

@@ -136,8 +136,9 @@ export function addNotificationApi(
       id: 'AwsSolutions-APIG4',
       reason:
         'POST /v1/notifications (and its deprecated alias POST /notifications) is called by the upstream system, authenticated by its API key (x-api-key) on a usage ' +
-        'plan; GET /v1/openapi.json is the public contract (a static document, no data behind it); every other ' +
-        'method requires IAM authorization (SigV4).',
+        'plan; GET /v1/openapi.json is the public contract (a static document, no data behind it); GET /ops and ' +
+        '/ops/{file} serve the operations page, static files without data; every other method requires IAM ' +
+        'authorization (SigV4).',
     },
     {
       id: 'AwsSolutions-APIG2',
@@ -148,8 +149,9 @@ export function addNotificationApi(
     {
       id: 'AwsSolutions-COG4',
       reason:
-        'No end users, so no Cognito user pool: the upstream system authenticates with an API key, operators with ' +
-        'their IAM credentials (SigV4, the NotificationOperatorPolicy).',
+        'No Cognito authorizer: the upstream system authenticates with an API key, operators with IAM credentials ' +
+        '(SigV4, the NotificationOperatorPolicy): their own, or those the operators identity pool hands out after a ' +
+        'Cognito user pool sign-in on the operations page (lib/operations-page.ts).',
     },
     {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',

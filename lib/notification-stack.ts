@@ -42,6 +42,7 @@ import type { NotificationConfig } from './config.js';
 import { addDashboard, dashboardUrl } from './dashboard.js';
 import { pascalCase } from './names.js';
 import { NotificationFunction } from './notification-function.js';
+import { addOperationsPage, type OperationsPage } from './operations-page.js';
 
 export interface NotificationStackProps extends StackProps {
   config: NotificationConfig;
@@ -72,6 +73,8 @@ export class NotificationStack extends Stack {
   /** Who the alerts go to, {"email", "phone"}: kept out of the template like the WaChap credentials. */
   readonly adminContactsSecret: secretsmanager.Secret;
   readonly functions: { readonly [N in FunctionName]: NotificationFunction<N> };
+  /** The operators' web page (GET /ops) and its Cognito sign-in. */
+  readonly operationsPage: OperationsPage;
 
   constructor(scope: Construct, id: string, props: NotificationStackProps) {
     super(scope, id, props);
@@ -384,6 +387,7 @@ export class NotificationStack extends Stack {
     this.api = api;
     // Each upstream caller's signing secret, named after its key's id (what its notifications record as caller).
     for (const { apiKey } of apiKeys) addCallbackSecret(this, apiKey, { stage: config.stage });
+    this.operationsPage = addOperationsPage(this, { config, api, operatorPolicy, removalPolicy: transient });
     const { topic: alarmTopic, alarms } = addAlarms(this, {
       config,
       keyRemovalPolicy: transient,

@@ -66,6 +66,7 @@ WhatsApp notifications: local stack ready
                       (POST /notifications still answers, deprecated: Deprecation and Link headers)
                       operator routes under /v1 (GET, cancel, retry, export.csv): SigV4, access key local, secret local
   API reference: http://localhost:${new URL(stack.urls.api).port}${API_REFERENCE_PATH}   (the contract: GET /v1/openapi.json, no key)
+  Operations page: ${stack.urls.api}/ops/   (sign in with access key local, secret local)
   Lambda Invoke API   ${stack.urls.lambda}   functions: ${FUNCTION_NAMES.join(', ')}
   DynamoDB (${stack.engine.padEnd(14)}) ${stack.urls.dynamodb}   table: ${stack.tableName}${persistDir ? `   data: ${persistDir}` : '   (in memory)'}
   SQS (fauxqs)        ${stack.urls.sqs}   queue: ${stack.queueUrl}

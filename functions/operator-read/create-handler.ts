@@ -1,14 +1,24 @@
 // The operators' reads, built from their dependencies (handler.ts wires them from the environment): one
-// notification, a page of a list by status, a page of the CSV export.
+// notification, a page of a list by status, counts by status, a page of the CSV export.
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CountryCode } from 'libphonenumber-js';
-import { getNotification, listNotifications, type OperatorDependencies } from '../../shared/application/operator.js';
+import {
+  countNotifications,
+  getNotification,
+  listNotifications,
+  type OperatorDependencies,
+} from '../../shared/application/operator.js';
 import { EXPORT_COLUMNS, type ExportRow, exportRows } from '../../shared/application/operator-export.js';
-import type { ListQuery } from '../../shared/application/ports.js';
+import type { ListQuery, NotificationRepository } from '../../shared/application/ports.js';
 import { csvResponse, csvText } from '../../shared/http/csv.js';
 import { jsonResponse } from '../../shared/http/errors.js';
 import { httpHandler, routedHandler } from '../../shared/http/http-handler.js';
-import { exportQuerySchema, listQuerySchema, notificationIdPath } from '../../shared/http/operator-requests.js';
+import {
+  countQuerySchema,
+  exportQuerySchema,
+  listQuerySchema,
+  notificationIdPath,
+} from '../../shared/http/operator-requests.js';
 import type { RouteKeyOf } from '../catalog.js';
 import type { ReadMeter } from './read-meter.js';
 
@@ -16,7 +26,10 @@ import type { ReadMeter } from './read-meter.js';
  * Reads only: the store and the clock (whether an attempt is in flight), and the meter on the store's DynamoDB
  * client that counts what a request reads (the export's budget).
  */
-export type OperatorReadDependencies = Pick<OperatorDependencies, 'store' | 'clock'> & { reads: ReadMeter };
+export type OperatorReadDependencies = Pick<OperatorDependencies, 'clock'> & {
+  store: OperatorDependencies['store'] & Pick<NotificationRepository, 'countNotifications'>;
+  reads: ReadMeter;
+};
 
 /**
  * The next page's address, relative to this one (`export.csv?…`), so that it holds behind any stage or custom
@@ -102,6 +115,11 @@ export const createOperatorReadHandler = (
         const page = await listNotifications(query, deps);
         return jsonResponse(200, { items: page.items, nextCursor: page.nextCursor ?? null });
       },
+    ),
+    // Counts by status for the operations page: a COUNT query per status partition, each status up to COUNT_CAP.
+    'GET /v1/notifications/counts': httpHandler(
+      { logger, body: undefined, query: countQuerySchema },
+      async ({ query }) => jsonResponse(200, await countNotifications(query, deps)),
     ),
     // One page of at most `limit` rows (5,000 by default) and EXPORT_MAX_READS items read; the header row only on
     // the first (no cursor given).

@@ -1,4 +1,4 @@
-// GET /notifications/{id}, GET /notifications, GET /notifications/export.csv: API Gateway has already checked the
+// GET /notifications/{id}, GET /notifications, /notifications/counts, /notifications/export.csv: API Gateway has checked the
 // caller's SigV4 signature and execute-api:Invoke grant (IAM authorization); this checks the rest and reads.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';

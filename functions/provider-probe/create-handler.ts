@@ -1,11 +1,29 @@
-// The provider probe's Lambda entry point, built from its dependencies (handler.ts wires them from the environment).
+// The provider probe's Lambda entry point, built from its dependencies (handler.ts wires them from the environment):
+// the schedule's ticks and the operators' invocations (npm run circuit), and the same commands over HTTP for the
+// operations page (GET and POST /v1/provider/circuit, IAM authorization).
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { circuitPayloadSchema } from '../../shared/application/invoke-payload.js';
 import { type ProbeDependencies, runCircuitCommand } from '../../shared/application/provider-circuit.js';
+import { jsonResponse } from '../../shared/http/errors.js';
+import { httpHandler, routedHandler } from '../../shared/http/http-handler.js';
+import { circuitCommandBody } from '../../shared/http/operator-requests.js';
+import type { RouteKeyOf } from '../catalog.js';
 import { createInvokeHandler } from '../invoke-handler.js';
 
-export const createProviderProbeHandler = (logger: Logger, deps: ProbeDependencies) =>
-  createInvokeHandler(
+/**
+ * API Gateway gives up on an integration after 29 s, whatever the function's own timeout (60 s): a close's release
+ * started from the API must stop (and leave the rest to the next tick) before that, or the operator sees a 504 for
+ * a close that happened.
+ */
+export const API_GATEWAY_TIMEOUT_MS = 29_000;
+
+/** An API Gateway proxy event, as opposed to an invoke payload (`{ action }`) or a scheduled event. */
+const isApiEvent = (event: unknown): event is APIGatewayProxyEvent =>
+  typeof event === 'object' && event !== null && 'httpMethod' in event && 'requestContext' in event;
+
+export const createProviderProbeHandler = (logger: Logger, deps: ProbeDependencies) => {
+  const invoked = createInvokeHandler(
     logger,
     circuitPayloadSchema,
     ({ action, reason }, context) =>
@@ -15,3 +33,23 @@ export const createProviderProbeHandler = (logger: Logger, deps: ProbeDependenci
       ),
     deps.metrics,
   );
+  const routed = routedHandler<RouteKeyOf<'provider-probe'>>({
+    'GET /v1/provider/circuit': httpHandler({ logger, body: undefined }, async () =>
+      jsonResponse(200, await runCircuitCommand({ action: 'status' }, deps)),
+    ),
+    'POST /v1/provider/circuit': httpHandler(
+      { logger, body: circuitCommandBody },
+      async ({ body, callerArn, context }) => {
+        const answerBy = Date.now() + API_GATEWAY_TIMEOUT_MS;
+        logger.warn('provider circuit command from the operator API', { action: body.action, by: callerArn });
+        const report = await runCircuitCommand(
+          body.action === 'open' ? { action: 'open', reason: body.reason } : { action: body.action },
+          deps,
+          () => Math.min(context.getRemainingTimeInMillis(), answerBy - Date.now()),
+        );
+        return jsonResponse(200, report);
+      },
+    ),
+  });
+  return (event: unknown, context: Context) => (isApiEvent(event) ? routed(event, context) : invoked(event, context));
+};

@@ -4,9 +4,11 @@
 // send them; the verified caller in requestContext.identity).
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { API_BINARY_MEDIA_TYPES, type ApiAuth, apiRoutes } from '../../functions/catalog.js';
 import { GATEWAY_PROBLEMS, type GatewayResponseType, gatewayProblem } from '../../shared/http/gateway-problems.js';
+import { OPS_PATH, operationsPageAnswer, opsFileReader } from '../../shared/http/operations-page.js';
 import { PROBLEM_CONTENT_TYPE } from '../../shared/http/problems.js';
 import { tighterLimit, type UsagePlan, UsagePlanLimiter } from '../../shared/http/usage-plan.js';
 import { apiEvent, lambdaContext } from '../aws-events.js';
@@ -25,6 +27,10 @@ export const LOCAL_PRINCIPALS: Readonly<Record<string, LocalPrincipal>> = {
     caller: 'AIDALOCALOPERATOR0000',
   },
 };
+
+/** The operations page's files, read afresh on each request (an edit shows on reload), and how it signs in locally. */
+const OPS_DIRECTORY = fileURLToPath(new URL('../../ops/', import.meta.url));
+const LOCAL_OPS_CONFIG = { apiBase: '/v1', region: LOCAL_SIGNING.region, auth: 'static' } as const;
 
 /** API Gateway's own payload limit for REST APIs. */
 const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
@@ -181,6 +187,17 @@ export async function startApiGateway(options: {
     // Not a route of the REST API: the local stack's reference page, beside it.
     if (request.method === 'GET' && url.pathname === API_REFERENCE_PATH) {
       await sendApiReference(response);
+      return;
+    }
+    // The operations page, a local special case: on AWS a small function serves it behind GET /ops routes
+    // (lib/operations-page.ts), with a config.json that signs in through Cognito instead.
+    if (request.method === 'GET' && (url.pathname === OPS_PATH || url.pathname.startsWith(`${OPS_PATH}/`))) {
+      const page = operationsPageAnswer(
+        { subPath: url.pathname.slice(OPS_PATH.length), pagePath: url.pathname },
+        { config: LOCAL_OPS_CONFIG, readFile: opsFileReader(OPS_DIRECTORY) },
+      );
+      response.writeHead(page.statusCode, page.headers as Record<string, string>);
+      response.end(page.body);
       return;
     }
     const matched = matchRoute(ROUTES, url.pathname, request.method);

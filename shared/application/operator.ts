@@ -18,11 +18,13 @@ import { mapWithConcurrency } from './concurrency.js';
 import { ConflictError, InvalidInputError } from './errors.js';
 import {
   ConcurrentUpdateError,
+  type CountQuery,
   type HourlyCounters,
   type ListQuery,
   NotificationNotFoundError,
   type NotificationRepository,
   type SendQueue,
+  type StatusCounts,
 } from './ports.js';
 
 /** A notification as operators see it: never the claim token, the version, nor the store's own attributes. */
@@ -167,6 +169,19 @@ export async function listNotifications(
   const now = deps.clock();
   const items = page.notifications.map((n) => viewOf(n, now));
   return page.cursor === undefined ? { items } : { items, nextCursor: page.cursor };
+}
+
+/** How many notifications each status holds among those created in the query's window, each up to its cap. */
+export async function countNotifications(
+  query: CountQuery,
+  deps: { store: Pick<NotificationRepository, 'countNotifications'> },
+): Promise<{ counts: StatusCounts; cap: number; from: string | null; to: string | null }> {
+  return {
+    counts: await deps.store.countNotifications(query),
+    cap: query.cap,
+    from: query.from?.toISOString() ?? null,
+    to: query.to?.toISOString() ?? null,
+  };
 }
 
 /** Cancels a pending or failed notification for good; ConflictError when it is final or an attempt is in flight. */

@@ -61,6 +61,20 @@ export interface ListQuery {
   cursor?: string;
 }
 
+/** What operators count: the notifications of each status created in a window, each count stopped at `cap`. */
+export interface CountQuery {
+  /** Empty: every status. */
+  statuses: readonly NotificationStatus[];
+  /** Bounds on createdAt, both inclusive. */
+  from?: Date;
+  to?: Date;
+  /** A status's count stops here (capped: true): a count reads every item it counts. */
+  cap: number;
+}
+
+/** How many notifications each counted status holds; `capped`: at least `count`, the cap was reached. */
+export type StatusCounts = Partial<Record<NotificationStatus, { count: number; capped: boolean }>>;
+
 /**
  * The fingerprint of the request that claimed an idempotency key (requestFingerprint), kept with the key so that a
  * reuse with another request can be told from a repeat; absent for keys claimed before fingerprints were kept.
@@ -113,6 +127,8 @@ export interface NotificationRepository {
    * comes once, but one whose status leaves the listed ones before its page comes may be missing.
    */
   listNotifications(query: ListQuery): Promise<{ notifications: Notification[]; cursor?: string }>;
+  /** How many notifications of each status `query` matches, each count bounded by its cap. */
+  countNotifications(query: CountQuery): Promise<StatusCounts>;
 }
 
 export interface HourlyCounters {

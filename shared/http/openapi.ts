@@ -28,6 +28,9 @@ import { CALLBACK_EVENT_TYPES, type CallbackEvent, callbackEventSchema } from '.
 import { DEFAULT_MAX_BODY_BYTES } from './http-handler.js';
 import { type NotificationRequestBody, notificationRequestSchema } from './notification-request.js';
 import {
+  COUNT_CAP,
+  circuitCommandBody,
+  countQuerySchema,
   EXPORT_MAX_ROWS,
   exportQuerySchema,
   listQuerySchema,
@@ -193,6 +196,37 @@ const notificationView = z
       .meta({ description: 'Callbacks given up after 24 h of retries (the last 10): the receiver never took them.' }),
   })
   .meta({ id: 'Notification', description: 'A notification as operators see it.' });
+const statusCounts = z
+  .object({
+    counts: z
+      .partialRecord(z.enum(NOTIFICATION_STATUSES), z.object({ count: z.int(), capped: z.boolean() }))
+      .meta({ description: 'Per status asked for: its count, and whether it stopped at the cap.' }),
+    cap: z.int(),
+    from: instant.nullable(),
+    to: instant.nullable(),
+  })
+  .meta({ id: 'StatusCounts' });
+const circuitReport = z
+  .object({
+    action: z.enum(['status', 'open', 'close', 'probe']),
+    now: instant,
+    circuit: z
+      .looseObject({
+        status: z.enum(['healthy', 'unavailable']).meta({ description: 'healthy: closed; unavailable: open.' }),
+        since: instant,
+        reason: z.string().optional(),
+        forced: z.boolean().optional().meta({ description: 'Opened by an operator: a probe does not close it.' }),
+      })
+      .nullable()
+      .meta({ description: 'The circuit as stored (null: never opened).' }),
+    probed: z.boolean(),
+    probeResult: z.string().optional(),
+    released: z.int().meta({ description: 'Held notifications made due and queued again by this call.' }),
+    releaseFailed: z.int().optional(),
+    releaseDone: z.boolean().optional(),
+    alert: z.enum(['sent', 'cooldown', 'failed', 'disabled', 'not_configured']).optional(),
+  })
+  .meta({ id: 'CircuitReport' });
 const redriveReport = z
   .object({
     dryRun: z.boolean(),
@@ -593,6 +627,44 @@ const OPERATIONS: Record<RouteKey, Omit<ZodOpenApiOperationObject, 'security'>> 
         },
       },
       '400': badParameter('A query parameter', ['limit', `must be from 1 to ${EXPORT_MAX_ROWS}`]),
+      '403': operatorForbidden,
+      '500': internalError,
+    },
+  },
+  'GET /v1/notifications/counts': {
+    operationId: 'countNotifications',
+    tags: operatorTags,
+    summary: 'Count notifications by status (the operations page)',
+    description: `Each status counted through the status index, up to ${COUNT_CAP} (then capped: true).`,
+    requestParams: { query: countQuerySchema },
+    responses: {
+      '200': {
+        description: 'The counts, each status asked for.',
+        content: { 'application/json': { schema: statusCounts } },
+      },
+      '400': badParameter('A query parameter', ['from', 'must not be after to']),
+      '403': operatorForbidden,
+      '500': internalError,
+    },
+  },
+  'GET /v1/provider/circuit': {
+    operationId: 'getProviderCircuit',
+    tags: operatorTags,
+    summary: "The provider circuit's state (open: sends are held, none is lost)",
+    responses: {
+      '200': { description: 'The circuit.', content: { 'application/json': { schema: circuitReport } } },
+      '403': operatorForbidden,
+      '500': internalError,
+    },
+  },
+  'POST /v1/provider/circuit': {
+    operationId: 'commandProviderCircuit',
+    tags: operatorTags,
+    summary: 'Force the provider circuit open, close it (and release the held notifications), or probe WaChap now',
+    requestBody: { required: true, content: { 'application/json': { schema: circuitCommandBody } } },
+    responses: {
+      '200': { description: 'What the command did.', content: { 'application/json': { schema: circuitReport } } },
+      '400': badParameter('The body', ['action', 'Invalid input']),
       '403': operatorForbidden,
       '500': internalError,
     },

@@ -2,7 +2,7 @@
 // export query strings, the cancel and re-drive bodies. A refusal names the parameter or field.
 import type { CountryCode } from 'libphonenumber-js';
 import { z } from 'zod';
-import type { ListQuery } from '../application/ports.js';
+import type { CountQuery, ListQuery } from '../application/ports.js';
 import {
   CATEGORY_SLUG,
   FAILURE_REASONS,
@@ -132,8 +132,38 @@ export const exportQuerySchema = (defaultCountry: CountryCode) =>
     .refine(fromBeforeTo, { message: 'must not be after to', path: ['from'] })
     .transform(toListQuery);
 
+/** A status's count stops here: counting reads every item counted (about 10,000 KB read at most per status). */
+export const COUNT_CAP = 10_000;
+
+/** GET /notifications/counts: which statuses (every one when absent), created between `from` and `to`. */
+export const countQuerySchema = z
+  .strictObject({ status: statusList.optional(), from: instant('from').optional(), to: instant('to').optional() })
+  .refine(fromBeforeTo, { message: 'must not be after to', path: ['from'] })
+  .transform(
+    ({ status, from, to }): CountQuery => ({
+      statuses: status?.length ? status : [...NOTIFICATION_STATUSES],
+      cap: COUNT_CAP,
+      ...(from ? { from: new Date(from) } : {}),
+      ...(to ? { to: new Date(to) } : {}),
+    }),
+  );
+
 /** Why an operator acts, kept in the notification's record of operator actions. */
 const operatorNote = visibleText(500);
+
+/**
+ * POST /provider/circuit: force the provider circuit `open` (with why: shown in the status and the alert email),
+ * `close` it (and release the held notifications), or `probe` WaChap now.
+ */
+export const circuitCommandBody = z.discriminatedUnion(
+  'action',
+  [
+    z.strictObject({ action: z.literal('open'), reason: visibleText(200).optional() }),
+    z.strictObject({ action: z.literal('close') }),
+    z.strictObject({ action: z.literal('probe') }),
+  ],
+  { error: 'must be one of open, close, probe' },
+);
 
 /** POST /notifications/{id}/cancel and /retry: an optional body `{ "reason": "…" }` (why, for the record). */
 export const operatorActionBody = z

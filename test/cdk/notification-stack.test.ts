@@ -21,6 +21,7 @@ import {
   STATUS_SHARD_ATTRIBUTE,
   TTL_ATTRIBUTE,
 } from '../../shared/adapters/dynamodb/table.js';
+import { OPS_FILES } from '../../shared/http/operations-page.js';
 import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../../shared/schedules.js';
 import {
   cdkJson,
@@ -159,13 +160,21 @@ describe('NotificationStack', () => {
       const keyed = methods.filter((method) => method.Properties.ApiKeyRequired);
       expect(keyed.length).toBe(2);
       expect(keyed.every((method) => method.Properties.RequestValidatorId !== undefined)).toBe(true);
-      // No method is open but GET /v1/openapi.json (test/cdk/api-contract.test.ts): the upstream's key or an IAM
-      // principal's signature (test/cdk/operator-api.test.ts).
+      // No method is open but GET /v1/openapi.json (test/cdk/api-contract.test.ts) and the operations page's files
+      // (test/cdk/operations-page.test.ts): the upstream's key or an IAM principal's signature
+      // (test/cdk/operator-api.test.ts).
+      const pageFunction = logicalId(stack.operationsPage.pageFunction);
       const open = methods.filter(
         (m) => m.Properties.ApiKeyRequired !== true && m.Properties.AuthorizationType !== 'AWS_IAM',
       );
-      expect(open.map((m) => [m.Properties.HttpMethod, JSON.stringify(m.Properties.Integration)])).toEqual([
-        ['GET', expect.stringContaining(functionId('api-docs'))],
+      const integrations = open.map((m) => [m.Properties.HttpMethod, JSON.stringify(m.Properties.Integration)]);
+      expect(integrations).toHaveLength(3);
+      expect(integrations.filter(([, integration]) => integration?.includes(functionId('api-docs')))).toEqual([
+        ['GET', expect.any(String)],
+      ]);
+      expect(integrations.filter(([, integration]) => integration?.includes(pageFunction))).toEqual([
+        ['GET', expect.any(String)],
+        ['GET', expect.any(String)],
       ]);
       template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'HEADER' });
     });
@@ -211,7 +220,8 @@ describe('NotificationStack', () => {
 
   describe('functions', () => {
     it("are the catalog's, nodejs22.x on arm64, traced, logging to a one-month log group", () => {
-      template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length);
+      // And the operations page's file server, which is not the catalog's (test/cdk/operations-page.test.ts).
+      template.resourceCountIs('AWS::Lambda::Function', FUNCTION_NAMES.length + 1);
       expect(Object.keys(stack.functions).sort()).toEqual([...FUNCTION_NAMES].sort());
       for (const name of Object.keys(stack.functions) as HandlerName[]) {
         const fn = stack.functions[name];
@@ -950,5 +960,15 @@ describe('NotificationStack bundled with esbuild (as `npx cdk synth` does, offli
       expect(bundle.length / bundle.split('\n').length).toBeGreaterThan(1000);
     }
     expect(Object.keys(stack.functions)).toHaveLength(FUNCTION_NAMES.length);
+    // The operations page's function carries the page's files as they are written, beside its bundle.
+    const page = stack.operationsPage.pageFunction.node.defaultChild as CfnResource;
+    const pageKey = template.toJSON().Resources[stack.getLogicalId(page)].Properties.Code.S3Key as string;
+    const pageAsset = join(assembly.directory, `asset.${pageKey.replace(/\.zip$/, '')}`);
+    expect(existsSync(join(pageAsset, 'index.mjs'))).toBe(true);
+    for (const name of Object.keys(OPS_FILES)) {
+      expect(readFileSync(join(pageAsset, 'ops', name), 'utf8'), name).toBe(
+        readFileSync(new URL(`../../ops/${name}`, import.meta.url), 'utf8'),
+      );
+    }
   }, 30_000);
 });

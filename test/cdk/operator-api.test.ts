@@ -47,17 +47,24 @@ describe('the operator API', () => {
   it('puts every operator route behind IAM authorization, without the API key, and leaves ingest its key', () => {
     const iam = { authorizationType: 'AWS_IAM', apiKeyRequired: false };
     expect(methods()).toEqual([
+      // The operations page's files: open, static, no data (test/cdk/operations-page.test.ts).
+      { route: 'GET /ops', authorizationType: 'NONE', apiKeyRequired: false },
+      { route: 'GET /ops/{file}', authorizationType: 'NONE', apiKeyRequired: false },
       { route: 'GET /v1/notifications', ...iam },
+      { route: 'GET /v1/notifications/counts', ...iam },
       { route: 'GET /v1/notifications/export.csv', ...iam },
       { route: 'GET /v1/notifications/{id}', ...iam },
       // The contract: anyone, no key, no signature.
       { route: 'GET /v1/openapi.json', authorizationType: 'NONE', apiKeyRequired: false },
+      // The provider circuit, served by the provider probe.
+      { route: 'GET /v1/provider/circuit', ...iam },
       // The upstream's route, also at its deprecated unversioned path; the operators' under /v1 only.
       { route: 'POST /notifications', authorizationType: 'NONE', apiKeyRequired: true },
       { route: 'POST /v1/notifications', authorizationType: 'NONE', apiKeyRequired: true },
       { route: 'POST /v1/notifications/retry', ...iam },
       { route: 'POST /v1/notifications/{id}/cancel', ...iam },
       { route: 'POST /v1/notifications/{id}/retry', ...iam },
+      { route: 'POST /v1/provider/circuit', ...iam },
     ]);
   });
 
@@ -81,10 +88,13 @@ describe('the operator API', () => {
     expect(statement!.Resource).toEqual([
       arn('/GET/v1/notifications'),
       arn('/GET/v1/notifications/*'),
+      arn('/GET/v1/notifications/counts'),
       arn('/GET/v1/notifications/export.csv'),
+      arn('/GET/v1/provider/circuit'),
       arn('/POST/v1/notifications/*/cancel'),
       arn('/POST/v1/notifications/*/retry'),
       arn('/POST/v1/notifications/retry'),
+      arn('/POST/v1/provider/circuit'),
     ]);
     // Not the upstream's route (either path), and never a wildcard method or stage.
     expect(JSON.stringify(statement!.Resource)).not.toContain('/POST/notifications"');

@@ -537,3 +537,76 @@ describe('authorization', () => {
     expect(JSON.parse(wrong).message).toMatch(/^The request signature we calculated/);
   });
 });
+
+describe('GET /v1/notifications/counts', () => {
+  it('counts the notifications of each status created since `from`, each below its cap', async () => {
+    const from = new Date().toISOString();
+    const sent = await accepted(notificationRequest(newPhone()));
+    await waitForOutcome(e2e, sent, (n) => n.status === 'sent');
+    const failed = await failedNotifications(2, { category: 'comptes_e2e' });
+
+    const answer = await call<{ counts: Record<string, { count: number; capped: boolean }>; cap: number }>(
+      `/v1/notifications/counts?from=${encodeURIComponent(from)}`,
+    );
+
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ cap: 10_000, from });
+    expect(answer.body.counts).toEqual({
+      pending: { count: 0, capped: false },
+      sent: { count: 1, capped: false },
+      failed: { count: failed.length, capped: false },
+      permanent_failure: { count: 0, capped: false },
+      cancelled: { count: 0, capped: false },
+      expired: { count: 0, capped: false },
+    });
+  });
+
+  it('counts only the statuses named, and refuses a bad value naming it', async () => {
+    const answer = await call<{ counts: Record<string, unknown> }>('/v1/notifications/counts?status=sent%2Cexpired');
+    expect(Object.keys(answer.body.counts).sort()).toEqual(['expired', 'sent']);
+
+    const refused = await call('/v1/notifications/counts?status=lost');
+    expect(refused).toMatchObject({ status: 400, body: { code: 'validation_error', errors: [{ path: 'status.0' }] } });
+    const reversed = await call('/v1/notifications/counts?from=2026-11-28T00:00:00Z&to=2026-11-27T00:00:00Z');
+    expect(reversed).toMatchObject({ status: 400, body: { errors: [{ path: 'from' }] } });
+  });
+});
+
+describe('the provider circuit over HTTP: GET and POST /v1/provider/circuit', () => {
+  type Report = { action: string; circuit: { status: string; forced?: boolean; reason?: string } | null };
+
+  it('shows the circuit, forces it open with a reason, and closes it again', async () => {
+    try {
+      const status = await call<Report>('/v1/provider/circuit');
+      expect(status).toMatchObject({ status: 200, body: { action: 'status' } });
+
+      const opened = await postSigned<Report>('/v1/provider/circuit', { action: 'open', reason: 'maintenance WaChap' });
+      expect(opened.status).toBe(200);
+      expect(opened.body.circuit).toMatchObject({ status: 'unavailable', forced: true });
+      expect(opened.body.circuit?.reason).toContain('maintenance WaChap');
+      // A forced circuit holds: a probe of a healthy WaChap does not close it.
+      const probed = await postSigned<Report>('/v1/provider/circuit', { action: 'probe' });
+      expect(probed.body).toMatchObject({ action: 'probe', probed: true, circuit: { status: 'unavailable' } });
+    } finally {
+      const closed = await postSigned<Report>('/v1/provider/circuit', { action: 'close' });
+      expect(closed.body).toMatchObject({ action: 'close', circuit: { status: 'healthy' } });
+    }
+    expect((await call<Report>('/v1/provider/circuit')).body.circuit).toMatchObject({ status: 'healthy' });
+  });
+
+  it('refuses an unknown action or a reason with anything but open, naming the field, and changes nothing', async () => {
+    const unknown = await postSigned('/v1/provider/circuit', { action: 'explode' });
+    expect(unknown).toMatchObject({ status: 400, body: { code: 'validation_error', errors: [{ path: 'action' }] } });
+    const reasonWithClose = await postSigned('/v1/provider/circuit', { action: 'close', reason: 'why not' });
+    expect(reasonWithClose.status).toBe(400);
+    expect(JSON.stringify(reasonWithClose.body)).toContain('reason');
+    expect((await call<Report>('/v1/provider/circuit')).body.circuit?.status ?? 'healthy').toBe('healthy');
+  });
+
+  it('is an operator route: unsigned, or with the API key only, it is refused', async () => {
+    for (const headers of [{}, { 'x-api-key': e2e.stack.apiKey }] as Record<string, string>[]) {
+      const response = await fetch(`${e2e.stack.urls.api}/v1/provider/circuit`, { headers });
+      expect(response.status).toBe(403);
+    }
+  });
+});

@@ -75,5 +75,7 @@ describe('function settings from the shell', () => {
     expect(run.out).toMatch(/'http:\/\/\S+\/v1\/notifications\?limit=20/);
     // The local caller's callback secret, to verify the status callbacks a receiver on this laptop gets.
     expect(run.out).toMatch(/Callback secret \(local-key\): whsec_[A-Za-z0-9+/=]+/);
+    // The operations page, on the API's port, on a line that names it.
+    expect(run.out).toMatch(/Operations page:\s+http:\/\/127\.0\.0\.1:\d+\/ops\//);
   }, 60_000);
 });

@@ -395,6 +395,62 @@ describe.each(availableEngines())('Status index and lists on %s', (engineName) =
     });
   });
 
+  describe('counts by status', () => {
+    let store: Store;
+
+    beforeAll(async () => {
+      let tableName: string;
+      ({ store, tableName } = await freshStore());
+      const sent = Array.from({ length: 300 }, (_, i) =>
+        makeNotification({ status: 'sent', createdAt: instant(i % 100), nextAttemptAt: undefined }),
+      );
+      const failed = Array.from({ length: 7 }, (_, i) =>
+        makeNotification({ status: 'failed', reason: 'temporary_error', createdAt: instant(i * 10) }),
+      );
+      await seed(tableName, [...sent, ...failed]);
+    }, 120_000);
+
+    it('counts each status exactly under the cap, and names every status asked for', async () => {
+      const counts = await store.countNotifications({ statuses: [], cap: 1_000 });
+
+      expect(counts).toEqual({
+        pending: { count: 0, capped: false },
+        sent: { count: 300, capped: false },
+        failed: { count: 7, capped: false },
+        permanent_failure: { count: 0, capped: false },
+        cancelled: { count: 0, capped: false },
+        expired: { count: 0, capped: false },
+      });
+    });
+
+    it('counts within from and to, both inclusive', async () => {
+      const counts = await store.countNotifications({
+        statuses: ['failed', 'sent'],
+        from: new Date(instant(10)),
+        to: new Date(instant(30)),
+        cap: 1_000,
+      });
+
+      // failed at 10, 20, 30; sent at 10..30 three times over (i % 100).
+      expect(counts).toEqual({ failed: { count: 3, capped: false }, sent: { count: 63, capped: false } });
+    });
+
+    it('stops at the cap, says so, and reads about the cap rather than the status', async () => {
+      const before = reads.items;
+
+      const counts = await store.countNotifications({ statuses: ['sent'], cap: 50 });
+
+      expect(counts).toEqual({ sent: { count: 50, capped: true } });
+      expect(reads.items - before).toBeLessThanOrEqual(50 + 2 * STATUS_SHARDS);
+    });
+
+    it('refuses from after to', async () => {
+      await expect(
+        store.countNotifications({ statuses: ['sent'], from: new Date(instant(5)), to: new Date(instant(1)), cap: 10 }),
+      ).rejects.toBeInstanceOf(InvalidInputError);
+    });
+  });
+
   describe('ensureTable on a table from before the status index', () => {
     /** The table as it was before the index, with a failed notification and a counter written then. */
     async function oldTable() {

@@ -66,13 +66,21 @@ describe('matchRoute on the REST API', () => {
       'apiKey POST /notifications',
       'apiKey POST /v1/notifications',
       'iam GET /v1/notifications',
+      'iam GET /v1/notifications/counts',
       'iam GET /v1/notifications/export.csv',
       'iam GET /v1/notifications/{id}',
+      'iam GET /v1/provider/circuit',
       'iam POST /v1/notifications/retry',
       'iam POST /v1/notifications/{id}/cancel',
       'iam POST /v1/notifications/{id}/retry',
       'none GET /v1/openapi.json',
+      'iam POST /v1/provider/circuit',
     ]);
+    // A scheduled function serves routes too: the provider probe, the circuit's commands over HTTP.
+    expect(matchRoute(routes, '/v1/provider/circuit', 'POST')?.route.target).toBe('provider-probe');
+    // A static segment wins over the {id}: the counts are no notification.
+    expect(matchRoute(routes, '/v1/notifications/counts', 'GET')?.route.target).toBe('operator-read');
+    expect(matchRoute(routes, '/v1/notifications/counts', 'GET')?.route.resource).toBe('/v1/notifications/counts');
   });
 
   it('serves the API under /v1, and only the ingest route also at its old unversioned path, naming its successor', () => {

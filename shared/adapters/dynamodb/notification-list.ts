@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { InvalidInputError } from '../../application/errors.js';
-import type { ListQuery } from '../../application/ports.js';
-import { NOTIFICATION_STATUSES, type Notification } from '../../domain/notification.js';
+import type { CountQuery, ListQuery, StatusCounts } from '../../application/ports.js';
+import { NOTIFICATION_STATUSES, type Notification, type NotificationStatus } from '../../domain/notification.js';
 import type { Log } from '../../observability/logger.js';
 import { CorruptItemError, type Item } from './items.js';
 import { toNotification } from './notification-item.js';
@@ -100,6 +100,54 @@ export async function listNotifications(
   }
   const more = partitions.some((p) => !p.done || p.buffer.length > 0);
   return more && last !== undefined ? { notifications, cursor: encodeCursor(last, fingerprint) } : { notifications };
+}
+
+/**
+ * How many notifications of each status match: a Select COUNT query of each status's partitions, in rounds where
+ * every unfinished partition reads its share of what is left below the cap, so a count reads about `cap` items at
+ * most (plus one per partition), however large the status. The shards are spread evenly by a hash: a capped count
+ * has read each of them about as far.
+ */
+export async function countNotifications(table: ListTable, query: CountQuery): Promise<StatusCounts> {
+  if (query.from && query.to && query.from > query.to) {
+    throw new InvalidInputError([{ path: 'from', message: 'must not be after to' }]);
+  }
+  const listQuery: ListQuery = { ...query, limit: query.cap };
+  const counted = await Promise.all(
+    statusesOf(listQuery).map(async (status) => [status, await countStatus(table, listQuery, status)] as const),
+  );
+  return Object.fromEntries(counted);
+}
+
+async function countStatus(
+  table: ListTable,
+  query: ListQuery,
+  status: NotificationStatus,
+): Promise<{ count: number; capped: boolean }> {
+  let open = statusPartitions(status).map((key) => ({ key, startKey: undefined as Item | undefined }));
+  let count = 0;
+  while (open.length > 0 && count < query.limit) {
+    const share = Math.max(1, Math.ceil((query.limit - count) / open.length));
+    const reads = await Promise.all(
+      open.map(async (p) => {
+        const page = await table.client.send(
+          new QueryCommand({
+            ...partitionQuery(table.tableName, query, p.key, undefined),
+            Select: 'COUNT',
+            Limit: share,
+            ExclusiveStartKey: p.startKey,
+          }),
+        );
+        p.startKey = page.LastEvaluatedKey;
+        return page.Count ?? 0;
+      }),
+    );
+    count += reads.reduce((sum, n) => sum + n, 0);
+    open = open.filter((p) => p.startKey !== undefined);
+  }
+  // At the cap with partitions unread, or past it (the last round's shares rounded up): at least the cap.
+  const capped = count > query.limit || (count === query.limit && open.length > 0);
+  return { count: Math.min(count, query.limit), capped };
 }
 
 const statusesOf = (query: ListQuery) =>

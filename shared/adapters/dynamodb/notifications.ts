@@ -14,19 +14,21 @@ import {
 import { z } from 'zod';
 import {
   ConcurrentUpdateError,
+  type CountQuery,
   DuplicateNotificationError,
   type IdempotencyFingerprint,
   IdempotentRequestInFlightError,
   type ListQuery,
   NotificationNotFoundError,
   type NotificationRepository,
+  type StatusCounts,
 } from '../../application/ports.js';
 import type { Notification, Priority } from '../../domain/notification.js';
 import type { DueCursor } from '../../domain/provider-circuit.js';
 import { type Log, silentLog } from '../../observability/logger.js';
 import { CorruptItemError, epochSeconds, type Item, isConditionalCheckFailed, parseItem } from './items.js';
 import { parseNotification, toItem, toNotification } from './notification-item.js';
-import { listNotifications } from './notification-list.js';
+import { countNotifications, listNotifications } from './notification-list.js';
 import {
   DUE_AT_ATTRIBUTE,
   DUE_INDEX_NAME,
@@ -290,6 +292,10 @@ export class DynamoDbNotifications implements NotificationRepository {
 
   async listNotifications(query: ListQuery): Promise<{ notifications: Notification[]; cursor?: string }> {
     return listNotifications({ client: this.client, tableName: this.tableName, log: this.log }, query);
+  }
+
+  async countNotifications(query: CountQuery): Promise<StatusCounts> {
+    return countNotifications({ client: this.client, tableName: this.tableName, log: this.log }, query);
   }
 
   // ---- internals ---------------------------------------------------------------------------

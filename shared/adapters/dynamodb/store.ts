@@ -39,6 +39,7 @@ export function dynamoDbStore(options: DynamoDbNotificationsOptions): Store {
     dueNotificationsPage: (input) => notifications.dueNotificationsPage(input),
     dueBacklog: (input) => notifications.dueBacklog(input),
     listNotifications: (query) => notifications.listNotifications(query),
+    countNotifications: (query) => notifications.countNotifications(query),
     incrementCounters: (at, delta, options) => counters.incrementCounters(at, delta, options),
     readCounters: (now, hours) => counters.readCounters(now, hours),
     acquireAlertCooldown: (kind, now, cooldownMs) => cooldowns.acquireAlertCooldown(kind, now, cooldownMs),

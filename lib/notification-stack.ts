@@ -388,6 +388,11 @@ export class NotificationStack extends Stack {
     // Each upstream caller's signing secret, named after its key's id (what its notifications record as caller).
     for (const { apiKey } of apiKeys) addCallbackSecret(this, apiKey, { stage: config.stage });
     this.operationsPage = addOperationsPage(this, { config, api, operatorPolicy, removalPolicy: transient });
+    // Every alert links the operations page. Built from the API's id and the stage's name, not from api.url: that
+    // names the deployment, which depends on the methods, which depend on the functions (a cycle).
+    const operationsPageUrl = `https://${api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${config.stage}/ops/`;
+    healthCheck.setEnvironment({ OPERATIONS_PAGE_URL: operationsPageUrl });
+    providerProbe.setEnvironment({ OPERATIONS_PAGE_URL: operationsPageUrl });
     const { topic: alarmTopic, alarms } = addAlarms(this, {
       config,
       keyRemovalPolicy: transient,

@@ -309,6 +309,7 @@ describe('NotificationStack', () => {
           'ALERT_FAILURE_RATE_MIN_ATTEMPTS',
           'ALERT_FAILED_OTP_THRESHOLD',
           'ALERT_WHATSAPP_FAILURE_THRESHOLD',
+          'OPERATIONS_PAGE_URL',
         ],
         'provider-probe': [
           ...common,
@@ -319,6 +320,7 @@ describe('NotificationStack', () => {
           'ADMIN_CONTACTS_SECRET_ARN',
           'ALERT_FROM_EMAIL',
           'PROVIDER_PROBE_INTERVAL_SECONDS',
+          'OPERATIONS_PAGE_URL',
         ],
         'callback-dispatcher': [
           ...common,

@@ -24,6 +24,20 @@ describe('the operations page', () => {
     resources = template.toJSON().Resources;
   });
 
+  it("hands the page's URL (this API, this stage, /ops/) to the functions whose alerts link it", () => {
+    const restApiId = logicalId(stack.api);
+    for (const name of ['HealthCheck', 'ProviderProbe']) {
+      const fn = Object.entries(resources).find(
+        ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith(name) && !id.includes('LogRetention'),
+      )?.[1];
+      expect(fn, name).toBeDefined();
+      const environment = fn!.Properties.Environment as { Variables: Record<string, unknown> };
+      const url = JSON.stringify(environment.Variables.OPERATIONS_PAGE_URL);
+      expect(url).toContain(restApiId);
+      expect(url).toContain('/test/ops/');
+    }
+  });
+
   it('lets admins alone create operators, with a strong password policy', () => {
     template.hasResourceProperties('AWS::Cognito::UserPool', {
       AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },

@@ -73,8 +73,8 @@ describe('matchRoute on the REST API', () => {
       'iam POST /v1/notifications/retry',
       'iam POST /v1/notifications/{id}/cancel',
       'iam POST /v1/notifications/{id}/retry',
-      'none GET /v1/openapi.json',
       'iam POST /v1/provider/circuit',
+      'none GET /v1/openapi.json',
     ]);
     // A scheduled function serves routes too: the provider probe, the circuit's commands over HTTP.
     expect(matchRoute(routes, '/v1/provider/circuit', 'POST')?.route.target).toBe('provider-probe');

@@ -90,6 +90,8 @@ export interface CircuitFacts {
   recommendation?: string;
   /** An operator opened it: only closing it by hand ends the outage. */
   forced?: boolean;
+  /** The WaChap instance whose circuit it is, when there are several: only its notifications are held. */
+  instance?: string;
 }
 
 export interface HealthAlert {
@@ -189,7 +191,7 @@ export interface HealthInput {
 }
 
 /** The circuit is open: WaChap is refused or broken, and notifications wait for it. */
-export function providerUnavailableAlert(state: ProviderState, now: Date): HealthAlert {
+export function providerUnavailableAlert(state: ProviderState, now: Date, instance?: string): HealthAlert {
   const minutes = Math.max(0, Math.round((now.getTime() - Date.parse(state.since)) / 60_000));
   return {
     kind: 'provider_unavailable',
@@ -200,6 +202,7 @@ export function providerUnavailableAlert(state: ProviderState, now: Date): Healt
       ...(state.reason !== undefined ? { reason: state.reason } : {}),
       ...(state.recommendation !== undefined ? { recommendation: state.recommendation } : {}),
       ...(state.forced ? { forced: true } : {}),
+      ...(instance !== undefined ? { instance } : {}),
     },
   };
 }

@@ -37,8 +37,14 @@ export const wachapInstancesSchema = z
       const first = new Map<string, number>();
       instances.forEach((instance, index) => {
         const value = instance[field];
-        if (first.has(value)) {
-          ctx.addIssue({ code: 'custom', path: [index, field], message: `duplicate ${field} "${value}"` });
+        const earlier = first.get(value);
+        // The value is not quoted: an instance id is half a credential, and the secret's errors are logged.
+        if (earlier !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [index, field],
+            message: `duplicate ${field}: instance ${earlier} has it too`,
+          });
         } else first.set(value, index);
       });
     };

@@ -142,6 +142,10 @@ function dlqSteps(dlqUrl: string | undefined): AlertStep[] {
   return steps;
 }
 
+/** "WaChap", or "WaChap (instance china)" when one instance of several is down: the others keep sending. */
+const provider = (alert: HealthAlert) =>
+  alert.circuit?.instance !== undefined ? `WaChap (instance ${alert.circuit.instance})` : 'WaChap';
+
 const opener = (alert: HealthAlert, language: Language) =>
   alert.circuit?.forced ? (language === 'fr' ? ' (ouvert par un opérateur)' : ' (opened by an operator)') : '';
 
@@ -149,9 +153,9 @@ export const ALERT_TEXTS: Record<AlertKind, KindTexts> = {
   provider_unavailable: {
     summary: {
       fr: (alert, figure) =>
-        `WaChap est indisponible depuis le ${formatInstant(alert.circuit?.since ?? '', 'fr')} (${figure('minutesSinceOpen')})${opener(alert, 'fr')} : ${alert.circuit?.reason ?? 'raison inconnue'}. Les notifications sont retenues, aucune n'est perdue.`,
+        `${provider(alert)} est indisponible depuis le ${formatInstant(alert.circuit?.since ?? '', 'fr')} (${figure('minutesSinceOpen')})${opener(alert, 'fr')} : ${alert.circuit?.reason ?? 'raison inconnue'}. ${alert.circuit?.instance !== undefined ? "Les notifications de cette instance sont retenues (les autres instances envoient), aucune n'est perdue." : "Les notifications sont retenues, aucune n'est perdue."}`,
       en: (alert, figure) =>
-        `WaChap is unavailable since ${formatInstant(alert.circuit?.since ?? '', 'en')} (${figure('minutesSinceOpen')})${opener(alert, 'en')}: ${alert.circuit?.reason ?? 'unknown reason'}. Notifications are held, none is lost.`,
+        `${provider(alert)} is unavailable since ${formatInstant(alert.circuit?.since ?? '', 'en')} (${figure('minutesSinceOpen')})${opener(alert, 'en')}: ${alert.circuit?.reason ?? 'unknown reason'}. ${alert.circuit?.instance !== undefined ? 'Notifications for this instance are held (the other instances keep sending), none is lost.' : 'Notifications are held, none is lost.'}`,
     },
     advice: {
       fr: (alert) =>

@@ -31,11 +31,15 @@ describe('wachapInstancesSchema', () => {
   });
 
   it.each([
-    ['a duplicate name', [ISSUE_EXAMPLE[0], { ...ISSUE_EXAMPLE[1], name: 'china' }], '1.name: duplicate name "china"'],
+    [
+      'a duplicate name',
+      [ISSUE_EXAMPLE[0], { ...ISSUE_EXAMPLE[1], name: 'china' }],
+      '1.name: duplicate name: instance 0 has it too',
+    ],
     [
       'a duplicate instance id',
       [ISSUE_EXAMPLE[0], { ...ISSUE_EXAMPLE[1], instanceId: 'CN0001' }],
-      '1.instanceId: duplicate instanceId "CN0001"',
+      '1.instanceId: duplicate instanceId: instance 0 has it too',
     ],
     [
       'a prefix without +',
@@ -172,7 +176,7 @@ describe('failover', () => {
     [true, 'mali', true, { action: 'hold', instance: 'china' }],
   ] as const)('china open %s, stand-in %s (open %s) → %o', (chinaOpen, standIn, standInOpen, decision) => {
     const open: Record<string, boolean> = { china: chinaOpen, mali: standInOpen };
-    const failover = standIn ? { china: standIn } : {};
+    const failover: Record<string, string> = standIn ? { china: standIn } : {};
     expect(instanceDecision('china', failover, (name) => open[name] ?? false)).toEqual(decision);
   });
 

@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { FUNCTION_NAMES } from '../functions/catalog.js';
-import { loadConfig } from '../shared/config.js';
+import { loadConfig, wachapFields } from '../shared/config.js';
 import { LOCAL_API_KEY_ID } from './aws-events.js';
 import { LOCAL_SIGNING } from './doors/api-gateway.js';
 import { API_REFERENCE_PATH } from './doors/api-reference.js';
@@ -38,6 +38,8 @@ const localEnv = z.object({
   WACHAP_BASE_URL: z.url().optional(),
   WACHAP_INSTANCE_ID: z.string().min(1).default(defaults.wachap.instanceId),
   WACHAP_ACCESS_TOKEN: z.string().min(1).default(defaults.wachap.accessToken),
+  /** Several instances (README: WaChap instances): the functions get the list, the sandbox plays each one. */
+  WACHAP_INSTANCES: wachapFields.shape.WACHAP_INSTANCES,
   RETRY_SWEEP_SCHEDULE: rate(defaults.schedules.retrySweep),
   HEALTH_CHECK_SCHEDULE: rate(defaults.schedules.healthCheck),
   PROVIDER_PROBE_SCHEDULE: rate(defaults.schedules.providerProbe ?? 'rate(1 minute)'),
@@ -108,7 +110,11 @@ async function main() {
     ...(persistDir ? { persistDir } : {}),
     dynamoDbEngine: env.DYNAMODB_ENGINE,
     ...(env.WACHAP_BASE_URL ? { wachapBaseUrl: env.WACHAP_BASE_URL } : {}),
-    wachap: { instanceId: env.WACHAP_INSTANCE_ID, accessToken: env.WACHAP_ACCESS_TOKEN },
+    wachap: {
+      instanceId: env.WACHAP_INSTANCE_ID,
+      accessToken: env.WACHAP_ACCESS_TOKEN,
+      ...(env.WACHAP_INSTANCES ? { instances: env.WACHAP_INSTANCES } : {}),
+    },
     schedules: {
       retrySweep: env.RETRY_SWEEP_SCHEDULE,
       healthCheck: env.HEALTH_CHECK_SCHEDULE,

@@ -126,9 +126,7 @@ export async function sendNotification(message: SendMessage, deps: SenderDepende
 
   const outcome = await deps.channel.deliver(claimed, route.via ? { instance: route.via } : undefined);
   deps.metrics?.timing('WaChapCallLatency', outcome.durationMs);
-  return outcome.ok
-    ? recordSent(claimed, outcome, deps, route)
-    : recordFailure(claimed, token, outcome, deps, route.via);
+  return outcome.ok ? recordSent(claimed, outcome, deps, route) : recordFailure(claimed, token, outcome, deps, route);
 }
 
 type Route = { action: 'hold'; instance?: string } | { action: 'send'; via?: string; routedTo?: string };
@@ -222,8 +220,9 @@ async function recordFailure(
   token: string,
   outcome: Extract<DeliveryOutcome, { ok: false }>,
   deps: SenderDependencies,
-  instance: string | undefined,
+  route: { via?: string; routedTo?: string },
 ): Promise<SendResult> {
+  const instance = route.via;
   const at = deps.clock();
   const { error, verdict } = outcome;
   if (verdict.action === 'hold') {
@@ -246,7 +245,9 @@ async function recordFailure(
       policy: deps.policy.retry,
       providerHoldMs: deps.policy.providerHoldMs,
       random: deps.random,
-      ...(instance ? { instance } : {}),
+      // A stand-in's failure opens the stand-in's circuit, but the notification waits for its own instance (the
+      // number its customer knows): that instance's probe releases it, and it is routed afresh then.
+      ...(route.routedTo ? { instance: route.routedTo } : instance ? { instance } : {}),
     },
     deps,
   );

@@ -43,6 +43,8 @@ export interface SandboxState {
   successShape: 'status' | 'nested' | 'v1' | 'rotate';
 }
 
+export type SandboxPatch = Partial<SandboxState> & { instanceId?: string };
+
 export interface WaChapSandbox {
   /** The API base, e.g. http://127.0.0.1:3100/api: clients send to `${url}/send`. */
   url: string;
@@ -51,7 +53,8 @@ export interface WaChapSandbox {
   inbox(): SandboxMessage[];
   /** Every /send call received, accepted or not. */
   requests(): number;
-  configure(patch: Partial<SandboxState>): SandboxState;
+  /** With `instanceId`, `mode` is that instance's only. */
+  configure(patch: SandboxPatch): SandboxState;
   /**
    * What WaChap does when an admin renews the token (or moves to another instance): from now on only these
    * credentials are accepted, the old ones get 401. reset() brings back the ones the sandbox started with.
@@ -281,7 +284,7 @@ export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Pr
 
   // --- Control API and page ----------------------------------------------------------------------------------
 
-  function configure(patch: Partial<SandboxState>): SandboxState {
+  function configure(patch: SandboxPatch): SandboxState {
     const parsed = StatePatchSchema.safeParse(patch);
     if (!parsed.success) {
       const { field, problem } = firstProblem(parsed.error);
@@ -333,7 +336,7 @@ export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Pr
     const patch = isForm ? formPatch(raw) : raw.trim() === '' ? {} : parseJson(raw);
     if (patch === undefined) return controlError('body', 'not valid JSON');
     try {
-      const next = configure(patch as Partial<SandboxState>);
+      const next = configure(patch as SandboxPatch);
       return isForm ? redirectHome() : json(200, next, 'state');
     } catch (error) {
       if (error instanceof SandboxStateError) return controlError(error.field, error.problem);

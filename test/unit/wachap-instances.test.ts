@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { FUNCTIONS } from '../../functions/catalog.js';
+import { ConfigError, loadConfig } from '../../shared/config.js';
 import {
   circuitNameOf,
   defaultInstance,
@@ -186,5 +188,44 @@ describe('failover', () => {
       action: 'hold',
       instance: 'china',
     });
+  });
+});
+
+describe('WACHAP_INSTANCES and WACHAP_FAILOVER at cold start', () => {
+  const base = { TABLE_NAME: 't', SEND_QUEUE_URL: 'http://q/1', PRIORITY_SEND_QUEUE_URL: 'http://q/2' };
+  const load = (env: Record<string, string>) => loadConfig(FUNCTIONS.sender.environment, { ...base, ...env });
+
+  it('parses the list, which stands without WACHAP_INSTANCE_ID / WACHAP_ACCESS_TOKEN', () => {
+    const config = load({ WACHAP_INSTANCES: JSON.stringify(ISSUE_EXAMPLE), WACHAP_FAILOVER: '{"china":"mali"}' });
+    expect(config.WACHAP_INSTANCES?.map((i) => i.name)).toEqual(['china', 'mali', 'system']);
+    expect(config.WACHAP_FAILOVER).toEqual({ china: 'mali' });
+  });
+
+  it('keeps the one-instance shorthand, with no failover by default', () => {
+    const config = load({ WACHAP_INSTANCE_ID: 'LOCAL1', WACHAP_ACCESS_TOKEN: 'token' });
+    expect(config.WACHAP_INSTANCES).toBeUndefined();
+    expect(config.WACHAP_FAILOVER).toEqual({});
+  });
+
+  it.each([
+    ['not JSON', { WACHAP_INSTANCES: '[{name:' }, 'WACHAP_INSTANCES: must be JSON such as'],
+    [
+      'a bad prefix',
+      { WACHAP_INSTANCES: JSON.stringify([{ ...ISSUE_EXAMPLE[1], prefixes: ['223'] }]) },
+      'WACHAP_INSTANCES.0.prefixes.0: must be + and digits',
+    ],
+    [
+      'a failover to an unknown instance',
+      { WACHAP_INSTANCES: JSON.stringify(ISSUE_EXAMPLE), WACHAP_FAILOVER: '{"china":"japan"}' },
+      'WACHAP_FAILOVER: china: no instance is named "japan"',
+    ],
+  ])('stops the function on %s, naming the field', (_case, env, message) => {
+    expect(() => load(env)).toThrow(ConfigError);
+    expect(() => load(env)).toThrow(message);
+  });
+
+  it('never quotes a token in its message', () => {
+    const env = { WACHAP_INSTANCES: JSON.stringify([{ ...ISSUE_EXAMPLE[1], name: 'Bad Name' }]) };
+    expect(() => load(env)).not.toThrow(/ml-token/);
   });
 });

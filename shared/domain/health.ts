@@ -185,6 +185,11 @@ export interface HealthInput {
   backlog?: { count: number; oldestDueAt?: string };
   /** The provider circuit: while it is open every notification is held, whatever the counters say. */
   provider?: ProviderState;
+  /**
+   * Several WaChap instances: every instance's circuit (the default's is `provider` above, under its own name
+   * here too); each open one is an alert that names its instance.
+   */
+  instanceCircuits?: readonly { instance: string; state: ProviderState | undefined }[];
   /** WhatsApp sends failed in a row since the last one delivered (the recipient's faults aside). */
   consecutiveFailures?: number;
   now: Date;
@@ -220,7 +225,13 @@ export function evaluateHealth(
   const day = windowFigures(input.last24Hours);
   const alerts: HealthAlert[] = [];
 
-  if (input.provider && isCircuitOpen(input.provider)) alerts.push(providerUnavailableAlert(input.provider, input.now));
+  if (input.instanceCircuits) {
+    for (const { instance, state } of input.instanceCircuits) {
+      if (state && isCircuitOpen(state)) alerts.push(providerUnavailableAlert(state, input.now, instance));
+    }
+  } else if (input.provider && isCircuitOpen(input.provider)) {
+    alerts.push(providerUnavailableAlert(input.provider, input.now));
+  }
   if (hour.failures >= thresholds.hourlyFailures) {
     alerts.push({
       kind: 'failure_burst',

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FUNCTIONS } from '../../functions/catalog.js';
 import { ConfigError, loadConfig } from '../../shared/config.js';
+import { evaluateHealth, providerUnavailableAlert } from '../../shared/domain/health.js';
+import type { ProviderState } from '../../shared/domain/provider-circuit.js';
 import {
   circuitNameOf,
   defaultInstance,
@@ -11,6 +13,7 @@ import {
   type WaChapInstance,
   wachapInstancesSchema,
 } from '../../shared/domain/wachap-instances.js';
+import { alertEmail } from '../../shared/presentation/alert-messages.js';
 
 const ISSUE_EXAMPLE = [
   { name: 'china', instanceId: 'CN0001', accessToken: 'cn-token', prefixes: ['+86'] },
@@ -227,5 +230,48 @@ describe('WACHAP_INSTANCES and WACHAP_FAILOVER at cold start', () => {
   it('never quotes a token in its message', () => {
     const env = { WACHAP_INSTANCES: JSON.stringify([{ ...ISSUE_EXAMPLE[1], name: 'Bad Name' }]) };
     expect(() => load(env)).not.toThrow(/ml-token/);
+  });
+});
+
+describe('the provider alert with several instances', () => {
+  const NOW = new Date('2026-11-30T10:00:00Z');
+  const QUIET = { attempts: 0, sent: 0, temporaryFailures: 0, permanentFailures: 0 };
+  const open: ProviderState = {
+    status: 'unavailable',
+    since: '2026-11-30T09:40:00.000Z',
+    reason: 'HTTP 401: Unauthorized: token expired',
+    recommendation: 'Renew the token.',
+    version: 1,
+  };
+
+  it('alerts once per open instance circuit, naming the instance, and not for the healthy ones', () => {
+    const alerts = evaluateHealth({
+      lastHour: QUIET,
+      last24Hours: QUIET,
+      now: NOW,
+      instanceCircuits: [
+        { instance: 'china', state: open },
+        { instance: 'mali', state: undefined },
+        { instance: 'system', state: { status: 'healthy', since: NOW.toISOString(), version: 2 } },
+      ],
+    });
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ kind: 'provider_unavailable', circuit: { instance: 'china' } });
+  });
+
+  it('names the instance in both languages of the email', () => {
+    const email = alertEmail([providerUnavailableAlert(open, NOW, 'china')], 'admin@example.com', NOW, {
+      stage: 'prod',
+    });
+    expect(email.subject).toContain('WaChap (instance china) est indisponible');
+    expect(email.text).toContain('WaChap (instance china) is unavailable');
+    expect(email.text).toContain('les autres instances envoient');
+    expect(email.text).toContain('the other instances keep sending');
+  });
+
+  it('keeps the one-instance text without an instance', () => {
+    const email = alertEmail([providerUnavailableAlert(open, NOW)], 'admin@example.com', NOW, { stage: 'prod' });
+    expect(email.text).toContain('WaChap est indisponible');
+    expect(email.text).not.toContain('instance china');
   });
 });

@@ -209,6 +209,45 @@ describe('credentials per instance from the secret', () => {
   });
 });
 
+describe("the sandbox's instances", () => {
+  it('breaks one instance from its page while the other keeps sending', async () => {
+    // Act: the page's switch for China, as a browser posts it.
+    const form = await fetch(`${sandbox.origin}/_sandbox/mode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ instanceId: 'CN0001', mode: 'disconnected' }).toString(),
+      redirect: 'manual',
+    });
+    const page = await (await fetch(`${sandbox.origin}/`)).text();
+    const send = (instance: WaChapInstance, phone: string) =>
+      fetch(`${sandbox.url}/send`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          number: phone.slice(1),
+          type: 'text',
+          message: 'Bonjour',
+          instance_id: instance.instanceId,
+          access_token: instance.accessToken,
+        }),
+      }).then((r) => r.json());
+
+    // Assess: China refuses, Mali sends; the page shows each instance's switches and state, no token.
+    expect(form.status).toBe(303);
+    expect(await send(INSTANCES[0]!, CHINA)).toMatchObject({ status: 'error', message: /disconnected/i });
+    expect(await send(INSTANCES[1]!, MALI)).not.toMatchObject({ status: 'error' });
+    expect(sandbox.inbox().map((m) => m.instanceId)).toEqual(['ML0001']);
+    expect(page).toContain('data-instance-current="CN0001">disconnected');
+    expect(page).toContain('data-instance-current="ML0001">healthy');
+    expect(page).not.toContain(INSTANCES[0]!.accessToken);
+    // Another instance's token is refused: each instance accepts only its own.
+    expect(await send({ ...INSTANCES[1]!, accessToken: INSTANCES[0]!.accessToken }, MALI)).toMatchObject({
+      status: 'error',
+      message: 'Invalid access token',
+    });
+  });
+});
+
 const secretOf = (instances: readonly WaChapInstance[]) => JSON.stringify({ instances });
 
 /** Drains the queue and returns the notification ids it held. */

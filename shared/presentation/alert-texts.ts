@@ -76,7 +76,7 @@ const redriveDryRun = (status: 'failed' | 'permanent_failure', stage: string): A
   command: npm('notifications', ['retry', `--status=${status}`, '--since=24h', '--dry-run'], stage),
 });
 
-const circuitStep = (action: '--status' | '--probe' | '--close', stage: string): AlertStep => ({
+const circuitStep = (action: '--status' | '--probe' | '--close', stage: string, instance?: string): AlertStep => ({
   purpose: {
     '--status': { fr: 'Voir le circuit fournisseur', en: 'See the provider circuit' },
     '--probe': {
@@ -88,7 +88,8 @@ const circuitStep = (action: '--status' | '--probe' | '--close', stage: string):
       en: 'Close the circuit at once and release the held notifications',
     },
   }[action],
-  command: npm('circuit', [action], stage),
+  // One instance of several: the command acts on that instance's circuit.
+  command: npm('circuit', instance === undefined ? [action] : [action, `--instance=${instance}`], stage),
 });
 
 /** https://sqs.<region>.amazonaws.com/<account>/<name>: the region and ARN a deployed DLQ's commands need. */
@@ -165,15 +166,21 @@ export const ALERT_TEXTS: Record<AlertKind, KindTexts> = {
       en: (alert) =>
         `${alert.circuit?.recommendation ?? 'Check the WaChap dashboard.'} After fixing it, close the circuit at once (or wait for the next probe, within a minute).`,
     },
-    steps: (alert, { stage }) =>
-      alert.circuit?.forced
-        ? [circuitStep('--status', stage), circuitStep('--close', stage), listStep('provider_unavailable', stage)]
-        : [
-            circuitStep('--status', stage),
-            circuitStep('--probe', stage),
-            circuitStep('--close', stage),
+    steps: (alert, { stage }) => {
+      const instance = alert.circuit?.instance;
+      return alert.circuit?.forced
+        ? [
+            circuitStep('--status', stage, instance),
+            circuitStep('--close', stage, instance),
             listStep('provider_unavailable', stage),
-          ],
+          ]
+        : [
+            circuitStep('--status', stage, instance),
+            circuitStep('--probe', stage, instance),
+            circuitStep('--close', stage, instance),
+            listStep('provider_unavailable', stage),
+          ];
+    },
     whatsappTodo: (alert, { stage }) =>
       alert.circuit?.forced
         ? `fermer le circuit quand WaChap est de nouveau utilisable : ${operatorCommand('circuit', ['--close'], stage)}`

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { CIRCUIT_OPTIONS, circuitPayloadOf } from '../../bin/cli/circuit-args.js';
+import { parseFlags } from '../../bin/cli/flags.js';
 import { FUNCTIONS } from '../../functions/catalog.js';
 import { ConfigError, loadConfig } from '../../shared/config.js';
 import { evaluateHealth, providerUnavailableAlert } from '../../shared/domain/health.js';
@@ -14,6 +16,7 @@ import {
   wachapInstancesSchema,
 } from '../../shared/domain/wachap-instances.js';
 import { alertEmail } from '../../shared/presentation/alert-messages.js';
+import { ALERT_TEXTS } from '../../shared/presentation/alert-texts.js';
 
 const ISSUE_EXAMPLE = [
   { name: 'china', instanceId: 'CN0001', accessToken: 'cn-token', prefixes: ['+86'] },
@@ -273,5 +276,31 @@ describe('the provider alert with several instances', () => {
     const email = alertEmail([providerUnavailableAlert(open, NOW)], 'admin@example.com', NOW, { stage: 'prod' });
     expect(email.text).toContain('WaChap est indisponible');
     expect(email.text).not.toContain('instance china');
+  });
+});
+
+describe("the instance alert's commands", () => {
+  const NOW = new Date('2026-11-30T10:00:00Z');
+  const open: ProviderState = { status: 'unavailable', since: '2026-11-30T09:40:00.000Z', version: 1 };
+
+  it('act on that instance, and parse with npm run circuit as printed', () => {
+    const steps = ALERT_TEXTS.provider_unavailable.steps(providerUnavailableAlert(open, NOW, 'china'), {
+      stage: 'prod',
+    });
+    const circuit = steps.flatMap((step) => (step.command?.script === 'circuit' ? [step.command] : []));
+    expect(circuit.map((c) => c.line)).toEqual([
+      'npm run circuit -- --stage prod --status --instance=china',
+      'npm run circuit -- --stage prod --probe --instance=china',
+      'npm run circuit -- --stage prod --close --instance=china',
+    ]);
+    for (const command of circuit) {
+      expect(circuitPayloadOf(parseFlags([...command.args], CIRCUIT_OPTIONS))).toMatchObject({ instance: 'china' });
+    }
+  });
+
+  it('refuses an --instance that is not an instance name', () => {
+    expect(() => circuitPayloadOf(parseFlags(['--close', '--instance=China!'], CIRCUIT_OPTIONS))).toThrow(
+      /--instance must be an instance name/,
+    );
   });
 });

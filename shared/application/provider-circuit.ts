@@ -110,7 +110,7 @@ export interface ProbeDependencies {
      * The WaChap instance whose circuit this is, when there are several: its release touches only the notifications
      * held for it, and its alert names it. `isDefault`: it also owns holds that name no instance (written before).
      */
-    instance?: { name: string; isDefault: boolean } | undefined;
+    instance?: { name: string; isDefault: boolean; names?: readonly string[] } | undefined;
     adminEmail?: string | undefined;
     cooldownMs: number;
     /** The stage this probe runs in, named in the alert's commands (default: the local stack). */
@@ -125,7 +125,10 @@ const circuitOf = (deps: Pick<ProbeDependencies, 'settings'>): string => deps.se
 const holdsOf = (instance: ProbeDependencies['settings']['instance']) =>
   instance
     ? (n: { instance?: string | undefined }) =>
-        n.instance === instance.name || (instance.isDefault && n.instance === undefined)
+        n.instance === instance.name ||
+        // The default instance also takes the holds no configured instance owns: written before the list (none),
+        // or for an instance since removed, whose probe will never run.
+        (instance.isDefault && (n.instance === undefined || !(instance.names ?? []).includes(n.instance)))
     : undefined;
 
 /** Goes on with the release of the held backlog, if one is pending, and reports it. */
@@ -322,7 +325,11 @@ export async function runInstancesCommand(
     settings: {
       ...deps.settings,
       circuit: circuitNameOf(instance, instances),
-      instance: { name: instance.name, isDefault: defaultInstance(instances).name === instance.name },
+      instance: {
+        name: instance.name,
+        isDefault: defaultInstance(instances).name === instance.name,
+        names: instances.map((i) => i.name),
+      },
     },
   });
   if (command.action !== 'tick' || named !== undefined) {

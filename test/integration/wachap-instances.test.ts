@@ -126,7 +126,9 @@ describe('the probe with two instances', () => {
       });
     const china = held(CHINA, 'china');
     const mali = held(MALI, 'mali');
-    await Promise.all([store.create(china), store.create(mali)]);
+    // Held while there was one instance (named `default`), before the list: the default instance owns it now.
+    const before = held('+22370123499', 'default');
+    await Promise.all([store.create(china), store.create(mali), store.create(before)]);
     const cause = { reason: 'HTTP 401: token expired', errorType: 'http_error', recommendation: 'Renew the token.' };
     for (const name of ['wachap#china', 'wachap']) {
       await new ProviderCircuit({ store, clock: () => new Date(), log: silentLog, cacheMs: 0, name }).open(cause);
@@ -150,6 +152,13 @@ describe('the probe with two instances', () => {
     // An operator's status names the instance it is about; without one, the default (Mali).
     const status = await handler({ action: 'status' }, lambdaContext('provider-probe'));
     expect(status).toMatchObject({ instance: 'mali', circuit: { status: 'unavailable' } });
+
+    // Act (2): Mali fixed, an operator probes it: Mali's circuit closes and releases Mali's, and the one held
+    // before the list (no configured instance owns it).
+    sandbox.configure({ instanceId: 'ML0001', mode: 'healthy' });
+    const probe = await handler({ action: 'probe', instance: 'mali' }, lambdaContext('provider-probe'));
+    expect(probe).toMatchObject({ instance: 'mali', probed: true, released: 2, circuit: { status: 'healthy' } });
+    expect(await queued(queueUrl)).toEqual([mali.id, before.id].sort());
   });
 });
 

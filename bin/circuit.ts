@@ -19,6 +19,8 @@ Action (one of them; --status when none is given):
   --close                close the circuit now (WaChap is fixed) and release the held notifications
   --probe                probe WaChap now, without waiting for the interval (closes the circuit when
                          healthy, unless an operator opened it)
+  --instance=NAME        several WaChap instances: the instance whose circuit this is (default: the
+                         default instance); a scheduled tick looks after every instance
 
 ${TARGET_USAGE}
 
@@ -26,6 +28,7 @@ Examples:
   npm run circuit -- --status                           # the local stack (npm start)
   npm run circuit -- --open --reason="token renewal in progress"
   npm run circuit -- --close
+  npm run circuit -- --close --instance=china           # China's circuit only: releases China's held ones
   npm run circuit -- --probe --json
   npm run circuit -- --stage prod --status              # the deployed stage prod (its stack's outputs)
   npm run circuit -- --stage prod --close`;

@@ -2,7 +2,7 @@
 // zod before any construct exists, so a typo fails the synth with the key's name in the message.
 
 import { z } from 'zod';
-import { recipientLimitsEnv, STAGE_PATTERN } from '../shared/config.js';
+import { recipientLimitsEnv, STAGE_PATTERN, wachapFields } from '../shared/config.js';
 import { DEFAULT_RETRY_POLICY } from '../shared/domain/backoff.js';
 import { DEFAULT_HEALTH_THRESHOLDS } from '../shared/domain/health.js';
 import { CATEGORY_SLUG } from '../shared/domain/notification.js';
@@ -173,6 +173,22 @@ const contextSchema = z.object({
     .refine((code) => isCountryCode(code), 'must be an ISO 3166 country code such as ML'),
   logLevel: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   wachapBaseUrl: z.url({ protocol: /^https$/ }).default('https://wachap.app/api'),
+  /**
+   * WACHAP_FAILOVER: instance → the instance allowed to stand in for it while its circuit is open, JSON text or an
+   * object in cdk.json, e.g. {"china":"mali"}. Unset: none (a message from an unknown number may confuse a customer).
+   * The instances themselves are in the WaChap secret, with their tokens.
+   */
+  wachapFailover: z
+    .union([z.string(), z.record(z.string(), z.unknown())])
+    .transform((value, ctx) => {
+      const text = typeof value === 'string' ? value : JSON.stringify(value);
+      const parsed = wachapFields.shape.WACHAP_FAILOVER.safeParse(text);
+      if (parsed.success) return text;
+      for (const issue of parsed.error.issues)
+        ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+      return z.NEVER;
+    })
+    .optional(),
   // One WaChap call has to fit well inside the sender's 60 s timeout.
   wachapTimeoutMs: int(100, 30_000).default(15_000),
 });

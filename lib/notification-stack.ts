@@ -148,7 +148,8 @@ export class NotificationStack extends Stack {
     this.wachapSecret = new secretsmanager.Secret(this, 'WaChapCredentials', {
       secretName: `wachap-notifications/${config.stage}/wachap-credentials`,
       description:
-        'WaChap credentials as JSON {"instanceId": "...", "accessToken": "..."}; replace the placeholder after deploy',
+        'WaChap credentials as JSON {"instanceId": "...", "accessToken": "..."} (one instance), or several instances ' +
+        '{"instances": [{"name", "instanceId", "accessToken", "prefixes", "default", "role"}, ...]}; replace the placeholder after deploy',
       // A placeholder of the right shape; the real token never appears in the template.
       generateSecretString: {
         secretStringTemplate: JSON.stringify({ instanceId: 'SET-AFTER-DEPLOY' }),
@@ -197,6 +198,8 @@ export class NotificationStack extends Stack {
     const wachapEnvironment = {
       WACHAP_BASE_URL: config.wachapBaseUrl,
       WACHAP_TIMEOUT_MS: config.wachapTimeoutMs,
+      // Which instance may stand in for which; the instances themselves are in the secret, with their tokens.
+      WACHAP_FAILOVER: config.wachapFailover,
     };
     // Construct ids from the catalog's names (retry-sweep → RetrySweep): the logical ids deployed stacks know.
     const notificationFunction = <N extends FunctionName>(
@@ -454,7 +457,9 @@ export class NotificationStack extends Stack {
     output(
       'WaChapSecretArn',
       this.wachapSecret.secretArn,
-      'aws secretsmanager put-secret-value --secret-id <arn> --secret-string \'{"instanceId":"...","accessToken":"..."}\'',
+      'aws secretsmanager put-secret-value --secret-id <arn> --secret-string \'{"instanceId":"...","accessToken":"..."}\' ' +
+        '(several instances: \'{"instances":[{"name":"china","instanceId":"...","accessToken":"...","prefixes":["+86"]},' +
+        '{"name":"mali","instanceId":"...","accessToken":"...","default":true}]}\', README: WaChap instances)',
     );
     output(
       'AdminContactsSecretArn',

@@ -15,6 +15,7 @@ import {
   SEND_BATCH_SIZE,
 } from '../shared/adapters/sqs/queue-settings.js';
 import { queueNameOf } from '../shared/adapters/sqs/send-queue.js';
+import type { WaChapInstance } from '../shared/domain/wachap-instances.js';
 import { DEFAULT_USAGE_PLAN, type UsagePlan } from '../shared/http/usage-plan.js';
 import { recordAwsCalls } from '../shared/observability/aws-calls.js';
 import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
@@ -52,7 +53,11 @@ export interface LocalStackOptions {
   dynamoDbEngine?: DynamoDbEngine | 'auto';
   /** A WaChap-compatible server to use instead of the sandbox. */
   wachapBaseUrl?: string;
-  wachap: { instanceId: string; accessToken: string; timeoutMs?: number };
+  /**
+   * The one instance's credentials, or several instances (`instances`, as WACHAP_INSTANCES lists them, which then
+   * wins): the functions get the list, the sandbox plays each instance.
+   */
+  wachap: { instanceId: string; accessToken: string; timeoutMs?: number; instances?: readonly WaChapInstance[] };
   schedules: { retrySweep: string; healthCheck: string; providerProbe?: string; enabled: boolean };
   senderMaxConcurrency: number;
   /** The priority lane's pollers (its event source's maximum concurrency); 2 as deployed by default. */
@@ -139,7 +144,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       startSqs({ port: options.ports.sqs }),
       startSes({ port: options.ports.ses }),
       startSecretsManager({ port: options.ports.secretsManager ?? 0, region: REGION }),
-      options.wachapBaseUrl ? undefined : startWaChapSandbox({ port: options.ports.wachap, ...options.wachap, log }),
+      options.wachapBaseUrl
+        ? undefined
+        : startWaChapSandbox({
+            port: options.ports.wachap,
+            instanceId: options.wachap.instanceId,
+            accessToken: options.wachap.accessToken,
+            ...(options.wachap.instances ? { instances: options.wachap.instances } : {}),
+            log,
+          }),
     ]);
     // Whatever did start is stopped again if something else could not.
     for (const result of started) {
@@ -198,6 +211,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       WACHAP_BASE_URL: wachapUrl,
       WACHAP_INSTANCE_ID: options.wachap.instanceId,
       WACHAP_ACCESS_TOKEN: options.wachap.accessToken,
+      ...(options.wachap.instances ? { WACHAP_INSTANCES: JSON.stringify(options.wachap.instances) } : {}),
       ...(options.wachap.timeoutMs ? { WACHAP_TIMEOUT_MS: String(options.wachap.timeoutMs) } : {}),
       ADMIN_EMAIL: 'admin@ts-aircargo.local',
       ALERT_FROM_EMAIL: 'alerts@ts-aircargo.local',

@@ -2,7 +2,8 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { FUNCTION_NAMES } from '../functions/catalog.js';
-import { loadConfig } from '../shared/config.js';
+import { loadConfig, wachapFields } from '../shared/config.js';
+import { defaultInstance, type WaChapInstance } from '../shared/domain/wachap-instances.js';
 import { LOCAL_API_KEY_ID } from './aws-events.js';
 import { LOCAL_SIGNING } from './doors/api-gateway.js';
 import { API_REFERENCE_PATH } from './doors/api-reference.js';
@@ -38,6 +39,8 @@ const localEnv = z.object({
   WACHAP_BASE_URL: z.url().optional(),
   WACHAP_INSTANCE_ID: z.string().min(1).default(defaults.wachap.instanceId),
   WACHAP_ACCESS_TOKEN: z.string().min(1).default(defaults.wachap.accessToken),
+  /** Several instances (README: WaChap instances): the functions get the list, the sandbox plays each one. */
+  WACHAP_INSTANCES: wachapFields.shape.WACHAP_INSTANCES,
   RETRY_SWEEP_SCHEDULE: rate(defaults.schedules.retrySweep),
   HEALTH_CHECK_SCHEDULE: rate(defaults.schedules.healthCheck),
   PROVIDER_PROBE_SCHEDULE: rate(defaults.schedules.providerProbe ?? 'rate(1 minute)'),
@@ -47,7 +50,21 @@ const localEnv = z.object({
   LOCAL_DATA_DIR: z.string().default('.local-data'),
 });
 
-function banner(stack: LocalStack, persistDir: string | undefined): string {
+/** Several instances (WACHAP_INSTANCES): each with its prefixes and role, so that a demo knows where a number goes. */
+function instancesLine(instances: readonly WaChapInstance[] | undefined): string {
+  if (!instances) return '';
+  const described = instances.map((instance) => {
+    const serves = [
+      ...instance.prefixes,
+      ...(instance.role === 'system' ? ['OTPs'] : []),
+      ...(defaultInstance(instances).name === instance.name ? ['the rest'] : []),
+    ];
+    return `${instance.name} ${instance.instanceId.slice(0, 6)} (${serves.join(', ')})`;
+  });
+  return `\n                      instances: ${described.join('; ')}`;
+}
+
+function banner(stack: LocalStack, persistDir: string | undefined, instances?: readonly WaChapInstance[]): string {
   const curl = [
     `curl -s -X POST ${stack.urls.api}/v1/notifications \\`,
     `  -H 'x-api-key: ${stack.apiKey}' -H 'Content-Type: application/json' \\`,
@@ -58,8 +75,8 @@ function banner(stack: LocalStack, persistDir: string | undefined): string {
     `  '${stack.urls.api}/v1/notifications?limit=20&status=failed%2Cpermanent_failure'`,
   ].join('\n');
   const sandbox = stack.sandbox
-    ? `  WaChap sandbox      ${stack.urls.wachap}/  (inbox: ${stack.urls.wachap}/_sandbox/inbox; break it from the page)`
-    : `  WaChap              ${stack.urls.wachap}  (WACHAP_BASE_URL: the sandbox is not started)`;
+    ? `  WaChap sandbox      ${stack.urls.wachap}/  (inbox: ${stack.urls.wachap}/_sandbox/inbox; break it from the page)${instancesLine(instances)}`
+    : `  WaChap              ${stack.urls.wachap}  (WACHAP_BASE_URL: the sandbox is not started)${instancesLine(instances)}`;
   return `
 WhatsApp notifications: local stack ready
   API (API Gateway)   ${stack.urls.api}/v1/notifications   POST: x-api-key: ${stack.apiKey}
@@ -108,7 +125,11 @@ async function main() {
     ...(persistDir ? { persistDir } : {}),
     dynamoDbEngine: env.DYNAMODB_ENGINE,
     ...(env.WACHAP_BASE_URL ? { wachapBaseUrl: env.WACHAP_BASE_URL } : {}),
-    wachap: { instanceId: env.WACHAP_INSTANCE_ID, accessToken: env.WACHAP_ACCESS_TOKEN },
+    wachap: {
+      instanceId: env.WACHAP_INSTANCE_ID,
+      accessToken: env.WACHAP_ACCESS_TOKEN,
+      ...(env.WACHAP_INSTANCES ? { instances: env.WACHAP_INSTANCES } : {}),
+    },
     schedules: {
       retrySweep: env.RETRY_SWEEP_SCHEDULE,
       healthCheck: env.HEALTH_CHECK_SCHEDULE,
@@ -131,7 +152,7 @@ async function main() {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   // Printed once Ctrl-C is handled, so that whoever waits for the banner can stop it at once.
-  console.log(banner(stack, persistDir));
+  console.log(banner(stack, persistDir, env.WACHAP_INSTANCES));
   const passed = Object.keys(settings);
   if (passed.length > 0) console.log(`Function settings from your shell: ${passed.join(', ')}\n`);
 }

@@ -33,12 +33,17 @@ export interface SandboxMessage {
 }
 
 export interface SandboxState {
+  /** Every instance's mode, unless it has its own below. */
   mode: SandboxMode;
+  /** Several instances: an instance's own mode (by instance id), so that one breaks while the others send. */
+  instanceModes?: Record<string, SandboxMode>;
   retryAfterSeconds: number;
   slowMs: number;
   invalidNumbers: string[];
   successShape: 'status' | 'nested' | 'v1' | 'rotate';
 }
+
+export type SandboxPatch = Partial<SandboxState> & { instanceId?: string };
 
 export interface WaChapSandbox {
   /** The API base, e.g. http://127.0.0.1:3100/api: clients send to `${url}/send`. */
@@ -48,7 +53,8 @@ export interface WaChapSandbox {
   inbox(): SandboxMessage[];
   /** Every /send call received, accepted or not. */
   requests(): number;
-  configure(patch: Partial<SandboxState>): SandboxState;
+  /** With `instanceId`, `mode` is that instance's only. */
+  configure(patch: SandboxPatch): SandboxState;
   /**
    * What WaChap does when an admin renews the token (or moves to another instance): from now on only these
    * credentials are accepted, the old ones get 401. reset() brings back the ones the sandbox started with.
@@ -58,12 +64,20 @@ export interface WaChapSandbox {
   close(): Promise<void>;
 }
 
+/** One WaChap instance the sandbox plays: a WhatsApp number with its credentials. */
+export interface SandboxInstance {
+  instanceId: string;
+  accessToken: string;
+}
+
 export interface WaChapSandboxOptions {
   /** 0 picks a free port. */
   port?: number;
   host?: string;
   instanceId?: string;
   accessToken?: string;
+  /** Several instances (WACHAP_INSTANCES): each accepts only its own credentials, and breaks on its own. */
+  instances?: readonly SandboxInstance[];
   log?: (line: string) => void;
 }
 
@@ -82,6 +96,8 @@ const ONE_PIXEL_PNG =
 
 const StatePatchSchema = z.strictObject({
   mode: z.enum(SANDBOX_MODES).optional(),
+  /** With `mode`: that instance's mode only (the page's per-instance switches). */
+  instanceId: z.string().trim().min(1).optional(),
   // Any whole number: a provider may well send days (or nonsense), and the system must cope.
   retryAfterSeconds: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   slowMs: z.number().int().min(0).max(600_000).optional(),
@@ -144,6 +160,10 @@ export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Pr
   const log = options.log ?? (() => {});
   const initial = { instanceId: options.instanceId, accessToken: options.accessToken };
   let expected = { ...initial };
+  const initialInstances = (options.instances ?? []).map((instance) => ({ ...instance }));
+  let instances = initialInstances.map((instance) => ({ ...instance }));
+  const modeOf = (instanceId: string | null | undefined): SandboxMode =>
+    (instanceId ? state.instanceModes?.[instanceId] : undefined) ?? state.mode;
   let state = copyState(DEFAULT_STATE);
   let messages: SandboxMessage[] = [];
   let sendCalls = 0;
@@ -155,7 +175,7 @@ export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Pr
 
   async function handleSend(request: IncomingMessage): Promise<Answer | Deferred> {
     const raw = await readTextBody(request, MAX_BODY_BYTES);
-    const mode = state.mode;
+    let mode = state.mode;
     let to: string | undefined;
     const finish = (answer: Answer, note = mode as string): Answer => {
       const recipient = to === undefined ? '(no number)' : maskPhone(to) || '(no digits)';
@@ -164,29 +184,31 @@ export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Pr
     };
 
     if (raw === undefined) return finish(jsonError(413, 'Payload too large'));
-    const gateway = gatewayAnswer();
+    const parsed = SendRequestSchema.safeParse(parseJson(raw));
+    // Each instance is its own WhatsApp number behind the same gateway: its mode decides, the others' do not.
+    mode = modeOf(parsed.success ? parsed.data.instance_id : undefined);
+    const gateway = gatewayAnswer(mode);
     if (gateway) return finish(gateway);
 
-    const parsed = SendRequestSchema.safeParse(parseJson(raw));
     if (!parsed.success) return finish(jsonError(400, 'Bad request'));
     const body = parsed.data;
     to = body.number;
 
-    const answer = sendAnswer(body);
+    const answer = sendAnswer(body, mode);
     if (mode !== 'slow') return finish(answer);
     const delayMs = state.slowMs;
     return { answer: finish(answer, `slow, answering in ${delayMs} ms`), delayMs };
   }
 
-  function sendAnswer(body: z.infer<typeof SendRequestSchema>): Answer {
+  function sendAnswer(body: z.infer<typeof SendRequestSchema>, mode: SandboxMode): Answer {
     if (!credentialsAccepted(body.instance_id, body.access_token)) return jsonError(401, 'Invalid access token');
-    if (state.mode === 'token_expired') return jsonError(401, 'Unauthorized: token expired');
+    if (mode === 'token_expired') return jsonError(401, 'Unauthorized: token expired');
     const { number, message } = body;
     if (number === undefined || !WACHAP_NUMBER.test(number) || !message?.trim()) {
       return jsonError(400, 'Invalid number format');
     }
-    if (state.mode === 'subscription_expired') return jsonError(200, 'Subscription expired');
-    if (state.mode === 'disconnected') return jsonError(200, 'Instance disconnected. Please scan the QR code');
+    if (mode === 'subscription_expired') return jsonError(200, 'Subscription expired');
+    if (mode === 'disconnected') return jsonError(200, 'Instance disconnected. Please scan the QR code');
     if (state.invalidNumbers.includes(number)) return jsonError(200, 'Invalid number: not registered on WhatsApp');
 
     const shape: SuccessShape =
@@ -206,25 +228,26 @@ export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Pr
 
   async function handleQrCode(_request: IncomingMessage, url: URL): Promise<Answer | Deferred> {
     const answer = qrCodeAnswer(url.searchParams);
-    return state.mode === 'slow' ? { answer, delayMs: state.slowMs } : answer;
+    return modeOf(url.searchParams.get('instance_id')) === 'slow' ? { answer, delayMs: state.slowMs } : answer;
   }
 
   // Production uses get_qrcode as its connection check, so it fails exactly when sending fails for provider reasons.
   function qrCodeAnswer(query: URLSearchParams): Answer {
-    const gateway = gatewayAnswer();
+    const mode = modeOf(query.get('instance_id'));
+    const gateway = gatewayAnswer(mode);
     if (gateway) return gateway;
     if (!credentialsAccepted(query.get('instance_id'), query.get('access_token'))) {
       return jsonError(401, 'Invalid access token');
     }
-    if (state.mode === 'token_expired') return jsonError(401, 'Unauthorized: token expired');
-    if (state.mode === 'subscription_expired') return jsonError(403, 'Subscription expired');
+    if (mode === 'token_expired') return jsonError(401, 'Unauthorized: token expired');
+    if (mode === 'subscription_expired') return jsonError(403, 'Subscription expired');
     // The real service answers 200 for a disconnected instance: it asks for the QR code to be scanned.
-    if (state.mode === 'disconnected') return jsonError(200, 'Instance disconnected');
+    if (mode === 'disconnected') return jsonError(200, 'Instance disconnected');
     return json(200, { status: 'success', base64: ONE_PIXEL_PNG }, 'success');
   }
 
   async function handleSetWebhook(_request: IncomingMessage, url: URL): Promise<Answer> {
-    const gateway = gatewayAnswer();
+    const gateway = gatewayAnswer(modeOf(url.searchParams.get('instance_id')));
     if (gateway) return gateway;
     if (!credentialsAccepted(url.searchParams.get('instance_id'), url.searchParams.get('access_token'))) {
       return jsonError(401, 'Invalid access token');
@@ -233,8 +256,8 @@ export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Pr
   }
 
   /** Failures produced in front of the application (proxy, rate limiter): they answer whatever the request holds. */
-  function gatewayAnswer(): Answer | undefined {
-    switch (state.mode) {
+  function gatewayAnswer(mode: SandboxMode): Answer | undefined {
+    switch (mode) {
       case 'unavailable':
         return html(503, '<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>');
       case 'error_body':
@@ -251,6 +274,9 @@ export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Pr
 
   function credentialsAccepted(instanceId: string | null | undefined, accessToken: string | null | undefined): boolean {
     if (!instanceId?.trim() || !accessToken?.trim()) return false;
+    if (instances.length > 0) {
+      return instances.some((instance) => instance.instanceId === instanceId && instance.accessToken === accessToken);
+    }
     if (expected.instanceId !== undefined && instanceId !== expected.instanceId) return false;
     if (expected.accessToken !== undefined && accessToken !== expected.accessToken) return false;
     return true;
@@ -258,24 +284,43 @@ export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Pr
 
   // --- Control API and page ----------------------------------------------------------------------------------
 
-  function configure(patch: Partial<SandboxState>): SandboxState {
+  function configure(patch: SandboxPatch): SandboxState {
     const parsed = StatePatchSchema.safeParse(patch);
     if (!parsed.success) {
       const { field, problem } = firstProblem(parsed.error);
       throw new SandboxStateError(field, problem);
     }
-    const changes = Object.fromEntries(Object.entries(parsed.data).filter(([, value]) => value !== undefined));
-    state = copyState({ ...state, ...changes });
+    const { instanceId, ...rest } = parsed.data;
+    if (instanceId !== undefined) {
+      // One instance's switch: only its mode changes, the others keep theirs.
+      if (rest.mode === undefined) throw new SandboxStateError('mode', 'required with instanceId');
+      if (!instances.some((instance) => instance.instanceId === instanceId)) {
+        throw new SandboxStateError('instanceId', 'not one of the sandbox instances');
+      }
+      state = copyState({ ...state, instanceModes: { ...state.instanceModes, [instanceId]: rest.mode } });
+      return copyState(state);
+    }
+    const changes = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined));
+    // A mode for every instance ends the instances' own modes.
+    state = copyState({ ...state, ...changes, ...(rest.mode !== undefined ? { instanceModes: {} } : {}) });
     return copyState(state);
   }
 
   function replaceCredentials(next: { instanceId?: string; accessToken: string }): void {
     const parsed = ReplacedCredentialsSchema.parse(next);
+    if (instances.length > 0) {
+      // Several instances: the named one's token is renewed, the others keep theirs.
+      const renewed = instances.find((instance) => instance.instanceId === parsed.instanceId);
+      if (!renewed) throw new SandboxStateError('instanceId', 'not one of the sandbox instances');
+      renewed.accessToken = parsed.accessToken;
+      return;
+    }
     expected = { instanceId: parsed.instanceId ?? expected.instanceId, accessToken: parsed.accessToken };
   }
 
   function reset(): void {
     expected = { ...initial };
+    instances = initialInstances.map((instance) => ({ ...instance }));
     state = copyState(DEFAULT_STATE);
     messages = [];
     sendCalls = 0;
@@ -291,7 +336,7 @@ export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Pr
     const patch = isForm ? formPatch(raw) : raw.trim() === '' ? {} : parseJson(raw);
     if (patch === undefined) return controlError('body', 'not valid JSON');
     try {
-      const next = configure(patch as Partial<SandboxState>);
+      const next = configure(patch as SandboxPatch);
       return isForm ? redirectHome() : json(200, next, 'state');
     } catch (error) {
       if (error instanceof SandboxStateError) return controlError(error.field, error.problem);
@@ -323,7 +368,14 @@ export async function startWaChapSandbox(options: WaChapSandboxOptions = {}): Pr
       GET: async () => ({
         status: 200,
         contentType: 'text/html',
-        body: renderPage(state, messages, sendCalls, origin, expected.instanceId),
+        body: renderPage(
+          state,
+          messages,
+          sendCalls,
+          origin,
+          expected.instanceId,
+          instances.map((instance) => instance.instanceId),
+        ),
         summary: 'page',
       }),
     },
@@ -480,7 +532,10 @@ function firstProblem(error: ZodError): { field: string; problem: string } {
 }
 
 function copyState(state: SandboxState): SandboxState {
-  return { ...state, invalidNumbers: [...state.invalidNumbers] };
+  // Only instances given their own mode are listed (none: the key is absent, as before there were several).
+  const { instanceModes, ...rest } = state;
+  const own = instanceModes && Object.keys(instanceModes).length > 0 ? { instanceModes: { ...instanceModes } } : {};
+  return { ...rest, invalidNumbers: [...state.invalidNumbers], ...own };
 }
 
 function escapeHtml(text: string): string {
@@ -496,6 +551,7 @@ function renderPage(
   requests: number,
   origin: string,
   instanceId: string | undefined,
+  instanceIds: readonly string[],
 ): string {
   const modeButtons = SANDBOX_MODES.map(
     (mode) =>
@@ -514,7 +570,24 @@ function renderPage(
     )
     .join('');
   // Only the instance id's prefix is shown; the access token never reaches the page.
-  const instance = instanceId ? escapeHtml(instanceId.slice(0, 6)) : 'any';
+  const instance =
+    instanceIds.length > 0
+      ? instanceIds.map((id) => escapeHtml(id.slice(0, 6))).join(', ')
+      : instanceId
+        ? escapeHtml(instanceId.slice(0, 6))
+        : 'any';
+  // Several instances: each has its own switches, so that one number breaks while the others keep sending.
+  const instanceSwitches = instanceIds
+    .map((id) => {
+      const current = state.instanceModes?.[id] ?? state.mode;
+      const buttons = SANDBOX_MODES.map(
+        (mode) =>
+          `<form method="post" action="/_sandbox/mode"><input type="hidden" name="instanceId" value="${escapeHtml(id)}">` +
+          `<input type="hidden" name="mode" value="${mode}"><button data-instance="${escapeHtml(id.slice(0, 6))}" data-instance-mode="${mode}"${mode === current ? ' class="current"' : ''}>${mode}</button></form>`,
+      ).join('');
+      return `<h3>Instance <code>${escapeHtml(id.slice(0, 6))}</code>: <strong data-instance-current="${escapeHtml(id.slice(0, 6))}">${current}</strong></h3><div>${buttons}</div>`;
+    })
+    .join('');
 
   return `<!doctype html>
 <html lang="en">
@@ -538,6 +611,7 @@ code { background: #f3f3f3; padding: 0 .2rem; }
 mode <strong id="mode">${state.mode}</strong> · <span id="requests">${requests}</span> send calls</p>
 <h2>Mode</h2>
 <div>${modeButtons}</div>
+${instanceSwitches ? `<h2>Each instance</h2>${instanceSwitches}` : ''}
 <h2>Settings</h2>
 <form method="post" action="/_sandbox/mode">
 <label>Retry-After (s) <input name="retryAfterSeconds" type="number" min="0" value="${state.retryAfterSeconds}"></label>

@@ -16,6 +16,7 @@ import { CATEGORY_SLUG } from './domain/notification.js';
 import { LOCAL_STAGE } from './domain/operator-command.js';
 import { DEFAULT_COUNTRY, isCountryCode, normalisePhone } from './domain/phone.js';
 import { DEFAULT_RECIPIENT_LIMITS, type RecipientLimits, UNLIMITED } from './domain/recipient-limits.js';
+import { failoverProblems, failoverSchema, wachapInstancesSchema } from './domain/wachap-instances.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -63,23 +64,52 @@ export const coreEnv = z.object({
     .pipe(z.array(z.string().regex(CATEGORY_SLUG, 'must list category slugs such as otp,alerte_douane'))),
 });
 
+/** A variable holding JSON, checked by `schema`; the message names what was expected. */
+const jsonVariable = <S extends z.ZodType>(schema: S, example: string) =>
+  z
+    .string()
+    .transform((text, ctx): unknown => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `must be JSON such as ${example}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+const INSTANCES_EXAMPLE =
+  '[{"name":"china","instanceId":"…","accessToken":"…","prefixes":["+86"]},{"name":"mali","instanceId":"…","accessToken":"…","default":true}]';
+
 /** Where WaChap is and how to authenticate: a Secrets Manager secret in AWS, plain variables locally. */
 export const wachapFields = z.object({
   WACHAP_BASE_URL: z.url().default('https://wachap.app/api'),
   WACHAP_TIMEOUT_MS: int(15_000, 100),
   WACHAP_SECRET_ARN: text.optional(),
+  /** The instances (README: WaChap instances); wins over the one-instance WACHAP_INSTANCE_ID / WACHAP_ACCESS_TOKEN. */
+  WACHAP_INSTANCES: jsonVariable(wachapInstancesSchema, INSTANCES_EXAMPLE).optional(),
   WACHAP_INSTANCE_ID: text.optional(),
   WACHAP_ACCESS_TOKEN: text.optional(),
+  /** Instance → the instance allowed to stand in for it while its circuit is open; none by default. */
+  WACHAP_FAILOVER: jsonVariable(failoverSchema, '{"china":"mali"}').default({}),
   /** How long a read of the WaChap secret is trusted, so a renewed token reaches warm functions; 0: every call. */
   WACHAP_SECRET_MAX_AGE_SECONDS: int(300, 0),
 });
-export const wachapEnv = wachapFields.refine(
-  (env) => env.WACHAP_SECRET_ARN || (env.WACHAP_INSTANCE_ID && env.WACHAP_ACCESS_TOKEN),
-  {
-    message: 'set WACHAP_SECRET_ARN, or both WACHAP_INSTANCE_ID and WACHAP_ACCESS_TOKEN',
-    path: ['WACHAP_SECRET_ARN'],
-  },
-);
+export const wachapEnv = wachapFields
+  .refine(
+    (env) => env.WACHAP_SECRET_ARN || env.WACHAP_INSTANCES || (env.WACHAP_INSTANCE_ID && env.WACHAP_ACCESS_TOKEN),
+    {
+      message: 'set WACHAP_SECRET_ARN, or WACHAP_INSTANCES, or both WACHAP_INSTANCE_ID and WACHAP_ACCESS_TOKEN',
+      path: ['WACHAP_SECRET_ARN'],
+    },
+  )
+  .superRefine((env, ctx) => {
+    // In AWS the list is in the secret: its failover entries are checked when it is read.
+    if (!env.WACHAP_INSTANCES) return;
+    for (const problem of failoverProblems(env.WACHAP_FAILOVER, env.WACHAP_INSTANCES)) {
+      ctx.addIssue({ code: 'custom', path: ['WACHAP_FAILOVER'], message: problem });
+    }
+  });
 
 /** The send queues: the standard lane, and the priority lane for OTPs and critical categories. */
 export const queueEnv = z.object({ SEND_QUEUE_URL: z.url(), PRIORITY_SEND_QUEUE_URL: z.url() });

@@ -14,7 +14,8 @@ import { callbackSecretsLoader } from './adapters/secrets/callback-secrets.js';
 import { SqsCallbackQueue } from './adapters/sqs/callback-queue.js';
 import { SqsSendQueue } from './adapters/sqs/send-queue.js';
 import { createWaChapClient, type WaChapClient } from './adapters/wachap/client.js';
-import { type CredentialSource, credentialsLoader } from './adapters/wachap/credentials.js';
+import { type CredentialSource, credentialsLoader, instancesLoader } from './adapters/wachap/credentials.js';
+import { type WaChapInstances, wachapInstances } from './adapters/wachap/instances.js';
 import type { AdminContactsSource, CallbackSecrets } from './application/ports.js';
 import { recordAwsCalls } from './observability/aws-calls.js';
 import type { Log } from './observability/logger.js';
@@ -70,6 +71,32 @@ export function wachapClient(
       },
       log,
     ),
+    log,
+  });
+}
+
+/** Every configured WaChap instance, each with its client; the list from the secret in AWS, WACHAP_INSTANCES locally. */
+export function wachapInstancesOf(
+  config: CredentialSource & {
+    WACHAP_BASE_URL: string;
+    WACHAP_TIMEOUT_MS: number;
+    WACHAP_FAILOVER: Record<string, string>;
+  },
+  log: Log,
+): WaChapInstances {
+  let secrets: SecretsManagerClient | undefined;
+  return wachapInstances({
+    baseUrl: config.WACHAP_BASE_URL,
+    timeoutMs: config.WACHAP_TIMEOUT_MS,
+    load: instancesLoader(
+      config,
+      () => {
+        secrets ??= secretsManagerClient();
+        return secrets;
+      },
+      log,
+    ),
+    failover: config.WACHAP_FAILOVER,
     log,
   });
 }

@@ -4,7 +4,12 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { circuitPayloadSchema } from '../../shared/application/invoke-payload.js';
-import { type ProbeDependencies, runCircuitCommand } from '../../shared/application/provider-circuit.js';
+import {
+  type InstanceProbes,
+  type ProbeDependencies,
+  runCircuitCommand,
+  runInstancesCommand,
+} from '../../shared/application/provider-circuit.js';
 import { jsonResponse } from '../../shared/http/errors.js';
 import { httpHandler, routedHandler } from '../../shared/http/http-handler.js';
 import { circuitCommandBody } from '../../shared/http/operator-requests.js';
@@ -22,15 +27,18 @@ export const API_GATEWAY_TIMEOUT_MS = 29_000;
 const isApiEvent = (event: unknown): event is APIGatewayProxyEvent =>
   typeof event === 'object' && event !== null && 'httpMethod' in event && 'requestContext' in event;
 
-export const createProviderProbeHandler = (logger: Logger, deps: ProbeDependencies) => {
+export const createProviderProbeHandler = (logger: Logger, deps: ProbeDependencies, instances?: InstanceProbes) => {
   const invoked = createInvokeHandler(
     logger,
     circuitPayloadSchema,
-    ({ action, reason }, context) =>
+    ({ action, reason, instance }, context) => {
+      const command = action === 'open' ? { action, reason } : { action };
       // A long release stops before the function's time runs out; the next tick resumes it.
-      runCircuitCommand(action === 'open' ? { action, reason } : { action }, deps, () =>
-        context.getRemainingTimeInMillis(),
-      ),
+      const remainingMs = () => context.getRemainingTimeInMillis();
+      return instances
+        ? runInstancesCommand({ ...command, instance }, deps, instances, remainingMs)
+        : runCircuitCommand(command, deps, remainingMs);
+    },
     deps.metrics,
   );
   const routed = routedHandler<RouteKeyOf<'provider-probe'>>({

@@ -6,7 +6,14 @@ import type { ProbeDependencies } from '../../shared/application/provider-circui
 import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { createTelemetry } from '../../shared/observability/metrics.js';
-import { adminContacts, notificationStore, sendQueue, sesClient, wachapClient } from '../../shared/runtime.js';
+import {
+  adminContacts,
+  notificationStore,
+  sendQueue,
+  sesClient,
+  wachapClient,
+  wachapInstancesOf,
+} from '../../shared/runtime.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createProviderProbeHandler } from './create-handler.js';
 
@@ -33,4 +40,9 @@ const deps = {
   },
 } satisfies ProbeDependencies;
 
-export const handler = createProviderProbeHandler(logger, deps);
+// Each instance is probed with its own credentials and closes only its own circuit.
+const wachap = wachapInstancesOf(config, logger);
+export const handler = createProviderProbeHandler(logger, deps, {
+  list: () => wachap.list(),
+  probe: (instance) => wachap.client(instance),
+});

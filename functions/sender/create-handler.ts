@@ -22,9 +22,10 @@ export interface SenderLanes {
   laneOf(record: SQSRecord): Lane;
   /**
    * Waits for the lane's next slot at WaChap, for the execution environment `context` runs in (its log stream):
-   * each instance paces at its share; on Lambda a module holds one instance, locally it may hold several.
+   * each instance paces at its share; on Lambda a module holds one instance, locally it may hold several. With
+   * several WaChap instances, each has its own pace (`wachapInstance`): each WhatsApp number has its own limits.
    */
-  pace(lane: Lane, context: Context): Promise<void>;
+  pace(lane: Lane, context: Context, wachapInstance?: string): Promise<void>;
 }
 
 export function createSenderHandler(
@@ -38,9 +39,9 @@ export function createSenderHandler(
       ? {
           ...deps,
           channel: {
-            deliver: async (notification) => {
-              await lanes.pace(lane, context);
-              return deps.channel.deliver(notification);
+            deliver: async (notification, via) => {
+              await lanes.pace(lane, context, via?.instance);
+              return deps.channel.deliver(notification, via);
             },
           },
         }

@@ -1,12 +1,15 @@
 // SQS → WaChap. Each record is one notification id; records of a batch run in parallel, bounded,
 // and only the failed ones go back to the queue (ReportBatchItemFailures).
 import { ulid } from 'ulid';
+import { SINGLE_INSTANCE_NAME } from '../../shared/adapters/wachap/credentials.js';
 import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.js';
+import { instanceRouter } from '../../shared/application/instance-routing.js';
 import { ProviderCircuit } from '../../shared/application/provider-circuit.js';
 import { loadConfig, retryPolicyOf } from '../../shared/config.js';
+import { WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { createTelemetry } from '../../shared/observability/metrics.js';
-import { callbackQueue, notificationStore, sendQueue, wachapClient } from '../../shared/runtime.js';
+import { callbackQueue, notificationStore, sendQueue, wachapInstancesOf } from '../../shared/runtime.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createSenderHandler } from './create-handler.js';
 import { senderLanes } from './lanes.js';
@@ -15,7 +18,15 @@ const config = loadConfig(FUNCTIONS.sender.environment);
 const logger = createLogger('sender');
 const metrics = createTelemetry(config.STAGE, logger);
 const store = notificationStore(config, logger);
-const wachap = wachapClient(config, logger);
+const wachap = wachapInstancesOf(config, logger);
+const circuitNamed = (name: string) =>
+  new ProviderCircuit({
+    store,
+    clock: () => new Date(),
+    log: logger,
+    cacheMs: config.CIRCUIT_CACHE_SECONDS * 1000,
+    name,
+  });
 // Each instance's share of its lane's rate, so that all of them together stay under WaChap's: the priority lane
 // keeps PRIORITY_SENDS_PER_SECOND for itself, the standard lane's instances share the rest.
 const lanes = senderLanes({
@@ -31,12 +42,13 @@ export const handler = createSenderHandler(
   logger,
   {
     store,
-    channel: whatsAppChannel(wachap),
-    circuit: new ProviderCircuit({
-      store,
-      clock: () => new Date(),
-      log: logger,
-      cacheMs: config.CIRCUIT_CACHE_SECONDS * 1000,
+    // Each notification through the instance its route (or a stand-in) decides, each instance with its circuit.
+    channel: whatsAppChannel((instance) => wachap.client(instance ?? SINGLE_INSTANCE_NAME)),
+    circuit: circuitNamed(WACHAP_PROVIDER),
+    instances: instanceRouter({
+      instances: () => wachap.list(),
+      failover: (list) => wachap.failover(list),
+      circuitNamed,
     }),
     queue: sendQueue(config),
     callbacks: callbackQueue(config.CALLBACK_QUEUE_URL),

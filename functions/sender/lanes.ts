@@ -1,4 +1,4 @@
-// Which lane a record comes from, and each lane's pace per execution environment.
+// Which lane a record comes from, and each lane's pace per execution environment and WaChap instance.
 import type { Context, SQSRecord } from 'aws-lambda';
 import { queueNameOf } from '../../shared/adapters/sqs/send-queue.js';
 import { createPacer } from '../../shared/application/concurrency.js';
@@ -7,7 +7,7 @@ import type { SenderLanes } from './create-handler.js';
 
 /**
  * The lanes as deployed: a record whose queue (the last part of its eventSourceARN) is the priority queue is on the
- * priority lane, anything else on the standard lane; each execution environment paces each lane at `intervalMs`.
+ * priority lane, anything else on the standard lane; each execution environment paces each lane of each WaChap instance at `intervalMs`.
  */
 export function senderLanes(options: {
   priorityQueueUrl: string;
@@ -30,6 +30,8 @@ export function senderLanes(options: {
   return {
     laneOf: (record: SQSRecord) =>
       record.eventSourceARN.split(':').at(-1) === priorityQueue ? 'priority' : 'standard',
-    pace: (lane: Lane, context: Context) => pacersOf(context.logStreamName)[lane](),
+    // A WaChap instance is one WhatsApp number with its own limits: each is paced apart, at the whole rate.
+    pace: (lane: Lane, context: Context, wachapInstance?: string) =>
+      pacersOf(wachapInstance ? `${context.logStreamName}#${wachapInstance}` : context.logStreamName)[lane](),
   };
 }

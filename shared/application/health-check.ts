@@ -71,6 +71,11 @@ export interface HealthCheckDependencies {
   /** Critical alerts go to the admin's WhatsApp too. */
   whatsapp?: DeliveryChannel | undefined;
   /**
+   * Several WaChap instances: each instance's name and circuit, so that an open one is an alert naming it (one
+   * instance, or none given: the circuit of settings.circuit alone, as before).
+   */
+  instanceCircuits?: (() => Promise<{ instance: string; circuit: string }[]>) | undefined;
+  /**
    * Where the admin is, read only when there is an alert to address (in AWS the admin-contacts secret); without it,
    * settings.adminEmail / adminPhone.
    */
@@ -159,10 +164,25 @@ export function slidingWindows(
   return { lastHour: window(1), last24Hours: window(24) };
 }
 
+/** Reads every instance's circuit, when there are several WaChap instances. */
+async function instanceCircuitsOf(
+  deps: HealthCheckDependencies,
+): Promise<{ instance: string; state: ProviderState | undefined }[] | undefined> {
+  // An unreadable list (the WaChap secret) must not cost the whole check: the default circuit is still reported.
+  const circuits = await deps.instanceCircuits?.().catch((error: unknown) => {
+    deps.log.warn('WaChap instances unavailable; only the default circuit is checked', { error: String(error) });
+    return undefined;
+  });
+  if (!circuits || circuits.length < 2) return undefined;
+  return Promise.all(
+    circuits.map(async ({ instance, circuit }) => ({ instance, state: await deps.store.getProviderState(circuit) })),
+  );
+}
+
 export async function runHealthCheck(dryRun: boolean, deps: HealthCheckDependencies): Promise<HealthReport> {
   const { settings, log } = deps;
   const now = deps.clock();
-  const [buckets, backlog, dlqDepth, provider] = await Promise.all([
+  const [buckets, backlog, dlqDepth, provider, instanceCircuits] = await Promise.all([
     deps.store.readCounters(now, 25),
     deps.store.dueBacklog({ now, cap: settings.backlogCap }),
     deps.queue.dlqDepth().catch((error: unknown) => {
@@ -170,11 +190,20 @@ export async function runHealthCheck(dryRun: boolean, deps: HealthCheckDependenc
       return undefined;
     }),
     deps.store.getProviderState(settings.circuit ?? WACHAP_PROVIDER),
+    instanceCircuitsOf(deps),
   ]);
   const windows = slidingWindows(buckets, now);
   const consecutiveFailures = failuresInARow(buckets);
   const evaluated = evaluateHealth(
-    { ...windows, consecutiveFailures, dlqDepth, backlog, ...(provider ? { provider } : {}), now },
+    {
+      ...windows,
+      consecutiveFailures,
+      dlqDepth,
+      backlog,
+      ...(provider ? { provider } : {}),
+      ...(instanceCircuits ? { instanceCircuits } : {}),
+      now,
+    },
     settings.thresholds,
   );
   const found = await withAffected(evaluated, now, deps);

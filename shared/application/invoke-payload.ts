@@ -1,6 +1,8 @@
 // Invoke payloads (operators, EventBridge) pass a schema too. A bad one gets a 4xx-style answer
 // naming the field, as a result rather than a function error: retrying it would not fix it.
+
 import { z } from 'zod';
+import { INSTANCE_NAME } from '../domain/wachap-instances.js';
 import { problemsOf } from './errors.js';
 
 const EVENTBRIDGE_ENVELOPE = new Set([
@@ -63,4 +65,6 @@ export const circuitPayloadSchema = z.strictObject({
   /** tick: the scheduled probe (only while open, at most once per interval); probe: now; open/close: forced by an operator. */
   action: z.enum(['tick', 'status', 'probe', 'open', 'close']).default('tick'),
   reason: z.string().trim().min(1).max(200).optional(),
+  /** The WaChap instance an operator's command is for (several instances; default: the default instance). */
+  instance: z.string().regex(INSTANCE_NAME, 'must be an instance name such as china').optional(),
 });

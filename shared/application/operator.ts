@@ -49,6 +49,8 @@ export interface NotificationView
     | 'lastError'
     | 'history'
     | 'externalMessageId'
+    | 'instance'
+    | 'routedTo'
     | 'callbackUrl'
     | 'callbackExhausted'
   > {
@@ -145,6 +147,8 @@ export const viewOf = (n: Notification, now: Date): NotificationView => ({
   lastError: n.lastError,
   history: n.history,
   externalMessageId: n.externalMessageId,
+  instance: n.instance,
+  routedTo: n.routedTo,
   operatorActions: n.operatorActions,
   callbackUrl: n.callbackUrl,
   // Status callbacks given up on after their 24 h of retries (their copies wait in the callback DLQ).

@@ -1,5 +1,6 @@
 // What the use cases need from the outside world, in their own words, with the errors they may meet. Adapters
 // (shared/adapters/<tech>/) implement these; use cases import nothing else from outside the domain.
+
 import { z } from 'zod';
 import type { CallbackTarget, OutgoingCallback } from '../domain/callbacks.js';
 import type { HourlyCounts } from '../domain/counters.js';
@@ -13,6 +14,7 @@ import type {
   QueueTicket,
 } from '../domain/notification.js';
 import type { DueCursor, ProviderState } from '../domain/provider-circuit.js';
+import { INSTANCE_NAME } from '../domain/wachap-instances.js';
 import { callbackEventSchema } from '../http/callback-events.js';
 
 // ---- Errors ----------------------------------------------------------------------------------------------
@@ -165,6 +167,9 @@ export const sendMessageSchema = z.strictObject({
       at: z.iso.datetime(),
       externalMessageId: z.string().max(256).optional(),
       durationMs: z.number().nonnegative(),
+      /** The WaChap instance that sent it, and the one it was routed to when a stand-in did (failover). */
+      instance: z.string().regex(INSTANCE_NAME).optional(),
+      routedTo: z.string().regex(INSTANCE_NAME).optional(),
     })
     .optional(),
 });
@@ -265,7 +270,11 @@ export type DeliveryOutcome =
  * it, and classifies its own failures: the sender only acts on the verdict.
  */
 export interface DeliveryChannel {
-  deliver(notification: Pick<Notification, 'recipient' | 'title' | 'message'>): Promise<DeliveryOutcome>;
+  /** `via`: the WaChap instance to send through (absent: the only one). */
+  deliver(
+    notification: Pick<Notification, 'recipient' | 'title' | 'message'>,
+    via?: { instance: string },
+  ): Promise<DeliveryOutcome>;
 }
 
 /** Asks the provider whether it would take messages now (WaChap: get_qrcode), without sending any. */

@@ -14,6 +14,7 @@ import {
   recordProbe,
   WACHAP_PROVIDER,
 } from '../domain/provider-circuit.js';
+import { circuitNameOf, defaultInstance, type WaChapInstance } from '../domain/wachap-instances.js';
 import type { Log } from '../observability/logger.js';
 import type { Telemetry } from '../observability/metrics.js';
 import { alertEmail } from '../presentation/alert-messages.js';
@@ -105,6 +106,11 @@ export interface ProbeDependencies {
     alertsEnabled: boolean;
     /** The circuit this probe looks after (default: WaChap's). */
     circuit?: string;
+    /**
+     * The WaChap instance whose circuit this is, when there are several: its release touches only the notifications
+     * held for it, and its alert names it. `isDefault`: it also owns holds that name no instance (written before).
+     */
+    instance?: { name: string; isDefault: boolean; names?: readonly string[] } | undefined;
     adminEmail?: string | undefined;
     cooldownMs: number;
     /** The stage this probe runs in, named in the alert's commands (default: the local stack). */
@@ -115,6 +121,15 @@ export interface ProbeDependencies {
 }
 
 const circuitOf = (deps: Pick<ProbeDependencies, 'settings'>): string => deps.settings.circuit ?? WACHAP_PROVIDER;
+
+const holdsOf = (instance: ProbeDependencies['settings']['instance']) =>
+  instance
+    ? (n: { instance?: string | undefined }) =>
+        n.instance === instance.name ||
+        // The default instance also takes the holds no configured instance owns: written before the list (none),
+        // or for an instance since removed, whose probe will never run.
+        (instance.isDefault && (n.instance === undefined || !(instance.names ?? []).includes(n.instance)))
+    : undefined;
 
 /** Goes on with the release of the held backlog, if one is pending, and reports it. */
 async function releaseStep(
@@ -131,6 +146,7 @@ async function releaseStep(
       log: deps.log,
       holdMs: deps.settings.holdMs,
       circuit: circuitOf(deps),
+      holds: holdsOf(deps.settings.instance),
       ...(deps.pause ? { pause: deps.pause } : {}),
     },
     state,
@@ -159,8 +175,10 @@ async function alertOpenCircuit(
     : { email: settings.adminEmail };
   const to = contacts.email;
   if (!to) return 'not_configured';
-  if (!(await deps.store.acquireAlertCooldown('provider_unavailable', now, settings.cooldownMs))) return 'cooldown';
-  const alert = providerUnavailableAlert(state, now);
+  // Each instance's outage has its own cooldown: China's email must not silence Mali's.
+  const cooldownKind = settings.instance ? `provider_unavailable#${settings.instance.name}` : 'provider_unavailable';
+  if (!(await deps.store.acquireAlertCooldown(cooldownKind, now, settings.cooldownMs))) return 'cooldown';
+  const alert = providerUnavailableAlert(state, now, settings.instance?.name);
   const context = { stage: settings.stage ?? LOCAL_STAGE, operationsPageUrl: settings.operationsPageUrl };
   try {
     // Email only: WhatsApp goes through the very provider that is broken. The held notifications are listed by the
@@ -169,7 +187,7 @@ async function alertOpenCircuit(
     return 'sent';
   } catch (error) {
     deps.log.error('provider alert email failed', { error: String(error) });
-    await deps.store.releaseAlertCooldown('provider_unavailable', now).catch(() => undefined);
+    await deps.store.releaseAlertCooldown(cooldownKind, now).catch(() => undefined);
     return 'failed';
   }
 }
@@ -267,4 +285,61 @@ async function circuitCommand(
       return report(probed ?? state, { probed: true, probeResult, alert: await alertOpenCircuit(state!, deps, now) });
     }
   }
+}
+
+/** Several WaChap instances, each with its own circuit and its own connection check. */
+export interface InstanceProbes {
+  list(): Promise<WaChapInstance[]>;
+  probe(instance: string): ProviderProbe;
+}
+
+export class UnknownInstanceError extends Error {
+  override readonly name = 'UnknownInstanceError';
+}
+
+export type InstancesReport = CircuitReport & {
+  /** The instance the report is about (several instances). */
+  instance?: string;
+  /** A tick with several instances: each instance's report (the top-level one is the default instance's). */
+  instances?: Record<string, CircuitReport>;
+};
+
+/**
+ * A command over several instances. A tick looks after every instance's circuit, one after the other (each is
+ * probed and released on its own: closing China's releases only China's held notifications); an operator's
+ * command acts on the instance it names, else on the default one. A single instance is exactly runCircuitCommand.
+ */
+export async function runInstancesCommand(
+  command: CircuitCommand & { instance?: string | undefined },
+  deps: ProbeDependencies,
+  probes: InstanceProbes,
+  remainingMs: () => number = () => Number.POSITIVE_INFINITY,
+): Promise<InstancesReport> {
+  const instances = await probes.list();
+  const { instance: named, ...bare } = command;
+  const commandOf = (): CircuitCommand => bare as CircuitCommand;
+  if (instances.length === 1 && named === undefined) return runCircuitCommand(commandOf(), deps, remainingMs);
+  const depsOf = (instance: WaChapInstance): ProbeDependencies => ({
+    ...deps,
+    provider: probes.probe(instance.name),
+    settings: {
+      ...deps.settings,
+      circuit: circuitNameOf(instance, instances),
+      instance: {
+        name: instance.name,
+        isDefault: defaultInstance(instances).name === instance.name,
+        names: instances.map((i) => i.name),
+      },
+    },
+  });
+  if (command.action !== 'tick' || named !== undefined) {
+    const target = named === undefined ? defaultInstance(instances) : instances.find((i) => i.name === named);
+    if (!target) throw new UnknownInstanceError(`no WaChap instance is named "${named}"`);
+    return { ...(await runCircuitCommand(commandOf(), depsOf(target), remainingMs)), instance: target.name };
+  }
+  const reports: Record<string, CircuitReport> = {};
+  for (const instance of instances)
+    reports[instance.name] = await runCircuitCommand(commandOf(), depsOf(instance), remainingMs);
+  const main = defaultInstance(instances).name;
+  return { ...(reports[main] as CircuitReport), instance: main, instances: reports };
 }

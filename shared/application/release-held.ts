@@ -35,6 +35,11 @@ export interface ReleaseDependencies {
   holdMs: number;
   /** The circuit whose release this is. */
   circuit: string;
+  /**
+   * Several WaChap instances: the held notifications this circuit's release may touch (those waiting for its
+   * instance); the others wait for their own instance's probe. Absent: every held notification.
+   */
+  holds?: ((n: Notification) => boolean) | undefined;
   /** How retries wait (the real clock unless a simulation says otherwise). */
   pause?: Pause;
 }
@@ -111,7 +116,7 @@ export async function continueRelease(
         }),
       { pause: deps.pause ?? realPause },
     );
-    const held = page.notifications.filter((n) => n.reason === 'provider_unavailable');
+    const held = page.notifications.filter((n) => n.reason === 'provider_unavailable' && (deps.holds?.(n) ?? true));
     found += held.length;
     const outcomes = await mapWithConcurrency(held, WRITE_CONCURRENCY, (n) => releaseOne(deps, n, now, closedAt));
     const releasedOnes = held

@@ -17,6 +17,7 @@ import type { Log } from '../observability/logger.js';
 import type { Telemetry } from '../observability/metrics.js';
 import { applyTransition, type MoveDependencies, reemitCallback, reemitIfAlreadyMade } from './apply-transition.js';
 import { withRetries } from './concurrency.js';
+import type { InstanceRouter } from './instance-routing.js';
 import {
   ConcurrentUpdateError,
   type DeliveryChannel,
@@ -46,6 +47,11 @@ export interface SenderDependencies {
   queue: Pick<SendQueue, 'enqueue'>;
   /** The provider circuit shared by every sender: while it is open, nobody calls the provider. */
   circuit: Pick<ProviderCircuit, 'isOpen' | 'open'>;
+  /**
+   * Several WaChap instances: each notification goes through the instance its route (or a stand-in) decides, each
+   * instance with its own circuit; `circuit` above is then unused.
+   */
+  instances?: InstanceRouter | undefined;
   log: Log;
   /** The function's telemetry: WaChap's latency here, the moves' figures in applyTransition. */
   metrics?: Telemetry | undefined;
@@ -91,10 +97,16 @@ export async function sendNotification(message: SendMessage, deps: SenderDepende
   if (attemptsMade(loaded, now) >= loaded.maxAttempts) {
     return settle(loaded, { type: 'exhaust', at: now, maxAttempts: loaded.maxAttempts }, 'exhausted', deps);
   }
-  if (await read(() => deps.circuit.isOpen())) {
+  const route = await read(() => routeNow(loaded, deps));
+  if (route.action === 'hold') {
     // Only onto the record as it was read: if it changed since, the probe released it (and queued it) or a
     // sender claimed it; holding that fresh record would park it for providerHoldMs after the provider is back.
-    const hold = { type: 'hold' as const, at: now, holdMs: deps.policy.providerHoldMs };
+    const hold = {
+      type: 'hold' as const,
+      at: now,
+      holdMs: deps.policy.providerHoldMs,
+      ...(route.instance ? { instance: route.instance } : {}),
+    };
     return settle(loaded, hold, 'held', deps, { onlyUnchanged: true });
   }
 
@@ -112,10 +124,22 @@ export async function sendNotification(message: SendMessage, deps: SenderDepende
     log.warn('previous attempt abandoned with an unknown outcome; sending again', { notificationId: claimed.id });
   }
 
-  const outcome = await deps.channel.deliver(claimed);
+  const outcome = await deps.channel.deliver(claimed, route.via ? { instance: route.via } : undefined);
   deps.metrics?.timing('WaChapCallLatency', outcome.durationMs);
-  return outcome.ok ? recordSent(claimed, outcome, deps) : recordFailure(claimed, token, outcome, deps);
+  return outcome.ok ? recordSent(claimed, outcome, deps, route) : recordFailure(claimed, token, outcome, deps, route);
 }
+
+type Route = { action: 'hold'; instance?: string } | { action: 'send'; via?: string; routedTo?: string };
+
+/** Send now (through which instance), or hold: the one circuit of a single instance, or the instances' routing. */
+async function routeNow(n: Notification, deps: SenderDependencies): Promise<Route> {
+  if (!deps.instances) return (await deps.circuit.isOpen()) ? { action: 'hold' } : { action: 'send' };
+  return deps.instances.decide(n);
+}
+
+/** The circuit a send through `instance` opens when the provider fails it. */
+const circuitOf = (deps: SenderDependencies, instance: string | undefined) =>
+  deps.instances && instance ? deps.instances.circuit(instance) : deps.circuit;
 
 /**
  * Claims the attempt, trying again after a throttle or a timeout. A claim whose write landed although its answer
@@ -142,12 +166,15 @@ async function recordSent(
   claimed: Notification,
   outcome: Extract<DeliveryOutcome, { ok: true }>,
   deps: SenderDependencies,
+  route: { via?: string; routedTo?: string },
 ): Promise<SendResult> {
   const at = deps.clock();
   const accepted = {
     at: at.toISOString(),
     durationMs: Math.round(outcome.durationMs),
     ...(outcome.messageId ? { externalMessageId: outcome.messageId } : {}),
+    ...(route.via ? { instance: route.via } : {}),
+    ...(route.routedTo && route.routedTo !== route.via ? { routedTo: route.routedTo } : {}),
   };
   const recorded = await recordOutcome(claimed, sentEvent(at, accepted), deps);
   if (recorded === 'superseded') return 'skipped';
@@ -156,6 +183,8 @@ async function recordSent(
       notificationId: claimed.id,
       externalMessageId: outcome.messageId,
       to: maskPhone(claimed.recipient.phone),
+      ...(accepted.instance ? { instance: accepted.instance } : {}),
+      ...(accepted.routedTo ? { routedTo: accepted.routedTo, failover: true } : {}),
     });
     return 'sent';
   }
@@ -191,14 +220,16 @@ async function recordFailure(
   token: string,
   outcome: Extract<DeliveryOutcome, { ok: false }>,
   deps: SenderDependencies,
+  route: { via?: string; routedTo?: string },
 ): Promise<SendResult> {
+  const instance = route.via;
   const at = deps.clock();
   const { error, verdict } = outcome;
   if (verdict.action === 'hold') {
     // First, before anything can fail: every other sender stops calling the provider. If the failure below cannot
     // be recorded, the redelivered message then finds the circuit open and holds instead of calling it again.
     const reason = `${error.httpStatus ? `HTTP ${error.httpStatus}: ` : ''}${error.message}`;
-    await deps.circuit
+    await circuitOf(deps, instance)
       .open({ reason, errorType: error.type, recommendation: verdict.recommendation })
       .catch((caught: unknown) => deps.log.warn('provider circuit not updated', { error: describe(caught) }));
   }
@@ -214,6 +245,9 @@ async function recordFailure(
       policy: deps.policy.retry,
       providerHoldMs: deps.policy.providerHoldMs,
       random: deps.random,
+      // A stand-in's failure opens the stand-in's circuit, but the notification waits for its own instance (the
+      // number its customer knows): that instance's probe releases it, and it is routed afresh then.
+      ...(route.routedTo ? { instance: route.routedTo } : instance ? { instance } : {}),
     },
     deps,
   );
@@ -235,6 +269,7 @@ async function recordFailure(
     attempts: recorded.attempts,
     nextAttemptAt: recorded.nextAttemptAt,
     reason: recorded.reason,
+    ...(instance ? { instance } : {}),
   };
   if (result === 'failed') deps.log.warn('send failed; retry scheduled', fields);
   else
@@ -312,11 +347,16 @@ async function settle(
   return result;
 }
 
-const sentEvent = (at: Date, accepted: { durationMs: number; externalMessageId?: string }): NotificationEvent => ({
+const sentEvent = (
+  at: Date,
+  accepted: { durationMs: number; externalMessageId?: string; instance?: string; routedTo?: string },
+): NotificationEvent => ({
   type: 'sent',
   at,
   durationMs: accepted.durationMs,
   ...(accepted.externalMessageId ? { externalMessageId: accepted.externalMessageId } : {}),
+  ...(accepted.instance ? { instance: accepted.instance } : {}),
+  ...(accepted.routedTo ? { routedTo: accepted.routedTo } : {}),
 });
 
 const describe = (error: unknown): string =>

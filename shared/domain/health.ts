@@ -90,6 +90,8 @@ export interface CircuitFacts {
   recommendation?: string;
   /** An operator opened it: only closing it by hand ends the outage. */
   forced?: boolean;
+  /** The WaChap instance whose circuit it is, when there are several: only its notifications are held. */
+  instance?: string;
 }
 
 export interface HealthAlert {
@@ -183,13 +185,18 @@ export interface HealthInput {
   backlog?: { count: number; oldestDueAt?: string };
   /** The provider circuit: while it is open every notification is held, whatever the counters say. */
   provider?: ProviderState;
+  /**
+   * Several WaChap instances: every instance's circuit (the default's is `provider` above, under its own name
+   * here too); each open one is an alert that names its instance.
+   */
+  instanceCircuits?: readonly { instance: string; state: ProviderState | undefined }[];
   /** WhatsApp sends failed in a row since the last one delivered (the recipient's faults aside). */
   consecutiveFailures?: number;
   now: Date;
 }
 
 /** The circuit is open: WaChap is refused or broken, and notifications wait for it. */
-export function providerUnavailableAlert(state: ProviderState, now: Date): HealthAlert {
+export function providerUnavailableAlert(state: ProviderState, now: Date, instance?: string): HealthAlert {
   const minutes = Math.max(0, Math.round((now.getTime() - Date.parse(state.since)) / 60_000));
   return {
     kind: 'provider_unavailable',
@@ -200,6 +207,7 @@ export function providerUnavailableAlert(state: ProviderState, now: Date): Healt
       ...(state.reason !== undefined ? { reason: state.reason } : {}),
       ...(state.recommendation !== undefined ? { recommendation: state.recommendation } : {}),
       ...(state.forced ? { forced: true } : {}),
+      ...(instance !== undefined ? { instance } : {}),
     },
   };
 }
@@ -217,7 +225,13 @@ export function evaluateHealth(
   const day = windowFigures(input.last24Hours);
   const alerts: HealthAlert[] = [];
 
-  if (input.provider && isCircuitOpen(input.provider)) alerts.push(providerUnavailableAlert(input.provider, input.now));
+  if (input.instanceCircuits) {
+    for (const { instance, state } of input.instanceCircuits) {
+      if (state && isCircuitOpen(state)) alerts.push(providerUnavailableAlert(state, input.now, instance));
+    }
+  } else if (input.provider && isCircuitOpen(input.provider)) {
+    alerts.push(providerUnavailableAlert(input.provider, input.now));
+  }
   if (hour.failures >= thresholds.hourlyFailures) {
     alerts.push({
       kind: 'failure_burst',

@@ -127,6 +127,13 @@ export interface Notification {
   sentAt?: string;
   expiresAt?: string;
   externalMessageId?: string;
+  /**
+   * The WaChap instance (its configured name) that sent it, or, while it is held for the provider, the instance
+   * whose circuit it waits for: that instance's probe releases it, no other's.
+   */
+  instance?: string;
+  /** Set when a stand-in instance sent it (failover): the instance its number is routed to. */
+  routedTo?: string;
   lastError?: LastError;
   /** Set on terminal states other than sent, and on held ones, to say why. */
   reason?: FailureReason;

@@ -30,7 +30,15 @@ export type NotificationEvent =
   /** A sender takes the attempt; only one holder at a time, until `leaseMs` runs out. */
   | { type: 'claim'; at: Date; token: string; leaseMs: number }
   /** The provider accepted the message; whoever made the attempt (even one whose claim lapsed) records it. */
-  | { type: 'sent'; at: Date; externalMessageId?: string; durationMs: number }
+  | {
+      type: 'sent';
+      at: Date;
+      externalMessageId?: string;
+      durationMs: number;
+      /** The WaChap instance that sent it, and the one it was routed to when a stand-in did. */
+      instance?: string;
+      routedTo?: string;
+    }
   | {
       type: 'failure';
       at: Date;
@@ -42,6 +50,8 @@ export type NotificationEvent =
       /** How long a notification waits when the provider is down, before it is looked at again. */
       providerHoldMs: number;
       random: () => number;
+      /** The instance the attempt went through: a hold waits for its circuit. */
+      instance?: string;
     }
   | { type: 'expire'; at: Date }
   /** An operator stops it for good (`by`: who, `reason`: why); never under a live claim, whose outcome decides. */
@@ -74,7 +84,7 @@ export type NotificationEvent =
   /** The sweep gives up on a notification whose attempts reached the limit. */
   | { type: 'exhaust'; at: Date; maxAttempts: number }
   /** The provider circuit is open: wait for it without calling WaChap and without burning an attempt. */
-  | { type: 'hold'; at: Date; holdMs: number }
+  | { type: 'hold'; at: Date; holdMs: number; instance?: string }
   /**
    * The provider is back: a held notification becomes due at `dueAt` (default: now), or stays where it is if it
    * was due earlier. The probe passes the instant the circuit closed, so that every released notification sits
@@ -198,12 +208,14 @@ export function transition(current: Notification, event: NotificationEvent): Not
     case 'sent': {
       // A late success still counts even if the claim was lost: WaChap has the message, so sending
       // it again would be the duplicate we promise not to make.
-      const { reason: _reason, ...rest } = terminal(n, at, 'sent');
+      const { reason: _reason, instance: _instance, routedTo: _routedTo, ...rest } = terminal(n, at, 'sent');
       return {
         ...rest,
         attempts: n.attempts + 1,
         sentAt: iso(at),
         ...(event.externalMessageId ? { externalMessageId: event.externalMessageId } : {}),
+        ...(event.instance ? { instance: event.instance } : {}),
+        ...(event.routedTo && event.routedTo !== event.instance ? { routedTo: event.routedTo } : {}),
         history: appendHistory(n.history, { at: iso(at), outcome: 'sent', durationMs: event.durationMs }),
       };
     }
@@ -234,7 +246,7 @@ export function transition(current: Notification, event: NotificationEvent): Not
     case 'hold':
       if (hasLiveClaim(n, at)) fail('an attempt is in flight');
       return {
-        ...settled(n, at),
+        ...heldFor(settled(n, at), event.instance),
         status: 'failed',
         reason: 'provider_unavailable',
         history: appendHistory(n.history, { at: iso(at), outcome: 'held', errorType: 'circuit_open', durationMs: 0 }),
@@ -246,6 +258,12 @@ export function transition(current: Notification, event: NotificationEvent): Not
       // No longer held: it is simply due (lastError still says what happened).
       return { ...withoutReason(settled(n, at)), nextAttemptAt: earliest(n.nextAttemptAt, event.dueAt ?? at) };
   }
+}
+
+/** Held for `instance`'s circuit (none: the one circuit of a single instance). */
+function heldFor(n: Notification, instance: string | undefined): Notification {
+  const { instance: _before, ...rest } = n;
+  return instance ? { ...rest, instance } : rest;
 }
 
 /** The operator's move, written down with the status it left. */
@@ -316,7 +334,7 @@ function recordFailure(n: Notification, event: Extract<NotificationEvent, { type
       // The probe, not a Retry-After, decides when the provider is back: a hold always ends within
       // providerHoldMs, which is also how far ahead the release looks for held notifications.
       return {
-        ...outcome('held', 'provider_unavailable', n.attempts),
+        ...heldFor(outcome('held', 'provider_unavailable', n.attempts), event.instance),
         status: 'failed',
         nextAttemptAt: later(at, event.providerHoldMs),
       };

@@ -169,6 +169,14 @@ const notificationView = z
       )
       .meta({ description: 'The last attempts, oldest first.' }),
     externalMessageId: z.string().optional(),
+    instance: z.string().optional().meta({
+      description:
+        'The WaChap instance (its configured name) that sent it, or that a held notification waits for (several instances).',
+    }),
+    routedTo: z
+      .string()
+      .optional()
+      .meta({ description: 'Set when a stand-in instance sent it (failover): the instance its number is routed to.' }),
     operatorActions: z
       .array(
         z.object({

@@ -76,7 +76,7 @@ const redriveDryRun = (status: 'failed' | 'permanent_failure', stage: string): A
   command: npm('notifications', ['retry', `--status=${status}`, '--since=24h', '--dry-run'], stage),
 });
 
-const circuitStep = (action: '--status' | '--probe' | '--close', stage: string): AlertStep => ({
+const circuitStep = (action: '--status' | '--probe' | '--close', stage: string, instance?: string): AlertStep => ({
   purpose: {
     '--status': { fr: 'Voir le circuit fournisseur', en: 'See the provider circuit' },
     '--probe': {
@@ -88,7 +88,8 @@ const circuitStep = (action: '--status' | '--probe' | '--close', stage: string):
       en: 'Close the circuit at once and release the held notifications',
     },
   }[action],
-  command: npm('circuit', [action], stage),
+  // One instance of several: the command acts on that instance's circuit.
+  command: npm('circuit', instance === undefined ? [action] : [action, `--instance=${instance}`], stage),
 });
 
 /** https://sqs.<region>.amazonaws.com/<account>/<name>: the region and ARN a deployed DLQ's commands need. */
@@ -142,6 +143,10 @@ function dlqSteps(dlqUrl: string | undefined): AlertStep[] {
   return steps;
 }
 
+/** "WaChap", or "WaChap (instance china)" when one instance of several is down: the others keep sending. */
+const provider = (alert: HealthAlert) =>
+  alert.circuit?.instance !== undefined ? `WaChap (instance ${alert.circuit.instance})` : 'WaChap';
+
 const opener = (alert: HealthAlert, language: Language) =>
   alert.circuit?.forced ? (language === 'fr' ? ' (ouvert par un opérateur)' : ' (opened by an operator)') : '';
 
@@ -149,9 +154,9 @@ export const ALERT_TEXTS: Record<AlertKind, KindTexts> = {
   provider_unavailable: {
     summary: {
       fr: (alert, figure) =>
-        `WaChap est indisponible depuis le ${formatInstant(alert.circuit?.since ?? '', 'fr')} (${figure('minutesSinceOpen')})${opener(alert, 'fr')} : ${alert.circuit?.reason ?? 'raison inconnue'}. Les notifications sont retenues, aucune n'est perdue.`,
+        `${provider(alert)} est indisponible depuis le ${formatInstant(alert.circuit?.since ?? '', 'fr')} (${figure('minutesSinceOpen')})${opener(alert, 'fr')} : ${alert.circuit?.reason ?? 'raison inconnue'}. ${alert.circuit?.instance !== undefined ? "Les notifications de cette instance sont retenues (les autres instances envoient), aucune n'est perdue." : "Les notifications sont retenues, aucune n'est perdue."}`,
       en: (alert, figure) =>
-        `WaChap is unavailable since ${formatInstant(alert.circuit?.since ?? '', 'en')} (${figure('minutesSinceOpen')})${opener(alert, 'en')}: ${alert.circuit?.reason ?? 'unknown reason'}. Notifications are held, none is lost.`,
+        `${provider(alert)} is unavailable since ${formatInstant(alert.circuit?.since ?? '', 'en')} (${figure('minutesSinceOpen')})${opener(alert, 'en')}: ${alert.circuit?.reason ?? 'unknown reason'}. ${alert.circuit?.instance !== undefined ? 'Notifications for this instance are held (the other instances keep sending), none is lost.' : 'Notifications are held, none is lost.'}`,
     },
     advice: {
       fr: (alert) =>
@@ -161,15 +166,21 @@ export const ALERT_TEXTS: Record<AlertKind, KindTexts> = {
       en: (alert) =>
         `${alert.circuit?.recommendation ?? 'Check the WaChap dashboard.'} After fixing it, close the circuit at once (or wait for the next probe, within a minute).`,
     },
-    steps: (alert, { stage }) =>
-      alert.circuit?.forced
-        ? [circuitStep('--status', stage), circuitStep('--close', stage), listStep('provider_unavailable', stage)]
-        : [
-            circuitStep('--status', stage),
-            circuitStep('--probe', stage),
-            circuitStep('--close', stage),
+    steps: (alert, { stage }) => {
+      const instance = alert.circuit?.instance;
+      return alert.circuit?.forced
+        ? [
+            circuitStep('--status', stage, instance),
+            circuitStep('--close', stage, instance),
             listStep('provider_unavailable', stage),
-          ],
+          ]
+        : [
+            circuitStep('--status', stage, instance),
+            circuitStep('--probe', stage, instance),
+            circuitStep('--close', stage, instance),
+            listStep('provider_unavailable', stage),
+          ];
+    },
     whatsappTodo: (alert, { stage }) =>
       alert.circuit?.forced
         ? `fermer le circuit quand WaChap est de nouveau utilisable : ${operatorCommand('circuit', ['--close'], stage)}`

@@ -78,4 +78,26 @@ describe('function settings from the shell', () => {
     // The operations page, on the API's port, on a line that names it.
     expect(run.out).toMatch(/Operations page:\s+http:\/\/127\.0\.0\.1:\d+\/ops\//);
   }, 60_000);
+
+  it('passes WACHAP_INSTANCES to the functions and the sandbox, and lists the instances', async () => {
+    const instances = [
+      { name: 'china', instanceId: 'CN0001', accessToken: 'cn-secret-token', prefixes: ['+86'] },
+      { name: 'mali', instanceId: 'ML0001', accessToken: 'ml-secret-token', prefixes: ['+223'], default: true },
+      { name: 'system', instanceId: 'SY0001', accessToken: 'sy-secret-token', role: 'system' },
+    ];
+    const run = await start({ WACHAP_INSTANCES: JSON.stringify(instances) }, /local stack ready[\s\S]*instances: .*\n/);
+
+    expect(run.out).toMatch(
+      /instances: china CN0001 \(\+86\); mali ML0001 \(\+223, the rest\); system SY0001 \(OTPs\)/,
+    );
+    expect(run.out).not.toContain('secret-token');
+  }, 60_000);
+
+  it('a malformed WACHAP_INSTANCES stops npm start, naming the field', async () => {
+    const duplicate = { name: 'mali', instanceId: 'ML0001', accessToken: 't', default: true };
+    const run = await start({ WACHAP_INSTANCES: JSON.stringify([duplicate, duplicate]) }, /local stack ready/);
+
+    expect(run.code).toBe(1);
+    expect(run.out).toMatch(/WACHAP_INSTANCES\.1\.name: duplicate name/);
+  }, 60_000);
 });

@@ -20,6 +20,7 @@ import type { SandboxMessage, SandboxState } from '../../local/wachap-sandbox.js
 import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
 import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.js';
 import type { Notification } from '../../shared/domain/notification.js';
+import type { WaChapInstance } from '../../shared/domain/wachap-instances.js';
 
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'e2e', secretAccessKey: 'e2e' };
@@ -133,8 +134,8 @@ export interface E2eStack {
   /** What an operator does to retry now (the original's prochaine_tentative edit): nextAttemptAt moved to the past. */
   makeDue(id: string, at?: Date): Promise<void>;
   queueDepth(queueUrl: string): Promise<QueueDepth>;
-  /** The sandbox's control API: mode, Retry-After, invalid numbers… */
-  configureSandbox(patch: Partial<SandboxState>): Promise<SandboxState>;
+  /** The sandbox's control API: mode (with `instanceId`: that instance's only), Retry-After, invalid numbers… */
+  configureSandbox(patch: Partial<SandboxState> & { instanceId?: string }): Promise<SandboxState>;
   /** The sandbox's inbox API: accepted messages and the number of /send calls. */
   inbox(): Promise<{ messages: SandboxMessage[]; requests: number }>;
   emails(): Promise<StoredEmail[]>;
@@ -145,7 +146,7 @@ export interface E2eStackOptions {
   env?: Record<string, string>;
   sendQueueVisibilitySeconds?: number;
   /** WaChap credentials for the functions and the sandbox (the local defaults otherwise). */
-  wachap?: { instanceId?: string; accessToken?: string };
+  wachap?: { instanceId?: string; accessToken?: string; instances?: readonly WaChapInstance[] };
   /** Run the stack's schedules (the deployed rates); off by default, the tests invoke what they need. */
   schedules?: boolean;
   /** More upstream callers, each with its key and usage plan. */

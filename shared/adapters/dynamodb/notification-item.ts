@@ -39,6 +39,8 @@ export const notificationSchema = z.object({
   sentAt: timestamp.optional(),
   expiresAt: timestamp.optional(),
   externalMessageId: z.string().optional(),
+  instance: z.string().min(1).optional(),
+  routedTo: z.string().min(1).optional(),
   lastError: z
     .object({
       type: z.string(),

@@ -1,10 +1,12 @@
 // WaChap credentials: from Secrets Manager in AWS (never an environment variable of a deployed
-// function), from WACHAP_INSTANCE_ID / WACHAP_ACCESS_TOKEN locally. The secret is cached for a short
+// function), from WACHAP_INSTANCES (or the one-instance WACHAP_INSTANCE_ID / WACHAP_ACCESS_TOKEN) locally.
+// The secret holds either one instance's credentials (the original format) or the list of instances. The secret is cached for a short
 // while only (Powertools Parameters): an admin who renews the token puts the new one in the secret, and
 // warm functions (the provider probe runs every minute and stays warm for days) must pick it up.
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
+import { defaultInstance, type WaChapInstance, wachapInstancesSchema } from '../../domain/wachap-instances.js';
 import { type Log, silentLog } from '../../observability/logger.js';
 
 export interface WaChapCredentialsValue {
@@ -12,8 +14,16 @@ export interface WaChapCredentialsValue {
   accessToken: string;
 }
 
+/** The name the one instance of the original format gets. */
+export const SINGLE_INSTANCE_NAME = 'default';
+
+/** The one-instance shorthand as a list: it serves every number. */
+export const singleInstance = (credentials: WaChapCredentialsValue): WaChapInstance[] => [
+  { name: SINGLE_INSTANCE_NAME, ...credentials, prefixes: [], default: true },
+];
+
 /** Accepts our shape and the names WaChap's dashboard uses. */
-const secretSchema = z.union([
+const singleSecretSchema = z.union([
   z.object({ instanceId: z.string().min(1), accessToken: z.string().min(1) }),
   z
     .object({ instance_id: z.string().min(1), access_token: z.string().min(1) })
@@ -26,6 +36,8 @@ export class WaChapSecretError extends Error {
 
 export interface CredentialSource {
   WACHAP_SECRET_ARN?: string | undefined;
+  /** The instances, parsed at cold start (locally); it wins over the one-instance shorthand. */
+  WACHAP_INSTANCES?: WaChapInstance[] | undefined;
   WACHAP_INSTANCE_ID?: string | undefined;
   WACHAP_ACCESS_TOKEN?: string | undefined;
   /** How long a read of the secret is trusted; 0 reads it on every call. */
@@ -38,20 +50,52 @@ export interface CredentialsLoadOptions {
 }
 
 export type CredentialsLoader = (options?: CredentialsLoadOptions) => Promise<WaChapCredentialsValue>;
+export type InstancesLoader = (options?: CredentialsLoadOptions) => Promise<WaChapInstance[]>;
 
-/**
- * Reads the secret at most once per max age, or at once when forced. A failed read is not cached (the next
- * call tries again); when the secret was read before, an unforced failed read keeps the last good credentials.
- */
+/** The default instance's credentials (the one-instance view, e.g. for the health check's WhatsApp alert). */
 export function credentialsLoader(
   source: CredentialSource,
   secrets: () => SecretsManagerClient,
   log: Log = silentLog,
 ): CredentialsLoader {
-  if (source.WACHAP_INSTANCE_ID && source.WACHAP_ACCESS_TOKEN && !source.WACHAP_SECRET_ARN) {
+  const load = instancesLoader(source, secrets, log);
+  return async (options) => credentialsOf(defaultInstance(await load(options)));
+}
+
+/**
+ * One instance's credentials, read from the whole list: a forced read after WaChap refused this instance's token
+ * re-reads the secret and picks this instance's renewed token, whichever instance was renewed.
+ */
+export function instanceCredentialsLoader(load: InstancesLoader, name: string): CredentialsLoader {
+  return async (options) => {
+    const found = (await load(options)).find((instance) => instance.name === name);
+    if (!found) throw new WaChapSecretError(`the WaChap secret no longer lists the instance "${name}"`);
+    return credentialsOf(found);
+  };
+}
+
+const credentialsOf = ({ instanceId, accessToken }: WaChapInstance): WaChapCredentialsValue => ({
+  instanceId,
+  accessToken,
+});
+
+/**
+ * Reads the secret at most once per max age, or at once when forced. A failed read is not cached (the next
+ * call tries again); when the secret was read before, an unforced failed read keeps the last good credentials.
+ */
+export function instancesLoader(
+  source: CredentialSource,
+  secrets: () => SecretsManagerClient,
+  log: Log = silentLog,
+): InstancesLoader {
+  if (!source.WACHAP_SECRET_ARN) {
     // Local credentials are fixed: there is nothing to re-read, so a forced load returns them unchanged.
-    const fixed = { instanceId: source.WACHAP_INSTANCE_ID, accessToken: source.WACHAP_ACCESS_TOKEN };
-    return async () => fixed;
+    const fixed =
+      source.WACHAP_INSTANCES ??
+      (source.WACHAP_INSTANCE_ID && source.WACHAP_ACCESS_TOKEN
+        ? singleInstance({ instanceId: source.WACHAP_INSTANCE_ID, accessToken: source.WACHAP_ACCESS_TOKEN })
+        : undefined);
+    if (fixed) return async () => fixed;
   }
   const secretId = source.WACHAP_SECRET_ARN;
   if (!secretId) {
@@ -61,9 +105,9 @@ export function credentialsLoader(
   }
   const maxAge = source.WACHAP_SECRET_MAX_AGE_SECONDS;
   let provider: SecretsProvider | undefined;
-  let lastGood: WaChapCredentialsValue | undefined;
+  let lastGood: WaChapInstance[] | undefined;
 
-  async function read(forceFetch: boolean): Promise<WaChapCredentialsValue> {
+  async function read(forceFetch: boolean): Promise<WaChapInstance[]> {
     provider ??= new SecretsProvider({ awsSdkV3Client: secrets() });
     let value: unknown;
     try {
@@ -93,22 +137,39 @@ export function credentialsLoader(
   };
 }
 
-function parseSecret(value: unknown): WaChapCredentialsValue {
+const SECRET_FORMATS =
+  'expected {"instanceId": "...", "accessToken": "..."} or {"instances": [{"name", "instanceId", "accessToken", "prefixes"}, …]}';
+
+function parseSecret(value: unknown): WaChapInstance[] {
   if (typeof value !== 'string') {
-    throw new WaChapSecretError('the WaChap secret has no SecretString: expected {"instanceId", "accessToken"}');
+    throw new WaChapSecretError(`the WaChap secret has no SecretString: ${SECRET_FORMATS}`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
   } catch {
     // JSON.parse's message quotes its input, the secret: it is left out.
-    throw new WaChapSecretError('the WaChap secret is not JSON: expected {"instanceId": "...", "accessToken": "..."}');
+    throw new WaChapSecretError(`the WaChap secret is not JSON: ${SECRET_FORMATS}`);
   }
-  const result = secretSchema.safeParse(parsed);
-  if (!result.success) {
-    throw new WaChapSecretError('the WaChap secret lacks instanceId/accessToken: fill it in after deploying');
+  const list = Array.isArray(parsed)
+    ? parsed
+    : typeof parsed === 'object' && parsed !== null && 'instances' in parsed
+      ? parsed.instances
+      : undefined;
+  if (list === undefined) {
+    const single = singleSecretSchema.safeParse(parsed);
+    if (!single.success) {
+      throw new WaChapSecretError('the WaChap secret lacks instanceId/accessToken: fill it in after deploying');
+    }
+    return singleInstance(single.data);
   }
-  return result.data;
+  const instances = wachapInstancesSchema.safeParse(list);
+  if (!instances.success) {
+    // Paths and messages only: zod's issues would quote the values, tokens among them.
+    const problems = instances.error.issues.map((issue) => `instances.${issue.path.join('.')}: ${issue.message}`);
+    throw new WaChapSecretError(`the WaChap secret's instance list is invalid: ${problems.join('; ')}`);
+  }
+  return instances.data;
 }
 
 /** Powertools wraps the SDK's error (ResourceNotFoundException, AccessDeniedException, …) in a GetParameterError. */

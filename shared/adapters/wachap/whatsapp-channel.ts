@@ -9,10 +9,17 @@ import type { WaChapClient } from './client.js';
 export const renderWhatsAppText = (n: Pick<Notification, 'title' | 'message'>): string =>
   n.title ? `*${n.title}*\n${n.message}` : n.message;
 
-export function whatsAppChannel(wachap: Pick<WaChapClient, 'send'>): DeliveryChannel {
+/**
+ * `wachap`: the one client, or each instance's client by name (several instances: the sender says which one; a
+ * send without one goes through the default instance's).
+ */
+export function whatsAppChannel(
+  wachap: Pick<WaChapClient, 'send'> | ((instance: string | undefined) => Pick<WaChapClient, 'send'>),
+): DeliveryChannel {
+  const clientFor = typeof wachap === 'function' ? wachap : () => wachap;
   return {
-    async deliver(notification) {
-      const outcome = await wachap.send({
+    async deliver(notification, via) {
+      const outcome = await clientFor(via?.instance).send({
         phone: notification.recipient.phone,
         message: renderWhatsAppText(notification),
       });

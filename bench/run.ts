@@ -1,6 +1,7 @@
 // `npm run bench`: the system's figures, measured on the local engines (no AWS). A readable table by default (figure,
 // value, goal, met); `--json` prints one JSON object whose keys are the figures. `--only p2,p5` runs some of them
-// (`otp` names the OTP-lane figures); `--quick` runs them at a smaller scale (the smoke test's).
+// (`otp` names the OTP-lane figures); `--quick` runs them at a smaller scale (the smoke test's). With `--json`, the
+// progress and the table go to stderr.
 import { parseArgs } from 'node:util';
 import { FIGURES, type Figure, type FigureGroup } from './figures.js';
 
@@ -25,12 +26,11 @@ if (unknown.length > 0) {
 }
 const groups: FigureGroup[] = FIGURES.filter((group) => !wanted || wanted.includes(group.name));
 
-const progress = (line: string) => {
-  if (!values.json) process.stderr.write(`${line}\n`);
-};
+const progress = (line: string) => process.stderr.write(`${line}\n`);
 
 const figures: Record<string, number> = {};
 const rows: (Figure & { value: number })[] = [];
+const details: string[] = [];
 const failures: string[] = [];
 for (const group of groups) {
   progress(`${group.name}: ${group.title}…`);
@@ -39,6 +39,7 @@ for (const group of groups) {
     const measured = await group.run({ quick: values.quick });
     for (const [key, value] of Object.entries(measured)) if (typeof value === 'number') figures[key] = value;
     for (const figure of group.figures) rows.push({ ...figure, value: figures[figure.key] ?? Number.NaN });
+    if (group.details) details.push(`${group.name}:`, ...group.details(measured));
   } catch (error) {
     failures.push(`${group.name}: ${(error as Error).stack ?? String(error)}`);
     for (const figure of group.figures) rows.push({ ...figure, value: Number.NaN });
@@ -46,22 +47,22 @@ for (const group of groups) {
   progress(`  (${((Date.now() - started) / 1000).toFixed(1)} s)`);
 }
 
-if (values.json) {
-  process.stdout.write(`${JSON.stringify(figures)}\n`);
-} else {
-  const table = rows.map((row) => [
-    row.key,
-    Number.isFinite(row.value) ? String(row.value) : 'n/a',
-    row.goal?.text ?? '',
-    row.goal ? (Number.isFinite(row.value) && row.goal.met(row.value, figures) ? '✓' : '✗') : '',
-    row.what,
-  ]);
-  const widths = [0, 1, 2, 3].map((column) => Math.max(...table.map((cells) => cells[column]!.length)));
-  for (const cells of table) {
-    process.stdout.write(
-      `${cells[0]!.padEnd(widths[0]!)}  ${cells[1]!.padStart(widths[1]!)}  ${cells[2]!.padEnd(widths[2]!)}  ${cells[3]!.padEnd(widths[3]!)}  ${cells[4]}\n`,
-    );
-  }
+// The table goes to stdout, or to stderr beside the JSON (stdout stays one JSON object).
+const out = values.json ? process.stderr : process.stdout;
+const table = rows.map((row) => [
+  row.key,
+  Number.isFinite(row.value) ? String(row.value) : 'n/a',
+  row.goal?.text ?? '',
+  row.goal ? (Number.isFinite(row.value) && row.goal.met(row.value, figures) ? '✓' : '✗') : '',
+  row.what,
+]);
+const widths = [0, 1, 2, 3].map((column) => Math.max(...table.map((cells) => cells[column]!.length)));
+for (const cells of table) {
+  out.write(
+    `${cells[0]!.padEnd(widths[0]!)}  ${cells[1]!.padStart(widths[1]!)}  ${cells[2]!.padEnd(widths[2]!)}  ${cells[3]!.padEnd(widths[3]!)}  ${cells[4]}\n`,
+  );
 }
+for (const line of details) out.write(`${line}\n`);
+if (values.json) process.stdout.write(`${JSON.stringify(figures)}\n`);
 for (const failure of failures) process.stderr.write(`bench failure: ${failure}\n`);
 process.exitCode = failures.length > 0 ? 1 : 0;

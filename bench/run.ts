@@ -2,7 +2,9 @@
 // value, goal, met); `--json` prints one JSON object whose keys are the figures. `--only p2,p5` runs some of them
 // (`otp` names the OTP-lane figures); `--quick` runs them at a smaller scale (the smoke test's). With `--json`, the
 // progress and the table go to stderr.
-import { parseArgs } from 'node:util';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
 import { FIGURES, type Figure, type FigureGroup } from './figures.js';
 
 const { values } = parseArgs({
@@ -28,6 +30,18 @@ const groups: FigureGroup[] = FIGURES.filter((group) => !wanted || wanted.includ
 
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
+const run = promisify(execFile);
+const GROUP_SCRIPT = fileURLToPath(new URL('./group.ts', import.meta.url));
+/** Each group in a fresh Node process (see group.ts), with this one's Node and tsx. */
+async function measure(group: FigureGroup): Promise<object> {
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', GROUP_SCRIPT, group.name, ...(values.quick ? ['--quick'] : [])],
+    { maxBuffer: 16 << 20, timeout: 900_000 },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as object;
+}
+
 const figures: Record<string, number> = {};
 const rows: (Figure & { value: number })[] = [];
 const details: string[] = [];
@@ -36,12 +50,13 @@ for (const group of groups) {
   progress(`${group.name}: ${group.title}…`);
   const started = Date.now();
   try {
-    const measured = await group.run({ quick: values.quick });
+    const measured = await measure(group);
     for (const [key, value] of Object.entries(measured)) if (typeof value === 'number') figures[key] = value;
     for (const figure of group.figures) rows.push({ ...figure, value: figures[figure.key] ?? Number.NaN });
     if (group.details) details.push(`${group.name}:`, ...group.details(measured));
   } catch (error) {
-    failures.push(`${group.name}: ${(error as Error).stack ?? String(error)}`);
+    const stderr = (error as { stderr?: string }).stderr ?? '';
+    failures.push(`${group.name}: ${(error as Error).message}\n${stderr.slice(-2000)}`);
     for (const figure of group.figures) rows.push({ ...figure, value: Number.NaN });
   }
   progress(`  (${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -61,6 +61,18 @@ export const FIGURES: FigureGroup[] = [
     name: 'p2',
     title: 'store cost per delivered notification (ReturnConsumedCapacity)',
     run: ({ quick }) => runP2({ quick }),
+    details: (measured) =>
+      Object.entries((measured as Awaited<ReturnType<typeof runP2>>).breakdown).map(
+        ([kind, { calls, byTarget }]) =>
+          `  ${kind.padEnd(8)} calls per notification: ${Object.entries(calls)
+            .map(([command, n]) => `${command.replace(/Command$/, '')} ${n}`)
+            .join(', ')}; capacity by table/index: ${Object.entries(byTarget)
+            .map(
+              ([target, units]) =>
+                `${target.replace(/^[^/]*/, (table) => (table.includes('/') ? table : 'table'))} ${units}`,
+            )
+            .join(', ')}`,
+      ),
     figures: [
       { key: 'p2WritesPerDelivered', what: 'writes per delivered notification, short message', goal: atMost(3) },
       { key: 'p2WcuPerDelivered', what: 'WCU per delivered notification, short message', goal: atMost(4) },

@@ -23,6 +23,8 @@ export interface P2Result {
   p2WcuPerDeliveredLargeMessage: number;
   /** The stored record's size in bytes (attribute names and values, as DynamoDB sizes it, roughly). */
   p2RecordBytes: number;
+  /** DynamoDB calls per delivered notification, by command, and capacity per table or index, for each case. */
+  breakdown: Record<'short' | 'withKey' | 'large', { calls: Record<string, number>; byTarget: Record<string, number> }>;
 }
 
 /** A short message whose stored record is about 0.5 KB. */
@@ -91,8 +93,17 @@ async function costPerDelivered(
     if (result !== 'sent') throw new Error(`P2: notification ${i} ended ${result}, not sent`);
   }
   const totals = meter.totals();
-  return { writes: totals.writes / count, wcu: totals.wcu / count, totals };
+  return { writes: totals.writes / count, wcu: totals.wcu / count, totals, count };
 }
+
+const perNotification = (measured: {
+  totals: { calls: Record<string, number>; byTarget: Record<string, number> };
+  count: number;
+}) => {
+  const per = (record: Record<string, number>) =>
+    Object.fromEntries(Object.entries(record).map(([key, value]) => [key, round(value / measured.count)]));
+  return { calls: per(measured.totals.calls), byTarget: per(measured.totals.byTarget) };
+};
 
 export async function runP2(options: { quick?: boolean } = {}): Promise<P2Result> {
   const count = options.quick ? 5 : 50;
@@ -127,6 +138,7 @@ export async function runP2(options: { quick?: boolean } = {}): Promise<P2Result
       p2WritesPerDeliveredLargeMessage: round(large.writes),
       p2WcuPerDeliveredLargeMessage: round(large.wcu),
       p2RecordBytes: recordBytes,
+      breakdown: { short: perNotification(plain), withKey: perNotification(keyed), large: perNotification(large) },
     };
   } finally {
     await metered.stop();

@@ -54,23 +54,24 @@ export function callbackQueue(queueUrl: string | undefined, dlqUrl?: string): Sq
 export const sesClient = (): SESClient => recordAwsCalls(new SESClient({}));
 export const secretsManagerClient = (): SecretsManagerClient => recordAwsCalls(new SecretsManagerClient({}));
 
+/** A Secrets Manager client built on first use: a function configured without a secret (locally) never builds one. */
+function lazySecretsManagerClient(): () => SecretsManagerClient {
+  let client: SecretsManagerClient | undefined;
+  return () => {
+    client ??= secretsManagerClient();
+    return client;
+  };
+}
+
 export function wachapClient(
   config: CredentialSource & { WACHAP_BASE_URL: string; WACHAP_TIMEOUT_MS: number },
   log: Log,
 ): WaChapClient {
-  let secrets: SecretsManagerClient | undefined;
   return createWaChapClient({
     baseUrl: config.WACHAP_BASE_URL,
     timeoutMs: config.WACHAP_TIMEOUT_MS,
     // The secret is re-read after WACHAP_SECRET_MAX_AGE_SECONDS, and at once when WaChap refuses the token.
-    credentials: credentialsLoader(
-      config,
-      () => {
-        secrets ??= secretsManagerClient();
-        return secrets;
-      },
-      log,
-    ),
+    credentials: credentialsLoader(config, lazySecretsManagerClient(), log),
     log,
   });
 }
@@ -84,18 +85,10 @@ export function wachapInstancesOf(
   },
   log: Log,
 ): WaChapInstances {
-  let secrets: SecretsManagerClient | undefined;
   return wachapInstances({
     baseUrl: config.WACHAP_BASE_URL,
     timeoutMs: config.WACHAP_TIMEOUT_MS,
-    load: instancesLoader(
-      config,
-      () => {
-        secrets ??= secretsManagerClient();
-        return secrets;
-      },
-      log,
-    ),
+    load: instancesLoader(config, lazySecretsManagerClient(), log),
     failover: config.WACHAP_FAILOVER,
     log,
   });

@@ -33,7 +33,7 @@ const ERROR_MAX_LENGTH = 200;
  * kinds (five: provider_unavailable, failure_burst, failure_rate, otp_failures, consecutive_failures) go by WhatsApp.
  */
 const WHATSAPP_LINE_MAX_LENGTH = 320;
-const WHATSAPP_TODO_MAX_LENGTH = 640;
+const WHATSAPP_TO_DO_MAX_LENGTH = 640;
 const WHATSAPP_MAX_LENGTH = 4096;
 
 const LABELS = {
@@ -197,7 +197,7 @@ export function alertWhatsApp(alerts: readonly HealthAlert[], context: AlertCont
   const first = sorted[0];
   // Ours only (words, the stage, a command): bounded more loosely than the summaries, so the command stays whole.
   const todo = first
-    ? [oneLine(`À faire : ${ALERT_TEXTS[first.kind].whatsappTodo(first, context)}`, WHATSAPP_TODO_MAX_LENGTH)]
+    ? [oneLine(`À faire : ${ALERT_TEXTS[first.kind].whatsappTodo(first, context)}`, WHATSAPP_TO_DO_MAX_LENGTH)]
     : [];
   return bounded([...lines, ...todo].join('\n'), WHATSAPP_MAX_LENGTH);
 }

@@ -37,10 +37,14 @@ export function createSenderHandler(
     lanes
       ? {
           ...deps,
-          channel: {
-            deliver: async (notification) => {
-              await lanes.pace(lane, context);
-              return deps.channel.deliver(notification);
+          // The lanes pace WaChap's rate; email (SES) keeps its own.
+          channels: {
+            ...deps.channels,
+            whatsapp: {
+              deliver: async (notification) => {
+                await lanes.pace(lane, context);
+                return deps.channels.whatsapp.deliver(notification);
+              },
             },
           },
         }

@@ -1,12 +1,14 @@
 // SQS → WaChap. Each record is one notification id; records of a batch run in parallel, bounded,
 // and only the failed ones go back to the queue (ReportBatchItemFailures).
 import { ulid } from 'ulid';
+import { emailChannel } from '../../shared/adapters/ses/email-channel.js';
+import { SesMailer } from '../../shared/adapters/ses/mailer.js';
 import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.js';
 import { ProviderCircuit } from '../../shared/application/provider-circuit.js';
-import { loadConfig, retryPolicyOf } from '../../shared/config.js';
+import { channelPolicyOf, loadConfig, retryPolicyOf } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { createTelemetry } from '../../shared/observability/metrics.js';
-import { callbackQueue, notificationStore, sendQueue, wachapClient } from '../../shared/runtime.js';
+import { callbackQueue, notificationStore, sendQueue, sesClient, wachapClient } from '../../shared/runtime.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createSenderHandler } from './create-handler.js';
 import { senderLanes } from './lanes.js';
@@ -31,7 +33,11 @@ export const handler = createSenderHandler(
   logger,
   {
     store,
-    channel: whatsAppChannel(wachap),
+    // Email only with an SES identity to send from: without one, no fallback (the policy knows it is not enabled).
+    channels: {
+      whatsapp: whatsAppChannel(wachap),
+      ...(config.EMAIL_FROM ? { email: emailChannel(new SesMailer(sesClient(), config.EMAIL_FROM)) } : {}),
+    },
     circuit: new ProviderCircuit({
       store,
       clock: () => new Date(),
@@ -50,6 +56,7 @@ export const handler = createSenderHandler(
       providerHoldMs: config.PROVIDER_HOLD_SECONDS * 1000,
       claimLeaseMs: config.CLAIM_LEASE_SECONDS * 1000,
       recordBackoffMs: [200, 1000, 3000],
+      channels: channelPolicyOf(config),
     },
   },
   { concurrency: config.SENDER_CONCURRENCY, lanes },

@@ -66,6 +66,13 @@ export function countsOf(event: NotificationEvent, after: Notification, before: 
     }
     case 'hold':
       return { held: 1 };
+    case 'switch_channel': {
+      // An attempt that failed on the old channel (counted as WaChap's, as failures are) but did not fail the
+      // notification, which goes on by the new channel; a switch without an attempt counts nothing.
+      if (!event.attempt) return {};
+      const streak = event.attempt.verdict.scope === 'recipient' ? {} : { failureStreak: 1 };
+      return { attempts: 1, ...streak, ...otpFailure(after, before) };
+    }
     case 'expire':
       return { expired: 1, ...otpFailure(after, before) };
     case 'exhaust':

@@ -133,7 +133,7 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
       logger,
       {
         store,
-        channel: whatsAppChannel(wachap),
+        channels: { whatsapp: whatsAppChannel(wachap) },
         queue: sendQueue,
         circuit: new ProviderCircuit({ store, clock, log: logger, cacheMs: options.circuitCacheMs }),
         log: logger,

@@ -114,7 +114,9 @@ function switchesOn(n: Notification, situation: ChannelSituation, now: Date, pol
 export function fallbackInstant(n: Notification, now: Date, policy: ChannelPolicy): Date | undefined {
   if (n.expiresAt === undefined) return undefined;
   const at = new Date(Math.max(now.getTime(), Date.parse(n.expiresAt) - policy.fallbackBeforeExpiryMs));
-  return nextChannel(n, { kind: 'held' }, at, policy) === n.channel ? undefined : at;
+  // As the hold leaves it: the claim of the attempt being recorded is settled by it, not abandoned by then.
+  const { inFlight: _inFlight, ...held } = n;
+  return nextChannel(held, { kind: 'held' }, at, policy) === n.channel ? undefined : at;
 }
 
 /** The channel the provider circuit guards: only its sends wait while the circuit is open. */

@@ -116,6 +116,9 @@ describe('nextChannel', () => {
     expect(fallbackInstant(n, NOW, POLICY)).toEqual(new Date(NOW.getTime() + 8 * MINUTE));
     expect(fallbackInstant(withEmail(), NOW, POLICY)).toBeUndefined();
     expect(fallbackInstant({ ...n, category: 'information_generale' }, NOW, POLICY)).toBeUndefined();
+    // Under the claim of the attempt whose hold is being recorded: that claim ends with the hold, whatever its lease.
+    const claimed = transition(n, { type: 'claim', at: NOW, token: 't', leaseMs: MINUTE });
+    expect(fallbackInstant(claimed, NOW, POLICY)).toEqual(new Date(NOW.getTime() + 8 * MINUTE));
   });
 });
 

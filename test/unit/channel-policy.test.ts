@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_RETRY_POLICY } from '../../shared/domain/backoff.js';
 import {
   type ChannelPolicy,
   type ChannelSituation,
@@ -6,10 +7,11 @@ import {
   fallbackInstant,
   nextChannel,
 } from '../../shared/domain/channel-policy.js';
+import { countsOf } from '../../shared/domain/counters.js';
 import { classifySesError } from '../../shared/domain/email-error-classifier.js';
 import { classifyWaChapError } from '../../shared/domain/error-classifier.js';
 import type { Notification } from '../../shared/domain/notification.js';
-import { transition } from '../../shared/domain/transitions.js';
+import { type NotificationEvent, transition } from '../../shared/domain/transitions.js';
 import { makeNotification } from '../support/fixtures.js';
 
 const NOW = new Date('2026-11-30T10:00:00Z');
@@ -154,6 +156,31 @@ describe('switch_channel transition', () => {
 
   it('without an attempt, is refused under a live claim', () => {
     expect(() => transition(claimed, { type: 'switch_channel', at: NOW, to: 'email' })).toThrow(/in flight/);
+  });
+});
+
+describe('counters of the email channel', () => {
+  it("never add an email's failure to WhatsApp's run of failures", () => {
+    const onEmail = transition(withEmail({ channel: 'email' }), {
+      type: 'claim',
+      at: NOW,
+      token: 't',
+      leaseMs: MINUTE,
+    });
+    const event: NotificationEvent = {
+      type: 'failure',
+      at: NOW,
+      token: 't',
+      error: { type: 'Throttling', message: 'Maximum sending rate exceeded.' },
+      verdict: classifySesError({ type: 'Throttling', message: 'Maximum sending rate exceeded.' }),
+      durationMs: 30,
+      policy: DEFAULT_RETRY_POLICY,
+      providerHoldMs: 30 * MINUTE,
+      random: () => 0.5,
+    };
+    const counts = countsOf(event, transition(onEmail, event), onEmail);
+    expect(counts).toMatchObject({ attempts: 1, temporaryFailures: 1 });
+    expect(counts.failureStreak).toBeUndefined();
   });
 });
 

@@ -75,7 +75,7 @@ async function costPerDelivered(
       { id: accepted.id },
       {
         store,
-        channel: acceptingChannel,
+        channels: { whatsapp: acceptingChannel },
         queue,
         circuit,
         log: silentLog,

@@ -10,6 +10,7 @@ import {
   callbackEmitEnv,
   callbackUrlsEnv,
   coreEnv,
+  emailChannelEnv,
   probeEnv,
   queueEnv,
   recipientLimitsEnv,
@@ -109,10 +110,10 @@ export const FUNCTIONS = {
     environment: z.object({}),
   },
   sender: {
-    description: 'Sends queued notifications through WaChap',
+    description: 'Sends queued notifications through WaChap (email through SES as the fallback)',
     timeoutSeconds: SENDER_TIMEOUT_SECONDS,
     trigger: { kind: 'queue', queue: 'send' },
-    environment: senderEnv.and(wachapEnv).and(callbackEmitEnv),
+    environment: senderEnv.and(wachapEnv).and(callbackEmitEnv).and(emailChannelEnv),
   },
   'retry-sweep': {
     description: 'Enqueues notifications whose next attempt is due',

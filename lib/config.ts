@@ -4,6 +4,10 @@
 import { z } from 'zod';
 import { recipientLimitsEnv, STAGE_PATTERN, wachapFields } from '../shared/config.js';
 import { DEFAULT_RETRY_POLICY } from '../shared/domain/backoff.js';
+import {
+  DEFAULT_EMAIL_FALLBACK_CATEGORIES,
+  DEFAULT_FALLBACK_BEFORE_EXPIRY_SECONDS,
+} from '../shared/domain/channel-policy.js';
 import { DEFAULT_HEALTH_THRESHOLDS } from '../shared/domain/health.js';
 import { CATEGORY_SLUG } from '../shared/domain/notification.js';
 import { LOCAL_STAGE } from '../shared/domain/operator-command.js';
@@ -68,7 +72,20 @@ const contextSchema = z.object({
     .optional(),
   /** An address subscribed to the CloudWatch alarm topic by the stack; it appears in the template. */
   alarmEmail: z.email().optional(),
-  /** The verified SES identity the alerts are sent from: the address itself (default) or its domain. */
+  /**
+   * The address notification emails are sent from (the email channel, the fallback when WhatsApp cannot take a
+   * notification); none: no email channel, no fallback. The SES identity (sesIdentity) must cover it.
+   */
+  emailFrom: z.email().optional(),
+  /** Categories that may fall back to email (comma-separated); by default all but information_generale. */
+  emailFallbackCategories: z
+    .union([z.array(z.string()), z.string().transform((list) => list.split(','))])
+    .default([...DEFAULT_EMAIL_FALLBACK_CATEGORIES])
+    .transform((list) => list.map((category) => category.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(CATEGORY_SLUG, 'must list category slugs such as otp,colis_arrive'))),
+  /** How close to its expiry a notification held for WhatsApp's provider leaves for email. */
+  emailFallbackBeforeExpirySeconds: int(0, 86_400).default(DEFAULT_FALLBACK_BEFORE_EXPIRY_SECONDS),
+  /** The verified SES identity the alerts (and notification emails) are sent from: the address itself (default) or its domain. */
   sesIdentity: z.string().trim().min(1).optional(),
   alertSystemEnabled: flag.default(true),
   /** Defaults to on when alertFromEmail is set; needs alertFromEmail and alertRecipients. */
@@ -200,7 +217,7 @@ const configSchema = contextSchema
   .transform((raw) => ({
     ...raw,
     alertEmailEnabled: raw.alertEmailEnabled ?? Boolean(raw.alertFromEmail),
-    sesIdentity: raw.sesIdentity ?? raw.alertFromEmail,
+    sesIdentity: raw.sesIdentity ?? raw.alertFromEmail ?? raw.emailFrom,
   }))
   .superRefine((config, ctx) => {
     // The sender refuses it at cold start (every batch would fail until the DLQ): refuse it at synth.
@@ -228,14 +245,18 @@ const configSchema = contextSchema
           'the address itself goes in the admin-contacts secret',
       });
     }
-    const from = config.alertFromEmail?.toLowerCase();
     const identity = config.sesIdentity?.toLowerCase();
-    if (identity && from && identity !== from && identity !== from.split('@')[1]) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['sesIdentity'],
-        message: `must be alertFromEmail (${from}) or its domain`,
-      });
+    // One verified identity sends both the alerts and the notification emails: each sender address must be it or
+    // be in its domain.
+    for (const key of ['alertFromEmail', 'emailFrom'] as const) {
+      const from = config[key]?.toLowerCase();
+      if (identity && from && identity !== from && identity !== from.split('@')[1]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sesIdentity'],
+          message: `must be ${key} (${from}) or its domain`,
+        });
+      }
     }
   });
 

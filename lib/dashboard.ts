@@ -74,12 +74,13 @@ export function addDashboard(
       rightYAxis: { min: 0, max: 1 },
     }),
     new cloudwatch.GraphWidget({
-      title: 'Accepted, held, expired, permanent failures, operators',
+      title: 'Accepted, held, email fallbacks, expired, permanent failures, operators',
       width: HALF,
       height: HEIGHT,
       left: [
         metric('NotificationsAccepted', { label: 'accepted' }),
         metric('NotificationsHeld', { label: 'held for the provider' }),
+        metric('ChannelFallbacks', { label: 'fell back to email' }),
         metric('NotificationsExpired', { label: 'expired' }),
         ...PERMANENT_FAILURE_REASONS.map((reason) =>
           metric(permanentFailureMetric(reason), { label: `permanent: ${reason}` }),

@@ -212,6 +212,18 @@ export class NotificationFunction<N extends FunctionName = FunctionName> extends
     return this;
   }
 
+  /**
+   * EMAIL_FROM, and SES sending from that address only (ses:FromAddress) against the verified identity that covers
+   * it: the sender's email channel. Its recipients are the customers, any address, so no ses:Recipients condition can
+   * narrow it; the from-address condition keeps a compromised function from sending as the alerts' sender or anyone
+   * else the identity covers.
+   */
+  sendNotificationEmailsFrom(fromAddress: string, identityArn: string): this {
+    this.lambda.addEnvironment('EMAIL_FROM', fromAddress);
+    this.grant(['ses:SendEmail'], [identityArn], { StringEquals: { 'ses:FromAddress': fromAddress } });
+    return this;
+  }
+
   private grant(
     actions: readonly string[],
     resourceArns: string[],

@@ -259,7 +259,13 @@ export class NotificationStack extends Stack {
         PRIORITY_SENDER_MAX_CONCURRENCY: config.prioritySenderMaxConcurrency,
         WACHAP_MAX_SENDS_PER_SECOND: config.wachapMaxSendsPerSecond,
         PRIORITY_SENDS_PER_SECOND: config.prioritySendsPerSecond,
+        EMAIL_FALLBACK_CATEGORIES: config.emailFallbackCategories.join(','),
+        EMAIL_FALLBACK_BEFORE_EXPIRY_SECONDS: config.emailFallbackBeforeExpirySeconds,
       });
+    // The email channel (the fallback when WhatsApp cannot take a notification): only with an address to send from.
+    if (config.emailFrom && config.sesIdentity) {
+      sender.sendNotificationEmailsFrom(config.emailFrom, this.sesIdentityArn(config.sesIdentity));
+    }
     // Caps parallel senders per lane, which is what keeps us under WaChap's rate limit.
     for (const [queue, maxConcurrency, batchSize] of [
       [this.sendQueue, config.senderMaxConcurrency, SEND_BATCH_SIZE],

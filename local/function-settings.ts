@@ -4,6 +4,7 @@
 import {
   alertEnv,
   callbackDispatcherEnv,
+  emailChannelEnv,
   probeEnv,
   recipientLimitsEnv,
   senderEnv,
@@ -31,9 +32,16 @@ const OWNED_BY_THE_STACK = new Set([
 
 export const FUNCTION_SETTINGS: readonly string[] = [
   ...new Set([
-    ...[senderEnv, sweepEnv, alertEnv, probeEnv, wachapFields, recipientLimitsEnv, callbackDispatcherEnv].flatMap(
-      (schema) => Object.keys(schema.shape),
-    ),
+    ...[
+      senderEnv,
+      sweepEnv,
+      alertEnv,
+      probeEnv,
+      wachapFields,
+      recipientLimitsEnv,
+      callbackDispatcherEnv,
+      emailChannelEnv,
+    ].flatMap((schema) => Object.keys(schema.shape)),
     'POWERTOOLS_LOG_LEVEL',
     'POWERTOOLS_METRICS_DISABLED',
   ]),

@@ -215,6 +215,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...(options.wachap.timeoutMs ? { WACHAP_TIMEOUT_MS: String(options.wachap.timeoutMs) } : {}),
       ADMIN_EMAIL: 'admin@ts-aircargo.local',
       ALERT_FROM_EMAIL: 'alerts@ts-aircargo.local',
+      // The sender's email channel (the fallback when WhatsApp cannot take a notification), into the local SES.
+      EMAIL_FROM: 'notifications@ts-aircargo.local',
       // The sender paces itself to its share of WaChap's rate: one share per poller of its lane.
       SENDER_MAX_CONCURRENCY: String(options.senderMaxConcurrency),
       PRIORITY_SENDER_MAX_CONCURRENCY: String(prioritySenders),

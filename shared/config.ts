@@ -10,6 +10,12 @@ import {
   CALLBACK_RETRY_WINDOW_SECONDS,
   type CallbackRetryPolicy,
 } from './domain/callbacks.js';
+import {
+  type ChannelPolicy,
+  DEFAULT_EMAIL_FALLBACK_CATEGORIES,
+  DEFAULT_FALLBACK_BEFORE_EXPIRY_SECONDS,
+  parseCategoryList,
+} from './domain/channel-policy.js';
 import { DEFAULT_HEALTH_THRESHOLDS, type HealthThresholds } from './domain/health.js';
 import { DEFAULT_VALIDITY_SECONDS, type NotificationPolicy } from './domain/new-notification.js';
 import { CATEGORY_SLUG } from './domain/notification.js';
@@ -140,6 +146,28 @@ export const senderEnv = z
     message: 'must be below WACHAP_MAX_SENDS_PER_SECOND: the standard lane needs the rest',
     path: ['PRIORITY_SENDS_PER_SECOND'],
   });
+
+/**
+ * The email channel, the sender's fallback when WhatsApp cannot take a notification (README: Channels). Without
+ * EMAIL_FROM (the SES identity it sends from) there is no email channel and no fallback.
+ */
+export const emailChannelEnv = z.object({
+  EMAIL_FROM: z.email().optional(),
+  /** Categories that may fall back to email: a comma list of slugs; empty turns the fallback off. */
+  EMAIL_FALLBACK_CATEGORIES: z
+    .string()
+    .default(DEFAULT_EMAIL_FALLBACK_CATEGORIES.join(','))
+    .transform(parseCategoryList)
+    .pipe(z.array(z.string().regex(CATEGORY_SLUG, 'must be a comma list of category slugs, e.g. otp,colis_arrive'))),
+  /** How close to its expiry a notification held for WhatsApp's provider leaves for email. */
+  EMAIL_FALLBACK_BEFORE_EXPIRY_SECONDS: int(DEFAULT_FALLBACK_BEFORE_EXPIRY_SECONDS, 0),
+});
+
+export const channelPolicyOf = (config: z.output<typeof emailChannelEnv>): ChannelPolicy => ({
+  enabled: config.EMAIL_FROM ? ['whatsapp', 'email'] : ['whatsapp'],
+  emailFallbackCategories: config.EMAIL_FALLBACK_CATEGORIES,
+  fallbackBeforeExpiryMs: config.EMAIL_FALLBACK_BEFORE_EXPIRY_SECONDS * 1000,
+});
 
 /**
  * Where callback URLs may point: `public-https` (AWS: https to public addresses only, checked at ingest and again at

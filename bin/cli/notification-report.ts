@@ -74,6 +74,9 @@ export function formatNotification(view: NotificationView): string[] {
       ['Next attempt', view.nextAttemptAt],
       ['Category', `${view.category}, priority ${view.priority}`],
       ['Recipient', recipientText(view.recipient)],
+      ['Email', view.recipient.email],
+      // Only a fallback is worth a line: WhatsApp is every notification's channel until then.
+      ['Channel', view.channel !== 'whatsapp' ? `${view.channel} (fallback from WhatsApp)` : undefined],
       ['Title', view.title],
       ['Created', view.createdAt],
       ['Updated', view.updatedAt],
@@ -94,7 +97,10 @@ export function formatNotification(view: NotificationView): string[] {
       ...renderTable(
         [
           { header: 'AT', value: (h) => shortInstant(h.at) },
-          { header: 'OUTCOME', value: (h) => h.outcome },
+          {
+            header: 'OUTCOME',
+            value: (h) => (h.channel && h.channel !== 'whatsapp' ? `${h.outcome} (${h.channel})` : h.outcome),
+          },
           { header: 'ERROR', value: (h) => h.errorType },
           { header: 'DURATION', value: (h) => `${h.durationMs} ms`, align: 'right' },
         ],

@@ -38,10 +38,14 @@ export function createSenderHandler(
     lanes
       ? {
           ...deps,
-          channel: {
-            deliver: async (notification, via) => {
-              await lanes.pace(lane, context, via?.instance);
-              return deps.channel.deliver(notification, via);
+          // The lanes pace WaChap's rate, per instance; email (SES) keeps its own.
+          channels: {
+            ...deps.channels,
+            whatsapp: {
+              deliver: async (notification, via) => {
+                await lanes.pace(lane, context, via?.instance);
+                return deps.channels.whatsapp.deliver(notification, via);
+              },
             },
           },
         }

@@ -1,15 +1,17 @@
 // SQS → WaChap. Each record is one notification id; records of a batch run in parallel, bounded,
 // and only the failed ones go back to the queue (ReportBatchItemFailures).
 import { ulid } from 'ulid';
+import { emailChannel } from '../../shared/adapters/ses/email-channel.js';
+import { SesMailer } from '../../shared/adapters/ses/mailer.js';
 import { SINGLE_INSTANCE_NAME } from '../../shared/adapters/wachap/credentials.js';
 import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.js';
 import { instanceRouter } from '../../shared/application/instance-routing.js';
 import { ProviderCircuit } from '../../shared/application/provider-circuit.js';
-import { loadConfig, retryPolicyOf } from '../../shared/config.js';
+import { channelPolicyOf, loadConfig, retryPolicyOf } from '../../shared/config.js';
 import { WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { createTelemetry } from '../../shared/observability/metrics.js';
-import { callbackQueue, notificationStore, sendQueue, wachapInstancesOf } from '../../shared/runtime.js';
+import { callbackQueue, notificationStore, sendQueue, sesClient, wachapInstancesOf } from '../../shared/runtime.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createSenderHandler } from './create-handler.js';
 import { senderLanes } from './lanes.js';
@@ -42,8 +44,12 @@ export const handler = createSenderHandler(
   logger,
   {
     store,
-    // Each notification through the instance its route (or a stand-in) decides, each instance with its circuit.
-    channel: whatsAppChannel((instance) => wachap.client(instance ?? SINGLE_INSTANCE_NAME)),
+    // WhatsApp: each notification through the instance its route (or a stand-in) decides, each instance with its
+    // circuit. Email only with an SES identity to send from: without one, no fallback (the policy knows it).
+    channels: {
+      whatsapp: whatsAppChannel((instance) => wachap.client(instance ?? SINGLE_INSTANCE_NAME)),
+      ...(config.EMAIL_FROM ? { email: emailChannel(new SesMailer(sesClient(), config.EMAIL_FROM)) } : {}),
+    },
     circuit: circuitNamed(WACHAP_PROVIDER),
     instances: instanceRouter({
       instances: () => wachap.list(),
@@ -62,6 +68,7 @@ export const handler = createSenderHandler(
       providerHoldMs: config.PROVIDER_HOLD_SECONDS * 1000,
       claimLeaseMs: config.CLAIM_LEASE_SECONDS * 1000,
       recordBackoffMs: [200, 1000, 3000],
+      channels: channelPolicyOf(config),
     },
   },
   { concurrency: config.SENDER_CONCURRENCY, lanes },

@@ -66,7 +66,7 @@ async function count(
   before: Notification,
 ): Promise<void> {
   const delta = countsOf(event, after, before);
-  const resetFailureStreak = endsFailureStreak(event);
+  const resetFailureStreak = endsFailureStreak(event, before);
   if (Object.keys(delta).length === 0 && !resetFailureStreak) return;
   try {
     await deps.store.incrementCounters(event.at, delta, resetFailureStreak ? { resetFailureStreak } : undefined);

@@ -38,7 +38,7 @@ export const idempotencyKey = z
 
 /** A request as the edge has checked it (its shape); ingest checks the rest (the phone, dates against now). */
 export interface IngestRequest {
-  recipient: { phone: string; name?: string | undefined };
+  recipient: { phone: string; name?: string | undefined; email?: string | undefined };
   category: string;
   title?: string | undefined;
   message: string;
@@ -124,7 +124,11 @@ function interpret(body: IngestRequest, headerKey: string | undefined, deps: Ing
     now,
     keyField: body.idempotencyKey ? ('idempotencyKey' as const) : ('headers.Idempotency-Key' as const),
     request: {
-      recipient: { phone, ...(body.recipient.name ? { name: body.recipient.name } : {}) },
+      recipient: {
+        phone,
+        ...(body.recipient.name ? { name: body.recipient.name } : {}),
+        ...(body.recipient.email ? { email: body.recipient.email } : {}),
+      },
       category: body.category,
       message: body.message,
       ...(body.title ? { title: body.title } : {}),

@@ -38,4 +38,5 @@ export function publishMove(
   if (counts.expired) metrics.count('NotificationsExpired', counts.expired, dimensions);
   if (event.type === 'redrive') metrics.count('NotificationsRedriven');
   if (event.type === 'cancel') metrics.count('NotificationsCancelled');
+  if (event.type === 'switch_channel') metrics.count('ChannelFallbacks', 1, dimensions);
 }

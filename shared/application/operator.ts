@@ -43,6 +43,7 @@ export interface NotificationView
     | 'expiresAt'
     | 'category'
     | 'priority'
+    | 'channel'
     | 'title'
     | 'message'
     | 'recipient'
@@ -141,6 +142,8 @@ export const viewOf = (n: Notification, now: Date): NotificationView => ({
   expiresAt: n.expiresAt,
   category: n.category,
   priority: n.priority,
+  // The channel in use: email after a fallback (the history says which channel each attempt used).
+  channel: n.channel,
   title: n.title,
   message: n.message,
   recipient: n.recipient,

@@ -7,6 +7,7 @@ import type { HourlyCounts } from '../domain/counters.js';
 import type { FailureVerdict } from '../domain/error-classifier.js';
 import type {
   CallbackExhaustion,
+  ChannelName,
   FailureReason,
   Notification,
   NotificationStatus,
@@ -276,6 +277,12 @@ export interface DeliveryChannel {
     via?: { instance: string },
   ): Promise<DeliveryOutcome>;
 }
+
+/**
+ * The channels a sender may deliver through, by name: WhatsApp always, the others when configured (email: an SES
+ * identity). Which one a notification uses is the channel policy's answer (domain/channel-policy), never the sender's.
+ */
+export type DeliveryChannels = { whatsapp: DeliveryChannel } & Partial<Record<ChannelName, DeliveryChannel>>;
 
 /** Asks the provider whether it would take messages now (WaChap: get_qrcode), without sending any. */
 export interface ProviderProbe {

@@ -2,7 +2,15 @@
 // claim → deliver through the channel → act on its verdict → one conditional write (the counters follow it).
 // The claim is a conditional write, so two deliveries of one message (or a sweep racing the ingest) can never
 // both reach the provider.
+//
+// Channels: the record says which channel its attempts use (WhatsApp, or email after a fallback) and the channel
+// policy (domain/channel-policy nextChannel) says when it changes; this file only asks. The invariant that keeps a
+// notification off two channels: every delivery, on any channel, is made under a claim won by a conditional write,
+// through the channel of the record as claimed; a switch is written either by the holder of the claim whose attempt
+// definitively failed (its token), or with no claim live, and never out of `sent`. A duplicate across channels would
+// therefore need two claims to win over one version, which the conditional write forbids.
 import type { RetryPolicy } from '../domain/backoff.js';
+import { type ChannelPolicy, CIRCUIT_CHANNEL, fallbackInstant, nextChannel } from '../domain/channel-policy.js';
 import type { FailureVerdict } from '../domain/error-classifier.js';
 import { isTerminal, type Notification } from '../domain/notification.js';
 import { maskPhone, maskPhonesInText } from '../domain/phone.js';
@@ -20,8 +28,9 @@ import { withRetries } from './concurrency.js';
 import type { InstanceRouter } from './instance-routing.js';
 import {
   ConcurrentUpdateError,
-  type DeliveryChannel,
+  type DeliveryChannels,
   type DeliveryOutcome,
+  MAX_QUEUE_DELAY_SECONDS,
   type SendMessage,
   type SendQueue,
 } from './ports.js';
@@ -43,7 +52,8 @@ export interface SenderDependencies {
   store: MoveDependencies['store'];
   /** Where the status callbacks of the moves go (none: no callbacks). */
   callbacks?: MoveDependencies['callbacks'];
-  channel: DeliveryChannel;
+  /** Every channel configured; the record's `channel` picks one. */
+  channels: DeliveryChannels;
   queue: Pick<SendQueue, 'enqueue'>;
   /** The provider circuit shared by every sender: while it is open, nobody calls the provider. */
   circuit: Pick<ProviderCircuit, 'isOpen' | 'open'>;
@@ -68,8 +78,14 @@ export interface SenderDependencies {
      * the queue).
      */
     recordBackoffMs: readonly number[];
+    /** When a notification leaves WhatsApp for email (none: never). */
+    channels?: ChannelPolicy;
   };
 }
+
+/** No fallback at all: what a sender without a channel policy does. */
+const WHATSAPP_ONLY: ChannelPolicy = { enabled: ['whatsapp'], emailFallbackCategories: [], fallbackBeforeExpiryMs: 0 };
+const channelPolicyOf = (deps: SenderDependencies): ChannelPolicy => deps.policy.channels ?? WHATSAPP_ONLY;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -97,19 +113,77 @@ export async function sendNotification(message: SendMessage, deps: SenderDepende
   if (attemptsMade(loaded, now) >= loaded.maxAttempts) {
     return settle(loaded, { type: 'exhaust', at: now, maxAttempts: loaded.maxAttempts }, 'exhausted', deps);
   }
-  const route = await read(() => routeNow(loaded, deps));
-  if (route.action === 'hold') {
-    // Only onto the record as it was read: if it changed since, the probe released it (and queued it) or a
-    // sender claimed it; holding that fresh record would park it for providerHoldMs after the provider is back.
-    const hold = {
-      type: 'hold' as const,
-      at: now,
-      holdMs: deps.policy.providerHoldMs,
-      ...(route.instance ? { instance: route.instance } : {}),
-    };
-    return settle(loaded, hold, 'held', deps, { onlyUnchanged: true });
+  if (loaded.channel === CIRCUIT_CHANNEL) {
+    const route = await read(() => routeNow(loaded, deps));
+    if (route.action === 'hold') return holdOrFallBack(loaded, now, deps, route.instance);
+    return sendOnChannel(loaded, now, deps, route);
   }
+  return sendOnChannel(loaded, now, deps, {});
+}
 
+/**
+ * The provider is down: near the end of its validity, a notification allowed to fall back leaves for the other
+ * channel and is sent there now; otherwise it is held, until the fallback instant at the latest (the queue brings
+ * it back then when that is within its delay limit; else the sweep finds it due).
+ */
+async function holdOrFallBack(
+  loaded: Notification,
+  now: Date,
+  deps: SenderDependencies,
+  /** The instance whose circuit is open (several instances), which the hold remembers for its release. */
+  instance: string | undefined,
+): Promise<SendResult> {
+  const policy = channelPolicyOf(deps);
+  const to = nextChannel(loaded, { kind: 'held' }, now, policy);
+  if (to !== loaded.channel) {
+    let switched: Notification;
+    try {
+      // Only onto the record as read: a change means a release or a claim got there first, and it is theirs.
+      switched = await applyTransition(deps, loaded, { type: 'switch_channel', at: now, to }, 0);
+    } catch (error) {
+      if (!(error instanceof IllegalTransitionError || error instanceof ConcurrentUpdateError)) throw error;
+      deps.log.info('not switched; changed since it was read', { notificationId: loaded.id });
+      return 'skipped';
+    }
+    deps.log.warn('provider unavailable near expiry; falling back', { notificationId: loaded.id, channel: to });
+    return sendOnChannel(switched, now, deps, {});
+  }
+  const until = fallbackInstant(loaded, now, policy);
+  // Only onto the record as it was read: if it changed since, the probe released it (and queued it) or a
+  // sender claimed it; holding that fresh record would park it for providerHoldMs after the provider is back.
+  const hold = {
+    type: 'hold' as const,
+    at: now,
+    holdMs: deps.policy.providerHoldMs,
+    ...(until !== undefined ? { until } : {}),
+    ...(instance ? { instance } : {}),
+  };
+  const result = await settle(loaded, hold, 'held', deps, { onlyUnchanged: true });
+  if (result === 'held' && until !== undefined) await comeBackAt(loaded, until, now, deps);
+  return result;
+}
+
+/** Asks the queue for the notification again at `at`, when that is within its delay limit (best effort: the sweep). */
+async function comeBackAt(n: Notification, at: Date, now: Date, deps: SenderDependencies): Promise<void> {
+  // A second past the instant, so that the message never arrives before it.
+  const delaySeconds = Math.ceil((at.getTime() - now.getTime()) / 1000) + 1;
+  if (delaySeconds > MAX_QUEUE_DELAY_SECONDS) return;
+  await deps.queue
+    .enqueue({ id: n.id }, { priority: n.priority, delaySeconds })
+    .catch((error: unknown) =>
+      deps.log.warn('fallback look not queued; left to the sweep', { error: describe(error) }),
+    );
+}
+
+/** Claims the attempt and delivers through the channel of the record as claimed (see the invariant above). */
+async function sendOnChannel(
+  loaded: Notification,
+  now: Date,
+  deps: SenderDependencies,
+  /** On WhatsApp, the instance to send through and the one it was routed to (a stand-in's failover). */
+  route: { via?: string; routedTo?: string },
+): Promise<SendResult> {
+  const { log } = deps;
   const token = deps.newClaimToken();
   let claimed: Notification;
   try {
@@ -124,8 +198,26 @@ export async function sendNotification(message: SendMessage, deps: SenderDepende
     log.warn('previous attempt abandoned with an unknown outcome; sending again', { notificationId: claimed.id });
   }
 
-  const outcome = await deps.channel.deliver(claimed, route.via ? { instance: route.via } : undefined);
-  deps.metrics?.timing('WaChapCallLatency', outcome.durationMs);
+  const channel = deps.channels[claimed.channel];
+  const outcome: DeliveryOutcome = channel
+    ? // WhatsApp through the instance its route (or a stand-in) decided; other channels have no instances.
+      await channel.deliver(
+        claimed,
+        claimed.channel === CIRCUIT_CHANNEL && route.via ? { instance: route.via } : undefined,
+      )
+    : // On a channel this sender has no adapter for (its configuration was removed): retried with the backoff.
+      {
+        ok: false,
+        error: { type: 'channel_not_configured', message: `no ${claimed.channel} channel is configured` },
+        verdict: {
+          action: 'retry',
+          classification: 'temporary',
+          scope: 'transient',
+          recommendation: `Configure the ${claimed.channel} channel (README: Channels) or re-drive the notification.`,
+        },
+        durationMs: 0,
+      };
+  if (claimed.channel === CIRCUIT_CHANNEL) deps.metrics?.timing('WaChapCallLatency', outcome.durationMs);
   return outcome.ok ? recordSent(claimed, outcome, deps, route) : recordFailure(claimed, token, outcome, deps, route);
 }
 
@@ -233,29 +325,46 @@ async function recordFailure(
       .open({ reason, errorType: error.type, recommendation: verdict.recommendation })
       .catch((caught: unknown) => deps.log.warn('provider circuit not updated', { error: describe(caught) }));
   }
-  const recorded = await recordOutcome(
-    claimed,
-    {
-      type: 'failure',
-      at,
-      token,
-      error,
-      verdict,
-      durationMs: Math.round(outcome.durationMs),
-      policy: deps.policy.retry,
-      providerHoldMs: deps.policy.providerHoldMs,
-      random: deps.random,
-      // A stand-in's failure opens the stand-in's circuit, but the notification waits for its own instance (the
-      // number its customer knows): that instance's probe releases it, and it is routed afresh then.
-      ...(route.routedTo ? { instance: route.routedTo } : instance ? { instance } : {}),
-    },
-    deps,
-  );
+  const policy = channelPolicyOf(deps);
+  const to = nextChannel(claimed, { kind: 'failed', verdict }, at, policy);
+  const durationMs = Math.round(outcome.durationMs);
+  const until = verdict.action === 'hold' ? fallbackInstant(claimed, at, policy) : undefined;
+  const event: NotificationEvent =
+    to !== claimed.channel
+      ? { type: 'switch_channel', at, to, attempt: { token, error, verdict, durationMs } }
+      : {
+          type: 'failure',
+          at,
+          token,
+          error,
+          verdict,
+          durationMs,
+          policy: deps.policy.retry,
+          providerHoldMs: deps.policy.providerHoldMs,
+          random: deps.random,
+          ...(until !== undefined ? { holdUntil: until } : {}),
+          // A stand-in's failure opens the stand-in's circuit, but the notification waits for its own instance (the
+          // number its customer knows): that instance's probe releases it, and it is routed afresh then.
+          ...(route.routedTo ? { instance: route.routedTo } : instance ? { instance } : {}),
+        };
+  const recorded = await recordOutcome(claimed, event, deps);
   if (recorded === 'superseded') return 'skipped';
   if (!recorded) {
     // Back to the queue: the redelivery finds the claim lapsed and settles it as an attempt of unknown outcome.
     throw new Error(`the failed attempt on ${claimed.id} could not be recorded`);
   }
+  if (event.type === 'switch_channel') {
+    deps.log.warn('channel cannot take it; falling back', {
+      notificationId: claimed.id,
+      from: claimed.channel,
+      to,
+      errorType: error.type,
+      scope: verdict.scope,
+    });
+    // Sent now on the new channel; if this sender dies first, the record is due there and the sweep sends it.
+    return sendOnChannel(recorded, at, deps, {});
+  }
+  if (until !== undefined) await comeBackAt(recorded, until, at, deps);
   const result = failureResult(verdict, recorded);
   const fields = {
     notificationId: claimed.id,

@@ -51,8 +51,12 @@ function otpFailure(after: Notification, before: Notification): Partial<HourlyCo
   return first ? { otpFailures: 1 } : {};
 }
 
-/** A delivered send ends the run of failures the health check watches (ALERT_WHATSAPP_FAILURE_THRESHOLD). */
-export const endsFailureStreak = (event: NotificationEvent): boolean => event.type === 'sent';
+/**
+ * A delivered send ends the run of failures the health check watches (ALERT_WHATSAPP_FAILURE_THRESHOLD): a WhatsApp
+ * one, so `before` (the record the move started from) tells the channel; an email says nothing of WhatsApp.
+ */
+export const endsFailureStreak = (event: NotificationEvent, before?: Pick<Notification, 'channel'>): boolean =>
+  event.type === 'sent' && (before?.channel ?? 'whatsapp') === 'whatsapp';
 
 /** What the move `event`, which turned `before` into `after`, adds to the hourly counters. */
 export function countsOf(event: NotificationEvent, after: Notification, before: Notification): Partial<HourlyCounts> {
@@ -60,12 +64,20 @@ export function countsOf(event: NotificationEvent, after: Notification, before: 
     case 'sent':
       return { attempts: 1, sent: 1 };
     case 'failure': {
-      // A bad number is the recipient's fault and says nothing about WaChap: it neither adds to the run nor ends it.
-      const streak = event.verdict.scope === 'recipient' ? {} : { failureStreak: 1 };
+      // A bad number is the recipient's fault and says nothing about WaChap: it neither adds to the run nor ends it;
+      // nor does an email's failure (SES throttling is no WhatsApp trouble).
+      const streak = event.verdict.scope === 'recipient' || before.channel !== 'whatsapp' ? {} : { failureStreak: 1 };
       return { ...failedAttemptCounts(event, after), ...streak, ...otpFailure(after, before) };
     }
     case 'hold':
       return { held: 1 };
+    case 'switch_channel': {
+      // An attempt that failed on the old channel (counted as WaChap's, as failures are) but did not fail the
+      // notification, which goes on by the new channel; a switch without an attempt counts nothing.
+      if (!event.attempt) return {};
+      const streak = event.attempt.verdict.scope === 'recipient' ? {} : { failureStreak: 1 };
+      return { attempts: 1, ...streak, ...otpFailure(after, before) };
+    }
     case 'expire':
       return { expired: 1, ...otpFailure(after, before) };
     case 'exhaust':

@@ -55,7 +55,16 @@ export interface Recipient {
   /** E.164, e.g. +22370123456. */
   phone: string;
   name?: string;
+  /** Where the notification may go by email when WhatsApp cannot take it (domain/channel-policy). */
+  email?: string;
 }
+
+/**
+ * The ways a notification reaches its recipient. WhatsApp first; email only as a fallback (domain/channel-policy).
+ * A new channel is a name here, its adapter, and its entry in the policy.
+ */
+export const CHANNELS = ['whatsapp', 'email'] as const;
+export type ChannelName = (typeof CHANNELS)[number];
 
 export interface LastError {
   type: string;
@@ -72,6 +81,8 @@ export type AttemptOutcome = 'sent' | 'failed' | 'permanent_failure' | 'held' | 
 export interface AttemptRecord {
   at: string;
   outcome: AttemptOutcome;
+  /** The channel the attempt used (absent on records from before email: WhatsApp). */
+  channel?: ChannelName;
   errorType?: string;
   durationMs: number;
 }
@@ -113,7 +124,8 @@ export interface Notification {
   id: string;
   recipient: Recipient;
   category: string;
-  channel: 'whatsapp';
+  /** The channel its attempts use now: whatsapp, then email after a fallback (never back). */
+  channel: ChannelName;
   title: string;
   message: string;
   priority: Priority;

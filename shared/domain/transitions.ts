@@ -6,6 +6,7 @@ import {
   type AttemptRecord,
   appendHistory,
   appendOperatorAction,
+  type ChannelName,
   type FailureReason,
   isAwaitingAttempt,
   isTerminal,
@@ -49,6 +50,8 @@ export type NotificationEvent =
       policy: RetryPolicy;
       /** How long a notification waits when the provider is down, before it is looked at again. */
       providerHoldMs: number;
+      /** A hold ends there at the latest: the instant it may fall back to another channel (domain/channel-policy). */
+      holdUntil?: Date;
       random: () => number;
       /** The instance the attempt went through: a hold waits for its circuit. */
       instance?: string;
@@ -83,8 +86,28 @@ export type NotificationEvent =
     }
   /** The sweep gives up on a notification whose attempts reached the limit. */
   | { type: 'exhaust'; at: Date; maxAttempts: number }
-  /** The provider circuit is open: wait for it without calling WaChap and without burning an attempt. */
-  | { type: 'hold'; at: Date; holdMs: number; instance?: string }
+  /**
+   * The provider circuit is open: wait for it without calling WaChap and without burning an attempt. `until`: the
+   * hold ends there at the latest (the instant it may fall back to another channel, domain/channel-policy).
+   * `instance`: the WaChap instance whose circuit is open (several instances), whose release frees it.
+   */
+  | { type: 'hold'; at: Date; holdMs: number; until?: Date; instance?: string }
+  /**
+   * It leaves its channel for `to` (domain/channel-policy nextChannel), due at once on the new one. With `attempt`,
+   * the failed attempt that decided it, recorded as the failure event would, by the claim's holder (`token`);
+   * without, no attempt was made (its provider is down and its validity is running out).
+   */
+  | {
+      type: 'switch_channel';
+      at: Date;
+      to: ChannelName;
+      attempt?: {
+        token: string;
+        error: { type: string; message: string; httpStatus?: number };
+        verdict: FailureVerdict;
+        durationMs: number;
+      };
+    }
   /**
    * The provider is back: a held notification becomes due at `dueAt` (default: now), or stays where it is if it
    * was due earlier. The probe passes the instant the circuit closed, so that every released notification sits
@@ -97,6 +120,11 @@ export const REDRIVABLE_FINAL_STATUSES: readonly NotificationStatus[] = ['perman
 
 const iso = (date: Date): string => date.toISOString();
 const later = (date: Date, ms: number): string => new Date(date.getTime() + ms).toISOString();
+/** The end of a hold: holdMs from now, or earlier at `until` (never before now). */
+const holdEnd = (at: Date, holdMs: number, until: Date | undefined): string =>
+  until !== undefined && until.getTime() < at.getTime() + holdMs
+    ? iso(new Date(Math.max(until.getTime(), at.getTime())))
+    : later(at, holdMs);
 const earliest = (due: string | undefined, date: Date): string =>
   due !== undefined && Date.parse(due) < date.getTime() ? due : iso(date);
 
@@ -176,7 +204,9 @@ export function transition(current: Notification, event: NotificationEvent): Not
   if (isTerminal(current.status) && !reopens) fail('it is final');
   const at = event.at;
   // The outcome events belong to whoever made the attempt (a late one still counts as that attempt).
-  const n = event.type === 'sent' || event.type === 'failure' ? current : settleAbandonedClaim(current, at);
+  const outcomeEvent =
+    event.type === 'sent' || event.type === 'failure' || (event.type === 'switch_channel' && event.attempt);
+  const n = outcomeEvent ? current : settleAbandonedClaim(current, at);
 
   switch (event.type) {
     case 'enqueue': {
@@ -216,7 +246,12 @@ export function transition(current: Notification, event: NotificationEvent): Not
         ...(event.externalMessageId ? { externalMessageId: event.externalMessageId } : {}),
         ...(event.instance ? { instance: event.instance } : {}),
         ...(event.routedTo && event.routedTo !== event.instance ? { routedTo: event.routedTo } : {}),
-        history: appendHistory(n.history, { at: iso(at), outcome: 'sent', durationMs: event.durationMs }),
+        history: appendHistory(n.history, {
+          at: iso(at),
+          outcome: 'sent',
+          channel: n.channel,
+          durationMs: event.durationMs,
+        }),
       };
     }
     case 'failure':
@@ -249,9 +284,17 @@ export function transition(current: Notification, event: NotificationEvent): Not
         ...heldFor(settled(n, at), event.instance),
         status: 'failed',
         reason: 'provider_unavailable',
-        history: appendHistory(n.history, { at: iso(at), outcome: 'held', errorType: 'circuit_open', durationMs: 0 }),
-        nextAttemptAt: later(at, event.holdMs),
+        history: appendHistory(n.history, {
+          at: iso(at),
+          outcome: 'held',
+          channel: n.channel,
+          errorType: 'circuit_open',
+          durationMs: 0,
+        }),
+        nextAttemptAt: holdEnd(at, event.holdMs, event.until),
       };
+    case 'switch_channel':
+      return switchChannel(n, event);
     case 'release':
       if (n.reason !== 'provider_unavailable') fail('it is not held for the provider');
       if (hasLiveClaim(n, at)) fail('an attempt is in flight');
@@ -322,7 +365,13 @@ function recordFailure(n: Notification, event: Extract<NotificationEvent, { type
       reason,
       at: iso(at),
     },
-    history: appendHistory(n.history, { at: iso(at), outcome, errorType: error.type, durationMs: event.durationMs }),
+    history: appendHistory(n.history, {
+      at: iso(at),
+      outcome,
+      channel: n.channel,
+      errorType: error.type,
+      durationMs: event.durationMs,
+    }),
   });
   const final = (reason: FailureReason, attempts: number): Notification => {
     const { nextAttemptAt: _next, ...rest } = outcome('permanent_failure', reason, attempts);
@@ -336,7 +385,7 @@ function recordFailure(n: Notification, event: Extract<NotificationEvent, { type
       return {
         ...heldFor(outcome('held', 'provider_unavailable', n.attempts), event.instance),
         status: 'failed',
-        nextAttemptAt: later(at, event.providerHoldMs),
+        nextAttemptAt: holdEnd(at, event.providerHoldMs, event.holdUntil),
       };
     case 'give_up':
       return final('permanent_error', n.attempts + 1);
@@ -351,4 +400,55 @@ function recordFailure(n: Notification, event: Extract<NotificationEvent, { type
       throw new Error(`unhandled failure verdict ${JSON.stringify(unhandled)}`);
     }
   }
+}
+
+/**
+ * The notification leaves its channel for another, due at once there, never to come back (the policy has no way
+ * back). Both channels' attempts go through the same claim: a switch after an attempt is written by that attempt's
+ * claim holder only, and one without an attempt never under a live claim, so that a late outcome of the old channel
+ * can never meet a send on the new one (see send-notification's sendOnChannel).
+ */
+function switchChannel(n: Notification, event: Extract<NotificationEvent, { type: 'switch_channel' }>): Notification {
+  const { at, to, attempt } = event;
+  if (to === n.channel) throw new IllegalTransitionError(n.status, event.type, `it is already on ${to}`);
+  if (attempt === undefined) {
+    if (hasLiveClaim(n, at)) throw new IllegalTransitionError(n.status, event.type, 'an attempt is in flight');
+    return { ...withoutReason(settled(n, at)), channel: to, nextAttemptAt: iso(at) };
+  }
+  if (n.inFlight?.token !== attempt.token) {
+    throw new IllegalTransitionError(n.status, event.type, 'the attempt is no longer held by this sender');
+  }
+  const { verdict, error } = attempt;
+  // What the channel's attempt was: a give-up spends an attempt, a provider's refusal (held) does not.
+  const spent = verdict.action === 'hold' ? 0 : 1;
+  const outcome = verdict.action === 'hold' ? 'held' : verdict.action === 'give_up' ? 'permanent_failure' : 'failed';
+  return {
+    ...withoutReason(settled(n, at)),
+    channel: to,
+    status: 'failed',
+    attempts: n.attempts + spent,
+    nextAttemptAt: iso(at),
+    firstFailureAt: firstFailureAt(n, at),
+    lastError: {
+      type: error.type,
+      message: error.message,
+      ...(error.httpStatus !== undefined ? { httpStatus: error.httpStatus } : {}),
+      classification: verdict.classification,
+      scope: verdict.scope,
+      reason:
+        verdict.action === 'hold'
+          ? 'provider_unavailable'
+          : verdict.action === 'give_up'
+            ? 'permanent_error'
+            : 'temporary_error',
+      at: iso(at),
+    },
+    history: appendHistory(n.history, {
+      at: iso(at),
+      outcome,
+      channel: n.channel,
+      errorType: error.type,
+      durationMs: attempt.durationMs,
+    }),
+  };
 }

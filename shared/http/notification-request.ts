@@ -23,6 +23,15 @@ export const notificationRequestSchema = z
           examples: ['+22370123456'],
         }),
       name: visibleText(120).optional().meta({ description: "The recipient's name, for the record." }),
+      email: z
+        .email({ message: 'must be an e-mail address, e.g. awa@example.com' })
+        .max(254)
+        .optional()
+        .meta({
+          description:
+            "Where the notification goes by email (SES) when WhatsApp cannot take it: the number is invalid or not on WhatsApp, or WhatsApp's provider is down as its validity runs out. Only for the categories the stage lets fall back (by default all but information_generale); never on both channels.",
+          examples: ['awa@example.com'],
+        }),
     }),
     category: z
       .string()

@@ -22,7 +22,7 @@ import {
 import { idempotencyKey } from '../application/ingest.js';
 import type { NotificationView, RedriveReport } from '../application/operator.js';
 import { EXPORT_COLUMNS } from '../application/operator-export.js';
-import { FAILURE_REASONS, NOTIFICATION_STATUSES, PRIORITIES } from '../domain/notification.js';
+import { CHANNELS, FAILURE_REASONS, NOTIFICATION_STATUSES, PRIORITIES } from '../domain/notification.js';
 import { DEFAULT_COUNTRY } from '../domain/phone.js';
 import { CALLBACK_EVENT_TYPES, type CallbackEvent, callbackEventSchema } from './callback-events.js';
 import { DEFAULT_MAX_BODY_BYTES } from './http-handler.js';
@@ -144,9 +144,16 @@ const notificationView = z
     expiresAt: instant.optional(),
     category: z.string(),
     priority: z.enum(PRIORITIES),
+    channel: z
+      .enum(CHANNELS)
+      .meta({ description: 'The channel in use: whatsapp, or email after a fallback (never both).' }),
     title: z.string(),
     message: z.string(),
-    recipient: z.object({ phone: z.string().meta({ description: 'E.164.' }), name: z.string().optional() }),
+    recipient: z.object({
+      phone: z.string().meta({ description: 'E.164.' }),
+      name: z.string().optional(),
+      email: z.string().optional(),
+    }),
     lastError: z
       .object({
         type: z.string(),
@@ -163,6 +170,10 @@ const notificationView = z
         z.object({
           at: instant,
           outcome: z.enum(['sent', 'failed', 'permanent_failure', 'held', 'unknown']),
+          channel: z
+            .enum(CHANNELS)
+            .optional()
+            .meta({ description: 'The channel the attempt used (absent: whatsapp).' }),
           errorType: z.string().optional(),
           durationMs: z.number(),
         }),

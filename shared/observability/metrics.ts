@@ -114,6 +114,7 @@ export const METRICS = {
     'operator-actions, retry-sweep',
   ),
   NotificationsCancelled: count('notifications cancelled by an operator', 'operator-actions'),
+  ChannelFallbacks: count('notifications moved from WhatsApp to email (the fallback channel)', 'sender', BY_CLASS),
   WaChapCallLatency: {
     kind: 'timing',
     unit: MetricUnit.Milliseconds,

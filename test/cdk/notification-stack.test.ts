@@ -292,6 +292,9 @@ describe('NotificationStack', () => {
           'PRIORITY_SENDER_MAX_CONCURRENCY',
           'WACHAP_MAX_SENDS_PER_SECOND',
           'PRIORITY_SENDS_PER_SECOND',
+          // The email fallback's policy; EMAIL_FROM only with emailFrom (see SES).
+          'EMAIL_FALLBACK_CATEGORIES',
+          'EMAIL_FALLBACK_BEFORE_EXPIRY_SECONDS',
         ],
         'retry-sweep': [...common, ...sendQueues, 'CALLBACK_QUEUE_URL'],
         'health-check': [
@@ -628,8 +631,42 @@ describe('NotificationStack', () => {
       });
     });
 
-    it('lets no other function send', () => {
+    it('lets no other function send (the sender neither, without emailFrom: no email channel)', () => {
       for (const name of ['ingest', 'sender', 'retry-sweep'] as const) expect(sesStatementsOf(name)).toEqual([]);
+      expect(functionProperties('sender').Environment.Variables.EMAIL_FROM).toBeUndefined();
+    });
+
+    it('with emailFrom, lets the sender send notification emails from that address only, through the one identity', () => {
+      const { stack: other, template: otherTemplate } = synthesize({
+        ...FULL_CONTEXT,
+        emailFrom: 'notifications@example.com',
+        sesIdentity: 'example.com',
+        emailFallbackCategories: 'otp,colis_arrive',
+      });
+      const senderSes = roleStatements(other, otherTemplate, 'sender').filter((statement) =>
+        [statement.Action].flat().some((action) => action.startsWith('ses:')),
+      );
+      // Its recipients are the customers (any address): the from-address is what narrows it.
+      expect(senderSes).toEqual([
+        {
+          Effect: 'Allow',
+          Action: 'ses:SendEmail',
+          Resource: 'arn:aws:ses:eu-west-1:123456789012:identity/example.com',
+          Condition: { StringEquals: { 'ses:FromAddress': 'notifications@example.com' } },
+        },
+      ]);
+      const senderId = other.getLogicalId(other.functions.sender.lambda.node.defaultChild as CfnResource);
+      expect(otherTemplate.toJSON().Resources[senderId].Properties.Environment.Variables).toMatchObject({
+        EMAIL_FROM: 'notifications@example.com',
+        EMAIL_FALLBACK_CATEGORIES: 'otp,colis_arrive',
+        EMAIL_FALLBACK_BEFORE_EXPIRY_SECONDS: '120',
+      });
+    });
+
+    it('refuses an emailFrom the SES identity does not cover', () => {
+      expect(() => parseNotificationConfig({ ...FULL_CONTEXT, emailFrom: 'notifications@other.example' })).toThrow(
+        /sesIdentity: must be emailFrom \(notifications@other.example\) or its domain/,
+      );
     });
   });
 

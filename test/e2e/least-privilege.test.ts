@@ -16,7 +16,7 @@ import type { SweepSummary } from '../../shared/application/retry-sweep.js';
 import type { Notification } from '../../shared/domain/notification.js';
 import { observeAwsCalls } from '../../shared/observability/aws-calls.js';
 import { type CallbackReceiver, startCallbackReceiver } from '../support/callback-receiver.js';
-import { grantedActions, removeSyntheses, synthesize } from '../support/cdk-stack.js';
+import { FULL_CONTEXT, grantedActions, removeSyntheses, synthesize } from '../support/cdk-stack.js';
 import {
   type E2eStack,
   malianPhone,
@@ -169,6 +169,14 @@ describe('every path of every function', () => {
     expect((await waitForOutcome(e2e, await post(invalid))).status).toBe('permanent_failure');
   });
 
+  it('the sender falls back to email (SES) for a number not on WhatsApp', async () => {
+    const invalid = newPhone();
+    await e2e.configureSandbox({ mode: 'healthy', invalidNumbers: [invalid.slice(1)] });
+    const id = await post(invalid, { recipient: { phone: invalid, email: 'fallback@example.com' } });
+    expect(await waitForOutcome(e2e, id, (n) => n.status === 'sent')).toMatchObject({ channel: 'email' });
+    await e2e.configureSandbox({ mode: 'healthy', invalidNumbers: [] });
+  });
+
   it('the sender hands an accepted send to the queue when its record cannot be written', async () => {
     // WaChap holds its answer; meanwhile the record disappears (an operator's delete), so recording the
     // accepted send fails, and the sender queues the outcome instead of letting the sweep resend it.
@@ -298,7 +306,12 @@ describe('every path of every function', () => {
   });
 
   it('gives each role exactly the actions its function called, apart from the grants listed as unseen', () => {
-    const { stack, template } = synthesize();
+    // With the email channel configured, as the local stack has it (EMAIL_FROM): the sender's SES grant is checked too.
+    const { stack, template } = synthesize({
+      ...FULL_CONTEXT,
+      emailFrom: 'notifications@example.com',
+      sesIdentity: 'example.com',
+    });
     const problems = [...unattributed].map((call) => `an AWS call made outside any function: ${call}`);
     for (const name of FUNCTION_NAMES) {
       const granted = grantedActions(stack, template, name);

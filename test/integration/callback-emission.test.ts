@@ -44,7 +44,7 @@ function senderDeps(overrides: Partial<SenderDependencies> = {}): SenderDependen
   return {
     store: engines.store,
     callbacks,
-    channel: { deliver: async () => ({ ok: true, messageId: 'MSG-1', durationMs: 5 }) },
+    channels: { whatsapp: { deliver: async () => ({ ok: true, messageId: 'MSG-1', durationMs: 5 }) } },
     queue: { enqueue: async () => undefined },
     circuit: { isOpen: async () => false, open: async () => undefined },
     log,

@@ -47,6 +47,9 @@ describe('function settings from the shell', () => {
       'POWERTOOLS_LOG_LEVEL',
       'PROVIDER_PROBE_INTERVAL_SECONDS',
       'RECIPIENT_LIMITS',
+      'EMAIL_FROM',
+      'EMAIL_FALLBACK_CATEGORIES',
+      'EMAIL_FALLBACK_BEFORE_EXPIRY_SECONDS',
     ]) {
       expect(FUNCTION_SETTINGS).toContain(name);
     }

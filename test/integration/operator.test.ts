@@ -72,7 +72,7 @@ async function world() {
   const deps: OperatorDependencies = { store, queue, log: silentLog, clock, policy: POLICY };
   const sender = (overrides: Partial<SenderDependencies> = {}): SenderDependencies => ({
     store,
-    channel,
+    channels: { whatsapp: channel },
     queue,
     circuit: { isOpen: async () => false, open: async () => {} },
     log: silentLog,

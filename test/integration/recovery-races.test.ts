@@ -67,12 +67,14 @@ async function world() {
   const queue = new SqsSendQueue({ client: engines.sqsClient, queueUrl });
   const sender = (overrides: Partial<SenderDependencies> = {}): SenderDependencies => ({
     store,
-    channel: whatsAppChannel({
-      send: async ({ phone }) => {
-        wachapCalls.push(phone);
-        return answer;
-      },
-    }),
+    channels: {
+      whatsapp: whatsAppChannel({
+        send: async ({ phone }) => {
+          wachapCalls.push(phone);
+          return answer;
+        },
+      }),
+    },
     queue,
     circuit: new ProviderCircuit({ store, clock, log: silentLog, cacheMs: 60_000 }),
     log: silentLog,

@@ -4,6 +4,7 @@
 import type { Store } from '../../shared/adapters/dynamodb/store.js';
 import { isTerminal, type Notification } from '../../shared/domain/notification.js';
 import type { CircuitWatch } from './circuit-watch.js';
+import { emailOf, type FakeMailbox } from './fake-mailbox.js';
 import type { FakeWaChap, Outage } from './fake-wachap.js';
 import type { Percentiles, SoakResult } from './report.js';
 import { MINUTE, phoneOf, SECOND } from './support.js';
@@ -27,6 +28,11 @@ export type NotificationAudit = Pick<
   | 'extraDeliveries'
   | 'unexplainedDuplicates'
   | 'unexplainedSample'
+  | 'deliveredOnBothChannels'
+  | 'deliveredOnBothSample'
+  | 'emailedMoreThanOnce'
+  | 'sentByEmail'
+  | 'sentByEmailAfterHold'
   | 'deliveredNotRecordedSent'
   | 'sentWithoutDelivery'
   | 'attemptsBurnedByOutage'
@@ -57,6 +63,7 @@ export async function auditNotifications(input: {
   store: Pick<Store, 'get'>;
   ids: ReadonlyMap<number, string>;
   wachap: FakeWaChap;
+  mailbox: FakeMailbox;
   outage: Outage;
   end: number;
   watch: CircuitWatch;
@@ -78,6 +85,11 @@ export async function auditNotifications(input: {
     extraDeliveries: 0,
     unexplainedDuplicates: 0,
     unexplainedSample: [],
+    deliveredOnBothChannels: 0,
+    deliveredOnBothSample: [],
+    emailedMoreThanOnce: 0,
+    sentByEmail: 0,
+    sentByEmailAfterHold: 0,
     deliveredNotRecordedSent: 0,
     sentWithoutDelivery: 0,
     attemptsBurnedByOutage: 0,
@@ -119,8 +131,24 @@ export async function auditNotifications(input: {
         }
       }
     }
-    if (delivered > 0 && n.status !== 'sent') audit.deliveredNotRecordedSent++;
-    if (n.status === 'sent' && delivered === 0) audit.sentWithoutDelivery++;
+    // Across channels: WhatsApp's deliveries and the emails of this notification's own address.
+    const emailed = input.mailbox.ledger.get(emailOf(index)) ?? 0;
+    if (delivered > 0 && emailed > 0) {
+      audit.deliveredOnBothChannels++;
+      if (audit.deliveredOnBothSample.length < SAMPLE) {
+        audit.deliveredOnBothSample.push(`${id} (${delivered} by WhatsApp, ${emailed} by email)`);
+      }
+    }
+    if (emailed > 1) audit.emailedMoreThanOnce++;
+    if (n.status === 'sent' && n.channel === 'email') {
+      audit.sentByEmail++;
+      if (n.history.some((h) => h.outcome === 'held' && (h.channel ?? 'whatsapp') === 'whatsapp')) {
+        audit.sentByEmailAfterHold++;
+      }
+      // The record says email: the email is what reached the recipient.
+      if (emailed === 0) audit.sentWithoutDelivery++;
+    } else if (n.status === 'sent' && delivered === 0) audit.sentWithoutDelivery++;
+    if (delivered + emailed > 0 && n.status !== 'sent') audit.deliveredNotRecordedSent++;
 
     const during = n.history.filter((h) => Date.parse(h.at) >= outage.start && Date.parse(h.at) < outage.end);
     audit.attemptsBurnedByOutage += during.filter(

@@ -18,6 +18,10 @@ export interface SoakSettings {
   overlapRate: number;
   otpShare: number;
   invalidShare: number;
+  /** Share of recipients who give an email address (the fallback channel). */
+  emailShare: number;
+  /** Share of email sends SES throttles. */
+  emailThrottleRate: number;
   /** Share of ingest requests the upstream system sends again (same idempotency key). */
   replayRate: number;
   /** How long a sender trusts its last read of the provider circuit (the deployed default unless set). */
@@ -57,6 +61,17 @@ export interface SoakResult {
   unexplainedDuplicates: number;
   unexplainedSample: string[];
   crashes: number;
+  /** Notifications delivered both by WhatsApp and by email: the promise is none. */
+  deliveredOnBothChannels: number;
+  deliveredOnBothSample: string[];
+  /** Notifications emailed more than once (email has no ambiguous answer nor crash window in the soak). */
+  emailedMoreThanOnce: number;
+  /** Recorded sent by email (the fallback): by a number not on WhatsApp, or near its expiry during the outage. */
+  sentByEmail: number;
+  /** Of those, sent by email after the provider held them (the near-expiry fallback). */
+  sentByEmailAfterHold: number;
+  emailsSent: number;
+  emailsThrottled: number;
   deliveredNotRecordedSent: number;
   sentWithoutDelivery: number;
   attemptsBurnedByOutage: number;
@@ -110,7 +125,13 @@ export function soakProblems(r: SoakResult): string[] {
       `${r.sentMoreThanOnce} sent more than once, more than the ${r.crashWindowEvents} crash-window events and ${r.ambiguousDelivered} ambiguous deliveries`,
     );
   }
-  if (r.sentWithoutDelivery > 0) problems.push(`${r.sentWithoutDelivery} recorded sent that WaChap never accepted`);
+  if (r.sentWithoutDelivery > 0) problems.push(`${r.sentWithoutDelivery} recorded sent that no channel ever accepted`);
+  if (r.deliveredOnBothChannels > 0) {
+    problems.push(
+      `${r.deliveredOnBothChannels} delivered by both WhatsApp and email: ${r.deliveredOnBothSample.join(', ')}`,
+    );
+  }
+  if (r.emailedMoreThanOnce > 0) problems.push(`${r.emailedMoreThanOnce} emailed more than once`);
   if (r.attemptsBurnedByOutage > 0) problems.push(`${r.attemptsBurnedByOutage} attempts burned by the provider outage`);
   if (o.outageHours > 0) {
     if (!outageEndsInRun(r)) {
@@ -181,6 +202,11 @@ export function formatSoakTable(r: SoakResult): string {
       `${r.sentMoreThanOnce} ≤ ${r.crashWindowEvents} crash-window + ${r.ambiguousDelivered} ambiguous deliveries (${r.extraDeliveries} extra deliveries; ${r.unexplainedDuplicates === 0 ? 'each matched by an event of its own recipient' : `${r.unexplainedDuplicates} recipients unexplained`})`,
     ],
     [ok(r.sentWithoutDelivery === 0), 'recorded sent, never accepted', String(r.sentWithoutDelivery)],
+    [
+      ok(r.deliveredOnBothChannels === 0 && r.emailedMoreThanOnce === 0),
+      'on both channels',
+      `${r.deliveredOnBothChannels} (emailed twice: ${r.emailedMoreThanOnce}; sent by email ${r.sentByEmail}, of which ${r.sentByEmailAfterHold} near expiry after a hold; SES sends ${r.emailsSent}, throttled ${r.emailsThrottled})`,
+    ],
     [
       '   ',
       'accepted, not recorded sent',

@@ -7,7 +7,7 @@ import { formatReleaseScaleTable, formatSoakTable, releaseScaleProblems, soakPro
 import { DEFAULT_SOAK, runSoak } from './soak.js';
 
 describe('fault-injection soak (small)', () => {
-  it('loses nothing, sends twice only after a crash or an ambiguous answer, burns no attempt during the outage', async () => {
+  it('loses nothing, sends twice only after a crash or an ambiguous answer, never on both channels, burns no attempt during the outage', async () => {
     const result = await runSoak({
       ...DEFAULT_SOAK,
       notifications: 300,
@@ -28,6 +28,10 @@ describe('fault-injection soak (small)', () => {
     expect(result.duplicatesInjected).toBeGreaterThan(0);
     expect(result.unexplainedDuplicates).toBe(0);
     expect(result.reheldAfterRecovery).toBe(0);
+    // The email channel: some went by email, none on both channels, none emailed twice.
+    expect(result.sentByEmail).toBeGreaterThan(0);
+    expect(result.deliveredOnBothChannels).toBe(0);
+    expect(result.emailedMoreThanOnce).toBe(0);
     expect(result.sent + result.expired + result.stillScheduled + result.permanentFailures).toBe(300);
   }, 180_000);
 });

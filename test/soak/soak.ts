@@ -23,16 +23,21 @@ import { createSenderHandler } from '../../functions/sender/create-handler.js';
 import { apiEvent, lambdaContext } from '../../local/aws-events.js';
 import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
 import { dynamoDbStore } from '../../shared/adapters/dynamodb/store.js';
+import { emailChannel } from '../../shared/adapters/ses/email-channel.js';
 import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.js';
+import type { SendMessage } from '../../shared/application/ports.js';
 import { type CircuitReport, ProviderCircuit } from '../../shared/application/provider-circuit.js';
 import { senderEnv } from '../../shared/config.js';
 import { DEFAULT_RETRY_POLICY } from '../../shared/domain/backoff.js';
+import { DEFAULT_EMAIL_FALLBACK_CATEGORIES } from '../../shared/domain/channel-policy.js';
+import type { Priority } from '../../shared/domain/notification.js';
 import { DEFAULT_RECIPIENT_LIMITS } from '../../shared/domain/recipient-limits.js';
 import { auditNotifications } from './audit.js';
 import { CircuitWatch } from './circuit-watch.js';
 import { type SoakEngines, startSoakEngines } from './engines.js';
 import { SoakEventSource } from './event-source.js';
+import { emailOf, FakeMailbox } from './fake-mailbox.js';
 import { DEFAULT_FAULTS, FakeWaChap } from './fake-wachap.js';
 import { PROBE_TIMEOUT_MS } from './release-scale.js';
 import type { SoakResult, SoakSettings } from './report.js';
@@ -63,7 +68,9 @@ export const DEFAULT_SOAK: SoakOptions = {
   duplicateRate: 0.02,
   overlapRate: 0.2,
   otpShare: 0.1,
-  invalidShare: 0.01,
+  invalidShare: 0.03,
+  emailShare: 0.4,
+  emailThrottleRate: 0.02,
   replayRate: 0.01,
   circuitCacheMs: DEPLOYED_CIRCUIT_CACHE_MS,
 };
@@ -124,17 +131,35 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
     if (random() < options.invalidShare) invalidRecipients.add(phoneOf(i));
   }
   const wachap = new FakeWaChap({ random, clock: () => now, faults: options.faults, outage, invalidRecipients });
+  const mailbox = new FakeMailbox({ random, throttleRate: options.emailThrottleRate });
   const logs = captureLogs(phones);
   const logger = new Logger({ serviceName: 'wachap-notifications-soak', logLevel: 'WARN' });
   const sendQueue = new SqsSendQueue({ client: sqs, queueUrl });
+  // A delayed message (the sender's look at a held notification's fallback instant) waits in virtual time, as SQS
+  // would make it wait in real time, then goes on the queue.
+  const delayed: { at: number; message: SendMessage; priority: Priority }[] = [];
+  const senderQueue = {
+    enqueue: async (message: SendMessage, options: { priority: Priority; delaySeconds?: number }) => {
+      if (!options.delaySeconds) return sendQueue.enqueue(message, options);
+      delayed.push({ at: now + options.delaySeconds * SECOND, message, priority: options.priority });
+    },
+  };
+  const releaseDelayed = async () => {
+    for (let i = delayed.length - 1; i >= 0; i--) {
+      const entry = delayed[i]!;
+      if (entry.at > now) continue;
+      delayed.splice(i, 1);
+      await sendQueue.enqueue(entry.message, { priority: entry.priority });
+    }
+  };
 
   const senders = [0, 1].map(() =>
     createSenderHandler(
       logger,
       {
         store,
-        channel: whatsAppChannel(wachap),
-        queue: sendQueue,
+        channels: { whatsapp: whatsAppChannel(wachap), email: emailChannel(mailbox) },
+        queue: senderQueue,
         circuit: new ProviderCircuit({ store, clock, log: logger, cacheMs: options.circuitCacheMs }),
         log: logger,
         clock,
@@ -145,6 +170,11 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
           providerHoldMs: 30 * MINUTE,
           claimLeaseMs: 2 * MINUTE,
           recordBackoffMs: [0, 0, 0],
+          channels: {
+            enabled: ['whatsapp', 'email'],
+            emailFallbackCategories: DEFAULT_EMAIL_FALLBACK_CATEGORIES,
+            fallbackBeforeExpiryMs: 2 * MINUTE,
+          },
         },
       },
       { concurrency: 5 },
@@ -201,9 +231,17 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
   let replays = 0;
   let replaysAnsweredWithSameId = 0;
 
+  // A share of the recipients give an email address; the general information category may not fall back to it.
   const requestFor = (index: number) => ({
-    recipient: { phone: phoneOf(index), name: `Client ${index}` },
-    category: random() < options.otpShare ? 'otp' : ['colis_arrive', 'colis_livre', 'lot_ferme'][index % 3],
+    recipient: {
+      phone: phoneOf(index),
+      name: `Client ${index}`,
+      ...(random() < options.emailShare ? { email: emailOf(index) } : {}),
+    },
+    category:
+      random() < options.otpShare
+        ? 'otp'
+        : ['colis_arrive', 'colis_livre', 'lot_ferme', 'information_generale'][index % 4],
     message: `Soak message ${index}`,
     idempotencyKey: `soak-${options.seed}-${index}`,
   });
@@ -302,6 +340,7 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
         probe = { decided: () => done || watch.changes.length > changes };
       }
       await ingestDue();
+      await releaseDelayed();
       const calls = wachap.calls;
       if ((await eventSource.round()) > 0) {
         if (!probe || probe.decided())
@@ -315,7 +354,11 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
       }
       // An idle queue: on to the probe's second, the next arrival or redelivery, or the next minute.
       const next = probe
-        ? Math.min(pendingIngest[0]?.at ?? Number.POSITIVE_INFINITY, eventSource.nextRedelivery())
+        ? Math.min(
+            pendingIngest[0]?.at ?? Number.POSITIVE_INFINITY,
+            eventSource.nextRedelivery(),
+            ...delayed.map((entry) => entry.at),
+          )
         : minute + PROBE_OFFSET_MS;
       at = Math.max(at + QUICK_ROUND_MS, next);
     }
@@ -335,7 +378,7 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
     }
     now = end;
 
-    const audit = await auditNotifications({ store: auditStore, ids, wachap, outage, end, watch });
+    const audit = await auditNotifications({ store: auditStore, ids, wachap, mailbox, outage, end, watch });
     const { Attributes } = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: engines.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
     );
@@ -352,6 +395,8 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
       crashes: wachap.crashes,
       outage: { start: new Date(outage.start).toISOString(), end: new Date(outage.end).toISOString() },
       wachapCalls: wachap.calls,
+      emailsSent: mailbox.sends,
+      emailsThrottled: mailbox.throttled,
       wachapCallsDuringOutage: wachap.callsDuringOutage,
       recoveryTicksFailed,
       throttled,

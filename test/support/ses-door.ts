@@ -10,6 +10,8 @@ export interface SesDoor {
   /** Where accepted requests go: the SES engine's endpoint, known once the stack has started. */
   forwardTo(endpoint: string): void;
   refuse(refusing: boolean): void;
+  /** Answers every send with SES's Throttling (the SDK retries it a few times itself, then gives up). */
+  throttle(throttling: boolean): void;
   close(): Promise<void>;
 }
 
@@ -19,10 +21,21 @@ const REJECTION =
   '<Code>MessageRejected</Code><Message>Email address is not verified.</Message></Error>' +
   '<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>';
 
+const THROTTLING =
+  '<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type>' +
+  '<Code>Throttling</Code><Message>Maximum sending rate exceeded.</Message></Error>' +
+  '<RequestId>00000000-0000-0000-0000-000000000001</RequestId></ErrorResponse>';
+
 export async function startSesDoor(): Promise<SesDoor> {
   let target: string | undefined;
   let refusing = false;
+  let throttling = false;
   const server = createServer((incoming, answer) => {
+    if (throttling) {
+      incoming.resume();
+      answer.writeHead(400, { 'content-type': 'text/xml' }).end(THROTTLING);
+      return;
+    }
     if (refusing || !target) {
       incoming.resume();
       answer.writeHead(400, { 'content-type': 'text/xml' }).end(REJECTION);
@@ -48,6 +61,9 @@ export async function startSesDoor(): Promise<SesDoor> {
     },
     refuse: (value) => {
       refusing = value;
+    },
+    throttle: (value) => {
+      throttling = value;
     },
     close: () =>
       new Promise<void>((resolve) => {

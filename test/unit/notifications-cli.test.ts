@@ -49,6 +49,7 @@ const view = (overrides: Partial<NotificationView> = {}): NotificationView => ({
   updatedAt: '2025-11-27T11:30:00.000Z',
   category: 'otp',
   priority: 'high',
+  channel: 'whatsapp',
   title: 'Code',
   message: 'Votre code est 123456.\nIl expire dans 10 minutes.',
   recipient: { phone: '+22370123456', name: 'Awa Traoré' },
@@ -365,6 +366,25 @@ describe('tables', () => {
 
     expect(lines[1]).toContain('failed*');
     expect(lines.at(-1)).toContain('* being sent now');
+  });
+
+  it('shows an email fallback: the address, the channel, and the channel of each attempt', () => {
+    const text = formatNotification(
+      view({
+        status: 'sent',
+        channel: 'email',
+        recipient: { phone: '+22370123456', name: 'Awa Traoré', email: 'awa@example.com' },
+        history: [
+          { at: '2025-11-27T11:30:00.000Z', outcome: 'permanent_failure', channel: 'whatsapp', durationMs: 40 },
+          { at: '2025-11-27T11:30:01.000Z', outcome: 'sent', channel: 'email', durationMs: 90 },
+        ],
+      }),
+    ).join('\n');
+
+    expect(text).toMatch(/Email\s+: awa@example.com\n/);
+    expect(text).toMatch(/Channel\s+: email \(fallback from WhatsApp\)\n/);
+    expect(text).toMatch(/sent \(email\)/);
+    expect(formatNotification(view()).join('\n')).not.toContain('Channel');
   });
 
   it('shows one notification with its message lines, its attempts and the operator actions', () => {

@@ -141,6 +141,9 @@ describe('countsOf: the run of failures (ALERT_WHATSAPP_FAILURE_THRESHOLD)', () 
     expect(endsFailureStreak(sent)).toBe(true);
     expect(countsOfMove(claimed, sent).failureStreak).toBeUndefined();
     expect(endsFailureStreak({ type: 'enqueue', at: NOW, leaseMs: 1000 })).toBe(false);
+    // An email delivered after a fallback says nothing about WhatsApp's run of failures.
+    expect(endsFailureStreak(sent, { channel: 'email' })).toBe(false);
+    expect(endsFailureStreak(sent, { channel: 'whatsapp' })).toBe(true);
   });
 });
 

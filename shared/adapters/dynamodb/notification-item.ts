@@ -2,6 +2,7 @@
 // exactly), and the mapping both ways.
 import { z } from 'zod';
 import {
+  CHANNELS,
   FAILURE_REASONS,
   isAwaitingAttempt,
   isTerminal,
@@ -24,9 +25,9 @@ const failureReason = z.enum(FAILURE_REASONS);
 
 export const notificationSchema = z.object({
   id: z.string().min(1),
-  recipient: z.object({ phone: z.string().min(1), name: z.string().optional() }),
+  recipient: z.object({ phone: z.string().min(1), name: z.string().optional(), email: z.string().optional() }),
   category: z.string().min(1),
-  channel: z.literal('whatsapp'),
+  channel: z.enum(CHANNELS),
   title: z.string(),
   message: z.string(),
   priority: z.enum(PRIORITIES),
@@ -57,6 +58,7 @@ export const notificationSchema = z.object({
     z.object({
       at: timestamp,
       outcome: z.enum(['sent', 'failed', 'permanent_failure', 'held', 'unknown']),
+      channel: z.enum(CHANNELS).optional(),
       errorType: z.string().optional(),
       durationMs: z.number().nonnegative(),
     }),

@@ -3,16 +3,20 @@
 // operations page (GET and POST /v1/provider/circuit, IAM authorization).
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { InvalidInputError } from '../../shared/application/errors.js';
 import { circuitPayloadSchema } from '../../shared/application/invoke-payload.js';
 import {
+  type CircuitCommand,
+  type CircuitReport,
   type InstanceProbes,
   type ProbeDependencies,
   runCircuitCommand,
   runInstancesCommand,
+  UnknownInstanceError,
 } from '../../shared/application/provider-circuit.js';
 import { jsonResponse } from '../../shared/http/errors.js';
 import { httpHandler, routedHandler } from '../../shared/http/http-handler.js';
-import { circuitCommandBody } from '../../shared/http/operator-requests.js';
+import { circuitCommandBody, circuitStatusQuery } from '../../shared/http/operator-requests.js';
 import type { RouteKeyOf } from '../catalog.js';
 import { createInvokeHandler } from '../invoke-handler.js';
 
@@ -41,18 +45,41 @@ export const createProviderProbeHandler = (logger: Logger, deps: ProbeDependenci
     },
     deps.metrics,
   );
+  // An operator's command over HTTP: on the instance it names (several instances), else the default one.
+  const command = async (
+    circuitCommand: CircuitCommand,
+    instance: string | undefined,
+    remainingMs: () => number,
+  ): Promise<CircuitReport> => {
+    if (!instances) {
+      if (instance !== undefined)
+        throw new InvalidInputError([{ path: 'instance', message: 'no instances are configured' }]);
+      return runCircuitCommand(circuitCommand, deps, remainingMs);
+    }
+    try {
+      return await runInstancesCommand({ ...circuitCommand, instance }, deps, instances, remainingMs);
+    } catch (error) {
+      if (error instanceof UnknownInstanceError)
+        throw new InvalidInputError([{ path: 'instance', message: error.message }]);
+      throw error;
+    }
+  };
   const routed = routedHandler<RouteKeyOf<'provider-probe'>>({
-    'GET /v1/provider/circuit': httpHandler({ logger, body: undefined }, async () =>
-      jsonResponse(200, await runCircuitCommand({ action: 'status' }, deps)),
+    'GET /v1/provider/circuit': httpHandler({ logger, body: undefined, query: circuitStatusQuery }, async ({ query }) =>
+      jsonResponse(200, await command({ action: 'status' }, query.instance, () => Number.POSITIVE_INFINITY)),
     ),
     'POST /v1/provider/circuit': httpHandler(
       { logger, body: circuitCommandBody },
       async ({ body, callerArn, context }) => {
         const answerBy = Date.now() + API_GATEWAY_TIMEOUT_MS;
-        logger.warn('provider circuit command from the operator API', { action: body.action, by: callerArn });
-        const report = await runCircuitCommand(
+        logger.warn('provider circuit command from the operator API', {
+          action: body.action,
+          by: callerArn,
+          ...(body.instance ? { instance: body.instance } : {}),
+        });
+        const report = await command(
           body.action === 'open' ? { action: 'open', reason: body.reason } : { action: body.action },
-          deps,
+          body.instance,
           () => Math.min(context.getRemainingTimeInMillis(), answerBy - Date.now()),
         );
         return jsonResponse(200, report);

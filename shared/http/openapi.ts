@@ -30,6 +30,7 @@ import { type NotificationRequestBody, notificationRequestSchema } from './notif
 import {
   COUNT_CAP,
   circuitCommandBody,
+  circuitStatusQuery,
   countQuerySchema,
   EXPORT_MAX_ROWS,
   exportQuerySchema,
@@ -670,8 +671,10 @@ const OPERATIONS: Record<RouteKey, Omit<ZodOpenApiOperationObject, 'security'>> 
     operationId: 'getProviderCircuit',
     tags: operatorTags,
     summary: "The provider circuit's state (open: sends are held, none is lost)",
+    requestParams: { query: circuitStatusQuery },
     responses: {
       '200': { description: 'The circuit.', content: { 'application/json': { schema: circuitReport } } },
+      '400': badParameter('The instance', ['instance', 'no WaChap instance is named "chine"']),
       '403': operatorForbidden,
       '500': internalError,
     },
@@ -683,7 +686,7 @@ const OPERATIONS: Record<RouteKey, Omit<ZodOpenApiOperationObject, 'security'>> 
     requestBody: { required: true, content: { 'application/json': { schema: circuitCommandBody } } },
     responses: {
       '200': { description: 'What the command did.', content: { 'application/json': { schema: circuitReport } } },
-      '400': badParameter('The body', ['action', 'Invalid input']),
+      '400': badParameter('The body', ['instance', 'no WaChap instance is named "chine"']),
       '403': operatorForbidden,
       '500': internalError,
     },

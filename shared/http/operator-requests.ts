@@ -11,6 +11,7 @@ import {
   type NotificationStatus,
 } from '../domain/notification.js';
 import { InvalidPhoneNumberError, normalisePhone } from '../domain/phone.js';
+import { INSTANCE_NAME } from '../domain/wachap-instances.js';
 import { visibleText } from './visible-text.js';
 
 /** The statuses a bulk re-drive may select: the ones a re-drive leaves. */
@@ -151,6 +152,12 @@ export const countQuerySchema = z
 /** Why an operator acts, kept in the notification's record of operator actions. */
 const operatorNote = visibleText(500);
 
+/** A WaChap instance's name, as configured (WACHAP_INSTANCES or the secret's list). */
+const instanceName = z
+  .string()
+  .regex(INSTANCE_NAME, 'must be an instance name such as china')
+  .meta({ description: 'The WaChap instance (several instances); default: the default instance.' });
+
 /**
  * POST /provider/circuit: force the provider circuit `open` (with why: shown in the status and the alert email),
  * `close` it (and release the held notifications), or `probe` WaChap now.
@@ -158,12 +165,19 @@ const operatorNote = visibleText(500);
 export const circuitCommandBody = z.discriminatedUnion(
   'action',
   [
-    z.strictObject({ action: z.literal('open'), reason: visibleText(200).optional() }),
-    z.strictObject({ action: z.literal('close') }),
-    z.strictObject({ action: z.literal('probe') }),
+    z.strictObject({
+      action: z.literal('open'),
+      reason: visibleText(200).optional(),
+      instance: instanceName.optional(),
+    }),
+    z.strictObject({ action: z.literal('close'), instance: instanceName.optional() }),
+    z.strictObject({ action: z.literal('probe'), instance: instanceName.optional() }),
   ],
   { error: 'must be one of open, close, probe' },
 );
+
+/** GET /provider/circuit: which WaChap instance's circuit (several instances; default: the default instance). */
+export const circuitStatusQuery = z.strictObject({ instance: instanceName.optional() });
 
 /** POST /notifications/{id}/cancel and /retry: an optional body `{ "reason": "…" }` (why, for the record). */
 export const operatorActionBody = z

@@ -103,6 +103,19 @@ describe("one instance's outage", () => {
     });
     const mali = await probe({ action: 'status', instance: 'mali' });
     expect(mali.circuit?.status ?? 'healthy').toBe('healthy');
+    // The same through the operator API (the operations page's calls), signed; an unknown instance is a 400 naming it.
+    const overHttp = await e2e.signed('/v1/provider/circuit?instance=china');
+    expect(overHttp.status).toBe(200);
+    expect(await overHttp.json()).toMatchObject({ instance: 'china', circuit: { status: 'unavailable' } });
+    const unknown = await e2e.signed('/v1/provider/circuit', {
+      method: 'POST',
+      body: JSON.stringify({ action: 'probe', instance: 'chine' }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(unknown.status).toBe(400);
+    expect(await unknown.json()).toMatchObject({
+      errors: [{ path: 'instance', message: expect.stringContaining('chine') }],
+    });
 
     // The probe's email names the instance.
     const outageTick = await probe(SCHEDULED_TICK);

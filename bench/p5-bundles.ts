@@ -61,7 +61,7 @@ async function bundle(entry: string | { contents: string }, outfile: string): Pr
   return result.metafile;
 }
 
-/** Which SDK packages each of shared/runtime.ts's builders makes a client of. */
+/** Which SDK packages each builder of shared/runtime*.ts makes a client of. */
 const RUNTIME_CLIENTS: Record<string, string[]> = {
   notificationStore: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'],
   sendQueue: ['@aws-sdk/client-sqs'],
@@ -69,6 +69,7 @@ const RUNTIME_CLIENTS: Record<string, string[]> = {
   sqsClient: ['@aws-sdk/client-sqs'],
   sesClient: ['@aws-sdk/client-ses'],
   wachapClient: ['@aws-sdk/client-secrets-manager'],
+  wachapInstancesOf: ['@aws-sdk/client-secrets-manager'],
   adminContacts: ['@aws-sdk/client-secrets-manager'],
   callbackSecrets: ['@aws-sdk/client-secrets-manager'],
   secretsManagerClient: ['@aws-sdk/client-secrets-manager'],
@@ -81,9 +82,13 @@ const RUNTIME_CLIENTS: Record<string, string[]> = {
 async function sdkClientsUsedBy(name: string, inBundle: string[]): Promise<string[]> {
   const source = await readFile(join(PROJECT_ROOT, 'functions', name, 'handler.ts'), 'utf8');
   const used = new Set<string>();
-  const runtime = /import\s*\{([^}]*)\}\s*from\s*'\.\.\/\.\.\/shared\/runtime\.js'/.exec(source);
-  for (const builder of runtime?.[1]?.split(',').map((part) => part.trim()) ?? []) {
-    for (const pkg of RUNTIME_CLIENTS[builder] ?? []) used.add(pkg);
+  // shared/runtime.ts and its siblings (runtime-secrets.ts, runtime-ses.ts).
+  for (const runtime of source.matchAll(
+    /import\s*\{([^}]*)\}\s*from\s*'\.\.\/\.\.\/shared\/runtime(?:-[a-z]+)?\.js'/g,
+  )) {
+    for (const builder of runtime[1]?.split(',').map((part) => part.trim()) ?? []) {
+      for (const pkg of RUNTIME_CLIENTS[builder] ?? []) used.add(pkg);
+    }
   }
   for (const match of source.matchAll(/from '(@aws-sdk\/(?:client|lib)-[a-z0-9-]+)'/g)) used.add(match[1]!);
   if (used.has('@aws-sdk/client-dynamodb') && inBundle.includes('@aws-sdk/lib-dynamodb')) {

@@ -3,7 +3,8 @@
 import { callbackPoster } from '../../shared/adapters/http/callback-transport.js';
 import { callbackRetryPolicyOf, loadConfig } from '../../shared/config.js';
 import { createLogger, SERVICE_NAME } from '../../shared/observability/logger.js';
-import { callbackQueue, callbackSecrets, notificationStore } from '../../shared/runtime.js';
+import { callbackQueue, notificationStore } from '../../shared/runtime.js';
+import { callbackSecrets } from '../../shared/runtime-secrets.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createCallbackDispatcherHandler } from './create-handler.js';
 

@@ -7,7 +7,9 @@ import { healthThresholdsOf, loadConfig } from '../../shared/config.js';
 import { circuitNameOf, defaultInstance } from '../../shared/domain/wachap-instances.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { createTelemetry } from '../../shared/observability/metrics.js';
-import { adminContacts, notificationStore, sesClient, sqsClient, wachapInstancesOf } from '../../shared/runtime.js';
+import { notificationStore, sqsClient } from '../../shared/runtime.js';
+import { adminContacts, wachapInstancesOf } from '../../shared/runtime-secrets.js';
+import { sesClient } from '../../shared/runtime-ses.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createHealthCheckHandler } from './create-handler.js';
 

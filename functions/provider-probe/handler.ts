@@ -6,14 +6,9 @@ import type { ProbeDependencies } from '../../shared/application/provider-circui
 import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { createTelemetry } from '../../shared/observability/metrics.js';
-import {
-  adminContacts,
-  notificationStore,
-  sendQueue,
-  sesClient,
-  wachapClient,
-  wachapInstancesOf,
-} from '../../shared/runtime.js';
+import { notificationStore, sendQueue } from '../../shared/runtime.js';
+import { adminContacts, wachapClient, wachapInstancesOf } from '../../shared/runtime-secrets.js';
+import { sesClient } from '../../shared/runtime-ses.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createProviderProbeHandler } from './create-handler.js';
 

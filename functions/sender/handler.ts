@@ -11,7 +11,9 @@ import { channelPolicyOf, loadConfig, retryPolicyOf } from '../../shared/config.
 import { WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { createTelemetry } from '../../shared/observability/metrics.js';
-import { callbackQueue, notificationStore, sendQueue, sesClient, wachapInstancesOf } from '../../shared/runtime.js';
+import { callbackQueue, notificationStore, sendQueue } from '../../shared/runtime.js';
+import { wachapInstancesOf } from '../../shared/runtime-secrets.js';
+import { sesClient } from '../../shared/runtime-ses.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createSenderHandler } from './create-handler.js';
 import { senderLanes } from './lanes.js';

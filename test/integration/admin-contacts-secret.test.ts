@@ -14,7 +14,7 @@ import type { HealthReport } from '../../shared/application/health-check.js';
 import type { CircuitReport } from '../../shared/application/provider-circuit.js';
 import { alertEnv, loadConfig } from '../../shared/config.js';
 import { openCircuit, WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
-import { adminContacts } from '../../shared/runtime.js';
+import { adminContacts } from '../../shared/runtime-secrets.js';
 import { collectingLog } from '../support/collecting-log.js';
 import { randomTableName } from '../support/dynamodb.js';
 import { LOCAL_CREDENTIALS, startTestEngines, type TestEngines } from '../support/engines.js';

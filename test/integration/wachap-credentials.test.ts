@@ -6,7 +6,7 @@ import { startWaChapSandbox, type WaChapSandbox } from '../../local/wachap-sandb
 import type { SendOutcome } from '../../shared/adapters/wachap/client.js';
 import { loadConfig, wachapEnv } from '../../shared/config.js';
 import { classifyWaChapError } from '../../shared/domain/error-classifier.js';
-import { wachapClient } from '../../shared/runtime.js';
+import { wachapClient } from '../../shared/runtime-secrets.js';
 import { collectingLog } from '../support/collecting-log.js';
 import { LOCAL_CREDENTIALS } from '../support/engines.js';
 

@@ -18,7 +18,7 @@ import type { Notification } from '../../shared/domain/notification.js';
 import { isCircuitOpen } from '../../shared/domain/provider-circuit.js';
 import { type WaChapInstance, wachapInstancesSchema } from '../../shared/domain/wachap-instances.js';
 import { silentLog } from '../../shared/observability/logger.js';
-import { wachapInstancesOf } from '../../shared/runtime.js';
+import { wachapInstancesOf } from '../../shared/runtime-secrets.js';
 import { collectingLog } from '../support/collecting-log.js';
 import { randomTableName } from '../support/dynamodb.js';
 import { LOCAL_CREDENTIALS, startTestEngines, type TestEngines } from '../support/engines.js';

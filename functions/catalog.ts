@@ -2,7 +2,7 @@
 // reads (its zod schema). The handlers parse their environment with it, the CDK stack builds the functions,
 // rules and routes from it (and types each function's environment from its schema, so a renamed variable
 // fails the typecheck), the local stack loads and triggers them from it, and the tests list them from it.
-import { z } from 'zod';
+import * as z from 'zod';
 import { CALLBACK_DISPATCHER_TIMEOUT_SECONDS, SENDER_TIMEOUT_SECONDS } from '../shared/adapters/sqs/queue-settings.js';
 import {
   alertEnv,

@@ -5,7 +5,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type InvokeRejection, parseInvokePayload } from '../shared/application/invoke-payload.js';
 import { maskPhonesInText } from '../shared/domain/phone.js';
 import { metricsMiddleware, type Telemetry } from '../shared/observability/metrics.js';

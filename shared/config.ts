@@ -2,7 +2,7 @@
 // malformed variable stops the function with the variable's name in the message.
 
 import type { CountryCode } from 'libphonenumber-js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './domain/backoff.js';
 import { CALLBACK_URL_POLICIES } from './domain/callback-url-policy.js';
 import {

@@ -4,7 +4,7 @@
 // it serves files, reads no table and calls no AWS service; locally the API door serves the same answers itself.
 import { fileURLToPath } from 'node:url';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadConfig } from '../../shared/config.js';
 import { OPS_PATH, operationsPageAnswer, opsFileReader } from '../../shared/http/operations-page.js';
 import { API_VERSION_PATH } from '../catalog.js';

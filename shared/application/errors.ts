@@ -1,5 +1,5 @@
 // Input a use case refuses, field by field. The edges (HTTP, Lambda invoke) turn it into their own answer.
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { NotificationStatus } from '../domain/notification.js';
 import { maskPhonesInText } from '../domain/phone.js';
 import { describeLimit, type RecipientLimit } from '../domain/recipient-limits.js';

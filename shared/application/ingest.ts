@@ -3,7 +3,7 @@
 // The enqueue is only the fast path: if it fails, the record is due and the next sweep sends it.
 import type { CountryCode } from 'libphonenumber-js';
 import { ulid } from 'ulid';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type CallbackUrlPolicy, callbackUrlProblem } from '../domain/callback-url-policy.js';
 import { createNotification, type NotificationPolicy } from '../domain/new-notification.js';
 import type { Notification, Priority } from '../domain/notification.js';

@@ -1,7 +1,7 @@
 // Invoke payloads (operators, EventBridge) pass a schema too. A bad one gets a 4xx-style answer
 // naming the field, as a result rather than a function error: retrying it would not fix it.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import { INSTANCE_NAME } from '../domain/wachap-instances.js';
 import { problemsOf } from './errors.js';
 

@@ -1,7 +1,7 @@
 // What the use cases need from the outside world, in their own words, with the errors they may meet. Adapters
 // (shared/adapters/<tech>/) implement these; use cases import nothing else from outside the domain.
 
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CallbackTarget, OutgoingCallback } from '../domain/callbacks.js';
 import type { HourlyCounts } from '../domain/counters.js';
 import type { FailureVerdict } from '../domain/error-classifier.js';

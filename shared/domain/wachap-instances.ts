@@ -1,7 +1,7 @@
 // The WaChap instances (one WhatsApp number each) and which one a notification goes through: by the recipient's
 // number prefix (+86 → the China number, +223 → the Mali number), OTPs through the system number, everything
 // else through the default instance; and which instance may stand in for one whose circuit is open.
-import { z } from 'zod';
+import * as z from 'zod';
 import { WACHAP_PROVIDER } from './provider-circuit.js';
 
 export const INSTANCE_NAME = /^[a-z][a-z0-9-]{0,30}$/;

@@ -5,7 +5,7 @@
 // differently: patterns (API Gateway's validator is not ECMAScript regex), formats, and lengths of text the
 // function normalises before it counts (CRLF to LF, trimmed: a title of 200 characters and a trailing space is
 // accepted).
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A JSON Schema (draft 4) as API Gateway models hold it: only the keywords kept below. */
 export interface ApiGatewayModelSchema {

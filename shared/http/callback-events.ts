@@ -1,7 +1,7 @@
 // The status callbacks a caller receives at its notification's `callbackUrl`: one event per state change that
 // matters to it, in the Standard Webhooks payload shape ({type, timestamp, data}), signed with the caller's secret
 // (webhook-id, webhook-timestamp, webhook-signature). The OpenAPI document describes them as `webhooks`.
-import { z } from 'zod';
+import * as z from 'zod';
 import { FAILURE_REASONS, NOTIFICATION_STATUSES } from '../domain/notification.js';
 
 /** Each event's type, one per status a caller hears about. */

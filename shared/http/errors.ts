@@ -1,7 +1,7 @@
 // Typed request errors and the one mapper that turns any error into an HTTP answer. A 5xx never
 // carries internals: no stack, no SDK message, no table name.
 import type { APIGatewayProxyResult } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   ConflictError,
   type FieldProblem,

@@ -1,7 +1,7 @@
 // The body of POST /notifications: its shape, checked at the edge before any use case runs. What only the
 // moment can tell (is the number real, is expiresAt in the future) is ingest's to check. Free text (name, title,
 // message) must show something and hide nothing: see visible-text.ts.
-import { z } from 'zod';
+import * as z from 'zod';
 import { type IngestRequest, idempotencyKey } from '../application/ingest.js';
 import { CATEGORY_SLUG, PRIORITIES } from '../domain/notification.js';
 import { visibleText } from './visible-text.js';

@@ -1,7 +1,7 @@
 // The OpenAPI document's parts that are not operations: the schemas of what the functions answer (held to the use
 // cases' own types), the reusable headers, and the responses (problem documents with an example per code). openapi.ts
 // assembles them into operations, one per catalog route.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ZodOpenApiResponseObject, ZodOpenApiResponsesObject } from 'zod-openapi';
 import { deprecationHeaders } from '../../functions/catalog.js';
 import type { NotificationView, RedriveReport } from '../application/operator.js';

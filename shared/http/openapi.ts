@@ -2,7 +2,7 @@
 // of truth): every route of the catalog (a route added there without an operation here fails the typecheck), the
 // bodies, parameters and headers, every error as a problem document, and the status callbacks as webhooks.
 // `npm run openapi` writes it to openapi.json (and the reference page); GET /v1/openapi.json answers that file.
-import { z } from 'zod';
+import * as z from 'zod';
 import { createDocument, type oas31, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import {
   type ApiAuth,

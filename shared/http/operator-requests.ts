@@ -1,7 +1,7 @@
 // What operators send to the operator routes, checked at the edge: the notification id in the path, the list and
 // export query strings, the cancel and re-drive bodies. A refusal names the parameter or field.
 import type { CountryCode } from 'libphonenumber-js';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CountQuery, ListQuery } from '../application/ports.js';
 import {
   CATEGORY_SLUG,

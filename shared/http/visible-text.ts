@@ -1,7 +1,7 @@
 // Free text a person will read on WhatsApp (a title, a message, a name): something must be visible, and nothing
 // may steer the display or a log. A message of only "\u0000", of zero-width spaces, or of bidi overrides would
 // otherwise be accepted, sent and shown as an empty bubble (or reorder what follows it).
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** C0 controls but tab and newline (CR is only accepted in CRLF, which becomes LF), DEL, and the C1 controls. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this pattern's purpose.

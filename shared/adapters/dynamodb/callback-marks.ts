@@ -4,7 +4,7 @@
 // reads again (mark included) and decides again, instead of writing the item back without the mark. The move's own
 // fields (status, updatedAt, the TTL of a final one) are left as they are: the mark is not a move.
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CallbackExhaustedMarks } from '../../application/ports.js';
 import { appendCallbackExhausted } from '../../domain/callbacks.js';
 import type { CallbackExhaustion } from '../../domain/notification.js';

@@ -2,7 +2,7 @@
 // what is wrong, and the conditional-check test.
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export type Item = Record<string, unknown>;
 

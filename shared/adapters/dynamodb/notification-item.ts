@@ -1,6 +1,6 @@
 // A notification as one DynamoDB item: the schema every read is parsed with (it must describe the domain type
 // exactly), and the mapping both ways.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   CHANNELS,
   FAILURE_REASONS,

@@ -6,7 +6,7 @@
 // was: each one comes once, and one whose status changes between pages (into another listed status) keeps its place.
 import { createHash } from 'node:crypto';
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from '../../application/errors.js';
 import type { CountQuery, ListQuery, StatusCounts } from '../../application/ports.js';
 import { NOTIFICATION_STATUSES, type Notification, type NotificationStatus } from '../../domain/notification.js';

@@ -1,6 +1,6 @@
 // The provider circuit's record (one item per provider), written only over the version that was read.
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConcurrentUpdateError, type ProviderStates } from '../../application/ports.js';
 import { PRIORITIES } from '../../domain/notification.js';
 import type { ProviderState } from '../../domain/provider-circuit.js';

@@ -6,7 +6,7 @@
 // field, and the e-mails still go; nothing here throws, so a bad secret never stops the health check.
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AdminContacts, AdminContactsSource } from '../../application/ports.js';
 import { normalisePhone } from '../../domain/phone.js';
 import { type Log, silentLog } from '../../observability/logger.js';

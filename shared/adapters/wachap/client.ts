@@ -1,7 +1,7 @@
 // The WaChap client: send a text and check the connection (get_qrcode), each call ending in a typed outcome,
 // never an exception. Credentials are loaded per call (a renewed token is tried once after a 401/403), and
 // the token, the full instance id and phone numbers never reach an outcome's text or the logs.
-import { z } from 'zod';
+import * as z from 'zod';
 import { maskPhone, maskPhonesInText, toWaChapNumber } from '../../domain/phone.js';
 import { type Log, silentLog } from '../../observability/logger.js';
 import { connectionRefusal, type HttpAnswer, httpError, readSendResponse, truncate } from './responses.js';

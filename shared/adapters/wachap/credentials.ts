@@ -5,7 +5,7 @@
 // warm functions (the provider probe runs every minute and stays warm for days) must pick it up.
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { defaultInstance, type WaChapInstance, wachapInstancesSchema } from '../../domain/wachap-instances.js';
 import { type Log, silentLog } from '../../observability/logger.js';
 

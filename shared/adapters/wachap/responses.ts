@@ -1,6 +1,6 @@
 // Reading WaChap's answers: a 200 is not a send until its body says so, its body varies between API versions
 // (every field optional, a field of an unexpected type dropped), and an error's text is kept for the classifier.
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseRetryAfter } from '../../domain/retry-after.js';
 import type { WaChapError } from './client.js';
 

@@ -1,10 +1,10 @@
 // Validity from the default ('min') metadata: a number of the right length and prefix for its country is valid,
 // as in the original, so a range a country allocates tomorrow is not refused until the package catches up (the
-// 'max' metadata's exact ranges refuse about 40 % of the Malian numbers the original accepted). The type
-// (toll-free, premium rate…) from the 'max' metadata, which alone can tell it for most countries; it costs about
-// 73 KB more minified (20 KB gzipped) in every bundle (config reads ADMIN_PHONE); no measurable cold-start cost.
-import { type CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js';
-import { type PhoneNumberType, parsePhoneNumberFromString as parseWithTypes } from 'libphonenumber-js/max';
+// 'max' metadata's exact ranges refuse about 40 % of the Malian numbers the original accepted). The type (toll-free,
+// premium rate…) from the ranges of the unreachable types alone, taken from the 'max' metadata
+// (unreachable-number-ranges.ts, 23 KB): the whole 'max' metadata cost every bundle 156 KB (config reads ADMIN_PHONE).
+import { type CountryCode, isSupportedCountry, type PhoneNumber, parsePhoneNumberFromString } from 'libphonenumber-js';
+import { UNREACHABLE_RANGES } from './unreachable-number-ranges.js';
 
 /**
  * The number types WhatsApp cannot reach, as callers read them: service numbers that are not a subscriber's line
@@ -18,12 +18,32 @@ export const UNREACHABLE_NUMBER_TYPES = {
   PAGER: 'a pager number',
   VOICEMAIL: 'a voicemail access number',
   UAN: 'a universal access number (UAN)',
-} as const satisfies Partial<Record<PhoneNumberType, string>>;
+} as const;
 
 export type UnreachableNumberType = keyof typeof UNREACHABLE_NUMBER_TYPES;
 
-const isUnreachable = (type: PhoneNumberType | undefined): type is UnreachableNumberType =>
-  type !== undefined && Object.hasOwn(UNREACHABLE_NUMBER_TYPES, type);
+/** In the order libphonenumber-js's getNumberType tries them, so that a number in two ranges gets the same type. */
+const UNREACHABLE_ORDER: readonly UnreachableNumberType[] = [
+  'PREMIUM_RATE',
+  'TOLL_FREE',
+  'SHARED_COST',
+  'PAGER',
+  'UAN',
+  'VOICEMAIL',
+];
+
+/** The unreachable type whose range holds this valid number, if any (a number of any other type has none). */
+function unreachableTypeOf(parsed: PhoneNumber): UnreachableNumberType | undefined {
+  const ranges = UNREACHABLE_RANGES[parsed.country ?? `+${parsed.countryCallingCode}`];
+  if (!ranges) return undefined;
+  const national = String(parsed.nationalNumber);
+  return UNREACHABLE_ORDER.find((type) => {
+    const range = ranges[type];
+    if (!range) return false;
+    const [pattern, lengths] = range;
+    return (!lengths || lengths.includes(national.length)) && new RegExp(`^(?:${pattern})$`).test(national);
+  });
+}
 
 /** A number refused: not a phone number at all, or (`numberType`) a valid one of a type WhatsApp cannot reach. */
 export class InvalidPhoneNumberError extends Error {
@@ -65,9 +85,8 @@ export function normalisePhone(input: string, defaultCountry: CountryCode = DEFA
   for (const candidate of candidates) {
     const parsed = parsePhoneNumberFromString(candidate, defaultCountry);
     if (!parsed?.isValid()) continue;
-    // A number the exact ranges do not know has no type: accepted, as any valid number of unknown type.
-    const type = parseWithTypes(parsed.number)?.getType();
-    if (isUnreachable(type)) throw new InvalidPhoneNumberError(input, type);
+    const type = unreachableTypeOf(parsed);
+    if (type) throw new InvalidPhoneNumberError(input, type);
     return parsed.number;
   }
   throw new InvalidPhoneNumberError(input);

@@ -1,5 +1,9 @@
+import { createRequire } from 'node:module';
 import fc from 'fast-check';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { parsePhoneNumberFromString as parseWithTypes } from 'libphonenumber-js/max';
 import { describe, expect, it } from 'vitest';
+import { deriveUnreachableRanges } from '../../bin/cli/unreachable-ranges.js';
 import {
   DEFAULT_COUNTRY,
   InvalidPhoneNumberError,
@@ -8,7 +12,9 @@ import {
   maskPhonesInText,
   normalisePhone,
   toWaChapNumber,
+  UNREACHABLE_NUMBER_TYPES,
 } from '../../shared/domain/phone.js';
+import { UNREACHABLE_RANGES } from '../../shared/domain/unreachable-number-ranges.js';
 
 describe('normalisePhone', () => {
   it('reads national numbers as Malian by default', () => {
@@ -153,6 +159,73 @@ describe('normalisePhone and the numbers WhatsApp cannot reach', () => {
     })();
     expect(error?.numberType).toBeUndefined();
     expect(error?.reason).toBe('is not a valid phone number (E.164 such as +22370123456)');
+  });
+});
+
+describe('the ranges of the numbers WhatsApp cannot reach', () => {
+  it("are the installed libphonenumber-js 'max' metadata's (else: node --import tsx bin/phone-ranges.ts)", () => {
+    expect(UNREACHABLE_RANGES).toEqual(deriveUnreachableRanges());
+  });
+
+  /** What normalisePhone decided with the whole 'max' metadata in the bundle: its type of the number, re-parsed. */
+  const withWholeMetadata = (e164: string): string => {
+    const parsed = parsePhoneNumberFromString(e164);
+    if (!parsed?.isValid()) return 'invalid';
+    const type = parseWithTypes(parsed.number)?.getType();
+    return type && Object.hasOwn(UNREACHABLE_NUMBER_TYPES, type) ? type : 'accepted';
+  };
+  const decided = (e164: string): string => {
+    try {
+      normalisePhone(e164);
+      return 'accepted';
+    } catch (error) {
+      if (!(error instanceof InvalidPhoneNumberError)) throw error;
+      return error.numberType ?? 'invalid';
+    }
+  };
+
+  it("decide as the whole 'max' metadata did, for numbers of every calling code, length and leading digits", () => {
+    // Prepare: per numbering plan and length, 100 leading-digit prefixes (000…099) and pseudo-random digits after.
+    const metadata = createRequire(import.meta.url)('libphonenumber-js/metadata.max.json') as {
+      countries: Record<string, [string, string, string, number[]]>;
+      nonGeographic: Record<string, [string, string, string, number[]]>;
+    };
+    let seed = 13;
+    const digit = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return String(Math.floor((seed / 2_147_483_648) * 10));
+    };
+    const numbers: string[] = [];
+    for (const [code, , , lengths] of [
+      ...Object.values(metadata.countries),
+      ...Object.values(metadata.nonGeographic),
+    ]) {
+      for (const length of lengths) {
+        for (let prefix = 0; prefix < 100; prefix++) {
+          let national = String(prefix).padStart(3, '0').slice(0, length);
+          while (national.length < length) national += digit();
+          // Longer than E.164's 15 digits: refused before either could look (the first check of normalisePhone).
+          if (code.length + length <= 15) numbers.push(`+${code}${national}`);
+        }
+      }
+    }
+
+    // Act
+    const differences = numbers
+      .map((e164) => ({ e164, before: withWholeMetadata(e164), now: decided(e164) }))
+      .filter(({ before, now }) => before !== now);
+
+    // Assess: the same decision and type, but for one writing of a Belarusian premium-rate number with a trunk 0
+    // after the country code (+375 0 810…): the default metadata's parse drops the 0 and gives +375 810…, which the
+    // re-parse with the 'max' metadata read with its 8 as a trunk prefix too, and so found no type.
+    expect(numbers.length).toBeGreaterThan(50_000);
+    expect(numbers.filter((e164) => !['accepted', 'invalid'].includes(decided(e164))).length).toBeGreaterThan(500);
+    expect(differences).toEqual(
+      differences.filter(
+        ({ e164, before, now }) => e164.startsWith('+3750810') && before === 'accepted' && now === 'PREMIUM_RATE',
+      ),
+    );
+    expect(decided('+375 0 810 536 7712')).toBe('PREMIUM_RATE');
   });
 });
 

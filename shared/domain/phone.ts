@@ -1,9 +1,16 @@
 // Validity from the default ('min') metadata: a number of the right length and prefix for its country is valid,
 // as in the original, so a range a country allocates tomorrow is not refused until the package catches up (the
 // 'max' metadata's exact ranges refuse about 40 % of the Malian numbers the original accepted). The type (toll-free,
-// premium rate…) from the ranges of the unreachable types alone, taken from the 'max' metadata
-// (unreachable-number-ranges.ts, 23 KB): the whole 'max' metadata cost every bundle 156 KB (config reads ADMIN_PHONE).
-import { type CountryCode, isSupportedCountry, type PhoneNumber, parsePhoneNumberFromString } from 'libphonenumber-js';
+// premium rate…) from the ranges of the unreachable types alone, taken from the 'max' metadata. Both generated from
+// the package (bin/phone-metadata.ts): the default metadata without the formats nothing here prints with (33 of its
+// 83 KB), the ranges (23 KB) rather than the whole 'max' metadata (156 KB), in every bundle (config reads ADMIN_PHONE).
+import {
+  type CountryCode,
+  isSupportedCountry,
+  type PhoneNumber,
+  parsePhoneNumberFromString,
+} from 'libphonenumber-js/core';
+import { PHONE_METADATA } from './phone-metadata.js';
 import { UNREACHABLE_RANGES } from './unreachable-number-ranges.js';
 
 /**
@@ -65,7 +72,8 @@ export class InvalidPhoneNumberError extends Error {
 export const DEFAULT_COUNTRY = 'ML';
 
 export function isCountryCode(value: string): value is CountryCode {
-  return isSupportedCountry(value);
+  // The core build types its argument as a known code already: asking is the point.
+  return isSupportedCountry(value as CountryCode, PHONE_METADATA);
 }
 
 /**
@@ -83,7 +91,7 @@ export function normalisePhone(input: string, defaultCountry: CountryCode = DEFA
 
   const candidates = compact.startsWith('+') ? [compact] : [compact, `+${compact}`];
   for (const candidate of candidates) {
-    const parsed = parsePhoneNumberFromString(candidate, defaultCountry);
+    const parsed = parsePhoneNumberFromString(candidate, defaultCountry, PHONE_METADATA);
     if (!parsed?.isValid()) continue;
     const type = unreachableTypeOf(parsed);
     if (type) throw new InvalidPhoneNumberError(input, type);

@@ -144,6 +144,8 @@ export const FIGURES: FigureGroup[] = [
       { key: 'p7IngestRatio', what: 'accepted per second, door ÷ bare', goal: atLeast(0.8) },
       { key: 'p7DoorPerSecond', what: 'accepted per second through the API door' },
       { key: 'p7BarePerSecond', what: 'accepted per second, bare handler' },
+      { key: 'p7BareThreeCallsPerSecond', what: 'accepted per second, bare handler with a recipient counter' },
+      { key: 'p7DoorVsThreeCallsRatio', what: 'door ÷ bare with the same three calls' },
     ],
   },
   {

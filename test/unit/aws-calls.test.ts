@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchGetCommand, DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -9,6 +9,7 @@ import {
   observeAwsCalls,
   recordAwsCalls,
 } from '../../shared/observability/aws-calls.js';
+import { sqsClient } from '../../shared/runtime.js';
 
 const offline = { region: 'us-east-1', credentials: { accessKeyId: 'unit', secretAccessKey: 'unit' } };
 const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/send';
@@ -81,5 +82,22 @@ describe('recordAwsCalls', () => {
     await sqs.send(new SendMessageBatchCommand({ QueueUrl: QUEUE_URL, Entries: [] }));
 
     expect(calls).toEqual([]);
+  });
+
+  it('reports every call of a client that resolves its middleware once per command type (the SQS clients)', async () => {
+    expect(sqsClient().config.cacheMiddleware).toBe(true);
+    const calls = listen();
+    const sqs = answering(recordAwsCalls(new SQSClient({ ...offline, cacheMiddleware: true, md5: false })));
+    const send = () => sqs.send(new SendMessageCommand({ QueueUrl: QUEUE_URL, MessageBody: '{}' }));
+
+    await callingAs('ingest', send);
+    await callingAs('retry-sweep', send);
+    await callingAs('sender', () => sqs.send(new SendMessageBatchCommand({ QueueUrl: QUEUE_URL, Entries: [] })));
+
+    expect(calls).toEqual([
+      { caller: 'ingest', action: 'sqs:SendMessage' },
+      { caller: 'retry-sweep', action: 'sqs:SendMessage' },
+      { caller: 'sender', action: 'sqs:SendMessage' },
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 // The notifications: one item per notification keyed by its id, every write conditional on the version that was
-// read, a sparse due-work index (only records awaiting an attempt carry its key, one partition per priority),
+// read, a sparse due-work index of keys only (only records awaiting an attempt carry its key, sharded per priority;
+// the items it points at are read by BatchGetItem),
 // and idempotency keys whose record repairs a crash between its two writes; operators list through the status index
 // (notification-list.ts). No Scan, no transactions.
 import {

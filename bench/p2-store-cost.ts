@@ -1,8 +1,10 @@
 // P2: what the store costs per delivered notification, as DynamoDB counts it: every write of the ingest (the record,
-// an idempotency key, the recipient's counter) and of the sender (claim, sent, the hourly counters), with their
-// write capacity units, from ReturnConsumedCapacity. The real use cases on the real store; WaChap is a channel that
-// accepts at once (its cost is not the store's).
+// an idempotency key, the recipient's counter) and of the sender (claim, sent, the hourly counters, written once
+// per batch of SEND_BATCH_SIZE as the sender does), with their write capacity units, from ReturnConsumedCapacity.
+// The real use cases on the real store; WaChap is a channel that accepts at once (its cost is not the store's).
 import { ulid } from 'ulid';
+import { SEND_BATCH_SIZE } from '../shared/adapters/sqs/queue-settings.js';
+import { counterBatch } from '../shared/application/counter-batch.js';
 import { ingestNotification } from '../shared/application/ingest.js';
 import type { DeliveryChannel } from '../shared/application/ports.js';
 import { ProviderCircuit } from '../shared/application/provider-circuit.js';
@@ -48,6 +50,7 @@ async function costPerDelivered(
   // The circuit is read once per instance and cached as deployed: its read is not a per-notification cost.
   await circuit.isOpen();
   meter.reset();
+  let batch = counterBatch(store, silentLog);
   for (let i = 0; i < count; i++) {
     const { message, idempotencyKey } = request(i);
     const accepted = await ingestNotification(
@@ -71,10 +74,13 @@ async function costPerDelivered(
         defaultCountry: 'ML',
       },
     );
+    // The sender's batch: its moves' hourly counts are written once, when the batch is done (create-handler.ts).
+    if (i % SEND_BATCH_SIZE === 0) batch = counterBatch(store, silentLog);
     const result = await sendNotification(
       { id: accepted.id },
       {
         store,
+        counters: batch,
         channels: { whatsapp: acceptingChannel },
         queue,
         circuit,
@@ -91,6 +97,7 @@ async function costPerDelivered(
       },
     );
     if (result !== 'sent') throw new Error(`P2: notification ${i} ended ${result}, not sent`);
+    if (i % SEND_BATCH_SIZE === SEND_BATCH_SIZE - 1 || i === count - 1) await batch.flush();
   }
   const totals = meter.totals();
   return { writes: totals.writes / count, wcu: totals.wcu / count, totals, count };

@@ -18,6 +18,7 @@ import {
   PARTITION_KEY,
   STATUS_AT_ATTRIBUTE,
   STATUS_INDEX_NAME,
+  STATUS_INDEX_PROJECTED,
   STATUS_SHARD_ATTRIBUTE,
   TTL_ATTRIBUTE,
 } from '../shared/adapters/dynamodb/table.js';
@@ -93,19 +94,22 @@ export class NotificationStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
       deletionProtection: config.stage === 'prod',
     });
-    // Sparse: only records awaiting an attempt carry dueShard, so the sweep reads due work and nothing else.
+    // Sparse: only records awaiting an attempt carry dueShard, so the sweep reads due work and nothing else. Keys
+    // only: a write that keeps the due time (a claim) costs the index nothing; the sweep reads the items it points at.
     this.table.addGlobalSecondaryIndex({
       indexName: DUE_INDEX_NAME,
       partitionKey: { name: DUE_SHARD_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
       sortKey: { name: DUE_AT_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
     // Every notification by status (sharded: hot-key safe) and creation, so operators list by Query, never Scan.
+    // It carries what the lists filter on, which only a status change changes; a page reads its items.
     this.table.addGlobalSecondaryIndex({
       indexName: STATUS_INDEX_NAME,
       partitionKey: { name: STATUS_SHARD_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
       sortKey: { name: STATUS_AT_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: STATUS_INDEX_PROJECTED,
     });
 
     // ── Send queue (the fast path; the table stays the source of truth) ─────────────────────
@@ -227,13 +231,14 @@ export class NotificationStack extends Stack {
 
     // The operators' routes (IAM authorization): reads through the status index, and actions that are conditional
     // writes of one notification, a re-drive queued on its lane.
+    // BatchGetItem: a list page reads the items the status index points at (it projects keys and filters only).
     const operatorRead = notificationFunction('operator-read').useTable(this.table, {
-      table: ['dynamodb:GetItem'],
+      table: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
       statusIndex: ['dynamodb:Query'],
     });
     const operatorActions = notificationFunction('operator-actions')
       .useTable(this.table, {
-        table: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        table: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem'],
         statusIndex: ['dynamodb:Query'],
       })
       .sendsTo(sendQueues)
@@ -278,9 +283,10 @@ export class NotificationStack extends Stack {
 
     const retrySweep = notificationFunction('retry-sweep')
       // UpdateItem: the hourly counters of what it exhausts or expires. The status index: a run with a raised
-      // --max-retries finds the max_retries_exceeded notifications it re-drives there.
+      // --max-retries finds the max_retries_exceeded notifications it re-drives there. BatchGetItem: the items both
+      // indexes point at (they project keys, and the status index what lists filter on).
       .useTable(this.table, {
-        table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        table: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         dueIndex: ['dynamodb:Query'],
         statusIndex: ['dynamodb:Query'],
       })
@@ -313,7 +319,8 @@ export class NotificationStack extends Stack {
     // emails the admin (cooldown-limited) while it stays open. Operators invoke it too (npm run circuit).
     const providerProbe = notificationFunction('provider-probe')
       .useTable(this.table, {
-        table: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        // BatchGetItem: the held notifications the due index (keys only) points at.
+        table: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
         dueIndex: ['dynamodb:Query'],
       })
       .sendsTo(sendQueues)

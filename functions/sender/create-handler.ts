@@ -6,6 +6,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createLimiter } from '../../shared/application/concurrency.js';
+import { type CounterBatch, counterBatch } from '../../shared/application/counter-batch.js';
 import { sendMessageSchema } from '../../shared/application/ports.js';
 import {
   type SenderDependencies,
@@ -34,10 +35,11 @@ export function createSenderHandler(
   options: { concurrency: number; lanes?: SenderLanes },
 ) {
   const { lanes } = options;
-  const depsFor = (lane: Lane, context: Context): SenderDependencies =>
+  const depsFor = (lane: Lane, context: Context, counters: CounterBatch): SenderDependencies =>
     lanes
       ? {
           ...deps,
+          counters,
           // The lanes pace WaChap's rate, per instance; email (SES) keeps its own.
           channels: {
             ...deps.channels,
@@ -49,12 +51,13 @@ export function createSenderHandler(
             },
           },
         }
-      : deps;
+      : { ...deps, counters };
 
   async function processRecord(
     record: SQSRecord,
     limit: ReturnType<typeof createLimiter>,
     context: Context,
+    counters: CounterBatch,
   ): Promise<SendResult | 'discarded'> {
     let body: unknown;
     try {
@@ -72,7 +75,7 @@ export function createSenderHandler(
       return 'discarded';
     }
     const lane = lanes?.laneOf(record) ?? 'standard';
-    return limit(() => sendNotification(message.data, depsFor(lane, context)));
+    return limit(() => sendNotification(message.data, depsFor(lane, context, counters)));
   }
 
   return middy<SQSEvent, SQSBatchResponse, Error, Context>()
@@ -84,9 +87,17 @@ export function createSenderHandler(
       // standard batch's slots (or mix two batches' failures).
       const processor = new BatchProcessor(EventType.SQS);
       const limit = createLimiter(options.concurrency);
-      return processPartialResponse(event, (record: SQSRecord) => processRecord(record, limit, context), processor, {
-        context,
-        processInParallel: true,
-      });
+      // The batch's hourly counts, written once when it is done (a crash before loses counts, never a move).
+      const counters = counterBatch(deps.counters ?? deps.store, logger);
+      try {
+        return await processPartialResponse(
+          event,
+          (record: SQSRecord) => processRecord(record, limit, context, counters),
+          processor,
+          { context, processInParallel: true },
+        );
+      } finally {
+        await counters.flush();
+      }
     });
 }

@@ -23,6 +23,11 @@ export interface MoveDependencies {
   callbacks?: CallbackQueue | undefined;
   /** Where the move's metrics go (the function's telemetry); none, nothing is published. */
   metrics?: Telemetry | undefined;
+  /**
+   * Where the moves' hourly counts go when not straight to the store: a batch's, written once at its end
+   * (counter-batch.ts, the sender's). None: each move writes its own.
+   */
+  counters?: Pick<HourlyCounters, 'incrementCounters'> | undefined;
 }
 
 export class NotificationVanishedError extends Error {
@@ -69,7 +74,11 @@ async function count(
   const resetFailureStreak = endsFailureStreak(event, before);
   if (Object.keys(delta).length === 0 && !resetFailureStreak) return;
   try {
-    await deps.store.incrementCounters(event.at, delta, resetFailureStreak ? { resetFailureStreak } : undefined);
+    await (deps.counters ?? deps.store).incrementCounters(
+      event.at,
+      delta,
+      resetFailureStreak ? { resetFailureStreak } : undefined,
+    );
   } catch (error) {
     deps.log.warn('hourly counters not updated', {
       error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),

@@ -135,7 +135,10 @@ export interface NotificationRepository {
 }
 
 export interface HourlyCounters {
-  /** Adds `delta` to the hour of `at`; `resetFailureStreak`: a delivered send sets that hour's failureStreak to 0. */
+  /**
+   * Adds `delta` to the hour of `at`. `resetFailureStreak`: a delivered send sets that hour's failureStreak to 0, or,
+   * when `delta` has a failureStreak too (a batch's moves added up, counter-batch.ts), to that: the run since.
+   */
   incrementCounters(at: Date, delta: Partial<HourlyCounts>, options?: { resetFailureStreak?: boolean }): Promise<void>;
   /** The last `hours` hours, oldest first, zeros where nothing happened. */
   readCounters(now: Date, hours: number): Promise<Array<{ hour: string } & HourlyCounts>>;

@@ -5,7 +5,13 @@
 // notification's own maxAttempts ends it); raised, it re-drives what ended at its own limit, up to it.
 import type { Notification } from '../domain/notification.js';
 import { maskPhone } from '../domain/phone.js';
-import { attemptsMade, IllegalTransitionError, isExpired, type NotificationEvent } from '../domain/transitions.js';
+import {
+  attemptsMade,
+  hasLiveClaim,
+  IllegalTransitionError,
+  isExpired,
+  type NotificationEvent,
+} from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
 import type { Telemetry } from '../observability/metrics.js';
 import { applyTransition, type MoveDependencies, reemitIfAlreadyMade } from './apply-transition.js';
@@ -99,6 +105,9 @@ const LIST_PAGE_SIZE = 100;
 
 /** What the sweep does with a due notification, and why when it leaves it alone. */
 function plannedAction(n: Notification, now: Date, request: SweepRequest): { action: SweepAction; note?: string } {
+  // A claim keeps the due time it found (a fresh one's is already past): its sender decides, or its lease runs out
+  // and a later sweep recovers it.
+  if (hasLiveClaim(n, now)) return { action: 'skip', note: 'an attempt is in flight' };
   if (isExpired(n, now)) return { action: 'expire' };
   // An abandoned claim counts: it may have reached WaChap.
   const made = attemptsMade(n, now);

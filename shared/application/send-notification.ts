@@ -52,6 +52,8 @@ export interface SenderDependencies {
   store: MoveDependencies['store'];
   /** Where the status callbacks of the moves go (none: no callbacks). */
   callbacks?: MoveDependencies['callbacks'];
+  /** Where the moves' hourly counts go when a batch writes them once (none: each move writes its own). */
+  counters?: MoveDependencies['counters'];
   /** Every channel configured; the record's `channel` picks one. */
   channels: DeliveryChannels;
   queue: Pick<SendQueue, 'enqueue'>;

@@ -227,12 +227,17 @@ export function transition(current: Notification, event: NotificationEvent): Not
       if (n.attempts >= n.maxAttempts) fail(`its ${n.maxAttempts} attempts are used up`);
       // Due, or put on the queue by a sweep (which pushed nextAttemptAt past the lease).
       if (!isDue(n, at) && n.queuedAt === undefined) fail('it is not due');
+      // The lease is inFlight's. The due time moves only to bring it forward to the lease's end (one a sweep queued
+      // is due when its queue lease ends, later): a crash after the claim leaves it due by the lease's end, and the
+      // next sweep after that recovers it. One due already (the ingest's, fresh from the queue) keeps its due time:
+      // the due index's key does not move (no index write), and sweeps skip it while the claim is live.
+      const leaseUntil = later(at, event.leaseMs);
       return {
         ...n,
         version: n.version + 1,
         updatedAt: iso(at),
-        inFlight: { token: event.token, since: iso(at), leaseUntil: later(at, event.leaseMs) },
-        nextAttemptAt: later(at, event.leaseMs),
+        inFlight: { token: event.token, since: iso(at), leaseUntil },
+        nextAttemptAt: earliest(n.nextAttemptAt, new Date(leaseUntil)),
       };
     }
     case 'sent': {

@@ -76,7 +76,7 @@ describe('NotificationStack', () => {
       });
     });
 
-    it('has the sparse due-work index and the status index, each keyed by shard and time, projecting all', () => {
+    it("has the sparse due-work index (keys only) and the status index (keys and the lists' filters), each keyed by shard and time", () => {
       template.hasResourceProperties('AWS::DynamoDB::Table', {
         AttributeDefinitions: Match.arrayWith([
           { AttributeName: DUE_SHARD_ATTRIBUTE, AttributeType: 'S' },
@@ -91,7 +91,7 @@ describe('NotificationStack', () => {
               { AttributeName: DUE_SHARD_ATTRIBUTE, KeyType: 'HASH' },
               { AttributeName: DUE_AT_ATTRIBUTE, KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'ALL' },
+            Projection: { ProjectionType: 'KEYS_ONLY' },
           },
           {
             IndexName: STATUS_INDEX_NAME,
@@ -99,7 +99,10 @@ describe('NotificationStack', () => {
               { AttributeName: STATUS_SHARD_ATTRIBUTE, KeyType: 'HASH' },
               { AttributeName: STATUS_AT_ATTRIBUTE, KeyType: 'RANGE' },
             ],
-            Projection: { ProjectionType: 'ALL' },
+            Projection: {
+              ProjectionType: 'INCLUDE',
+              NonKeyAttributes: ['category', 'recipient', 'reason', 'attempts', 'expiresAt'],
+            },
           },
         ],
       });
@@ -733,8 +736,14 @@ describe('NotificationStack', () => {
     // What each function calls, as test/e2e/least-privilege.test.ts records it on every path.
     const expected: Record<HandlerName, string[]> = {
       ingest: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'sqs:SendMessage'],
-      'operator-read': ['dynamodb:GetItem', 'dynamodb:Query'],
-      'operator-actions': ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'sqs:SendMessage'],
+      'operator-read': ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'],
+      'operator-actions': [
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'sqs:SendMessage',
+      ],
       // Its logs and traces only: it answers a document it carries.
       'api-docs': [],
       'callback-dispatcher': [
@@ -753,6 +762,7 @@ describe('NotificationStack', () => {
         ...secretRead,
       ],
       'retry-sweep': [
+        'dynamodb:BatchGetItem',
         'dynamodb:Query',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
@@ -770,6 +780,7 @@ describe('NotificationStack', () => {
         ...secretRead,
       ],
       'provider-probe': [
+        'dynamodb:BatchGetItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:DeleteItem',

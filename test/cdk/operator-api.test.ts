@@ -103,13 +103,13 @@ describe('the operator API', () => {
     expect(JSON.stringify(statement!.Resource)).not.toContain('openapi.json');
   });
 
-  it('grants the read function GetItem and Query on the status index only, never a write', () => {
+  it("grants the read function GetItem and BatchGetItem (a page's items) and Query on the status index only, never a write", () => {
     const statements = roleStatements(stack, template, 'operator-read');
     const tableArn = { 'Fn::GetAtt': [logicalId(stack.table), 'Arn'] };
     const statusIndexArn = { 'Fn::Join': ['', [tableArn, `/index/${STATUS_INDEX_NAME}`]] };
     const onTable = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('dynamodb:')));
     expect(onTable.map((s) => ({ Action: s.Action, Resource: s.Resource }))).toEqual([
-      { Action: 'dynamodb:GetItem', Resource: tableArn },
+      { Action: ['dynamodb:BatchGetItem', 'dynamodb:GetItem'], Resource: tableArn },
       { Action: 'dynamodb:Query', Resource: statusIndexArn },
     ]);
     expect(statements.flatMap((s) => [s.Action].flat()).filter((a) => a.startsWith('sqs:'))).toEqual([]);

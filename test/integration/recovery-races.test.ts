@@ -11,6 +11,7 @@ import { createSendQueues } from '../../local/engines/sqs.js';
 import { ensureTable } from '../../shared/adapters/dynamodb/ensure-table.js';
 import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
 import { dynamoDbStore, type Store } from '../../shared/adapters/dynamodb/store.js';
+import { dueShardOf } from '../../shared/adapters/dynamodb/table.js';
 import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import type { SendOutcome } from '../../shared/adapters/wachap/client.js';
 import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.js';
@@ -210,9 +211,17 @@ describe('a sender racing the release (defect 1)', () => {
 
 describe('a release the queue refuses (defect 2)', () => {
   it('counts refused ids as failures, keeps them, and queues them first at the next tick', async () => {
-    // Prepare: three held; the queue refuses one of them on every try of the first tick.
+    // Prepare: three held, in one due-index shard (one page of the release); the queue refuses one of them on every
+    // try of the first tick.
     const w = await world();
-    const backlog = [held(w.clock()), held(w.clock()), held(w.clock())];
+    const shard = dueShardOf('normal', ulid());
+    const inShard = (): Notification => {
+      for (;;) {
+        const id = ulid();
+        if (dueShardOf('normal', id) === shard) return held(w.clock(), { id });
+      }
+    };
+    const backlog = [inShard(), inShard(), inShard()];
     for (const n of backlog) await w.store.create(n);
     await w.openCircuit();
     const refusedId = backlog[1]!.id;

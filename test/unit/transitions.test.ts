@@ -17,6 +17,7 @@ import {
 } from '../../shared/domain/notification.js';
 import {
   attemptsMade,
+  hasLiveClaim,
   IllegalTransitionError,
   type NotificationEvent,
   REDRIVABLE_FINAL_STATUSES,
@@ -141,9 +142,12 @@ describe('transition', () => {
         attempts: 0,
         version: 2,
         inFlight: { token: 'tok-a', since: iso(MINUTE), leaseUntil: iso(MINUTE + LEASE) },
-        nextAttemptAt: iso(MINUTE + LEASE),
+        // Already due: the due time stays (the due index's key does not move), the lease is inFlight's.
+        nextAttemptAt: n.nextAttemptAt,
         history: [],
       });
+      expect(hasLiveClaim(claimed, at(MINUTE + LEASE - 1))).toBe(true);
+      expect(hasLiveClaim(claimed, at(MINUTE + LEASE))).toBe(false);
     });
 
     it('takes a notification a sweep queued, although the sweep pushed nextAttemptAt past now', () => {
@@ -152,6 +156,9 @@ describe('transition', () => {
       const claimed = claim(queued, MINUTE);
 
       expect(claimed.inFlight?.token).toBe('tok-1');
+      // Due by the lease's end at the latest: a crash after the claim is recovered once the lease is over, not when
+      // the queue's longer lease would have ended.
+      expect(claimed.nextAttemptAt).toBe(iso(MINUTE + LEASE));
     });
 
     it('refuses a notification that is neither due nor queued', () => {

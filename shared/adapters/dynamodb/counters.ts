@@ -23,19 +23,22 @@ export class DynamoDbHourlyCounters implements HourlyCounters {
   ): Promise<void> {
     const fields = COUNTER_FIELDS.filter((field) => delta[field] !== undefined && delta[field] !== 0);
     const reset = options.resetFailureStreak === true;
-    if (reset && fields.includes('failureStreak')) {
-      throw new Error('incrementCounters: failureStreak cannot be added to and reset in one move');
-    }
-    if (fields.length === 0 && !reset) return;
+    // A run of failures, not a sum: set back to 0 in the same write that counts the delivered send, or to the run
+    // since it when a batch's moves are written together (failureStreak in the delta, then set rather than added).
+    const added = reset ? fields.filter((field) => field !== 'failureStreak') : fields;
+    if (added.length === 0 && !reset) return;
     const names: Record<string, string> = { '#ttl': TTL_ATTRIBUTE, '#hour': 'hour' };
     const values: Record<string, unknown> = {};
-    // A run of failures, not a sum: set back to 0 in the same write that counts the delivered send.
-    const resetClause = reset ? ', #failureStreak = :zero' : '';
+    const resetClause = reset ? ', #failureStreak = :streak' : '';
     if (reset) {
+      const streak = delta.failureStreak ?? 0;
+      if (!Number.isInteger(streak) || streak < 0) {
+        throw new Error(`incrementCounters: a reset failureStreak must be a whole number, got ${streak}`);
+      }
       names['#failureStreak'] = 'failureStreak';
-      values[':zero'] = 0;
+      values[':streak'] = streak;
     }
-    for (const field of fields) {
+    for (const field of added) {
       const amount = delta[field]!;
       if (!Number.isInteger(amount)) throw new Error(`incrementCounters: ${field} must be an integer, got ${amount}`);
       names[`#${field}`] = field;
@@ -49,7 +52,7 @@ export class DynamoDbHourlyCounters implements HourlyCounters {
       new UpdateCommand({
         TableName: this.table.tableName,
         Key: { [PARTITION_KEY]: KEY_PREFIX.counter + hour },
-        UpdateExpression: `${fields.length > 0 ? `ADD ${fields.map((f) => `#${f} :${f}`).join(', ')} ` : ''}SET #ttl = :ttl, #hour = :hour${resetClause}`,
+        UpdateExpression: `${added.length > 0 ? `ADD ${added.map((f) => `#${f} :${f}`).join(', ')} ` : ''}SET #ttl = :ttl, #hour = :hour${resetClause}`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: values,
       }),

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Log } from '../../observability/logger.js';
 import { addStatusIndex, backfillStatusIndex, hasStatusIndex } from './status-index.js';
-import { createTableInput, describe, hasName } from './table.js';
+import { createTableInput, DUE_INDEX_NAME, describe, hasName } from './table.js';
 
 const isActive = (table: TableDescription | undefined): boolean =>
   table?.TableStatus === 'ACTIVE' &&
@@ -37,6 +37,15 @@ export async function ensureTable(
     } catch (error) {
       if (!(error instanceof ResourceInUseException || hasName(error, 'ResourceInUseException'))) throw error;
     }
+  } else if (!(table.GlobalSecondaryIndexes ?? []).some((index) => index.IndexName === DUE_INDEX_NAME)) {
+    // The due index changed its projection and key (due-index → due-v2, sharded dueShard values): a table from before
+    // holds notifications keyed for the old one, which the new one would never find. Nothing was deployed with it;
+    // locally, start from an empty table rather than lose due work silently.
+    throw new Error(
+      `table ${tableName} was created before the ${DUE_INDEX_NAME} index; its due notifications are keyed for the ` +
+        'old one. Start from an empty table (rm -rf .local-data/dynamodb, or another LOCAL_DATA_DIR); the README ' +
+        "(Deployment, upgrading a stack's indexes) says how a deployed one moves.",
+    );
   } else if (!hasStatusIndex(table)) {
     table = await addStatusIndex(client, tableName);
     upgraded = true;

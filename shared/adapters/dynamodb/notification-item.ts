@@ -15,6 +15,7 @@ import { statusIndexKeys } from './status-index.js';
 import {
   DUE_AT_ATTRIBUTE,
   DUE_SHARD_ATTRIBUTE,
+  dueShardOf,
   PARTITION_KEY,
   STATUS_AT_ATTRIBUTE,
   STATUS_SHARD_ATTRIBUTE,
@@ -113,7 +114,7 @@ export const parseNotification = (key: string, value: Item): Notification => par
 export function toItem(notification: Notification, now: Date, retentionDays: number): Item {
   const item: Item = { ...notification, [PARTITION_KEY]: notification.id, ...statusIndexKeys(notification) };
   if (isAwaitingAttempt(notification.status) && notification.nextAttemptAt !== undefined) {
-    item[DUE_SHARD_ATTRIBUTE] = notification.priority;
+    item[DUE_SHARD_ATTRIBUTE] = dueShardOf(notification.priority, notification.id);
   } else {
     // Only records awaiting an attempt carry a due time (keeps the index sparse and the record honest).
     delete item[DUE_AT_ATTRIBUTE];

@@ -11,10 +11,11 @@ import { InvalidInputError } from '../../application/errors.js';
 import type { CountQuery, ListQuery, StatusCounts } from '../../application/ports.js';
 import { NOTIFICATION_STATUSES, type Notification, type NotificationStatus } from '../../domain/notification.js';
 import type { Log } from '../../observability/logger.js';
+import { batchGetItems } from './batch-get.js';
 import { CorruptItemError, type Item } from './items.js';
 import { toNotification } from './notification-item.js';
 import { statusPartitions } from './status-index.js';
-import { STATUS_AT_ATTRIBUTE, STATUS_INDEX_NAME, STATUS_SHARD_ATTRIBUTE } from './table.js';
+import { PARTITION_KEY, STATUS_AT_ATTRIBUTE, STATUS_INDEX_NAME, STATUS_SHARD_ATTRIBUTE } from './table.js';
 
 /** Items one call may read, per notification of the page and per partition: the bound on a page's cost. */
 const READ_FACTOR = 10;
@@ -70,10 +71,15 @@ export async function listNotifications(
     cap: READ_FACTOR * (query.limit + partitions.length),
     read: 0,
   };
-  const notifications: Notification[] = [];
+  // The index projects keys and the filtered attributes: the page is its entries, whose items are read at the end.
+  const page: Item[] = [];
   let last: string | undefined;
+  const finish = async (cursor?: string) => {
+    const notifications = await readPage(table, page);
+    return cursor === undefined ? { notifications } : { notifications, cursor };
+  };
 
-  while (notifications.length < query.limit) {
+  while (page.length < query.limit) {
     const best = newestBuffered(partitions);
     const head = best?.buffer[0] === undefined ? undefined : sortKeyOf(best.buffer[0]);
     // A partition with nothing at hand may hold something newer than the best item at hand: read it first.
@@ -84,22 +90,38 @@ export async function listNotifications(
       if (call.read >= call.cap) {
         // Everything at or above the newest unread bound has been taken or filtered out: resume below it.
         const stop = unknown.map((p) => p.below ?? '').sort();
-        return { notifications, cursor: encodeCursor(stop.at(-1)!, fingerprint) };
+        return finish(encodeCursor(stop.at(-1)!, fingerprint));
       }
-      const remaining = query.limit - notifications.length;
+      const remaining = query.limit - page.length;
       // Reads of one round run together: they share what is left of the budget.
       const budget = Math.max(1, Math.floor((call.cap - call.read) / unknown.length));
       await Promise.all(unknown.map((p) => readPartition(call, p, remaining, budget)));
       continue;
     }
-    if (!best) return { notifications };
+    if (!best) return finish();
     const item = best.buffer.shift()!;
     last = sortKeyOf(item);
-    const notification = parse(table.log, item);
-    if (notification) notifications.push(notification);
+    page.push(item);
   }
   const more = partitions.some((p) => !p.done || p.buffer.length > 0);
-  return more && last !== undefined ? { notifications, cursor: encodeCursor(last, fingerprint) } : { notifications };
+  return finish(more && last !== undefined ? encodeCursor(last, fingerprint) : undefined);
+}
+
+/**
+ * The page's notifications as they are now, in the page's order (one BatchGetItem: a page is at most 100). One gone
+ * since the index showed it (TTL) is left out; one changed since is shown as it is now (the index lags the table a
+ * little, as it always did).
+ */
+async function readPage(table: ListTable, entries: readonly Item[]): Promise<Notification[]> {
+  const ids = entries.map((entry) => String(entry[PARTITION_KEY]));
+  const items = await batchGetItems(table.client, table.tableName, ids);
+  const notifications: Notification[] = [];
+  for (const id of ids) {
+    const item = items.get(id);
+    const notification = item === undefined ? undefined : parse(table.log, item);
+    if (notification) notifications.push(notification);
+  }
+  return notifications;
 }
 
 /**

@@ -1,5 +1,6 @@
 // The notifications: one item per notification keyed by its id, every write conditional on the version that was
-// read, a sparse due-work index (only records awaiting an attempt carry its key, one partition per priority),
+// read, a sparse due-work index of keys only (only records awaiting an attempt carry its key, sharded per priority;
+// the items it points at are read by BatchGetItem),
 // and idempotency keys whose record repairs a crash between its two writes; operators list through the status index
 // (notification-list.ts). No Scan, no transactions.
 import {
@@ -23,9 +24,10 @@ import {
   type NotificationRepository,
   type StatusCounts,
 } from '../../application/ports.js';
-import type { Notification, Priority } from '../../domain/notification.js';
+import { isAwaitingAttempt, type Notification, PRIORITIES } from '../../domain/notification.js';
 import type { DueCursor } from '../../domain/provider-circuit.js';
 import { type Log, silentLog } from '../../observability/logger.js';
+import { batchGetItems } from './batch-get.js';
 import { CorruptItemError, epochSeconds, type Item, isConditionalCheckFailed, parseItem } from './items.js';
 import { parseNotification, toItem, toNotification } from './notification-item.js';
 import { countNotifications, listNotifications } from './notification-list.js';
@@ -34,6 +36,7 @@ import {
   DUE_INDEX_NAME,
   DUE_SHARD_ATTRIBUTE,
   DUE_SHARDS,
+  dueShardsOf,
   KEY_PREFIX,
   PARTITION_KEY,
   TTL_ATTRIBUTE,
@@ -184,21 +187,15 @@ export class DynamoDbNotifications implements NotificationRepository {
 
   async dueNotifications(input: { now: Date; limit: number }): Promise<Notification[]> {
     const due: Notification[] = [];
-    for (const shard of DUE_SHARDS) {
-      let startKey: Item | undefined;
-      do {
-        const remaining = input.limit - due.length;
-        if (remaining <= 0) return due;
-        const page = await this.client.send(
-          new QueryCommand({
-            ...this.dueQuery(shard, input.now),
-            Limit: Math.min(remaining, this.queryPageSize ?? remaining),
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        due.push(...this.parseDue(page.Items ?? []));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+    for (const priority of PRIORITIES) {
+      const remaining = input.limit - due.length;
+      if (remaining <= 0) break;
+      // The priority's shards in parallel, each up to what is still wanted; the oldest due first across them.
+      const keys = (
+        await Promise.all(dueShardsOf(priority).map((shard) => this.dueKeys(shard, input.now, remaining)))
+      ).flat();
+      keys.sort(byDueThenId);
+      due.push(...(await this.readDue(keys.slice(0, remaining))));
     }
     return due;
   }
@@ -209,7 +206,7 @@ export class DynamoDbNotifications implements NotificationRepository {
     cursor?: DueCursor;
     limit: number;
   }): Promise<{ notifications: Notification[]; cursor?: DueCursor }> {
-    const start = input.cursor ? DUE_SHARDS.indexOf(input.cursor.shard as Priority) : 0;
+    const start = input.cursor ? DUE_SHARDS.indexOf(input.cursor.shard) : 0;
     if (start < 0) throw new Error(`dueNotificationsPage: unknown shard in cursor ${JSON.stringify(input.cursor)}`);
     const shard = DUE_SHARDS[start]!;
     const query = this.dueQuery(shard, input.until);
@@ -233,7 +230,7 @@ export class DynamoDbNotifications implements NotificationRepository {
           : {}),
       }),
     );
-    const notifications = this.parseDue(page.Items ?? []);
+    const notifications = await this.readDue(page.Items ?? []);
     const last = page.LastEvaluatedKey;
     if (last) {
       return {
@@ -250,44 +247,45 @@ export class DynamoDbNotifications implements NotificationRepository {
     now: Date;
     cap: number;
   }): Promise<{ count: number; capped: boolean; oldestDueAt?: string }> {
-    let total = 0;
-    let capped = false;
-    const oldest: string[] = [];
-    for (const [index, shard] of DUE_SHARDS.entries()) {
-      let shardCount = 0;
-      let startKey: Item | undefined;
-      do {
-        const remaining = input.cap - total;
-        if (remaining <= 0) break;
-        const page = await this.client.send(
-          new QueryCommand({
-            ...this.dueQuery(shard, input.now),
-            Select: 'COUNT',
-            Limit: remaining,
-            ExclusiveStartKey: startKey,
-          }),
-        );
-        shardCount += page.Count ?? 0;
-        total += page.Count ?? 0;
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
-      // Stopped at the cap with more possibly left (this shard's next page, or shards not read).
-      if (total >= input.cap && (startKey !== undefined || index < DUE_SHARDS.length - 1)) capped = true;
-      if (shardCount > 0) {
-        const first = await this.client.send(
-          new QueryCommand({
-            ...this.dueQuery(shard, input.now),
-            Limit: 1,
-            ProjectionExpression: '#due',
-          }),
-        );
-        const dueAt = first.Items?.[0]?.[DUE_AT_ATTRIBUTE];
-        if (typeof dueAt === 'string') oldest.push(dueAt);
-      }
-      if (capped) break;
-    }
-    const oldestDueAt = oldest.sort()[0];
-    return oldestDueAt === undefined ? { count: total, capped } : { count: total, capped, oldestDueAt };
+    // Every shard in parallel, each counted up to the cap: the sum is capped once, the oldest is the shards' oldest.
+    const shards = await Promise.all(
+      DUE_SHARDS.map(async (shard) => {
+        let count = 0;
+        let startKey: Item | undefined;
+        do {
+          const remaining = input.cap - count;
+          if (remaining <= 0) break;
+          const page = await this.client.send(
+            new QueryCommand({
+              ...this.dueQuery(shard, input.now),
+              Select: 'COUNT',
+              Limit: remaining,
+              ExclusiveStartKey: startKey,
+            }),
+          );
+          count += page.Count ?? 0;
+          startKey = page.LastEvaluatedKey;
+        } while (startKey);
+        let oldestDueAt: string | undefined;
+        if (count > 0) {
+          const first = await this.client.send(
+            new QueryCommand({ ...this.dueQuery(shard, input.now), Limit: 1, ProjectionExpression: '#due' }),
+          );
+          const dueAt = first.Items?.[0]?.[DUE_AT_ATTRIBUTE];
+          if (typeof dueAt === 'string') oldestDueAt = dueAt;
+        }
+        return { count, more: startKey !== undefined, oldestDueAt };
+      }),
+    );
+    const sum = shards.reduce((total, shard) => total + shard.count, 0);
+    // At the cap with more possibly left (a shard's next page), or past it (the shards' counts together).
+    const capped = sum > input.cap || (sum === input.cap && shards.some((shard) => shard.more));
+    const count = Math.min(sum, input.cap);
+    const oldestDueAt = shards
+      .map((shard) => shard.oldestDueAt)
+      .filter((dueAt): dueAt is string => dueAt !== undefined)
+      .sort()[0];
+    return oldestDueAt === undefined ? { count, capped } : { count, capped, oldestDueAt };
   }
 
   async listNotifications(query: ListQuery): Promise<{ notifications: Notification[]; cursor?: string }> {
@@ -400,11 +398,39 @@ export class DynamoDbNotifications implements NotificationRepository {
     }
   }
 
-  private parseDue(items: Item[]): Notification[] {
+  /** The due index's entries' keys, up to `limit`, oldest due first. */
+  private async dueKeys(shard: string, now: Date, limit: number): Promise<Item[]> {
+    const keys: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          ...this.dueQuery(shard, now),
+          Limit: Math.min(limit - keys.length, this.queryPageSize ?? limit),
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      keys.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && keys.length < limit);
+    return keys;
+  }
+
+  /**
+   * The notifications the due index's entries point at (it projects keys only), read as they are now, in the
+   * entries' order. One the index still shows but that no longer awaits an attempt (sent or ended meanwhile: the
+   * index lags the table a little) or that is gone is not due work, and is left out.
+   */
+  private async readDue(entries: Item[]): Promise<Notification[]> {
+    const ids = entries.map((entry) => String(entry[PARTITION_KEY]));
+    const items = await batchGetItems(this.client, this.tableName, ids);
     const due: Notification[] = [];
-    for (const item of items) {
+    for (const id of ids) {
+      const item = items.get(id);
+      if (item === undefined) continue;
       try {
-        due.push(toNotification(item));
+        const notification = toNotification(item);
+        if (isAwaitingAttempt(notification.status)) due.push(notification);
       } catch (error) {
         // One bad hand edit must not stop every sweep: skip it loudly.
         if (!(error instanceof CorruptItemError)) throw error;
@@ -432,6 +458,14 @@ export class DynamoDbNotifications implements NotificationRepository {
     };
   }
 }
+
+/** Oldest due first; equal instants (a release's) by id, as the index orders them. */
+const byDueThenId = (a: Item, b: Item): number => {
+  const dueA = String(a[DUE_AT_ATTRIBUTE]);
+  const dueB = String(b[DUE_AT_ATTRIBUTE]);
+  if (dueA !== dueB) return dueA < dueB ? -1 : 1;
+  return String(a[PARTITION_KEY]) < String(b[PARTITION_KEY]) ? -1 : 1;
+};
 
 /** Where an idempotency key is claimed: under its caller when there is one (keys are per caller), else bare. */
 const idempotencyKeyOf = (key: string, caller: string | undefined): string =>

@@ -19,23 +19,17 @@ import {
   STATUS_INDEX_ATTRIBUTES,
   STATUS_INDEX_NAME,
   STATUS_SHARD_ATTRIBUTE,
+  stableHash,
 } from './table.js';
 
 /**
- * Shards per status. The index projects the whole item, so every write of a notification is also an index write,
- * costing one write unit per KB of the item. A write that keeps the status rewrites the entry in place, in its
- * partition; only a status change moves it (a delete from the old status's partition, a put into the new one), the
- * sort key being the creation. A partition takes 1,000 write units a second: 8 shards split 1,000 writes a second
- * of notifications in one status into ~125 per partition, room for items up to 8 KB.
+ * Shards per status. The index projects its keys and a few small attributes that change only with the status
+ * (STATUS_INDEX_PROJECTED), so an entry is well under 1 KB: one write unit. A write that keeps the status and those
+ * attributes (a claim) writes nothing to it; a status change moves the entry (a delete from the old status's
+ * partition, a put into the new one), the sort key being the creation. A partition takes 1,000 write units a
+ * second: 8 shards split 1,000 moves a second into one status into ~125 per partition.
  */
 export const STATUS_SHARDS = 8;
-
-/** FNV-1a: stable across processes and releases (a shard must not move when the code is deployed again). */
-function stableHash(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return hash;
-}
 
 /** The status-index keys a notification's item carries. */
 export function statusIndexKeys(n: Pick<Notification, 'id' | 'status' | 'createdAt'>): {

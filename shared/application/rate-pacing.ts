@@ -31,7 +31,7 @@ export const BURST_WINDOW_MS = 250;
  * many) and its call books again: the slack covers this much lateness and the call's own way to WaChap. A burst's
  * sends may go until the end of its window.
  */
-export const LATE_TOLERANCE_MS = 15;
+export const LATE_TOLERANCE_MS = 25;
 
 export interface SharedPacerOptions {
   schedule: RateSchedule;

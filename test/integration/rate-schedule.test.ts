@@ -146,6 +146,26 @@ describe.each(availableEngines())('WaChap rate schedule on %s', (engineName) => 
     expect(after).toEqual([{ at: T0 + 250 + 10 * INTERVAL }, { at: T0 + 250 + 11 * INTERVAL }]);
   });
 
+  it('refuses a burst while the last second already holds too many sends, and spaces it instead', async () => {
+    // Prepare: 15 sends at 20/s, from T0 to T0 + 728; a batch of ten asks for a burst at T0 + 800.
+    const rate = newRate();
+    const [a, b] = [sender(), sender()];
+    const before = (await a.bookSends(rate, { at: T0, count: 15, intervalMs: INTERVAL })) ?? [];
+
+    // Act
+    const batch =
+      (await b.bookSends(rate, {
+        at: T0 + 800,
+        count: 10,
+        intervalMs: INTERVAL,
+        burst: { size: 10, windowMs: 250 },
+      })) ?? [];
+
+    // Assess: ten at once would make 25 in the second ending at T0 + 800; spaced, no second holds more than 20.
+    expect(batch.map((send) => send.at)).toEqual(Array.from({ length: 10 }, (_, i) => T0 + 800 + i * INTERVAL));
+    expect(busiestSecond([...before, ...batch].map((send) => send.at))).toBeLessThanOrEqual(20);
+  });
+
   it('books an idle rate for a borrower, and writes nothing for one when sends are booked ahead', async () => {
     const rate = newRate();
     const [owner, borrower] = [sender(), sender()];

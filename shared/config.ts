@@ -126,8 +126,11 @@ export const senderEnv = z
     ...queueEnv.shape,
     /** How long a claim protects an attempt; longer than the WaChap timeout plus the recording. */
     CLAIM_LEASE_SECONDS: int(120, 10),
-    /** Messages of one SQS batch processed at once. */
-    SENDER_CONCURRENCY: int(5, 1),
+    /**
+     * WaChap calls of one SQS batch in flight at once; the whole batch (10) by default, so that no call waits for a
+     * slot once its send at the rate has come.
+     */
+    SENDER_CONCURRENCY: int(10, 1),
     /** The event source's maximum concurrency: how many sender instances may run at once. */
     SENDER_MAX_CONCURRENCY: int(2, 1),
     /** WaChap's pace across all senders, both lanes together. */

@@ -8,6 +8,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { notificationDocumentClient } from './adapters/dynamodb/items.js';
+import { DynamoDbRateSchedule } from './adapters/dynamodb/rate-schedule.js';
 import { dynamoDbStore, type Store } from './adapters/dynamodb/store.js';
 import { SqsCallbackQueue } from './adapters/sqs/callback-queue.js';
 import { SqsSendQueue } from './adapters/sqs/send-queue.js';
@@ -23,6 +24,13 @@ export function notificationStore(config: { TABLE_NAME: string; RETENTION_DAYS: 
     ...(log ? { log } : {}),
   });
 }
+
+/** WaChap's rates, shared by every sender: one item per instance and lane in the table (rate-schedule.ts). */
+export const rateSchedule = (config: { TABLE_NAME: string }): DynamoDbRateSchedule =>
+  new DynamoDbRateSchedule({
+    client: notificationDocumentClient(recordAwsCalls(new DynamoDBClient({}))),
+    tableName: config.TABLE_NAME,
+  });
 
 // The endpoint, not the queue URL's host, decides where requests go: in AWS both are the regional
 // endpoint; locally the queue URLs name a host (sqs.<region>.localhost) that DNS does not know.

@@ -17,45 +17,47 @@ import type { Lane } from '../../shared/domain/notification.js';
 import { maskPhonesInText } from '../../shared/domain/phone.js';
 import { metricsMiddleware } from '../../shared/observability/metrics.js';
 
-/** The two send queues: each paces its sends at its own share of WaChap's rate. */
+/** The two send queues: each paces its sends at its own part of WaChap's rate. */
 export interface SenderLanes {
   /** The lane a record comes from (by its queue). */
   laneOf(record: SQSRecord): Lane;
   /**
-   * Waits for the lane's next slot at WaChap, for the execution environment `context` runs in (its log stream):
-   * each instance paces at its share; on Lambda a module holds one instance, locally it may hold several. With
-   * several WaChap instances, each has its own pace (`wachapInstance`): each WhatsApp number has its own limits.
+   * Waits for the lane's next send at WaChap, booked on the lane's schedule shared by every sender, from the
+   * execution environment `context` runs in (its log stream; on Lambda a module holds one, locally it may hold
+   * several). With several WaChap instances, each has its own pace (`wachapInstance`): each WhatsApp number has its
+   * own limits.
    */
   pace(lane: Lane, context: Context, wachapInstance?: string): Promise<void>;
 }
 
+type Limiter = ReturnType<typeof createLimiter>;
+
 export function createSenderHandler(
   logger: Logger,
   deps: SenderDependencies,
+  /** `concurrency`: WaChap calls of one batch in flight at once. */
   options: { concurrency: number; lanes?: SenderLanes },
 ) {
   const { lanes } = options;
-  const depsFor = (lane: Lane, context: Context, counters: CounterBatch): SenderDependencies =>
-    lanes
-      ? {
-          ...deps,
-          counters,
-          // The lanes pace WaChap's rate, per instance; email (SES) keeps its own.
-          channels: {
-            ...deps.channels,
-            whatsapp: {
-              deliver: async (notification, via) => {
-                await lanes.pace(lane, context, via?.instance);
-                return deps.channels.whatsapp.deliver(notification, via);
-              },
-            },
-          },
-        }
-      : { ...deps, counters };
+  // WaChap's calls wait for their send at the lane's pace first, and only then for one of the batch's slots: a call
+  // waiting for its turn at the rate never holds a slot another call could use. Email (SES) keeps its own pace.
+  const depsFor = (lane: Lane, context: Context, limit: Limiter, counters: CounterBatch): SenderDependencies => ({
+    ...deps,
+    counters,
+    channels: {
+      ...deps.channels,
+      whatsapp: {
+        deliver: async (notification, via) => {
+          await lanes?.pace(lane, context, via?.instance);
+          return limit(() => deps.channels.whatsapp.deliver(notification, via));
+        },
+      },
+    },
+  });
 
   async function processRecord(
     record: SQSRecord,
-    limit: ReturnType<typeof createLimiter>,
+    limit: Limiter,
     context: Context,
     counters: CounterBatch,
   ): Promise<SendResult | 'discarded'> {
@@ -75,7 +77,7 @@ export function createSenderHandler(
       return 'discarded';
     }
     const lane = lanes?.laneOf(record) ?? 'standard';
-    return limit(() => sendNotification(message.data, depsFor(lane, context, counters)));
+    return sendNotification(message.data, depsFor(lane, context, limit, counters));
   }
 
   return middy<SQSEvent, SQSBatchResponse, Error, Context>()

@@ -11,7 +11,7 @@ import { channelPolicyOf, loadConfig, retryPolicyOf } from '../../shared/config.
 import { WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { createTelemetry } from '../../shared/observability/metrics.js';
-import { callbackQueue, notificationStore, sendQueue } from '../../shared/runtime.js';
+import { callbackQueue, notificationStore, rateSchedule, sendQueue } from '../../shared/runtime.js';
 import { wachapInstancesOf } from '../../shared/runtime-secrets.js';
 import { sesClient } from '../../shared/runtime-ses.js';
 import { FUNCTIONS } from '../catalog.js';
@@ -31,14 +31,24 @@ const circuitNamed = (name: string) =>
     cacheMs: config.CIRCUIT_CACHE_SECONDS * 1000,
     name,
   });
-// Each instance's share of its lane's rate, so that all of them together stay under WaChap's: the priority lane
-// keeps PRIORITY_SENDS_PER_SECOND for itself, the standard lane's instances share the rest.
+// Each lane's part of WaChap's rate, on a schedule shared by every sender: the priority lane keeps
+// PRIORITY_SENDS_PER_SECOND for itself, the standard lane has the rest (and the priority lane's while it is idle).
+// Without the schedule (the table unreachable), each instance paces at its share of its lane's rate, so that all of
+// them together still stay under WaChap's.
 const lanes = senderLanes({
   priorityQueueUrl: config.PRIORITY_SEND_QUEUE_URL,
   intervalMs: {
     priority: (1000 * config.PRIORITY_SENDER_MAX_CONCURRENCY) / config.PRIORITY_SENDS_PER_SECOND,
     standard:
       (1000 * config.SENDER_MAX_CONCURRENCY) / (config.WACHAP_MAX_SENDS_PER_SECOND - config.PRIORITY_SENDS_PER_SECOND),
+  },
+  shared: {
+    schedule: rateSchedule(config),
+    perSecond: {
+      priority: config.PRIORITY_SENDS_PER_SECOND,
+      standard: config.WACHAP_MAX_SENDS_PER_SECOND - config.PRIORITY_SENDS_PER_SECOND,
+    },
+    log: logger,
   },
 });
 

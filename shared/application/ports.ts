@@ -334,3 +334,35 @@ export interface RecipientCounters {
   /** Gives a slot back: never below zero, never re-creating a window that is gone. */
   releaseRecipientSlot(slot: RecipientSlot): Promise<void>;
 }
+
+// ---- A provider's rate, shared by every sender ----------------------------------------------------------
+
+/**
+ * When sends at a provider may go, one schedule per rate (a WaChap instance's lane) shared by every sender, so that
+ * together they stay under the provider's ceiling in any rolling second, and a busy sender may use what an idle one
+ * does not.
+ */
+export interface RateSchedule {
+  /**
+   * Books `count` sends from `at` on and answers each one's instant (epoch ms): `intervalMs` apart after the last
+   * one booked, or from `at` when nothing is booked from `at` on. With `burst`, a rate that sent nothing in the
+   * second before `at` lets up to `burst.size` sends go at once, booked by the first booking and any other within
+   * `burst.windowMs` of it. With `onlyIfIdle`, books only when nothing is booked from `at` on (a borrower's
+   * condition), and otherwise answers undefined having written nothing.
+   */
+  bookSends(rate: string, request: RateBooking): Promise<BookedSend[] | undefined>;
+}
+
+/** A send booked: its instant, and for a burst's, the end of the burst's window (it may go any time until then). */
+export interface BookedSend {
+  at: number;
+  burstUntil?: number;
+}
+
+export interface RateBooking {
+  at: number;
+  count: number;
+  intervalMs: number;
+  burst?: { size: number; windowMs: number };
+  onlyIfIdle?: boolean;
+}

@@ -14,8 +14,8 @@ const COUNT = 30;
 const PROBE_INTERVAL_SECONDS = 10;
 /** What EventBridge delivers every minute. */
 const SCHEDULED_TICK = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
-/** Messages one sender batch works on at once (SENDER_CONCURRENCY's default), times the sender instances. */
-const SENDS_IN_FLIGHT = 5 * DEFAULT_LOCAL_OPTIONS.senderMaxConcurrency;
+/** WaChap calls one sender batch makes at once (SENDER_CONCURRENCY's default, a whole batch), times the instances. */
+const SENDS_IN_FLIGHT = 10 * DEFAULT_LOCAL_OPTIONS.senderMaxConcurrency;
 
 let e2e: E2eStack;
 

@@ -3,6 +3,8 @@
 import type { Context, SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { senderLanes } from '../../functions/sender/lanes.js';
+import type { RateSchedule } from '../../shared/application/ports.js';
+import { silentLog } from '../../shared/observability/logger.js';
 
 const PRIORITY_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/WaChapNotifications-prod-PrioritySendQueue1A2B';
 const record = (arn: string) => ({ eventSourceARN: arn }) as SQSRecord;
@@ -47,5 +49,31 @@ describe('sender lanes', () => {
 
     // Assess
     expect(slots.sort()).toEqual(['a/priority@0', 'a/standard@0', 'b/standard@0']);
+  });
+
+  it("books each WaChap instance's lanes on their own shared schedules, the standard lane borrowing its priority lane's", async () => {
+    // Prepare: a schedule that records what is booked, every rate idle.
+    const booked: string[] = [];
+    const schedule: RateSchedule = {
+      bookSends: async (rate, { at, count, onlyIfIdle }) => {
+        booked.push(`${rate}${onlyIfIdle ? ' (borrow)' : ''}`);
+        return Array.from({ length: count }, () => ({ at }));
+      },
+    };
+    const lanes = senderLanes({
+      priorityQueueUrl: PRIORITY_URL,
+      intervalMs: { priority: 2000, standard: 500 },
+      shared: { schedule, perSecond: { priority: 2, standard: 18 }, log: silentLog },
+      // A clock that stands still: no send is ever found late, however slow the machine.
+      now: () => 0,
+    });
+
+    // Act: one send per lane on instance "cargo", one on the only instance, from two environments.
+    await lanes.pace('priority', context('a'), 'cargo');
+    await lanes.pace('standard', context('b'), 'cargo');
+    await lanes.pace('standard', context('a'));
+
+    // Assess: an idle priority lane lends its send to the standard lane's first call.
+    expect(booked).toEqual(['cargo#priority', 'cargo#priority (borrow)', 'default#priority (borrow)']);
   });
 });

@@ -78,6 +78,8 @@ export const KEY_PREFIX = {
   alert: 'alert#',
   provider: 'provider#',
   recipient: 'recipient#',
+  /** A WaChap rate's schedule: `rate#<instance>#<lane>` (rate-schedule.ts). */
+  rate: 'rate#',
 } as const;
 
 /** The status index's keys and definition: the table's from its creation, and the upgrade's (status-index.ts). */

@@ -127,10 +127,12 @@ export const senderEnv = z
     /** How long a claim protects an attempt; longer than the WaChap timeout plus the recording. */
     CLAIM_LEASE_SECONDS: int(120, 10),
     /**
-     * WaChap calls of one SQS batch in flight at once; the whole batch (10) by default, so that no call waits for a
-     * slot once its send at the rate has come.
+     * WaChap calls of one SQS batch in flight at once: at least the whole batch (10), so that no call waits for a
+     * slot once its send at the rate has come (a call released at its instant and then kept waiting for a slot would
+     * reach WaChap late, in a second that already holds other senders' sends: over the ceiling). Fewer calls at once
+     * is a lower WACHAP_MAX_SENDS_PER_SECOND, not a lower concurrency.
      */
-    SENDER_CONCURRENCY: int(10, 1),
+    SENDER_CONCURRENCY: int(10, 10),
     /** The event source's maximum concurrency: how many sender instances may run at once. */
     SENDER_MAX_CONCURRENCY: int(2, 1),
     /** WaChap's pace across all senders, both lanes together. */

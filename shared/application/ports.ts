@@ -353,6 +353,15 @@ export interface RateSchedule {
   bookSends(rate: string, request: RateBooking): Promise<BookedSend[] | undefined>;
 }
 
+/**
+ * Every form of booking lost its race to other senders' bookings, several rounds running: the schedule is busy, not
+ * broken. The caller books again a moment later; it must not pace on its own meanwhile (the others use the whole
+ * rate, and its own share on top would go over the ceiling).
+ */
+export class RateScheduleContendedError extends Error {
+  override name = 'RateScheduleContendedError';
+}
+
 /** A send booked: its instant, and for a burst's, the end of the burst's window (it may go any time until then). */
 export interface BookedSend {
   at: number;

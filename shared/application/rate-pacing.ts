@@ -7,7 +7,7 @@
 // cautious one of a sender that cannot see the others.
 import type { Log } from '../observability/logger.js';
 import { createPacer, type Pause, realPause } from './concurrency.js';
-import type { BookedSend, RateSchedule } from './ports.js';
+import { type BookedSend, type RateSchedule, RateScheduleContendedError } from './ports.js';
 
 /**
  * Sends are spaced this much wider than the rate: a provider that counts a rolling second sees each call a few
@@ -33,6 +33,9 @@ export const BURST_WINDOW_MS = 250;
  */
 export const LATE_TOLERANCE_MS = 25;
 
+/** How long a sender whose bookings all lost their races waits before booking again (times 1 to 2, at random). */
+export const CONTENDED_PAUSE_MS = 10;
+
 export interface SharedPacerOptions {
   schedule: RateSchedule;
   /** The schedule's name: a WaChap instance's lane. */
@@ -49,12 +52,15 @@ export interface SharedPacerOptions {
   log: Log;
   now?: () => number;
   pause?: Pause;
+  /** The contended pause's jitter, in [0, 1). */
+  random?: () => number;
 }
 
 /** `await pace()` before each call at the provider: it resolves at the instant of a send booked for it. */
 export function createSharedPacer(options: SharedPacerOptions): () => Promise<void> {
   const now = options.now ?? Date.now;
   const pause = options.pause ?? realPause;
+  const random = options.random ?? Math.random;
   const fallback = createPacer(options.fallbackIntervalMs, now);
   const intervalMs = sendIntervalMs(options.perSecond);
   const burst = { size: Math.min(MAX_BLOCK, Math.floor(options.perSecond)), windowMs: BURST_WINDOW_MS };
@@ -119,6 +125,12 @@ export function createSharedPacer(options: SharedPacerOptions): () => Promise<vo
         try {
           instants = await book(block.length);
         } catch (error) {
+          if (error instanceof RateScheduleContendedError) {
+            // Busy, not broken: the block books again after a short, jittered pause, ahead of later calls.
+            waiting.unshift(...block);
+            await pause(CONTENDED_PAUSE_MS * (1 + random()));
+            continue;
+          }
           options.log.warn('shared rate schedule unreachable; pacing at this sender’s share', {
             rate: options.rate,
             error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),

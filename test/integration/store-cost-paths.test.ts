@@ -90,6 +90,16 @@ describe.each(availableEngines())('due-index shards on %s', (engineName) => {
     expect((await store.dueNotifications({ now: NOW, limit: 2 })).map((n) => n.id)).toEqual(
       expected.slice(0, 2).map((n) => n.id),
     );
+
+    // A release's cursor saved before the due index was sharded (a bare priority) starts the pass again: the first
+    // shard's first page, never an error that would stop every probe tick.
+    const legacy = await store.dueNotificationsPage({
+      until: NOW,
+      limit: 1,
+      cursor: { shard: 'high', after: { dueAt: NOW.toISOString(), id: due[0]!.id } },
+    });
+    const first = await store.dueNotificationsPage({ until: NOW, limit: 1 });
+    expect(legacy).toEqual(first);
   });
 });
 

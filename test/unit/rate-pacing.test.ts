@@ -5,7 +5,7 @@
 // more than one of its intervals, and a schedule that cannot be reached costs pace, never a send.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { quietSince } from '../../shared/adapters/dynamodb/rate-schedule.js';
-import type { RateSchedule } from '../../shared/application/ports.js';
+import { type RateSchedule, RateScheduleContendedError } from '../../shared/application/ports.js';
 import { createSharedPacer, RATE_SLACK, sendIntervalMs } from '../../shared/application/rate-pacing.js';
 import { silentLog } from '../../shared/observability/logger.js';
 import { collectingLog } from '../support/collecting-log.js';
@@ -255,5 +255,39 @@ describe('the shared pace at a provider rate', () => {
     expect(through).toBe(5);
     expect(tries).toBeGreaterThanOrEqual(1);
     expect(log.messages('warn')[0]).toMatch(/shared rate schedule unreachable/);
+  });
+
+  it('books again when its bookings lost their races, never pacing on its own beside senders that use the whole rate', async () => {
+    // Prepare: a schedule busy with other senders (every form of booking lost, twice), then free; the fallback share
+    // would let calls through every 2 ms, far over the rate, if it were used.
+    const { schedule, calls } = memorySchedule();
+    let contended = 2;
+    const busy: RateSchedule = {
+      bookSends: async (rate, request) => {
+        if (contended-- > 0) throw new RateScheduleContendedError(`rate schedule ${rate}: 3 rounds of races lost`);
+        return schedule.bookSends(rate, request);
+      },
+    };
+    const log = collectingLog();
+    const pace = createSharedPacer({
+      schedule: busy,
+      rate: 'default#standard',
+      perSecond: 5,
+      fallbackIntervalMs: 2,
+      log,
+      random: () => 0.5,
+    });
+
+    // Act: 30 calls at once, on the virtual clock.
+    const all = callsAtOnce(pace, 30);
+    await vi.runAllTimersAsync();
+    const instants = await all;
+
+    // Assess: every call let through once, at instants booked on the shared schedule (never more than the rate in a
+    // rolling second), after booking again; no fall-back.
+    expect(instants).toHaveLength(30);
+    expect(busiestSecond(instants)).toBeLessThanOrEqual(5);
+    expect(calls.length).toBeGreaterThanOrEqual(3);
+    expect(log.messages('warn')).toEqual([]);
   });
 });

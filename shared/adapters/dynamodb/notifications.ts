@@ -206,15 +206,17 @@ export class DynamoDbNotifications implements NotificationRepository {
     cursor?: DueCursor;
     limit: number;
   }): Promise<{ notifications: Notification[]; cursor?: DueCursor }> {
-    const start = input.cursor ? DUE_SHARDS.indexOf(input.cursor.shard) : 0;
-    if (start < 0) throw new Error(`dueNotificationsPage: unknown shard in cursor ${JSON.stringify(input.cursor)}`);
+    // A cursor naming a shard this table no longer has (one saved before the due index was sharded, or under another
+    // shard count) starts the pass again from the first shard: a release reads some pages twice, never none.
+    const known = input.cursor ? DUE_SHARDS.indexOf(input.cursor.shard) : 0;
+    const start = Math.max(0, known);
     const shard = DUE_SHARDS[start]!;
     const query = this.dueQuery(shard, input.until);
     if (input.after) {
       query.KeyConditionExpression = '#shard = :shard AND #due BETWEEN :from AND :now';
       (query.ExpressionAttributeValues as Item)[':from'] = new Date(input.after.getTime() + 1).toISOString();
     }
-    const after = input.cursor?.after;
+    const after = known >= 0 ? input.cursor?.after : undefined;
     const page = await this.client.send(
       new QueryCommand({
         ...query,

@@ -10,18 +10,19 @@
 //   of the burst and the sends after it at the rate; a booking within the window takes the burst's sends left.
 // The item expires (TTL) minutes after its last booking.
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { BookedSend, RateBooking, RateSchedule } from '../../application/ports.js';
+import {
+  type BookedSend,
+  type RateBooking,
+  type RateSchedule,
+  RateScheduleContendedError,
+} from '../../application/ports.js';
 import { isConditionalCheckFailed, type TableOptions } from './items.js';
 import { KEY_PREFIX, PARTITION_KEY, TTL_ATTRIBUTE } from './table.js';
 
 /** Kept this long after its last booking: a rate idle for longer restarts from now anyway. */
 const KEEP_SECONDS = 300;
-/** Rounds of tries: a race lost this often means something is wrong (the caller then paces on its own). */
+/** Rounds of tries before the caller is told to try again a moment later (RateScheduleContendedError). */
 const MAX_ROUNDS = 3;
-
-export class RateScheduleContendedError extends Error {
-  override name = 'RateScheduleContendedError';
-}
 
 export const rateScheduleKey = (rate: string): string => `${KEY_PREFIX.rate}${rate}`;
 

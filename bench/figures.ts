@@ -54,7 +54,10 @@ export const FIGURES: FigureGroup[] = [
         },
       },
       { key: 'p1AllHeldSentGoalSeconds', what: 'that goal, in seconds' },
+      { key: 'p1CircuitClosedSeconds', what: 'WaChap healthy → the circuit closed by the probe' },
+      { key: 'p1DrainPerSecond', what: 'the held ones at WaChap, first to last, per second' },
       { key: 'p1Http429', what: '429s from WaChap during the recovery' },
+      { key: 'p1Unsent', what: 'held ones not at WaChap when measured (a 429 waits out its retry: all sent n/a)' },
     ],
   },
   {

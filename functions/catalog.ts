@@ -19,7 +19,12 @@ import {
   wachapEnv,
   wachapFields,
 } from '../shared/config.js';
-import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../shared/schedules.js';
+import {
+  HEALTH_CHECK_SCHEDULE,
+  PROVIDER_PROBE_PERIOD_SECONDS,
+  PROVIDER_PROBE_SCHEDULE,
+  RETRY_SWEEP_SCHEDULE,
+} from '../shared/schedules.js';
 
 /**
  * Who may call an API route: the upstream systems with their API key (x-api-key, usage plan), operators with
@@ -39,6 +44,13 @@ export interface ApiRoute {
    */
   unversionedAlias?: true;
 }
+
+/**
+ * The provider probe's time: a tick watches an open circuit for its schedule's period (its last check 50 s in), and
+ * a check that closes the circuit releases until RELEASE_STOP_MARGIN_MS (10 s) before this timeout, so that the
+ * release stops as the next tick begins (the next tick resumes it).
+ */
+export const PROVIDER_PROBE_TIMEOUT_SECONDS = PROVIDER_PROBE_PERIOD_SECONDS + 10;
 
 /** Where the API's routes live: one version, one prefix. */
 export const API_VERSION_PATH = '/v1';
@@ -153,7 +165,7 @@ export const FUNCTIONS = {
   },
   'provider-probe': {
     description: 'Probes WaChap while the provider circuit is open; closes it and releases held notifications',
-    timeoutSeconds: 60,
+    timeoutSeconds: PROVIDER_PROBE_TIMEOUT_SECONDS,
     trigger: {
       kind: 'schedule',
       expression: PROVIDER_PROBE_SCHEDULE,

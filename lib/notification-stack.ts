@@ -54,12 +54,12 @@ export const SENDER_TIMEOUT = Duration.seconds(SENDER_TIMEOUT_SECONDS);
 export const SEND_QUEUE_VISIBILITY_TIMEOUT = Duration.seconds(SEND_QUEUE_VISIBILITY_SECONDS);
 export const SEND_MAX_RECEIVES = SEND_QUEUE_MAX_RECEIVE_COUNT;
 /**
- * The least time between two WaChap probes while the circuit is open. Half the 1-minute schedule,
- * so that every tick probes even when EventBridge delivers it some seconds early or late (at 60 s
- * an early tick would be skipped and recovery seen only ~2 minutes later), while a duplicate or
- * retried delivery of the same tick still does not probe twice.
+ * How often WaChap is checked while the circuit is open: each 1-minute tick keeps checking every interval within
+ * its own invocation until the next tick, so recovery is seen within about 10 s. Probes are spaced by the interval
+ * less a quarter (7.5 s), so a tick EventBridge delivers a little early still probes, while an invocation running a
+ * few seconds behind another (a duplicate delivery) mostly skips the probes the other has just made.
  */
-export const PROVIDER_PROBE_INTERVAL = Duration.seconds(30);
+export const PROVIDER_PROBE_INTERVAL = Duration.seconds(10);
 
 export class NotificationStack extends Stack {
   readonly table: dynamodb.Table;

@@ -20,6 +20,8 @@ export interface Schedule {
   name: string;
   expression: string;
   handler: LambdaHandler;
+  /** The function's timeout, as its context reports it (the local default otherwise). */
+  timeoutMs?: number;
 }
 
 /** A scheduled event as EventBridge delivers it. */
@@ -39,12 +41,23 @@ export function startSchedules(
   schedules: Schedule[],
   onError: (name: string, error: unknown) => void,
 ): { stop(): void } {
+  // Stopped, the running invocations see their time run out: one that waits between checks (the provider probe)
+  // makes no more calls to engines that are gone.
+  let stopped = false;
+  const now = () => (stopped ? Number.POSITIVE_INFINITY : Date.now());
   const timers = schedules.map((schedule) =>
     setInterval(() => {
-      schedule
-        .handler(scheduledEvent(schedule.name), lambdaContext(schedule.name))
-        .catch((error) => onError(schedule.name, error));
+      const context = lambdaContext(schedule.name, {
+        now,
+        ...(schedule.timeoutMs ? { timeoutMs: schedule.timeoutMs } : {}),
+      });
+      schedule.handler(scheduledEvent(schedule.name), context).catch((error) => onError(schedule.name, error));
     }, rateToMs(schedule.expression)),
   );
-  return { stop: () => timers.forEach(clearInterval) };
+  return {
+    stop: () => {
+      stopped = true;
+      timers.forEach(clearInterval);
+    },
+  };
 }

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { scheduledFunctions } from '../functions/catalog.js';
+import { FUNCTIONS, scheduledFunctions } from '../functions/catalog.js';
 import { ensureTable } from '../shared/adapters/dynamodb/ensure-table.js';
 import { callbackSecretName, DEFAULT_CALLBACK_CALLER } from '../shared/adapters/secrets/callback-secrets.js';
 import {
@@ -296,6 +296,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           name,
           expression: rates[name] ?? trigger.expression,
           handler: functions[name],
+          timeoutMs: FUNCTIONS[name].timeoutSeconds * 1000,
         })),
         (name, error) => log(`schedule ${name} failed: ${String(error)}`),
       );

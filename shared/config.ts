@@ -203,9 +203,12 @@ export const callbackDispatcherEnv = z.object({
   CALLBACK_RETRY_WINDOW_SECONDS: int(CALLBACK_RETRY_WINDOW_SECONDS, 1),
 });
 
-/** The provider probe: how often WaChap is checked while the circuit is open. */
+/**
+ * The provider probe: how often WaChap is checked while the circuit is open (each minute's tick checks every
+ * interval until the next tick; 60 or more: once a tick).
+ */
 export const probeEnv = z.object({
-  PROVIDER_PROBE_INTERVAL_SECONDS: int(60, 10),
+  PROVIDER_PROBE_INTERVAL_SECONDS: int(10, 10),
 });
 
 const RECIPIENT_LIMITS_EXAMPLE = '{"default":{"max":20,"windowSeconds":3600},"otp":{"max":5,"windowSeconds":600}}';

@@ -1,6 +1,7 @@
 // Every minute (EventBridge), and on demand by operators: while the provider circuit is open,
-// check WaChap (get_qrcode) and, once it answers healthily, close the circuit and release the held
-// notifications at once. Operators force the circuit open or closed with { action }.
+// check WaChap (get_qrcode) every PROVIDER_PROBE_INTERVAL_SECONDS until the next tick and, once it
+// answers healthily, close the circuit and release the held notifications at once. Operators force
+// the circuit open or closed with { action }.
 import { SesMailer } from '../../shared/adapters/ses/mailer.js';
 import type { ProbeDependencies } from '../../shared/application/provider-circuit.js';
 import { loadConfig } from '../../shared/config.js';
@@ -9,6 +10,7 @@ import { createTelemetry } from '../../shared/observability/metrics.js';
 import { notificationStore, sendQueue } from '../../shared/runtime.js';
 import { adminContacts, wachapClient, wachapInstancesOf } from '../../shared/runtime-secrets.js';
 import { sesClient } from '../../shared/runtime-ses.js';
+import { PROVIDER_PROBE_PERIOD_SECONDS } from '../../shared/schedules.js';
 import { FUNCTIONS } from '../catalog.js';
 import { createProviderProbeHandler } from './create-handler.js';
 
@@ -27,6 +29,8 @@ const deps = {
   clock: () => new Date(),
   settings: {
     probeIntervalMs: config.PROVIDER_PROBE_INTERVAL_SECONDS * 1000,
+    // A tick watches an open circuit until the next one.
+    watchMs: PROVIDER_PROBE_PERIOD_SECONDS * 1000,
     holdMs: config.PROVIDER_HOLD_SECONDS * 1000,
     alertsEnabled: config.ALERT_SYSTEM_ENABLED && config.ALERT_EMAIL_ENABLED,
     cooldownMs: config.ALERT_COOLDOWN_MINUTES * 60_000,

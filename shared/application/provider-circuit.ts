@@ -1,27 +1,30 @@
 // The provider circuit, shared by every sender through one record in the store, and the probe
-// that closes it: a minute-by-minute check of WaChap while it is open, which releases the held
-// backlog at once when WaChap answers healthily again. Operators can force it either way.
+// that closes it: a check of WaChap every probe interval while it is open (a minute's tick keeps
+// checking within its own invocation), which releases the held backlog at once when WaChap answers
+// healthily again. Operators can force it either way.
 
 import { providerUnavailableAlert } from '../domain/health.js';
 import { LOCAL_STAGE } from '../domain/operator-command.js';
 import {
   closeCircuit,
   isCircuitOpen,
+  nextWatchCheck,
   type OpenCause,
   openCircuit,
   type ProviderState,
   probeDue,
   recordProbe,
   WACHAP_PROVIDER,
+  watchesCircuit,
 } from '../domain/provider-circuit.js';
 import { circuitNameOf, defaultInstance, type WaChapInstance } from '../domain/wachap-instances.js';
 import type { Log } from '../observability/logger.js';
 import type { Telemetry } from '../observability/metrics.js';
 import { alertEmail } from '../presentation/alert-messages.js';
-import type { Pause } from './concurrency.js';
+import { type Pause, realPause } from './concurrency.js';
 import type { AdminContactsSource, AlertCooldowns, Mailer, ProviderProbe, SendQueue } from './ports.js';
 import { type CircuitStore, readState, updateState } from './provider-state.js';
-import { continueRelease, type ReleaseDependencies } from './release-held.js';
+import { continueRelease, RELEASE_STOP_MARGIN_MS, type ReleaseDependencies } from './release-held.js';
 
 /**
  * What a sender asks before calling WaChap. A "closed" answer is cached briefly per instance (the worst it
@@ -100,7 +103,13 @@ export interface ProbeDependencies {
   /** How retries wait (the real clock unless a simulation on a virtual clock says otherwise). */
   pause?: Pause;
   settings: {
+    /** About how often WaChap is checked while the circuit is open (at most once per interval, less a quarter). */
     probeIntervalMs: number;
+    /**
+     * How long a tick keeps watching a circuit it finds open, checking it again every probeIntervalMs within its own
+     * invocation: the schedule's period, after which the next tick takes over. Absent: a tick checks once.
+     */
+    watchMs?: number | undefined;
     /** How far ahead held notifications may be scheduled (the sender's hold). */
     holdMs: number;
     alertsEnabled: boolean;
@@ -193,6 +202,12 @@ async function alertOpenCircuit(
 }
 
 /**
+ * A check that closes the circuit leaves its release at least this long before the function's time runs out (the
+ * release's own stop margin, then a few seconds of release: at 100 a page, a few thousand notifications).
+ */
+export const WATCH_STOP_MARGIN_MS = RELEASE_STOP_MARGIN_MS + 5_000;
+
+/**
  * One command. `remainingMs` is the time the function has left: a long release stops in time and the next
  * tick resumes it. Each one publishes the circuit's state as it leaves it: the alarm on a circuit open for 15
  * minutes reads the minute ticks.
@@ -202,17 +217,99 @@ export async function runCircuitCommand(
   deps: ProbeDependencies,
   remainingMs: () => number = () => Number.POSITIVE_INFINITY,
 ): Promise<CircuitReport> {
-  const report = await circuitCommand(command, deps, remainingMs);
-  deps.metrics?.level('ProviderCircuitOpen', isCircuitOpen(report.circuit ?? undefined) ? 1 : 0);
-  return report;
+  const [report] = await runOnCircuits(command, [deps], remainingMs);
+  return report!;
+}
+
+/**
+ * A command on one circuit or several (one per WaChap instance, each with its dependencies), one after the other.
+ * A tick then watches those it left open (see watchOpenCircuits). Each circuit's state is published once, as the
+ * command leaves it.
+ */
+async function runOnCircuits(
+  command: CircuitCommand,
+  circuits: readonly ProbeDependencies[],
+  remainingMs: () => number,
+): Promise<CircuitReport[]> {
+  const startedAt = circuits[0]!.clock().getTime();
+  const reports: CircuitReport[] = [];
+  for (const deps of circuits) reports.push(await circuitCommand(command, deps, remainingMs, { alert: true }));
+  if (command.action === 'tick') await watchOpenCircuits(circuits, reports, startedAt, remainingMs);
+  for (const [i, deps] of circuits.entries())
+    deps.metrics?.level('ProviderCircuitOpen', isCircuitOpen(reports[i]!.circuit ?? undefined) ? 1 : 0);
+  return reports;
+}
+
+/**
+ * EventBridge fires at most once a minute: a provider back just after a tick's check would wait for the next tick.
+ * So a tick checks the circuits it left open again, every probe interval, within its own invocation, until the next
+ * tick takes over (settings.watchMs) or its function's time runs short; each check re-reads the circuit, so a close
+ * (a probe's, an operator's) or an operator's forced open ends the watch, and a closed circuit costs its one read.
+ * Two invocations at once stay safe: every change is a conditional write, and probeDue spaces their probes.
+ */
+async function watchOpenCircuits(
+  circuits: readonly ProbeDependencies[],
+  reports: CircuitReport[],
+  startedAt: number,
+  remainingMs: () => number,
+): Promise<void> {
+  const { clock, pause = realPause, settings } = circuits[0]!;
+  if (!settings.watchMs) return;
+  for (;;) {
+    const open = reports.flatMap((report, i) => (watchesCircuit(report.circuit ?? undefined) ? [i] : []));
+    if (open.length === 0) return;
+    const now = clock().getTime();
+    const at = nextWatchCheck({
+      startedAt,
+      now,
+      intervalMs: settings.probeIntervalMs,
+      watchMs: settings.watchMs,
+      remainingMs: remainingMs(),
+      marginMs: WATCH_STOP_MARGIN_MS,
+    });
+    if (at === undefined) return;
+    await pause(at - now);
+    // The function's time was cut short while it waited (a local stack stopping): no more calls.
+    if (remainingMs() < RELEASE_STOP_MARGIN_MS) return;
+    for (const i of open) {
+      const deps = circuits[i]!;
+      try {
+        reports[i] = watchReport(
+          reports[i]!,
+          await circuitCommand({ action: 'tick' }, deps, remainingMs, { alert: false }),
+        );
+      } catch (error) {
+        // Its store calls were already retried: the next tick takes over, and this one reports what it did.
+        deps.log.error('a check of the provider circuit failed; the next tick checks again', { error: String(error) });
+        return;
+      }
+    }
+  }
+}
+
+/** A watching tick's report: the circuit as its last check left it, with what the earlier checks did. */
+function watchReport(before: CircuitReport, after: CircuitReport): CircuitReport {
+  const probeResult = after.probeResult ?? before.probeResult;
+  return {
+    ...after,
+    probed: before.probed || after.probed,
+    ...(probeResult !== undefined ? { probeResult } : {}),
+    released: before.released + after.released,
+    // The alert is the first check's business (its cooldown is an hour): the report still says what became of it.
+    ...(before.alert && isCircuitOpen(after.circuit ?? undefined) ? { alert: before.alert } : {}),
+  };
 }
 
 async function circuitCommand(
   command: CircuitCommand,
   deps: ProbeDependencies,
   remainingMs: () => number,
+  options: { alert: boolean },
 ): Promise<CircuitReport> {
   const now = deps.clock();
+  // A watching tick's later checks leave the alert (and its cooldown's write) to its first one.
+  const alert = async (state: ProviderState): Promise<Pick<CircuitReport, 'alert'>> =>
+    options.alert ? { alert: await alertOpenCircuit(state, deps, now) } : {};
   const report = (circuit: ProviderState | undefined, extra: Partial<CircuitReport> = {}): CircuitReport => ({
     action: command.action,
     now: now.toISOString(),
@@ -257,7 +354,7 @@ async function circuitCommand(
         return report(after ?? state, release);
       }
       const due = command.action === 'probe' || probeDue(state, now, deps.settings.probeIntervalMs);
-      if (!due) return report(state, { alert: await alertOpenCircuit(state!, deps, now) });
+      if (!due) return report(state, await alert(state!));
       const outcome = await deps.provider.checkConnection();
       const probeResult = outcome.ok
         ? 'healthy'
@@ -282,7 +379,7 @@ async function circuitCommand(
         (latest) => (isCircuitOpen(latest) ? recordProbe(latest!, now, probeResult) : undefined),
         deps.pause,
       );
-      return report(probed ?? state, { probed: true, probeResult, alert: await alertOpenCircuit(state!, deps, now) });
+      return report(probed ?? state, { probed: true, probeResult, ...(await alert(state!)) });
     }
   }
 }
@@ -337,9 +434,9 @@ export async function runInstancesCommand(
     if (!target) throw new UnknownInstanceError(`no WaChap instance is named "${named}"`);
     return { ...(await runCircuitCommand(commandOf(), depsOf(target), remainingMs)), instance: target.name };
   }
-  const reports: Record<string, CircuitReport> = {};
-  for (const instance of instances)
-    reports[instance.name] = await runCircuitCommand(commandOf(), depsOf(instance), remainingMs);
+  // One tick for all of them: each probed in turn, then those left open watched together.
+  const all = await runOnCircuits(commandOf(), instances.map(depsOf), remainingMs);
+  const reports = Object.fromEntries(instances.map((instance, i) => [instance.name, all[i]!]));
   const main = defaultInstance(instances).name;
   return { ...(reports[main] as CircuitReport), instance: main, instances: reports };
 }

@@ -98,6 +98,31 @@ export function probeDue(state: ProviderState | undefined, at: Date, intervalMs:
   return !state?.lastProbeAt || at.getTime() - Date.parse(state.lastProbeAt) >= intervalMs * (1 - PROBE_SLACK);
 }
 
+/** Whether a tick that leaves this circuit as it is keeps watching it: open, and not held open by an operator. */
+export const watchesCircuit = (state: ProviderState | undefined): boolean => isCircuitOpen(state) && !state?.forced;
+
+/**
+ * When a tick that found the circuit open checks it again within its own invocation (EventBridge fires at most once
+ * a minute), or undefined when it stops: the next multiple of `intervalMs` after `startedAt` (a check that ran late
+ * skips the instants it missed), if it comes before the next tick takes over (`watchMs` after the start) and leaves
+ * at least `marginMs` of the function's time, so that a check that closes the circuit has time to release.
+ */
+export function nextWatchCheck(watch: {
+  startedAt: number;
+  now: number;
+  intervalMs: number;
+  watchMs: number;
+  remainingMs: number;
+  marginMs: number;
+}): number | undefined {
+  const { startedAt, now, intervalMs, watchMs, remainingMs, marginMs } = watch;
+  if (intervalMs <= 0) return undefined;
+  const at = startedAt + intervalMs * (Math.floor(Math.max(0, now - startedAt) / intervalMs) + 1);
+  if (at - startedAt >= watchMs) return undefined;
+  if (remainingMs - (at - now) < marginMs) return undefined;
+  return at;
+}
+
 /** The release stands at `progress` (the state is still closed and still releasing). */
 export function releaseProgressed(state: ProviderState, progress: ReleaseProgress): ProviderState {
   return { ...state, releasePending: true, release: progress, version: state.version + 1 };

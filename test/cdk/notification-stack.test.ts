@@ -7,10 +7,11 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { FUNCTION_NAMES, FUNCTIONS } from '../../functions/catalog.js';
+import { FUNCTION_NAMES, FUNCTIONS, PROVIDER_PROBE_TIMEOUT_SECONDS } from '../../functions/catalog.js';
 import { parseNotificationConfig, StackConfigError } from '../../lib/config.js';
 import type { HandlerName } from '../../lib/notification-function.js';
 import { type NotificationStack, PROVIDER_PROBE_INTERVAL } from '../../lib/notification-stack.js';
+import { rateToMs } from '../../local/schedules.js';
 import {
   DUE_AT_ATTRIBUTE,
   DUE_INDEX_NAME,
@@ -21,8 +22,14 @@ import {
   STATUS_SHARD_ATTRIBUTE,
   TTL_ATTRIBUTE,
 } from '../../shared/adapters/dynamodb/table.js';
+import { RELEASE_STOP_MARGIN_MS } from '../../shared/application/release-held.js';
 import { OPS_FILES } from '../../shared/http/operations-page.js';
-import { HEALTH_CHECK_SCHEDULE, PROVIDER_PROBE_SCHEDULE, RETRY_SWEEP_SCHEDULE } from '../../shared/schedules.js';
+import {
+  HEALTH_CHECK_SCHEDULE,
+  PROVIDER_PROBE_PERIOD_SECONDS,
+  PROVIDER_PROBE_SCHEDULE,
+  RETRY_SWEEP_SCHEDULE,
+} from '../../shared/schedules.js';
 import {
   cdkJson,
   FULL_CONTEXT,
@@ -262,9 +269,10 @@ describe('NotificationStack', () => {
       }
     });
 
-    it('give the sender and the provider probe 60 s', () => {
+    it('give the sender 60 s, and the provider probe its watch of a minute plus its release margin (70 s)', () => {
       expect(functionProperties('sender').Timeout).toBe(60);
-      expect(functionProperties('provider-probe').Timeout).toBe(60);
+      expect(functionProperties('provider-probe').Timeout).toBe(70);
+      expect(PROVIDER_PROBE_TIMEOUT_SECONDS * 1000).toBe(rateToMs(PROVIDER_PROBE_SCHEDULE) + RELEASE_STOP_MARGIN_MS);
     });
 
     it('get exactly the environment each needs', () => {
@@ -362,10 +370,11 @@ describe('NotificationStack', () => {
         ALERT_FROM_EMAIL: 'alerts@example.com',
         PROVIDER_PROBE_INTERVAL_SECONDS: String(PROVIDER_PROBE_INTERVAL.toSeconds()),
       });
-      // Below the schedule's period, so a tick arriving a little early is not skipped.
+      // Well below the schedule's period: a tick checks every interval until the next one (recovery seen within
+      // about 10 s), and a tick arriving a little early is not skipped.
       expect(PROVIDER_PROBE_SCHEDULE).toBe('rate(1 minute)');
-      expect(Number(environment.PROVIDER_PROBE_INTERVAL_SECONDS)).toBeLessThan(60);
-      expect(Number(environment.PROVIDER_PROBE_INTERVAL_SECONDS)).toBeGreaterThanOrEqual(10);
+      expect(PROVIDER_PROBE_PERIOD_SECONDS * 1000).toBe(rateToMs(PROVIDER_PROBE_SCHEDULE));
+      expect(Number(environment.PROVIDER_PROBE_INTERVAL_SECONDS)).toBe(10);
     });
   });
 

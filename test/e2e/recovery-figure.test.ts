@@ -1,8 +1,8 @@
 // The recovery figure the README promises, measured with the local stack's defaults: the provider probe on
-// its one-minute schedule with its 60 s interval, senders trusting a closed circuit for 5 s, WaChap paced at
-// 5 sends a second. Twenty notifications held during an outage must all be delivered within 75 s of WaChap
-// answering healthily again: at most one probe tick, then the drain. WaChap is fixed just after a probe
-// found it broken, so the measure is the worst case.
+// its one-minute schedule, each tick checking an open circuit every 10 s until the next, senders trusting a
+// closed circuit for 5 s, WaChap paced at 5 sends a second. Twenty notifications held during an outage must
+// all be delivered within 75 s of WaChap answering healthily again: one probe interval, then the drain. WaChap
+// is fixed just after a probe found it broken, so the measure is the worst case.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Notification } from '../../shared/domain/notification.js';
 import { WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
@@ -36,9 +36,8 @@ describe('recovery from an outage, with the local defaults', () => {
       'all notifications held',
     );
 
-    // The scheduled probe finds WaChap still broken once: from there the next tick is a full minute away, the
-    // worst case, and it must probe (with a 60 s interval and 60 s ticks, a probe that waited for a whole
-    // interval since the last one recorded its time skipped every other tick).
+    // The scheduled probe finds WaChap still broken once: from there the next check is a whole interval away
+    // (the tick's own watch, or the next tick), the worst case.
     await waitFor(
       async () => (await e2e.store.getProviderState(WACHAP_PROVIDER))?.lastProbeAt,
       90_000,

@@ -7,6 +7,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PROVIDER_PROBE_TIMEOUT_SECONDS } from '../../functions/catalog.js';
 import { createProviderProbeHandler } from '../../functions/provider-probe/create-handler.js';
 import { storedEmails } from '../../local/engines/ses.js';
 import { createSendQueues } from '../../local/engines/sqs.js';
@@ -23,6 +24,7 @@ import {
   type ProbeDependencies,
   ProviderCircuit,
   runCircuitCommand,
+  WATCH_STOP_MARGIN_MS,
 } from '../../shared/application/provider-circuit.js';
 import type { Notification } from '../../shared/domain/notification.js';
 import { WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
@@ -647,5 +649,239 @@ describe('the deployed handler module', () => {
     expect(probe).toMatchObject({ probed: true, released: 1, circuit: { status: 'healthy' } });
     const lane = held.priority === 'high' ? priorityQueueUrl : queueUrl;
     expect(await queuedIds(lane)).toEqual([held.id]);
+  });
+});
+
+describe('a tick watching an open circuit (EventBridge fires once a minute)', () => {
+  const WATCH = { probeIntervalMs: 10 * SECOND, watchMs: MINUTE };
+  const DEPLOYED_TIMEOUT_MS = PROVIDER_PROBE_TIMEOUT_SECONDS * SECOND;
+
+  /**
+   * Virtual time for one world: the ticks' waits (the deps' pause) return only when every running tick waits, and
+   * then the earliest is woken with the clock moved to its instant, after the scripted events due by then. The
+   * checks themselves run against the real engines and sandbox; the instants and their order are deterministic.
+   */
+  function virtualTime(w: World) {
+    // A clock that only moves when told (the world's own follows the real one between its moves).
+    const startedAt = w.deps.clock().getTime();
+    let clock = startedAt;
+    w.deps.clock = () => new Date(clock);
+    const elapsed = () => clock - startedAt;
+    const advance = (ms: number) => {
+      clock += ms;
+    };
+    const sleepers: { at: number; wake: () => void }[] = [];
+    const events: { at: number; act: () => Promise<unknown> | unknown }[] = [];
+    /** The instants (ms since the start) the ticks woke at. */
+    const wakes: number[] = [];
+    let running = 0;
+    let moving = false;
+    const move = async () => {
+      if (moving || sleepers.length === 0 || sleepers.length < running) return;
+      moving = true;
+      sleepers.sort((a, b) => a.at - b.at);
+      const next = sleepers.shift()!;
+      events.sort((a, b) => a.at - b.at);
+      while (events.length > 0 && events[0]!.at <= next.at) {
+        const event = events.shift()!;
+        advance(Math.max(0, event.at - elapsed()));
+        await event.act();
+      }
+      advance(Math.max(0, next.at - elapsed()));
+      wakes.push(next.at);
+      moving = false;
+      next.wake();
+    };
+    w.deps.pause = (ms) =>
+      ms <= 0
+        ? Promise.resolve()
+        : new Promise<void>((wake) => {
+            sleepers.push({ at: elapsed() + ms, wake });
+            void move();
+          });
+    return {
+      wakes,
+      /** The instant `iso` as ms since the start. */
+      sinceStart: (iso: string) => Date.parse(iso) - startedAt,
+      /** Something that happens at `at` ms (WaChap fixed, an operator's command). */
+      at: (at: number, act: () => Promise<unknown> | unknown) => events.push({ at, act }),
+      /** A scheduled tick starting `delayMs` from now, in a function of `timeoutMs` on this clock. */
+      tick: async (timeoutMs = DEPLOYED_TIMEOUT_MS, delayMs = 0): Promise<CircuitReport & { endedAt: number }> => {
+        running += 1;
+        try {
+          if (delayMs > 0) await w.deps.pause!(delayMs);
+          const context = lambdaContext('provider-probe', { timeoutMs, now: () => w.deps.clock().getTime() });
+          const report = await w.handler(SCHEDULED_EVENT, context);
+          if ('statusCode' in report) throw new Error(`rejected: ${JSON.stringify(report)}`);
+          return { ...report, endedAt: elapsed() };
+        } finally {
+          running -= 1;
+          void move();
+        }
+      },
+    };
+  }
+
+  const SCHEDULED_EVENT = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
+
+  it('a circuit open at the start whose WaChap recovers 25 s later is closed and released by the same invocation', async () => {
+    // Prepare: two held notifications, the circuit open, WaChap refusing the token until 25 s from now.
+    const w = await world(WATCH);
+    const held = [heldNotification(5 * MINUTE), heldNotification(10 * MINUTE, { priority: 'high' })];
+    for (const n of held) await w.store.create(n);
+    await openBySender(w);
+    sandbox.configure({ mode: 'token_expired' });
+    const time = virtualTime(w);
+    time.at(25 * SECOND, () => sandbox.configure({ mode: 'healthy' }));
+
+    // Act
+    const report = await time.tick();
+
+    // Assess: checked at 0, 10 and 20 s (broken), then closed at 30 s and released, in one invocation.
+    expect(time.wakes).toEqual([10, 20, 30].map((s) => s * SECOND));
+    expect(w.wachapRequests()).toBe(4);
+    expect(report).toMatchObject({
+      action: 'tick',
+      probed: true,
+      probeResult: 'healthy',
+      released: held.length,
+      circuit: { status: 'healthy', releasePending: true },
+    });
+    const closedAfter = time.sinceStart(report.circuit!.since);
+    expect(closedAfter).toBeGreaterThanOrEqual(30 * SECOND);
+    expect(closedAfter).toBeLessThan(40 * SECOND);
+    expect(report.alert).toBeUndefined();
+    expect(await queuedIds(w.queueUrl)).toEqual(held.map((n) => n.id).sort());
+    for (const n of held) expect((await w.store.get(n.id))?.reason).toBeUndefined();
+    // The closed circuit ended the watch at once: no check after the close.
+    expect(report.endedAt).toBeLessThan(40 * SECOND);
+    // The admin was told once, by the first check; the later ones left the alert's cooldown alone.
+    expect(await w.emails()).toHaveLength(1);
+  });
+
+  it('stops before the next tick and before its time runs out: a broken WaChap is checked at 0, 10 … 50 s', async () => {
+    const w = await world(WATCH);
+    await openBySender(w);
+    sandbox.configure({ mode: 'token_expired' });
+    const time = virtualTime(w);
+
+    const report = await time.tick();
+
+    expect(time.wakes).toEqual([10, 20, 30, 40, 50].map((s) => s * SECOND));
+    expect(w.wachapRequests()).toBe(6);
+    expect(report).toMatchObject({ probed: true, alert: 'sent', released: 0, circuit: { status: 'unavailable' } });
+    expect(report.probeResult).toMatch(/^http_error 401/);
+    // Its last check 50 s in: the next tick (60 s) takes over, and the function had time to spare.
+    expect(report.endedAt).toBeLessThan(MINUTE);
+    expect(DEPLOYED_TIMEOUT_MS - report.endedAt).toBeGreaterThanOrEqual(WATCH_STOP_MARGIN_MS);
+    expect(await w.store.getProviderState(WACHAP_PROVIDER)).toMatchObject({ lastProbeAt: report.now });
+    expect(await w.emails()).toHaveLength(1);
+
+    // A shorter function (an operator's invocation, 30 s) checks again only while a release would still fit.
+    const short = await time.tick(30 * SECOND);
+    expect(short.endedAt - report.endedAt).toBeLessThanOrEqual(20 * SECOND);
+    expect(30 * SECOND - (short.endedAt - report.endedAt)).toBeGreaterThanOrEqual(WATCH_STOP_MARGIN_MS);
+    expect(await w.emails()).toHaveLength(1);
+  });
+
+  it('a closed circuit costs its one read: no wait, no WaChap request, no write', async () => {
+    const w = await world(WATCH);
+    const calls: string[] = [];
+    w.deps.store = new Proxy(w.store, {
+      get(target, property, receiver) {
+        const value = Reflect.get(target, property, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls.push(String(property));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const time = virtualTime(w);
+
+    // Never opened, then closed and done with its release.
+    const never = await time.tick();
+    await w.store.putProviderState(WACHAP_PROVIDER, { status: 'healthy', since: fromNow(-MINUTE), version: 1 }, 0);
+    const closed = await time.tick();
+
+    expect(never).toMatchObject({ probed: false, released: 0, circuit: null });
+    expect(closed).toMatchObject({ probed: false, released: 0, circuit: { status: 'healthy' } });
+    expect(calls).toEqual(['getProviderState', 'getProviderState']);
+    expect(time.wakes).toEqual([]);
+    expect(w.wachapRequests()).toBe(0);
+  });
+
+  it('an operator forcing the circuit open ends the watch at its next check, without a probe', async () => {
+    const w = await world(WATCH);
+    await openBySender(w);
+    sandbox.configure({ mode: 'token_expired' });
+    const time = virtualTime(w);
+    time.at(15 * SECOND, () => runCircuitCommand({ action: 'open', reason: 'token renewal' }, w.deps));
+    // Healthy again, but the operator holds it open: the watch must not close it.
+    time.at(16 * SECOND, () => sandbox.configure({ mode: 'healthy' }));
+
+    const report = await time.tick();
+
+    expect(time.wakes).toEqual([10, 20].map((s) => s * SECOND));
+    expect(w.wachapRequests()).toBe(2);
+    expect(report).toMatchObject({ circuit: { status: 'unavailable', forced: true } });
+    expect(report.endedAt).toBeLessThan(30 * SECOND);
+  });
+
+  it("an operator's close during the watch ends it: the held notifications are released once", async () => {
+    const w = await world(WATCH);
+    const held = [heldNotification(5 * MINUTE), heldNotification(6 * MINUTE)];
+    for (const n of held) await w.store.create(n);
+    await openBySender(w);
+    sandbox.configure({ mode: 'token_expired' });
+    const time = virtualTime(w);
+    time.at(15 * SECOND, () => runCircuitCommand({ action: 'close' }, w.deps));
+
+    const report = await time.tick();
+
+    expect(time.wakes).toEqual([10, 20].map((s) => s * SECOND));
+    expect(w.wachapRequests()).toBe(2);
+    expect(report).toMatchObject({ released: 0, circuit: { status: 'healthy' } });
+    expect(await queuedIds(w.queueUrl)).toEqual(held.map((n) => n.id).sort());
+  });
+
+  it("a later check's failure ends the watch: the tick reports what it did, and the next tick checks again", async () => {
+    const w = await world(WATCH);
+    await openBySender(w);
+    sandbox.configure({ mode: 'token_expired' });
+    // The first check's two reads go through; from then on the table is unreachable, retries included.
+    let reads = 0;
+    w.deps.store = Object.assign(Object.create(w.store) as Store, {
+      getProviderState: (name: string) =>
+        ++reads > 2 ? Promise.reject(new Error('connect ECONNREFUSED')) : w.store.getProviderState(name),
+    });
+    const time = virtualTime(w);
+
+    const report = await time.tick();
+
+    expect(report).toMatchObject({ probed: true, alert: 'sent', circuit: { status: 'unavailable' } });
+    expect(w.wachapRequests()).toBe(1);
+    expect(report.endedAt).toBeLessThan(20 * SECOND);
+  });
+
+  it('two ticks at once (a duplicate delivery 5 s behind) close the circuit once and release each notification once', async () => {
+    const w = await world(WATCH);
+    const held = Array.from({ length: 30 }, (_, i) => heldNotification(MINUTE + i * SECOND));
+    for (const n of held) await w.store.create(n);
+    await openBySender(w);
+    sandbox.configure({ mode: 'token_expired' });
+    const time = virtualTime(w);
+    time.at(25 * SECOND, () => sandbox.configure({ mode: 'healthy' }));
+
+    const [first, second] = await Promise.all([time.tick(), time.tick(DEPLOYED_TIMEOUT_MS, 5 * SECOND)]);
+
+    // The second one's checks (5, 15, 25 s) each came too soon after the first one's probe: it never probed.
+    expect(w.wachapRequests()).toBe(4);
+    expect(first).toMatchObject({ probed: true, released: held.length, circuit: { status: 'healthy' } });
+    expect(second).toMatchObject({ probed: false, released: 0, circuit: { status: 'healthy' } });
+    const state = await w.store.getProviderState(WACHAP_PROVIDER);
+    expect(state?.since).toBe(first.circuit?.since);
+    const queued = await queuedIds(w.queueUrl);
+    expect(queued).toEqual(held.map((n) => n.id).sort());
   });
 });

@@ -3,12 +3,14 @@ import { describe, expect, it } from 'vitest';
 import {
   closeCircuit,
   isCircuitOpen,
+  nextWatchCheck,
   type OpenCause,
   openCircuit,
   type ProviderState,
   probeDue,
   recordProbe,
   releaseDone,
+  watchesCircuit,
 } from '../../shared/domain/provider-circuit.js';
 
 const SECOND = 1000;
@@ -216,6 +218,73 @@ describe('probeDue', () => {
   it('never for a circuit an operator forced open: only an operator closes it', () => {
     expect(probeDue(opened(OPERATOR), at(0), INTERVAL)).toBe(false);
     expect(probeDue(opened(OPERATOR), at(HOUR_LATER), INTERVAL)).toBe(false);
+  });
+});
+
+describe('watchesCircuit', () => {
+  it('watches an open circuit, not a closed one nor one an operator holds open', () => {
+    expect(watchesCircuit(undefined)).toBe(false);
+    expect(watchesCircuit(opened())).toBe(true);
+    expect(watchesCircuit(closeCircuit(opened(), at(0)))).toBe(false);
+    expect(watchesCircuit(opened(OPERATOR))).toBe(false);
+  });
+});
+
+describe('nextWatchCheck', () => {
+  // As deployed: checks every 10 s, the next tick a minute later, a 70 s function keeping 15 s for a release.
+  const WATCH = { startedAt: 0, intervalMs: 10 * SECOND, watchMs: MINUTE, marginMs: 15 * SECOND };
+  const TIMEOUT = 70 * SECOND;
+  const checksOf = (watch: typeof WATCH, timeoutMs: number, checkTakesMs = 0): number[] => {
+    const checks: number[] = [];
+    for (let now = checkTakesMs; ; ) {
+      const next = nextWatchCheck({ ...watch, now, remainingMs: timeoutMs - now });
+      if (next === undefined) return checks;
+      checks.push(next);
+      now = next + checkTakesMs;
+    }
+  };
+
+  it('checks every interval until the next tick takes over: at 10, 20, 30, 40 and 50 s', () => {
+    expect(checksOf(WATCH, TIMEOUT)).toEqual([10, 20, 30, 40, 50].map((s) => s * SECOND));
+    // Checks that take their time do not shift the cadence.
+    expect(checksOf(WATCH, TIMEOUT, 1_500)).toEqual([10, 20, 30, 40, 50].map((s) => s * SECOND));
+  });
+
+  it('skips the instants a late check missed', () => {
+    expect(nextWatchCheck({ ...WATCH, now: 23 * SECOND, remainingMs: TIMEOUT - 23 * SECOND })).toBe(30 * SECOND);
+  });
+
+  it("stops while a check would still leave its release the margin of the function's time", () => {
+    // A 30 s function (an operator's invocation on the local stack): one more check, at 10 s.
+    expect(checksOf(WATCH, 30 * SECOND)).toEqual([10 * SECOND]);
+    // Time cut short (a local stack stopping): none.
+    expect(nextWatchCheck({ ...WATCH, now: 0, remainingMs: 0 })).toBeUndefined();
+  });
+
+  it('never checks again when the interval reaches the next tick, nor without an interval', () => {
+    expect(checksOf({ ...WATCH, intervalMs: MINUTE }, TIMEOUT)).toEqual([]);
+    expect(checksOf({ ...WATCH, intervalMs: 0 }, TIMEOUT)).toEqual([]);
+    expect(checksOf({ ...WATCH, watchMs: 0 }, TIMEOUT)).toEqual([]);
+  });
+
+  it('every check leaves at least the margin, and none comes at or after the next tick', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 120 }),
+        fc.integer({ min: 0, max: 120 }),
+        fc.integer({ min: 0, max: 5_000 }),
+        (intervalSeconds, timeoutSeconds, checkTakesMs) => {
+          const watch = { ...WATCH, intervalMs: intervalSeconds * SECOND };
+          const checks = checksOf(watch, timeoutSeconds * SECOND, checkTakesMs);
+          for (const [i, check] of checks.entries()) {
+            expect(check % watch.intervalMs).toBe(0);
+            expect(check).toBeLessThan(watch.watchMs);
+            expect(timeoutSeconds * SECOND - check).toBeGreaterThanOrEqual(watch.marginMs);
+            if (i > 0) expect(check).toBeGreaterThan(checks[i - 1]!);
+          }
+        },
+      ),
+    );
   });
 });
 

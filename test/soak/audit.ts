@@ -36,6 +36,7 @@ export type NotificationAudit = Pick<
   | 'deliveredNotRecordedSent'
   | 'sentWithoutDelivery'
   | 'attemptsBurnedByOutage'
+  | 'attemptsBurnedSample'
   | 'heldDuringOutage'
   | 'circuitOpenedAt'
   | 'circuitClosedAt'
@@ -93,6 +94,7 @@ export async function auditNotifications(input: {
     deliveredNotRecordedSent: 0,
     sentWithoutDelivery: 0,
     attemptsBurnedByOutage: 0,
+    attemptsBurnedSample: [],
     heldDuringOutage: 0,
     circuitOpenedAt: opened ? new Date(opened.at).toISOString() : null,
     circuitClosedAt: closed ? new Date(closed.at).toISOString() : null,
@@ -151,9 +153,14 @@ export async function auditNotifications(input: {
     if (delivered + emailed > 0 && n.status !== 'sent') audit.deliveredNotRecordedSent++;
 
     const during = n.history.filter((h) => Date.parse(h.at) >= outage.start && Date.parse(h.at) < outage.end);
-    audit.attemptsBurnedByOutage += during.filter(
-      (h) => h.outcome === 'failed' || h.outcome === 'permanent_failure',
-    ).length;
+    for (const h of during.filter((h) => h.outcome === 'failed' || h.outcome === 'permanent_failure')) {
+      audit.attemptsBurnedByOutage++;
+      if (audit.attemptsBurnedSample.length < SAMPLE) {
+        audit.attemptsBurnedSample.push(
+          `${id}: ${h.outcome} on ${h.channel ?? 'whatsapp'} at ${h.at} (${h.errorType})`,
+        );
+      }
+    }
     if (during.some((h) => h.outcome === 'held')) {
       audit.heldDuringOutage++;
       const attempt = n.history.find((h) => Date.parse(h.at) >= outage.end && h.outcome !== 'held');

@@ -75,6 +75,8 @@ export interface SoakResult {
   deliveredNotRecordedSent: number;
   sentWithoutDelivery: number;
   attemptsBurnedByOutage: number;
+  /** A few of them: id, outcome, channel, instant and error type. */
+  attemptsBurnedSample: string[];
   heldDuringOutage: number;
   outage: { start: string; end: string };
   circuitOpenedAt: string | null;
@@ -215,7 +217,7 @@ export function formatSoakTable(r: SoakResult): string {
     [
       ok(r.attemptsBurnedByOutage === 0),
       'attempts burned by the outage',
-      `${r.attemptsBurnedByOutage} (${r.heldDuringOutage} held; WaChap calls during the outage: ${r.wachapCallsDuringOutage})`,
+      `${r.attemptsBurnedByOutage} (${r.heldDuringOutage} held; WaChap calls during the outage: ${r.wachapCallsDuringOutage})${r.attemptsBurnedSample.length > 0 ? `: ${r.attemptsBurnedSample.join('; ')}` : ''}`,
     ],
     [
       ok(!outage || (r.recoveryDetectedAfterSeconds ?? Number.POSITIVE_INFINITY) <= RECOVERY_DETECTION_LIMIT_SECONDS),

@@ -4,6 +4,7 @@
 // the circuit open or closed with { action }.
 import { SesMailer } from '../../shared/adapters/ses/mailer.js';
 import type { ProbeDependencies } from '../../shared/application/provider-circuit.js';
+import { VERIFY_AFTER_CLOSE_MS } from '../../shared/application/release-held.js';
 import { loadConfig } from '../../shared/config.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { createTelemetry } from '../../shared/observability/metrics.js';
@@ -31,6 +32,8 @@ const deps = {
     probeIntervalMs: config.PROVIDER_PROBE_INTERVAL_SECONDS * 1000,
     // A tick watches an open circuit until the next one.
     watchMs: PROVIDER_PROBE_PERIOD_SECONDS * 1000,
+    // A close within the minute is verified no sooner than this after it (late holds from cached reads).
+    verifyAfterCloseMs: VERIFY_AFTER_CLOSE_MS,
     holdMs: config.PROVIDER_HOLD_SECONDS * 1000,
     alertsEnabled: config.ALERT_SYSTEM_ENABLED && config.ALERT_EMAIL_ENABLED,
     cooldownMs: config.ALERT_COOLDOWN_MINUTES * 60_000,

@@ -110,6 +110,8 @@ export interface ProbeDependencies {
      * invocation: the schedule's period, after which the next tick takes over. Absent: a tick checks once.
      */
     watchMs?: number | undefined;
+    /** A release's verify pass waits this long after the close (release-held.ts's VERIFY_AFTER_CLOSE_MS). */
+    verifyAfterCloseMs?: number | undefined;
     /** How far ahead held notifications may be scheduled (the sender's hold). */
     holdMs: number;
     alertsEnabled: boolean;
@@ -157,6 +159,7 @@ async function releaseStep(
       circuit: circuitOf(deps),
       holds: holdsOf(deps.settings.instance),
       ...(deps.pause ? { pause: deps.pause } : {}),
+      ...(deps.settings.verifyAfterCloseMs ? { verifyAfterCloseMs: deps.settings.verifyAfterCloseMs } : {}),
     },
     state,
     now,

@@ -25,6 +25,13 @@ const WRITE_CONCURRENCY = 16;
 const SAVE_EVERY_PAGES = 10;
 /** A tick stops reading when less than this is left of its function's time (a page takes well under a second). */
 export const RELEASE_STOP_MARGIN_MS = 10_000;
+/**
+ * How long after the close a verify pass waits, as the probe is deployed: a sender that read the circuit just before
+ * the close (each caches it CIRCUIT_CACHE_SECONDS) may still be writing its hold, and a hold landing after the last
+ * verify pass would wait out the whole hold. The probe's watch closes a circuit within its minute, so the next tick
+ * may come seconds after the close; this keeps the margin the minute used to give.
+ */
+export const VERIFY_AFTER_CLOSE_MS = 30_000;
 const RETRY_PAUSES_MS = [100, 500];
 
 export interface ReleaseDependencies {
@@ -42,6 +49,8 @@ export interface ReleaseDependencies {
   holds?: ((n: Notification) => boolean) | undefined;
   /** How retries wait (the real clock unless a simulation says otherwise). */
   pause?: Pause;
+  /** A verify pass waits this long after the close (VERIFY_AFTER_CLOSE_MS as deployed); absent: none. */
+  verifyAfterCloseMs?: number;
 }
 
 export interface ReleaseTick {
@@ -91,6 +100,11 @@ export async function continueRelease(
     if (refused.length > 0) return save({ ...progress, unqueued: refused });
     const { unqueued: _done, ...rest } = progress;
     progress = rest;
+  }
+
+  if (progress.pass === 'verify' && now.getTime() - closedAt.getTime() < (deps.verifyAfterCloseMs ?? 0)) {
+    // Too soon after the close for the verify pass: the next tick makes it (a probe tick comes every minute).
+    return { released, failed, done: false, state };
   }
 
   // Held notifications are due at most holdMs ahead; a minute more covers holds written during this tick.

@@ -23,7 +23,7 @@ import {
   ProviderCircuit,
   runCircuitCommand,
 } from '../../shared/application/provider-circuit.js';
-import { RELEASE_STOP_MARGIN_MS } from '../../shared/application/release-held.js';
+import { RELEASE_STOP_MARGIN_MS, VERIFY_AFTER_CLOSE_MS } from '../../shared/application/release-held.js';
 import { type SenderDependencies, sendNotification } from '../../shared/application/send-notification.js';
 import { DEFAULT_RETRY_POLICY } from '../../shared/domain/backoff.js';
 import type { Notification } from '../../shared/domain/notification.js';
@@ -326,6 +326,30 @@ describe('a release larger than one tick (defects 2 and 3)', () => {
     expect(verify).toMatchObject({ released: 1, releaseDone: false });
     expect(await drain(w.queueUrl)).toEqual([late.id]);
     expect(await runCircuitCommand({ action: 'tick' }, w.probe())).toMatchObject({ released: 0, releaseDone: true });
+  });
+
+  it('as deployed, verifies no sooner than VERIFY_AFTER_CLOSE_MS after a close, so a hold landing late is still found', async () => {
+    // A close within the probe's minute (its watch) is followed by the next tick seconds later.
+    const w = await world();
+    const deployed = () => {
+      const deps = w.probe();
+      return { ...deps, settings: { ...deps.settings, verifyAfterCloseMs: VERIFY_AFTER_CLOSE_MS } };
+    };
+    await w.openCircuit();
+    await runCircuitCommand({ action: 'close' }, deployed());
+    w.advance(10_000);
+
+    const tooSoon = await runCircuitCommand({ action: 'tick' }, deployed());
+    // A sender that read "open" just before the close writes its hold after that early tick.
+    const late = held(w.clock());
+    await w.store.create(late);
+    w.advance(VERIFY_AFTER_CLOSE_MS);
+    const verify = await runCircuitCommand({ action: 'tick' }, deployed());
+
+    expect(tooSoon).toMatchObject({ released: 0, releaseDone: false });
+    expect(verify).toMatchObject({ released: 1, releaseDone: false });
+    expect(await drain(w.queueUrl)).toEqual([late.id]);
+    expect(await runCircuitCommand({ action: 'tick' }, deployed())).toMatchObject({ released: 0, releaseDone: true });
   });
 });
 

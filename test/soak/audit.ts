@@ -153,7 +153,17 @@ export async function auditNotifications(input: {
     if (delivered + emailed > 0 && n.status !== 'sent') audit.deliveredNotRecordedSent++;
 
     const during = n.history.filter((h) => Date.parse(h.at) >= outage.start && Date.parse(h.at) < outage.end);
+    // WhatsApp attempts only: an email sent as the fallback during the outage may fail for reasons of its own (SES
+    // throttling), which is that channel's failure, classified and retried as such, not an attempt WaChap's outage
+    // burned (the email ones are still sampled, so a run shows them).
     for (const h of during.filter((h) => h.outcome === 'failed' || h.outcome === 'permanent_failure')) {
+      const onEmail = h.channel === 'email';
+      if (onEmail) {
+        if (audit.attemptsBurnedSample.length < SAMPLE) {
+          audit.attemptsBurnedSample.push(`${id}: ${h.outcome} on email at ${h.at} (${h.errorType}), not counted`);
+        }
+        continue;
+      }
       audit.attemptsBurnedByOutage++;
       if (audit.attemptsBurnedSample.length < SAMPLE) {
         audit.attemptsBurnedSample.push(

@@ -10,6 +10,7 @@ import { ensureTable } from '../../shared/adapters/dynamodb/ensure-table.js';
 import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
 import { DynamoDbRateSchedule, rateScheduleKey } from '../../shared/adapters/dynamodb/rate-schedule.js';
 import { localDynamoDbClient, randomTableName } from '../support/dynamodb.js';
+import { busiestSecond } from '../support/rolling-second.js';
 
 // A fixed instant: the schedule's rule is about the `now` each booking states, never the wall clock.
 const T0 = Date.parse('2026-11-30T12:00:00.000Z');
@@ -17,16 +18,6 @@ const INTERVAL = 52;
 
 let nextRate = 0;
 
-/** The most sends of `instants` in any rolling second (t − 1000, t], as a provider counting a window sees them. */
-function busiestSecond(instants: readonly number[]): number {
-  const sorted = [...instants].sort((a, b) => a - b);
-  let most = 0;
-  for (let end = 0, start = 0; end < sorted.length; end++) {
-    while (sorted[start]! <= sorted[end]! - 1000) start++;
-    most = Math.max(most, end - start + 1);
-  }
-  return most;
-}
 const newRate = () => `instance-${nextRate++}#standard`;
 
 describe.each(availableEngines())('WaChap rate schedule on %s', (engineName) => {

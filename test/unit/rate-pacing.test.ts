@@ -9,6 +9,7 @@ import { type RateSchedule, RateScheduleContendedError } from '../../shared/appl
 import { createSharedPacer, RATE_SLACK, sendIntervalMs } from '../../shared/application/rate-pacing.js';
 import { silentLog } from '../../shared/observability/logger.js';
 import { collectingLog } from '../support/collecting-log.js';
+import { busiestSecond } from '../support/rolling-second.js';
 
 /** The adapter's rule in memory (shared/adapters/dynamodb/rate-schedule.ts): a burst after a quiet second, else
  * after the last send booked, or from `at` when that lies in the past. */
@@ -43,17 +44,6 @@ function memorySchedule() {
     },
   };
   return { schedule, calls };
-}
-
-/** The most sends of `instants` in any rolling second (t − 1000, t], as a provider counting a window sees them. */
-function busiestSecond(instants: readonly number[]): number {
-  const sorted = [...instants].sort((a, b) => a - b);
-  let most = 0;
-  for (let end = 0, start = 0; end < sorted.length; end++) {
-    while (sorted[start]! <= sorted[end]! - 1000) start++;
-    most = Math.max(most, end - start + 1);
-  }
-  return most;
 }
 
 /** `count` calls through `pace` at once; resolves with the virtual instant each was let through. */

@@ -42,6 +42,7 @@ export type NotificationAudit = Pick<
   | 'circuitClosedAt'
   | 'recoveryDetectedAfterSeconds'
   | 'recoveryToAllHeldAttemptedSeconds'
+  | 'slowestHeldAttempt'
   | 'heldNotAttemptedAfterRecovery'
   | 'recoveryToLastHeldSentSeconds'
   | 'reheldAfterRecovery'
@@ -100,6 +101,7 @@ export async function auditNotifications(input: {
     circuitClosedAt: closed ? new Date(closed.at).toISOString() : null,
     recoveryDetectedAfterSeconds: closed ? (closed.at - outage.end) / SECOND : null,
     recoveryToAllHeldAttemptedSeconds: null,
+    slowestHeldAttempt: null,
     heldNotAttemptedAfterRecovery: 0,
     recoveryToLastHeldSentSeconds: null,
     reheldAfterRecovery: 0,
@@ -174,8 +176,20 @@ export async function auditNotifications(input: {
     if (during.some((h) => h.outcome === 'held')) {
       audit.heldDuringOutage++;
       const attempt = n.history.find((h) => Date.parse(h.at) >= outage.end && h.outcome !== 'held');
-      if (attempt) heldDelays.push((Date.parse(attempt.at) - outage.end) / SECOND);
-      else if (!isTerminal(n.status)) audit.heldNotAttemptedAfterRecovery++;
+      if (attempt) {
+        const delay = (Date.parse(attempt.at) - outage.end) / SECOND;
+        heldDelays.push(delay);
+        // The slowest one's whole story after the outage, so that a run whose last attempt came late says why.
+        if (!audit.slowestHeldAttempt || delay > audit.slowestHeldAttempt.seconds) {
+          audit.slowestHeldAttempt = {
+            id,
+            seconds: delay,
+            after: n.history
+              .filter((h) => Date.parse(h.at) >= outage.end - MINUTE)
+              .map((h) => `${h.at} ${h.outcome}${h.errorType ? ` (${h.errorType})` : ''}`),
+          };
+        }
+      } else if (!isTerminal(n.status)) audit.heldNotAttemptedAfterRecovery++;
       if (n.sentAt) lastHeldSent = Math.max(lastHeldSent ?? 0, (Date.parse(n.sentAt) - outage.end) / SECOND);
     }
 

@@ -87,6 +87,8 @@ export interface SoakResult {
   recoveryTicksFailed: number;
   /** WaChap healthy again → each notification held during the outage attempted again. */
   recoveryToAllHeldAttemptedSeconds: Percentiles | null;
+  /** The held notification attempted last after the recovery: its id, delay and history from the outage's end. */
+  slowestHeldAttempt: { id: string; seconds: number; after: string[] } | null;
   /** Held during the outage, not final, and never attempted after it. */
   heldNotAttemptedAfterRecovery: number;
   recoveryToLastHeldSentSeconds: number | null;

@@ -161,7 +161,10 @@ async function assertNothingWritten<Ts extends [unknown, ...unknown[]]>(
 }
 
 /** A valid request, scheduled a day ahead so that nothing is queued: the refusal properties check WaChap heard nothing. */
-const valid = () => notificationRequest('+22370123499', { sendAt: new Date(Date.now() + 86_400_000).toISOString() });
+// One instant a day ahead for the whole file: two requests built alike are the same request, so a key drawn twice is
+// an idempotent repeat (200), never a key reused with another body (422) because the clock moved between them.
+const SEND_AT = new Date(Date.now() + 86_400_000).toISOString();
+const valid = () => notificationRequest('+22370123499', { sendAt: SEND_AT });
 const json = (value: unknown) => JSON.stringify(value);
 
 // The fields of the contract, with a value of a type each one does not accept.

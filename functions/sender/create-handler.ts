@@ -77,7 +77,16 @@ export function createSenderHandler(
       return 'discarded';
     }
     const lane = lanes?.laneOf(record) ?? 'standard';
-    return sendNotification(message.data, depsFor(lane, context, limit, counters));
+    try {
+      return await sendNotification(message.data, depsFor(lane, context, limit, counters));
+    } catch (error) {
+      // Given back to the queue, which brings it again after its visibility timeout (minutes): said, with why.
+      logger.warn('send not finished; the queue brings the message back', {
+        notificationId: message.data.id,
+        error: maskPhonesInText(String(error)),
+      });
+      throw error;
+    }
   }
 
   return middy<SQSEvent, SQSBatchResponse, Error, Context>()

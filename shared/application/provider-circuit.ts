@@ -246,8 +246,10 @@ async function runOnCircuits(
 /**
  * EventBridge fires at most once a minute: a provider back just after a tick's check would wait for the next tick.
  * So a tick checks the circuits it left open again, every probe interval, within its own invocation, until the next
- * tick takes over (settings.watchMs) or its function's time runs short; each check re-reads the circuit, so a close
- * (a probe's, an operator's) or an operator's forced open ends the watch, and a closed circuit costs its one read.
+ * tick takes over (settings.watchMs) or its function's time runs short; each check re-reads the circuit, so an
+ * operator's forced open ends the watch, and a closed circuit costs its one read. A circuit closed with its release
+ * pending stays watched until the release is over: a sender reopening it during the drain (one provider-wide failure
+ * among the released) is probed at the next check, and closed and released again then if WaChap answers.
  * Two invocations at once stay safe: every change is a conditional write, and probeDue spaces their probes.
  */
 async function watchOpenCircuits(

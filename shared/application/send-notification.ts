@@ -23,7 +23,13 @@ import {
 } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
 import type { Telemetry } from '../observability/metrics.js';
-import { applyTransition, type MoveDependencies, reemitCallback, reemitIfAlreadyMade } from './apply-transition.js';
+import {
+  applyTransition,
+  type MoveDependencies,
+  NotificationVanishedError,
+  reemitCallback,
+  reemitIfAlreadyMade,
+} from './apply-transition.js';
 import { withRetries } from './concurrency.js';
 import type { InstanceRouter } from './instance-routing.js';
 import {
@@ -141,7 +147,9 @@ async function holdOrFallBack(
     let switched: Notification;
     try {
       // Only onto the record as read: a change means a release or a claim got there first, and it is theirs.
-      switched = await applyTransition(deps, loaded, { type: 'switch_channel', at: now, to }, 0);
+      switched = await retryingWrite(deps, () =>
+        applyTransition(deps, loaded, { type: 'switch_channel', at: now, to }, 0),
+      );
     } catch (error) {
       if (!(error instanceof IllegalTransitionError || error instanceof ConcurrentUpdateError)) throw error;
       deps.log.info('not switched; changed since it was read', { notificationId: loaded.id });
@@ -442,7 +450,7 @@ async function settle(
   options: { onlyUnchanged?: boolean } = {},
 ): Promise<SendResult> {
   try {
-    await applyTransition(deps, loaded, event, options.onlyUnchanged ? 0 : undefined);
+    await retryingWrite(deps, () => applyTransition(deps, loaded, event, options.onlyUnchanged ? 0 : undefined));
   } catch (error) {
     if (error instanceof IllegalTransitionError) {
       await reemitIfAlreadyMade(deps, loaded, event);
@@ -457,6 +465,24 @@ async function settle(
   deps.log.info(`notification ${result}`, { notificationId: loaded.id });
   return result;
 }
+
+/**
+ * A move written by the sender outside an attempt (a hold, an expiry, a switch of channel), tried again after a
+ * throttle or a timeout, as reads and outcomes are: left to fail, its message would come back only after the queue's
+ * visibility timeout (minutes), and a notification held by a short reopening of the circuit would miss the release
+ * that follows it. A write that landed although its answer was lost meets its own version on the next try, and is
+ * then taken as changed since it was read (a hold, a switch) or found already made (an expiry).
+ */
+const retryingWrite = <T>(deps: SenderDependencies, write: () => Promise<T>): Promise<T> =>
+  withRetries(write, {
+    pausesMs: deps.policy.recordBackoffMs,
+    retryable: (error) =>
+      !(
+        error instanceof IllegalTransitionError ||
+        error instanceof ConcurrentUpdateError ||
+        error instanceof NotificationVanishedError
+      ),
+  });
 
 const sentEvent = (
   at: Date,

@@ -26,6 +26,7 @@ import {
   runCircuitCommand,
   WATCH_STOP_MARGIN_MS,
 } from '../../shared/application/provider-circuit.js';
+import { VERIFY_AFTER_CLOSE_MS } from '../../shared/application/release-held.js';
 import type { Notification } from '../../shared/domain/notification.js';
 import { WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
 import { silentLog } from '../../shared/observability/logger.js';
@@ -737,26 +738,64 @@ describe('a tick watching an open circuit (EventBridge fires once a minute)', ()
     // Act
     const report = await time.tick();
 
-    // Assess: checked at 0, 10 and 20 s (broken), then closed at 30 s and released, in one invocation.
-    expect(time.wakes).toEqual([10, 20, 30].map((s) => s * SECOND));
+    // Assess: checked at 0, 10 and 20 s (broken), then closed at 30 s and released, in one invocation; watched while
+    // the release was pending, whose verify pass (none waiting here after the close) ended it at 40 s.
+    expect(time.wakes).toEqual([10, 20, 30, 40].map((s) => s * SECOND));
     expect(w.wachapRequests()).toBe(4);
     expect(report).toMatchObject({
       action: 'tick',
       probed: true,
       probeResult: 'healthy',
       released: held.length,
-      circuit: { status: 'healthy', releasePending: true },
+      releaseDone: true,
+      circuit: { status: 'healthy' },
     });
+    expect(report.circuit?.releasePending).toBeUndefined();
     const closedAfter = time.sinceStart(report.circuit!.since);
     expect(closedAfter).toBeGreaterThanOrEqual(30 * SECOND);
     expect(closedAfter).toBeLessThan(40 * SECOND);
     expect(report.alert).toBeUndefined();
     expect(await queuedIds(w.queueUrl)).toEqual(held.map((n) => n.id).sort());
     for (const n of held) expect((await w.store.get(n.id))?.reason).toBeUndefined();
-    // The closed circuit ended the watch at once: no check after the close.
-    expect(report.endedAt).toBeLessThan(40 * SECOND);
+    // The release over, the watch ended: no check after it.
+    expect(report.endedAt).toBeLessThan(50 * SECOND);
     // The admin was told once, by the first check; the later ones left the alert's cooldown alone.
     expect(await w.emails()).toHaveLength(1);
+  });
+
+  it('a sender reopening the circuit during the drain is probed at the next check: closed and released again', async () => {
+    // Prepare: two held notifications, the circuit open, WaChap healthy again; the verify pass waits as deployed.
+    const w = await world({ ...WATCH, verifyAfterCloseMs: VERIFY_AFTER_CLOSE_MS });
+    const held = [heldNotification(5 * MINUTE), heldNotification(6 * MINUTE)];
+    for (const n of held) await w.store.create(n);
+    await openBySender(w);
+    const time = virtualTime(w);
+    // 5 s after the close, one released notification meets a provider-wide failure: its sender opens the circuit
+    // again and holds it, as the next one does (a disconnected instance that comes back by itself).
+    const heldAgain = heldNotification(30 * MINUTE);
+    time.at(5 * SECOND, async () => {
+      await openBySender(w);
+      await w.store.create(heldAgain);
+    });
+
+    // Act
+    const report = await time.tick();
+
+    // Assess: probed again at 10 s (not at the next tick, a minute later), closed, and the new hold released; the
+    // watch went on until the verify pass, 30 s after that close, found nothing more.
+    expect(w.wachapRequests()).toBe(2);
+    expect(time.wakes).toEqual([10, 20, 30, 40].map((s) => s * SECOND));
+    expect(time.sinceStart(report.circuit!.since)).toBe(10 * SECOND);
+    expect(report).toMatchObject({
+      probed: true,
+      probeResult: 'healthy',
+      released: held.length + 1,
+      releaseDone: true,
+      circuit: { status: 'healthy' },
+    });
+    expect(await queuedIds(w.queueUrl)).toEqual([...held, heldAgain].map((n) => n.id).sort());
+    expect((await w.store.get(heldAgain.id))?.reason).toBeUndefined();
+    expect(report.endedAt).toBeLessThan(MINUTE);
   });
 
   it('stops before the next tick and before its time runs out: a broken WaChap is checked at 0, 10 … 50 s', async () => {

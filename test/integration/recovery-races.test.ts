@@ -403,6 +403,86 @@ describe('a failure that cannot be recorded (defect 5)', () => {
   });
 });
 
+describe('a hold or an expiry the store throttles (a soak run: a throttled hold waited out the visibility timeout)', () => {
+  /** The store, with the saves `matches` picks failing `times` times (a throttle), or landing with their answer lost. */
+  const faulty = (
+    store: Store,
+    matches: (next: Notification) => boolean,
+    fault: 'throttle' | 'lost answer',
+    times = 2,
+  ) => {
+    let faults = 0;
+    return Object.assign(Object.create(store) as Store, {
+      save: async (next: Notification, expected: number) => {
+        if (!matches(next) || faults >= times) return store.save(next, expected);
+        faults++;
+        if (fault === 'lost answer') {
+          await store.save(next, expected);
+          throw Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
+        }
+        throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+      },
+    });
+  };
+  const isHold = (next: Notification) => next.history.at(-1)?.outcome === 'held';
+
+  it('holds after the throttles, instead of failing the message back to the queue for its visibility timeout', async () => {
+    const w = await world();
+    const n = makeNotification({ nextAttemptAt: w.clock().toISOString() });
+    await w.store.create(n);
+    await w.openCircuit();
+
+    const result = await sendNotification({ id: n.id }, w.sender({ store: faulty(w.store, isHold, 'throttle') }));
+
+    expect(result).toBe('held');
+    expect(w.wachapCalls).toHaveLength(0);
+    const stored = (await w.store.get(n.id))!;
+    expect(stored).toMatchObject({ status: 'failed', reason: 'provider_unavailable', attempts: 0 });
+    expect(stored.history.map((h) => h.outcome)).toEqual(['held']);
+  });
+
+  it('a hold whose write landed while its answer was lost is not written twice, and the message is not failed', async () => {
+    const w = await world();
+    const n = makeNotification({ nextAttemptAt: w.clock().toISOString() });
+    await w.store.create(n);
+    await w.openCircuit();
+
+    const result = await sendNotification({ id: n.id }, w.sender({ store: faulty(w.store, isHold, 'lost answer', 1) }));
+
+    expect(result).toBe('skipped');
+    const stored = (await w.store.get(n.id))!;
+    expect(stored).toMatchObject({ status: 'failed', reason: 'provider_unavailable', version: n.version + 1 });
+    expect(stored.history.map((h) => h.outcome)).toEqual(['held']);
+  });
+
+  it('expires after the throttles', async () => {
+    const w = await world();
+    const n = makeNotification({
+      nextAttemptAt: w.clock().toISOString(),
+      expiresAt: new Date(w.clock().getTime() - 1000).toISOString(),
+    });
+    await w.store.create(n);
+
+    const expiring = faulty(w.store, (next) => next.status === 'expired', 'throttle');
+    const result = await sendNotification({ id: n.id }, w.sender({ store: expiring }));
+
+    expect(result).toBe('expired');
+    expect(w.wachapCalls).toHaveLength(0);
+    expect(await w.store.get(n.id)).toMatchObject({ status: 'expired', reason: 'validity_expired' });
+  });
+
+  it('gives the message back when the throttles outlast the tries (the queue brings it again)', async () => {
+    const w = await world();
+    const n = makeNotification({ nextAttemptAt: w.clock().toISOString() });
+    await w.store.create(n);
+    await w.openCircuit();
+
+    const always = faulty(w.store, isHold, 'throttle', Number.POSITIVE_INFINITY);
+    await expect(sendNotification({ id: n.id }, w.sender({ store: always }))).rejects.toThrow(/throttled/);
+    expect(await w.store.get(n.id)).toMatchObject({ status: 'pending', version: n.version });
+  });
+});
+
 describe('a claim whose answer was lost', () => {
   it('finds its own claim again (the write landed, the answer timed out) and sends once', async () => {
     const w = await world();

@@ -6,6 +6,7 @@ import { isTerminal, type Notification } from '../../shared/domain/notification.
 import type { CircuitWatch } from './circuit-watch.js';
 import { emailOf, type FakeMailbox } from './fake-mailbox.js';
 import type { FakeWaChap, Outage } from './fake-wachap.js';
+import type { MessageTrace } from './message-trace.js';
 import type { Percentiles, SoakResult } from './report.js';
 import { MINUTE, phoneOf, SECOND } from './support.js';
 
@@ -40,6 +41,7 @@ export type NotificationAudit = Pick<
   | 'heldDuringOutage'
   | 'circuitOpenedAt'
   | 'circuitClosedAt'
+  | 'circuitChangesAfterRecovery'
   | 'recoveryDetectedAfterSeconds'
   | 'recoveryToAllHeldAttemptedSeconds'
   | 'slowestHeldAttempt'
@@ -69,6 +71,8 @@ export async function auditNotifications(input: {
   outage: Outage;
   end: number;
   watch: CircuitWatch;
+  /** The queue's and the logs' story of each notification. */
+  trace?: MessageTrace;
 }): Promise<NotificationAudit> {
   const { ids, wachap, outage, end, watch } = input;
   const opened = watch.changes.find((c) => c.status === 'unavailable' && c.at >= outage.start && c.at < outage.end);
@@ -99,6 +103,12 @@ export async function auditNotifications(input: {
     heldDuringOutage: 0,
     circuitOpenedAt: opened ? new Date(opened.at).toISOString() : null,
     circuitClosedAt: closed ? new Date(closed.at).toISOString() : null,
+    circuitChangesAfterRecovery: closed
+      ? watch.changes
+          .filter((c) => c.at > closed.at)
+          .slice(0, SAMPLE)
+          .map((c) => `${new Date(c.at).toISOString()} ${c.status}${c.reason ? ` (${c.reason})` : ''}`)
+      : [],
     recoveryDetectedAfterSeconds: closed ? (closed.at - outage.end) / SECOND : null,
     recoveryToAllHeldAttemptedSeconds: null,
     slowestHeldAttempt: null,
@@ -187,6 +197,7 @@ export async function auditNotifications(input: {
             after: n.history
               .filter((h) => Date.parse(h.at) >= outage.end - MINUTE)
               .map((h) => `${h.at} ${h.outcome}${h.errorType ? ` (${h.errorType})` : ''}`),
+            queue: (input.trace?.of(id) ?? []).filter((line) => Date.parse(line.slice(0, 24)) >= outage.end - MINUTE),
           };
         }
       } else if (!isTerminal(n.status)) audit.heldNotAttemptedAfterRecovery++;

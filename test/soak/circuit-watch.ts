@@ -7,6 +7,8 @@ export interface CircuitChange {
   status: 'healthy' | 'unavailable';
   /** Virtual time of the change (the state's `since`). */
   at: number;
+  /** Why it opened, in the provider's words. */
+  reason?: string;
 }
 
 export class CircuitWatch {
@@ -18,7 +20,11 @@ export class CircuitWatch {
     store.putProviderState = async (name, state, expectedVersion) => {
       await put(name, state, expectedVersion);
       if (this.changes.at(-1)?.status !== state.status) {
-        this.changes.push({ status: state.status, at: Date.parse(state.since) });
+        this.changes.push({
+          status: state.status,
+          at: Date.parse(state.since),
+          ...(state.reason !== undefined ? { reason: state.reason } : {}),
+        });
       }
     };
   }

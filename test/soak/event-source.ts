@@ -14,6 +14,7 @@ import { lambdaContext } from '../../local/aws-events.js';
 import { recordOf } from '../../local/event-source.js';
 import { SEND_QUEUE_VISIBILITY_SECONDS } from '../../shared/adapters/sqs/queue-settings.js';
 import { QUEUE_ARN, REGION } from './engines.js';
+import type { MessageTrace } from './message-trace.js';
 import { SECOND } from './support.js';
 
 export type SenderHandler = (event: SQSEvent, context: Context) => Promise<unknown>;
@@ -32,6 +33,8 @@ export class SoakEventSource {
       random: () => number;
       /** Share of received messages delivered a second time. */
       duplicateRate: number;
+      /** Where each receipt and its outcome are noted. */
+      trace?: MessageTrace;
     },
   ) {}
 
@@ -86,9 +89,12 @@ export class SoakEventSource {
       failed = new Set(messages.map((m) => m.MessageId!));
     }
     for (const m of messages) {
+      const receipt = `received (receive count ${m.Attributes?.ApproximateReceiveCount ?? '?'})`;
       if (failed.has(m.MessageId!)) {
+        this.options.trace?.noteBody(m.Body, `${receipt}: failed, visible again in ${SEND_QUEUE_VISIBILITY_SECONDS} s`);
         this.redeliveries.push({ handle: m.ReceiptHandle!, at: clock() + SEND_QUEUE_VISIBILITY_SECONDS * SECOND });
       } else {
+        this.options.trace?.noteBody(m.Body, `${receipt}: done`);
         await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
       }
     }

@@ -81,6 +81,8 @@ export interface SoakResult {
   outage: { start: string; end: string };
   circuitOpenedAt: string | null;
   circuitClosedAt: string | null;
+  /** The circuit's first changes after that close (a reopening delays the held notifications again). */
+  circuitChangesAfterRecovery: string[];
   /** WaChap healthy again → the circuit closed. */
   recoveryDetectedAfterSeconds: number | null;
   /** Probe ticks that failed (an injected throttle) between the recovery and the end of the release: a minute each. */
@@ -88,7 +90,8 @@ export interface SoakResult {
   /** WaChap healthy again → each notification held during the outage attempted again. */
   recoveryToAllHeldAttemptedSeconds: Percentiles | null;
   /** The held notification attempted last after the recovery: its id, delay and history from the outage's end. */
-  slowestHeldAttempt: { id: string; seconds: number; after: string[] } | null;
+  /** Its history from the outage's end; `queue`: its messages' story (queued, received, what the sender said). */
+  slowestHeldAttempt: { id: string; seconds: number; after: string[]; queue: string[] } | null;
   /** Held during the outage, not final, and never attempted after it. */
   heldNotAttemptedAfterRecovery: number;
   recoveryToLastHeldSentSeconds: number | null;

@@ -39,6 +39,7 @@ import { type SoakEngines, startSoakEngines } from './engines.js';
 import { SoakEventSource } from './event-source.js';
 import { emailOf, FakeMailbox } from './fake-mailbox.js';
 import { DEFAULT_FAULTS, FakeWaChap } from './fake-wachap.js';
+import { MessageTrace } from './message-trace.js';
 import { PROBE_TIMEOUT_MS } from './release-scale.js';
 import type { SoakResult, SoakSettings } from './report.js';
 import { captureLogs, HOUR, MINUTE, phoneOf, SECOND, START, seededRandom } from './support.js';
@@ -132,7 +133,9 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
   }
   const wachap = new FakeWaChap({ random, clock: () => now, faults: options.faults, outage, invalidRecipients });
   const mailbox = new FakeMailbox({ random, throttleRate: options.emailThrottleRate });
-  const logs = captureLogs(phones);
+  const trace = new MessageTrace(() => now);
+  trace.watch(sqs, queueUrl);
+  const logs = captureLogs(phones, (id, line) => trace.note(id, line));
   const logger = new Logger({ serviceName: 'wachap-notifications-soak', logLevel: 'WARN' });
   const sendQueue = new SqsSendQueue({ client: sqs, queueUrl });
   // A delayed message (the sender's look at a held notification's fallback instant) waits in virtual time, as SQS
@@ -286,6 +289,7 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
     clock: () => now,
     random,
     duplicateRate: options.duplicateRate,
+    trace,
   });
 
   let sweeps = 0;
@@ -378,7 +382,7 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
     }
     now = end;
 
-    const audit = await auditNotifications({ store: auditStore, ids, wachap, mailbox, outage, end, watch });
+    const audit = await auditNotifications({ store: auditStore, ids, wachap, mailbox, outage, end, watch, trace });
     const { Attributes } = await sqs.send(
       new GetQueueAttributesCommand({ QueueUrl: engines.dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
     );

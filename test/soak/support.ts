@@ -16,7 +16,11 @@ export interface CapturedLogs {
   restore(): void;
 }
 
-export function captureLogs(phones: ReadonlySet<string> = new Set()): CapturedLogs {
+export function captureLogs(
+  phones: ReadonlySet<string> = new Set(),
+  /** Told of each line that names a notification (its id, level and message). */
+  onNotificationLine?: (id: string, line: string) => void,
+): CapturedLogs {
   const state = { lines: 0, unmasked: 0 };
   const streams = [process.stdout, process.stderr];
   const originals = streams.map((stream) => stream.write.bind(stream));
@@ -24,7 +28,9 @@ export function captureLogs(phones: ReadonlySet<string> = new Set()): CapturedLo
     stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
       const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
       if (!text.startsWith('{"level"')) return originals[i]!(chunk, ...(rest as []));
-      state.lines += text.split('\n').filter(Boolean).length;
+      const lines = text.split('\n').filter(Boolean);
+      state.lines += lines.length;
+      if (onNotificationLine) for (const line of lines) noteLine(line, onNotificationLine);
       for (const digits of text.match(/\+?\d{8,}/g) ?? [])
         if (phones.has(digits.replace(/^\+?/, '+'))) state.unmasked++;
       return true;
@@ -49,4 +55,15 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
+}
+
+function noteLine(line: string, onNotificationLine: (id: string, line: string) => void): void {
+  try {
+    const entry = JSON.parse(line) as { level?: string; message?: string; notificationId?: unknown; error?: unknown };
+    if (typeof entry.notificationId !== 'string') return;
+    const error = entry.error === undefined ? '' : ` (${String(entry.error)})`;
+    onNotificationLine(entry.notificationId, `log ${entry.level ?? '?'}: ${entry.message ?? ''}${error}`);
+  } catch {
+    // Not one JSON line: nothing to note.
+  }
 }

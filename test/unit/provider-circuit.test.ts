@@ -10,6 +10,7 @@ import {
   probeDue,
   recordProbe,
   releaseDone,
+  releaseProgressed,
   watchesCircuit,
 } from '../../shared/domain/provider-circuit.js';
 
@@ -225,8 +226,15 @@ describe('watchesCircuit', () => {
   it('watches an open circuit, not a closed one nor one an operator holds open', () => {
     expect(watchesCircuit(undefined)).toBe(false);
     expect(watchesCircuit(opened())).toBe(true);
-    expect(watchesCircuit(closeCircuit(opened(), at(0)))).toBe(false);
+    expect(watchesCircuit(releaseDone(closeCircuit(opened(), at(0))))).toBe(false);
     expect(watchesCircuit(opened(OPERATOR))).toBe(false);
+  });
+
+  it('watches a closed circuit while its release is pending, so that a reopening during the drain is probed soon', () => {
+    const closed = closeCircuit(opened(), at(0), 'healthy');
+    expect(watchesCircuit(closed)).toBe(true);
+    expect(watchesCircuit(releaseProgressed(closed, { pass: 'verify' }))).toBe(true);
+    expect(watchesCircuit(releaseDone(closed))).toBe(false);
   });
 });
 

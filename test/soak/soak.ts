@@ -28,11 +28,13 @@ import { SqsSendQueue } from '../../shared/adapters/sqs/send-queue.js';
 import { whatsAppChannel } from '../../shared/adapters/wachap/whatsapp-channel.js';
 import type { SendMessage } from '../../shared/application/ports.js';
 import { type CircuitReport, ProviderCircuit } from '../../shared/application/provider-circuit.js';
-import { senderEnv } from '../../shared/config.js';
+import { VERIFY_AFTER_CLOSE_MS } from '../../shared/application/release-held.js';
+import { probeEnv, senderEnv } from '../../shared/config.js';
 import { DEFAULT_RETRY_POLICY } from '../../shared/domain/backoff.js';
 import { DEFAULT_EMAIL_FALLBACK_CATEGORIES } from '../../shared/domain/channel-policy.js';
 import type { Priority } from '../../shared/domain/notification.js';
 import { DEFAULT_RECIPIENT_LIMITS } from '../../shared/domain/recipient-limits.js';
+import { PROVIDER_PROBE_PERIOD_SECONDS } from '../../shared/schedules.js';
 import { auditNotifications } from './audit.js';
 import { CircuitWatch } from './circuit-watch.js';
 import { type SoakEngines, startSoakEngines } from './engines.js';
@@ -186,6 +188,19 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
   // The scheduled functions read the time they were fired at.
   let sweepAt = START;
   let probeAt = START;
+  // The probe waits (its watch's next check, a retry's pause) in virtual time: each wait ends when the soak's clock
+  // reaches it, and the probe's clock moves there.
+  const probeSleepers: { at: number; wake: () => void }[] = [];
+  const probePause = (ms: number): Promise<void> =>
+    ms <= 0 ? Promise.resolve() : new Promise<void>((wake) => probeSleepers.push({ at: probeAt + ms, wake }));
+  const wakeProbe = (upTo: number): boolean => {
+    const due = probeSleepers.filter((sleeper) => sleeper.at <= upTo);
+    if (due.length === 0) return false;
+    for (const sleeper of due) probeSleepers.splice(probeSleepers.indexOf(sleeper), 1);
+    probeAt = Math.max(probeAt, upTo);
+    for (const sleeper of due) sleeper.wake();
+    return true;
+  };
   const sweep = createRetrySweepHandler(
     logger,
     {
@@ -204,10 +219,18 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
     provider: wachap,
     log: logger,
     clock: () => new Date(probeAt),
-    // Retries wait on the virtual clock, as the senders' do (recordBackoffMs): a real second here would be
-    // forty virtual ones for the senders, which go on in rounds meanwhile.
-    pause: async () => undefined,
-    settings: { probeIntervalMs: MINUTE, holdMs: 30 * MINUTE, alertsEnabled: false, cooldownMs: HOUR },
+    // Its watch's checks and its retries wait on the virtual clock, as the senders' retries do (recordBackoffMs).
+    pause: probePause,
+    // As deployed: a tick watches an open circuit (or a pending release) every interval until the next tick, and a
+    // verify pass waits after the close.
+    settings: {
+      probeIntervalMs: probeEnv.shape.PROVIDER_PROBE_INTERVAL_SECONDS.parse(undefined) * SECOND,
+      watchMs: PROVIDER_PROBE_PERIOD_SECONDS * SECOND,
+      verifyAfterCloseMs: VERIFY_AFTER_CLOSE_MS,
+      holdMs: 30 * MINUTE,
+      alertsEnabled: false,
+      cooldownMs: HOUR,
+    },
   });
   const ingest = createIngestHandler(logger, {
     store,
@@ -329,19 +352,24 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
       if (overlap) overlappingSweeps++;
       for (let i = 0; i < (overlap ? 2 : 1); i++) fire(() => sweep({}, lambdaContext('retry-sweep')));
     }
-    // The probe's instant lasts until it has decided (closed the circuit, or finished): a read made after
-    // it in virtual time is made after it for real, and only a stale read can hold after a close.
+    // Each of the probe's checks lasts an instant, until it has decided (closed the circuit, gone back to waiting,
+    // or finished): a read made after it in virtual time is made after it for real, and only a stale read can hold
+    // after a close.
     let probe: { decided: () => boolean } | undefined;
+    let changes = watch.changes.length;
+    let done = false;
+    const probeWaiting = () => probe !== undefined && !done && probeSleepers.length > 0;
     for (let at = minute; at < minute + MINUTE; ) {
       now = at;
       if (!probe && at >= minute + PROBE_OFFSET_MS) {
         probeAt = at;
-        const changes = watch.changes.length;
-        let done = false;
+        changes = watch.changes.length;
         fire(() => tick(minute)).finally(() => {
           done = true;
         });
-        probe = { decided: () => done || watch.changes.length > changes };
+        probe = { decided: () => done || probeSleepers.length > 0 || watch.changes.length > changes };
+      } else if (probe && wakeProbe(at)) {
+        changes = watch.changes.length;
       }
       await ingestDue();
       await releaseDelayed();
@@ -351,22 +379,27 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
           at += QUICK_ROUND_MS + Math.ceil((wachap.calls - calls) / senders.length) * CALL_MS;
         continue;
       }
-      if (running > 0) {
+      if (running > (probeWaiting() ? 1 : 0)) {
         // Nothing to take yet, and a scheduled function is still working: the clock waits for it.
         await Promise.race([Promise.all(scheduled), sleep(10)]);
         continue;
       }
-      // An idle queue: on to the probe's second, the next arrival or redelivery, or the next minute.
+      // An idle queue: on to the probe's second or its next check, the next arrival or redelivery, or the next minute.
       const next = probe
         ? Math.min(
             pendingIngest[0]?.at ?? Number.POSITIVE_INFINITY,
             eventSource.nextRedelivery(),
             ...delayed.map((entry) => entry.at),
+            ...probeSleepers.map((sleeper) => sleeper.at),
           )
         : minute + PROBE_OFFSET_MS;
       at = Math.max(at + QUICK_ROUND_MS, next);
     }
-    await Promise.all(scheduled);
+    // A wait of the probe's reaching past the minute (its watch stops before the next tick; a retry's pause may not).
+    while (running > 0) {
+      if (probeSleepers.length > 0) wakeProbe(Math.min(...probeSleepers.map((sleeper) => sleeper.at)));
+      await Promise.race([Promise.all(scheduled), sleep(10)]);
+    }
   }
 
   try {

@@ -247,9 +247,9 @@ async function runOnCircuits(
  * EventBridge fires at most once a minute: a provider back just after a tick's check would wait for the next tick.
  * So a tick checks the circuits it left open again, every probe interval, within its own invocation, until the next
  * tick takes over (settings.watchMs) or its function's time runs short; each check re-reads the circuit, so an
- * operator's forced open ends the watch, and a closed circuit costs its one read. A circuit closed with its release
- * pending stays watched until the release is over: a sender reopening it during the drain (one provider-wide failure
- * among the released) is probed at the next check, and closed and released again then if WaChap answers.
+ * operator's forced open ends the watch, and a circuit found closed costs its one read. One this tick found open and
+ * closed stays watched while its release is pending: a sender reopening it during the drain (one provider-wide
+ * failure among the released) is probed at the next check, and closed and released again then if WaChap answers.
  * Two invocations at once stay safe: every change is a conditional write, and probeDue spaces their probes.
  */
 async function watchOpenCircuits(
@@ -260,8 +260,13 @@ async function watchOpenCircuits(
 ): Promise<void> {
   const { clock, pause = realPause, settings } = circuits[0]!;
   if (!settings.watchMs) return;
+  // The circuits this tick found open (a first check that probed found it so, even if it closed it at once).
+  const foundOpen = reports.map((report) => report.probed || isCircuitOpen(report.circuit ?? undefined));
   for (;;) {
-    const open = reports.flatMap((report, i) => (watchesCircuit(report.circuit ?? undefined) ? [i] : []));
+    const open = reports.flatMap((report, i) => {
+      if (isCircuitOpen(report.circuit ?? undefined)) foundOpen[i] = true;
+      return watchesCircuit(report.circuit ?? undefined, foundOpen[i]) ? [i] : [];
+    });
     if (open.length === 0) return;
     const now = clock().getTime();
     const at = nextWatchCheck({

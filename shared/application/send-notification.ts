@@ -20,6 +20,7 @@ import {
   IllegalTransitionError,
   isExpired,
   type NotificationEvent,
+  transition,
 } from '../domain/transitions.js';
 import type { Log } from '../observability/logger.js';
 import type { Telemetry } from '../observability/metrics.js';
@@ -147,9 +148,7 @@ async function holdOrFallBack(
     let switched: Notification;
     try {
       // Only onto the record as read: a change means a release or a claim got there first, and it is theirs.
-      switched = await retryingWrite(deps, () =>
-        applyTransition(deps, loaded, { type: 'switch_channel', at: now, to }, 0),
-      );
+      switched = await writeMove(deps, loaded, { type: 'switch_channel', at: now, to }, 0);
     } catch (error) {
       if (!(error instanceof IllegalTransitionError || error instanceof ConcurrentUpdateError)) throw error;
       deps.log.info('not switched; changed since it was read', { notificationId: loaded.id });
@@ -450,7 +449,7 @@ async function settle(
   options: { onlyUnchanged?: boolean } = {},
 ): Promise<SendResult> {
   try {
-    await retryingWrite(deps, () => applyTransition(deps, loaded, event, options.onlyUnchanged ? 0 : undefined));
+    await writeMove(deps, loaded, event, options.onlyUnchanged ? 0 : undefined);
   } catch (error) {
     if (error instanceof IllegalTransitionError) {
       await reemitIfAlreadyMade(deps, loaded, event);
@@ -468,21 +467,63 @@ async function settle(
 
 /**
  * A move written by the sender outside an attempt (a hold, an expiry, a switch of channel), tried again after a
- * throttle or a timeout, as reads and outcomes are: left to fail, its message would come back only after the queue's
- * visibility timeout (minutes), and a notification held by a short reopening of the circuit would miss the release
- * that follows it. A write that landed although its answer was lost meets its own version on the next try, and is
- * then taken as changed since it was read (a hold, a switch) or found already made (an expiry).
+ * failure (a throttle, a timeout), as reads and outcomes are: left to fail, its message would come back only after
+ * the queue's visibility timeout (minutes), and a notification held by a short reopening of the circuit would miss
+ * the release that follows it. A try that may have landed although its answer was lost is recognised on the next
+ * one, which then meets a changed record: the record as this move would have left it (its version and instant) is
+ * this move, done, and is returned as such (so a hold still queues its look at the fallback instant, and a switch
+ * still sends on the new channel). `races`: as applyTransition's.
  */
-const retryingWrite = <T>(deps: SenderDependencies, write: () => Promise<T>): Promise<T> =>
-  withRetries(write, {
-    pausesMs: deps.policy.recordBackoffMs,
-    retryable: (error) =>
-      !(
-        error instanceof IllegalTransitionError ||
-        error instanceof ConcurrentUpdateError ||
-        error instanceof NotificationVanishedError
-      ),
-  });
+async function writeMove(
+  deps: SenderDependencies,
+  loaded: Notification,
+  event: NotificationEvent,
+  races?: number,
+): Promise<Notification> {
+  let unsure = false;
+  return withRetries(
+    async () => {
+      try {
+        return await applyTransition(deps, loaded, event, races);
+      } catch (error) {
+        if (unsure && (error instanceof ConcurrentUpdateError || error instanceof IllegalTransitionError)) {
+          const landed = await landedAsMoved(deps, loaded, event);
+          if (landed) return landed;
+        }
+        unsure = !(error instanceof IllegalTransitionError || error instanceof ConcurrentUpdateError);
+        throw error;
+      }
+    },
+    {
+      pausesMs: deps.policy.recordBackoffMs,
+      retryable: (error) =>
+        !(
+          error instanceof IllegalTransitionError ||
+          error instanceof ConcurrentUpdateError ||
+          error instanceof NotificationVanishedError
+        ),
+    },
+  );
+}
+
+/** The stored record, if it is the one `event` would have made of `loaded` (the same version, instant and state). */
+async function landedAsMoved(
+  deps: SenderDependencies,
+  loaded: Notification,
+  event: NotificationEvent,
+): Promise<Notification | undefined> {
+  const intended = transition(loaded, event);
+  const latest = await deps.store.get(loaded.id);
+  const same =
+    latest !== undefined &&
+    latest.version === intended.version &&
+    latest.updatedAt === intended.updatedAt &&
+    latest.status === intended.status &&
+    latest.channel === intended.channel &&
+    latest.reason === intended.reason &&
+    latest.inFlight === undefined;
+  return same ? latest : undefined;
+}
 
 const sentEvent = (
   at: Date,

@@ -99,16 +99,18 @@ export function probeDue(state: ProviderState | undefined, at: Date, intervalMs:
 }
 
 /**
- * Whether a tick that leaves this circuit as it is keeps watching it: open, and not held open by an operator; or
- * closed with its release not over. The drain after an outage is when a sender is likeliest to open the circuit
- * again (one provider-wide failure among a thousand calls): watched, that reopening is probed within the interval
- * rather than at the next tick, and the release's verify pass runs as soon as it may.
+ * Whether a tick that leaves this circuit as it is keeps watching it: open, and not held open by an operator; or,
+ * when this tick found it open (`foundOpen`: it closed it, or saw it open at a check), closed with its release not
+ * over. The drain after an outage is when a sender is likeliest to open the circuit again (one provider-wide failure
+ * among a thousand calls): watched, that reopening is probed within the interval rather than at the next tick. A
+ * tick that finds the circuit closed (a release pending or not) goes on with the release and stops: its read costs
+ * no wait.
  */
-export const watchesCircuit = (state: ProviderState | undefined): boolean =>
-  isCircuitOpen(state) ? !state?.forced : state?.releasePending === true;
+export const watchesCircuit = (state: ProviderState | undefined, foundOpen = false): boolean =>
+  isCircuitOpen(state) ? !state?.forced : foundOpen && state?.releasePending === true;
 
 /**
- * When a tick that found the circuit open (or its release pending) checks it again within its own invocation (EventBridge fires at most once
+ * When a tick that found the circuit open checks it again within its own invocation (EventBridge fires at most once
  * a minute), or undefined when it stops: the next multiple of `intervalMs` after `startedAt` (a check that ran late
  * skips the instants it missed), if it comes before the next tick takes over (`watchMs` after the start) and leaves
  * at least `marginMs` of the function's time, so that a check that closes the circuit has time to release.

@@ -441,18 +441,132 @@ describe('a hold or an expiry the store throttles (a soak run: a throttled hold 
     expect(stored.history.map((h) => h.outcome)).toEqual(['held']);
   });
 
-  it('a hold whose write landed while its answer was lost is not written twice, and the message is not failed', async () => {
+  /** Email allowed for OTPs, 2 minutes before their expiry, with an email channel that records what it sends. */
+  const withEmail = (emailed: string[]) => ({
+    channels: {
+      enabled: ['whatsapp', 'email'] as const,
+      emailFallbackCategories: ['otp'],
+      fallbackBeforeExpiryMs: 2 * MINUTE,
+    },
+    email: {
+      deliver: async ({ recipient }: Pick<Notification, 'recipient'>) => {
+        emailed.push(recipient.email ?? '');
+        return { ok: true as const, messageId: 'ses-1', durationMs: 5 };
+      },
+    },
+  });
+  const otp = (w: Awaited<ReturnType<typeof world>>, expiresInMs: number) =>
+    makeNotification({
+      category: 'otp',
+      recipient: { phone: '+22370123456', email: 'awa@example.com' },
+      nextAttemptAt: w.clock().toISOString(),
+      expiresAt: new Date(w.clock().getTime() + expiresInMs).toISOString(),
+    });
+
+  it('a hold whose write landed while its answer was lost is written once, and still asks for its look at the fallback instant', async () => {
+    const w = await world();
+    const n = otp(w, 10 * MINUTE);
+    await w.store.create(n);
+    await w.openCircuit();
+    const looks: { id: string; delaySeconds?: number }[] = [];
+    const { channels } = withEmail([]);
+    const base = w.sender();
+
+    const result = await sendNotification(
+      { id: n.id },
+      w.sender({
+        store: faulty(w.store, isHold, 'lost answer', 1),
+        queue: { enqueue: async (message, options) => void looks.push({ id: message.id, ...options }) },
+        policy: { ...base.policy, channels },
+      }),
+    );
+
+    expect(result).toBe('held');
+    const stored = (await w.store.get(n.id))!;
+    expect(stored).toMatchObject({ status: 'failed', reason: 'provider_unavailable', version: n.version + 1 });
+    expect(stored.history.map((h) => h.outcome)).toEqual(['held']);
+    // The look at the fallback instant (8 minutes away, a second past it): without it, only the sweep (every 30
+    // minutes) would see the OTP again before it expires.
+    expect(looks).toEqual([{ id: n.id, priority: n.priority, delaySeconds: 8 * 60 + 1 }]);
+  });
+
+  it('a switch to email whose write landed while its answer was lost still sends the email, once', async () => {
+    const w = await world();
+    const n = otp(w, MINUTE);
+    await w.store.create(n);
+    await w.openCircuit();
+    const emailed: string[] = [];
+    const { channels, email } = withEmail(emailed);
+    const base = w.sender();
+    const isSwitch = (next: Notification) => next.channel === 'email' && next.inFlight === undefined;
+
+    const result = await sendNotification(
+      { id: n.id },
+      w.sender({
+        store: faulty(w.store, isSwitch, 'lost answer', 1),
+        channels: { ...base.channels, email },
+        policy: { ...base.policy, channels },
+      }),
+    );
+
+    expect(result).toBe('sent');
+    expect(emailed).toEqual(['awa@example.com']);
+    expect(w.wachapCalls).toHaveLength(0);
+    expect(await w.store.get(n.id)).toMatchObject({ status: 'sent', channel: 'email', attempts: 1 });
+  });
+
+  it('a switch to email the store throttles is tried again, and the email sent', async () => {
+    const w = await world();
+    const n = otp(w, MINUTE);
+    await w.store.create(n);
+    await w.openCircuit();
+    const emailed: string[] = [];
+    const { channels, email } = withEmail(emailed);
+    const base = w.sender();
+    const isSwitch = (next: Notification) => next.channel === 'email' && next.inFlight === undefined;
+
+    const result = await sendNotification(
+      { id: n.id },
+      w.sender({
+        store: faulty(w.store, isSwitch, 'throttle'),
+        channels: { ...base.channels, email },
+        policy: { ...base.policy, channels },
+      }),
+    );
+
+    expect(result).toBe('sent');
+    expect(emailed).toEqual(['awa@example.com']);
+    expect(await w.store.get(n.id)).toMatchObject({ status: 'sent', channel: 'email' });
+  });
+
+  it('a hold that meets another change after a failed try is theirs: not taken for its own write', async () => {
     const w = await world();
     const n = makeNotification({ nextAttemptAt: w.clock().toISOString() });
     await w.store.create(n);
     await w.openCircuit();
+    // The first try is throttled; meanwhile the probe releases it (another writer, another instant).
+    let throttled = false;
+    const racing = Object.assign(Object.create(w.store) as Store, {
+      save: async (next: Notification, expected: number) => {
+        if (isHold(next) && !throttled) {
+          throttled = true;
+          const current = (await w.store.get(n.id))!;
+          await w.store.save(
+            { ...current, version: current.version + 1, updatedAt: new Date(w.clock().getTime() + 1).toISOString() },
+            current.version,
+          );
+          throw Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' });
+        }
+        return w.store.save(next, expected);
+      },
+    });
 
-    const result = await sendNotification({ id: n.id }, w.sender({ store: faulty(w.store, isHold, 'lost answer', 1) }));
+    const result = await sendNotification({ id: n.id }, w.sender({ store: racing }));
 
     expect(result).toBe('skipped');
     const stored = (await w.store.get(n.id))!;
-    expect(stored).toMatchObject({ status: 'failed', reason: 'provider_unavailable', version: n.version + 1 });
-    expect(stored.history.map((h) => h.outcome)).toEqual(['held']);
+    expect(stored.history.map((h) => h.outcome)).toEqual([]);
+    expect(stored.reason).toBeUndefined();
   });
 
   it('expires after the throttles', async () => {

@@ -53,6 +53,11 @@ const QUICK_ROUND_MS = 200;
 const CALL_MS = 180;
 /** The probe's schedule fires a second after the sweep's. */
 const PROBE_OFFSET_MS = SECOND;
+/**
+ * The probe's pauses shorter than this are its retries' (1 s at most: withRetries' and the release's); its watch
+ * waits for a check 10 s apart, and a check lasts no virtual time, so its waits are longer.
+ */
+const RETRY_PAUSE_MAX_MS = 2 * SECOND;
 /** The deployed sender's circuit cache: CIRCUIT_CACHE_SECONDS as the configuration defaults it. */
 export const DEPLOYED_CIRCUIT_CACHE_MS = senderEnv.shape.CIRCUIT_CACHE_SECONDS.parse(undefined) * SECOND;
 
@@ -188,11 +193,15 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
   // The scheduled functions read the time they were fired at.
   let sweepAt = START;
   let probeAt = START;
-  // The probe waits (its watch's next check, a retry's pause) in virtual time: each wait ends when the soak's clock
-  // reaches it, and the probe's clock moves there.
+  // The probe's watch waits for its next check in virtual time: the wait ends when the soak's clock reaches it, and
+  // the probe's clock moves there. Its retries' pauses (a second at most) pass at once, as the senders' do
+  // (recordBackoffMs), so that a check lasts an instant: one asleep mid-check would let the senders' clock run past
+  // a close not yet written, which is dated at the check's start.
   const probeSleepers: { at: number; wake: () => void }[] = [];
   const probePause = (ms: number): Promise<void> =>
-    ms <= 0 ? Promise.resolve() : new Promise<void>((wake) => probeSleepers.push({ at: probeAt + ms, wake }));
+    ms < RETRY_PAUSE_MAX_MS
+      ? Promise.resolve()
+      : new Promise<void>((wake) => probeSleepers.push({ at: probeAt + ms, wake }));
   const wakeProbe = (upTo: number): boolean => {
     const due = probeSleepers.filter((sleeper) => sleeper.at <= upTo);
     if (due.length === 0) return false;
@@ -219,7 +228,6 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
     provider: wachap,
     log: logger,
     clock: () => new Date(probeAt),
-    // Its watch's checks and its retries wait on the virtual clock, as the senders' retries do (recordBackoffMs).
     pause: probePause,
     // As deployed: a tick watches an open circuit (or a pending release) every interval until the next tick, and a
     // verify pass waits after the close.
@@ -324,7 +332,12 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
   let released = false;
   async function tick(minute: number): Promise<void> {
     try {
-      const report = await probeHandler({}, lambdaContext('provider-probe', { timeoutMs: PROBE_TIMEOUT_MS }));
+      // Its time runs on the virtual clock too, as its waits do (a watch measured against the wall clock would
+      // stop early on a slow machine).
+      const report = await probeHandler(
+        {},
+        lambdaContext('provider-probe', { timeoutMs: PROBE_TIMEOUT_MS, now: () => probeAt }),
+      );
       const circuit = (report as Partial<CircuitReport>).circuit;
       if (minute >= outage.end && circuit?.status === 'healthy' && !circuit.releasePending) released = true;
     } catch (error) {

@@ -230,11 +230,13 @@ describe('watchesCircuit', () => {
     expect(watchesCircuit(opened(OPERATOR))).toBe(false);
   });
 
-  it('watches a closed circuit while its release is pending, so that a reopening during the drain is probed soon', () => {
+  it('watches a circuit it found open and closed while its release is pending, so a reopening during the drain is probed soon', () => {
     const closed = closeCircuit(opened(), at(0), 'healthy');
-    expect(watchesCircuit(closed)).toBe(true);
-    expect(watchesCircuit(releaseProgressed(closed, { pass: 'verify' }))).toBe(true);
-    expect(watchesCircuit(releaseDone(closed))).toBe(false);
+    expect(watchesCircuit(closed, true)).toBe(true);
+    expect(watchesCircuit(releaseProgressed(closed, { pass: 'verify' }), true)).toBe(true);
+    expect(watchesCircuit(releaseDone(closed), true)).toBe(false);
+    // A tick that found it closed, its release pending, goes on with the release and does not wait.
+    expect(watchesCircuit(closed, false)).toBe(false);
   });
 });
 

@@ -490,7 +490,10 @@ describe('a hold or an expiry the store throttles (a soak run: a throttled hold 
     expect(looks).toEqual([{ id: n.id, priority: n.priority, delaySeconds: 8 * 60 + 1 }]);
   });
 
-  it('a switch to email whose write landed while its answer was lost still sends the email, once', async () => {
+  it.each([
+    ['whose write landed while its answer was lost', 'lost answer', 1],
+    ['the store throttles twice', 'throttle', 2],
+  ] as const)('a switch to email %s is tried again, and the email sent once', async (_, fault, times) => {
     const w = await world();
     const n = otp(w, MINUTE);
     await w.store.create(n);
@@ -503,7 +506,7 @@ describe('a hold or an expiry the store throttles (a soak run: a throttled hold 
     const result = await sendNotification(
       { id: n.id },
       w.sender({
-        store: faulty(w.store, isSwitch, 'lost answer', 1),
+        store: faulty(w.store, isSwitch, fault, times),
         channels: { ...base.channels, email },
         policy: { ...base.policy, channels },
       }),
@@ -513,30 +516,6 @@ describe('a hold or an expiry the store throttles (a soak run: a throttled hold 
     expect(emailed).toEqual(['awa@example.com']);
     expect(w.wachapCalls).toHaveLength(0);
     expect(await w.store.get(n.id)).toMatchObject({ status: 'sent', channel: 'email', attempts: 1 });
-  });
-
-  it('a switch to email the store throttles is tried again, and the email sent', async () => {
-    const w = await world();
-    const n = otp(w, MINUTE);
-    await w.store.create(n);
-    await w.openCircuit();
-    const emailed: string[] = [];
-    const { channels, email } = withEmail(emailed);
-    const base = w.sender();
-    const isSwitch = (next: Notification) => next.channel === 'email' && next.inFlight === undefined;
-
-    const result = await sendNotification(
-      { id: n.id },
-      w.sender({
-        store: faulty(w.store, isSwitch, 'throttle'),
-        channels: { ...base.channels, email },
-        policy: { ...base.policy, channels },
-      }),
-    );
-
-    expect(result).toBe('sent');
-    expect(emailed).toEqual(['awa@example.com']);
-    expect(await w.store.get(n.id)).toMatchObject({ status: 'sent', channel: 'email' });
   });
 
   it('a hold that meets another change after a failed try is theirs: not taken for its own write', async () => {

@@ -6,14 +6,15 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod';
-import { type InvokeRejection, parseInvokePayload } from '../shared/application/invoke-payload.js';
+import { type InvokeRejection, isScheduledEvent, parseInvokePayload } from '../shared/application/invoke-payload.js';
 import { maskPhonesInText } from '../shared/domain/phone.js';
 import { metricsMiddleware, type Telemetry } from '../shared/observability/metrics.js';
 
 export function createInvokeHandler<S extends z.ZodType, R>(
   logger: Logger,
   schema: S,
-  run: (payload: z.output<S>, context: Context) => Promise<R>,
+  /** source.scheduled: the invocation is the schedule's (EventBridge's event), not an operator's payload. */
+  run: (payload: z.output<S>, context: Context, source: { scheduled: boolean }) => Promise<R>,
   metrics?: Telemetry,
 ) {
   return middy<unknown, R | InvokeRejection, Error, Context>()
@@ -26,6 +27,6 @@ export function createInvokeHandler<S extends z.ZodType, R>(
         logger.warn('invalid invoke payload', { details: maskPhonesInText(payload.rejection.message) });
         return payload.rejection;
       }
-      return run(payload.value, context);
+      return run(payload.value, context, { scheduled: isScheduledEvent(event) });
     });
 }

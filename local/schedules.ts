@@ -25,7 +25,7 @@ export interface Schedule {
 }
 
 /** A scheduled event as EventBridge delivers it. */
-const scheduledEvent = (name: string) => ({
+export const scheduledEvent = (name: string) => ({
   version: '0',
   id: crypto.randomUUID(),
   'detail-type': 'Scheduled Event',

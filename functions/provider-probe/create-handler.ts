@@ -35,8 +35,10 @@ export const createProviderProbeHandler = (logger: Logger, deps: ProbeDependenci
   const invoked = createInvokeHandler(
     logger,
     circuitPayloadSchema,
-    ({ action, reason, instance }, context) => {
-      const command = action === 'open' ? { action, reason } : { action };
+    ({ action, reason, instance }, context, { scheduled }) => {
+      // The schedule's tick also watches the drain after a probe's close; an operator's returns at once.
+      const command: CircuitCommand =
+        action === 'open' ? { action, reason } : action === 'tick' && scheduled ? { action, scheduled } : { action };
       // A long release stops before the function's time runs out; the next tick resumes it.
       const remainingMs = () => context.getRemainingTimeInMillis();
       return instances

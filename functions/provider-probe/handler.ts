@@ -6,6 +6,7 @@ import { SesMailer } from '../../shared/adapters/ses/mailer.js';
 import type { ProbeDependencies } from '../../shared/application/provider-circuit.js';
 import { VERIFY_AFTER_CLOSE_MS } from '../../shared/application/release-held.js';
 import { loadConfig } from '../../shared/config.js';
+import { DRAIN_WATCH_MS } from '../../shared/domain/provider-circuit.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { createTelemetry } from '../../shared/observability/metrics.js';
 import { notificationStore, sendQueue } from '../../shared/runtime.js';
@@ -34,6 +35,8 @@ const deps = {
     watchMs: PROVIDER_PROBE_PERIOD_SECONDS * 1000,
     // A close within the minute is verified no sooner than this after it (late holds from cached reads).
     verifyAfterCloseMs: VERIFY_AFTER_CLOSE_MS,
+    // The schedule's ticks watch a drain this long after a probe's close (a sender may reopen the circuit).
+    drainWatchMs: DRAIN_WATCH_MS,
     holdMs: config.PROVIDER_HOLD_SECONDS * 1000,
     alertsEnabled: config.ALERT_SYSTEM_ENABLED && config.ALERT_EMAIL_ENABLED,
     cooldownMs: config.ALERT_COOLDOWN_MINUTES * 60_000,

@@ -22,7 +22,7 @@ const EVENTBRIDGE_ENVELOPE = new Set([
  * envelope, though: one with options added ({ ..., dryRun: true }) is no scheduled event, and is
  * parsed (and refused for the envelope's keys) rather than run for real with the options dropped.
  */
-const isScheduledEvent = (value: unknown): boolean =>
+export const isScheduledEvent = (value: unknown): boolean =>
   typeof value === 'object' &&
   value !== null &&
   (value as Record<string, unknown>)['detail-type'] === 'Scheduled Event' &&

@@ -7,6 +7,7 @@ import { providerUnavailableAlert } from '../domain/health.js';
 import { LOCAL_STAGE } from '../domain/operator-command.js';
 import {
   closeCircuit,
+  drainingAfterProbe,
   isCircuitOpen,
   nextWatchCheck,
   type OpenCause,
@@ -67,7 +68,8 @@ export class ProviderCircuit {
 }
 
 export type CircuitCommand =
-  | { action: 'tick' }
+  /** scheduled: the schedule's tick (EventBridge's event), which also watches a drain (see watchesCircuit). */
+  | { action: 'tick'; scheduled?: boolean }
   | { action: 'status' }
   | { action: 'probe' }
   | { action: 'open'; reason?: string | undefined }
@@ -112,6 +114,11 @@ export interface ProbeDependencies {
     watchMs?: number | undefined;
     /** A release's verify pass waits this long after the close (release-held.ts's VERIFY_AFTER_CLOSE_MS). */
     verifyAfterCloseMs?: number | undefined;
+    /**
+     * How long after a probe closes the circuit the schedule's ticks keep watching it (DRAIN_WATCH_MS as deployed;
+     * within watchMs). Absent: a scheduled tick that finds the circuit closed does not watch it.
+     */
+    drainWatchMs?: number | undefined;
     /** How far ahead held notifications may be scheduled (the sender's hold). */
     holdMs: number;
     alertsEnabled: boolean;
@@ -237,7 +244,8 @@ async function runOnCircuits(
   const startedAt = circuits[0]!.clock().getTime();
   const reports: CircuitReport[] = [];
   for (const deps of circuits) reports.push(await circuitCommand(command, deps, remainingMs, { alert: true }));
-  if (command.action === 'tick') await watchOpenCircuits(circuits, reports, startedAt, remainingMs);
+  if (command.action === 'tick')
+    await watchOpenCircuits(circuits, reports, { startedAt, scheduled: command.scheduled === true }, remainingMs);
   for (const [i, deps] of circuits.entries())
     deps.metrics?.level('ProviderCircuitOpen', isCircuitOpen(reports[i]!.circuit ?? undefined) ? 1 : 0);
   return reports;
@@ -247,28 +255,33 @@ async function runOnCircuits(
  * EventBridge fires at most once a minute: a provider back just after a tick's check would wait for the next tick.
  * So a tick checks the circuits it left open again, every probe interval, within its own invocation, until the next
  * tick takes over (settings.watchMs) or its function's time runs short; each check re-reads the circuit, so an
- * operator's forced open ends the watch, and a circuit found closed costs its one read. One this tick found open and
- * closed stays watched while its release is pending: a sender reopening it during the drain (one provider-wide
- * failure among the released) is probed at the next check, and closed and released again then if WaChap answers.
+ * operator's forced open ends the watch, and a circuit found closed costs its one read. The drain is watched too: a
+ * circuit this tick found open and closed stays watched while its release is pending, and the schedule's ticks watch
+ * one a probe closed for DRAIN_WATCH_MS after (settings.drainWatchMs). A sender reopening it then (one provider-wide
+ * failure among the released) is probed at the next check, and closed and released again if WaChap answers; the
+ * schedule's ticks and not an operator's, whose invocation of a closed circuit returns at once.
  * Two invocations at once stay safe: every change is a conditional write, and probeDue spaces their probes.
  */
 async function watchOpenCircuits(
   circuits: readonly ProbeDependencies[],
   reports: CircuitReport[],
-  startedAt: number,
+  tick: { startedAt: number; scheduled: boolean },
   remainingMs: () => number,
 ): Promise<void> {
   const { clock, pause = realPause, settings } = circuits[0]!;
   if (!settings.watchMs) return;
+  const { startedAt } = tick;
+  const drainWatchMs = tick.scheduled ? (settings.drainWatchMs ?? 0) : 0;
   // The circuits this tick found open (a first check that probed found it so, even if it closed it at once).
   const foundOpen = reports.map((report) => report.probed || isCircuitOpen(report.circuit ?? undefined));
   for (;;) {
+    const now = clock().getTime();
     const open = reports.flatMap((report, i) => {
-      if (isCircuitOpen(report.circuit ?? undefined)) foundOpen[i] = true;
-      return watchesCircuit(report.circuit ?? undefined, foundOpen[i]) ? [i] : [];
+      const circuit = report.circuit ?? undefined;
+      if (isCircuitOpen(circuit)) foundOpen[i] = true;
+      return watchesCircuit(circuit, foundOpen[i], drainingAfterProbe(circuit, now, drainWatchMs)) ? [i] : [];
     });
     if (open.length === 0) return;
-    const now = clock().getTime();
     const at = nextWatchCheck({
       startedAt,
       now,
@@ -300,8 +313,11 @@ async function watchOpenCircuits(
 /** A watching tick's report: the circuit as its last check left it, with what the earlier checks did. */
 function watchReport(before: CircuitReport, after: CircuitReport): CircuitReport {
   const probeResult = after.probeResult ?? before.probeResult;
+  // A check that found no release pending says nothing of it: the report keeps how the earlier checks left it.
+  const releaseDone = after.releaseDone ?? before.releaseDone;
   return {
     ...after,
+    ...(releaseDone !== undefined ? { releaseDone } : {}),
     probed: before.probed || after.probed,
     ...(probeResult !== undefined ? { probeResult } : {}),
     released: before.released + after.released,

@@ -99,15 +99,34 @@ export function probeDue(state: ProviderState | undefined, at: Date, intervalMs:
 }
 
 /**
- * Whether a tick that leaves this circuit as it is keeps watching it: open, and not held open by an operator; or,
- * when this tick found it open (`foundOpen`: it closed it, or saw it open at a check), closed with its release not
- * over. The drain after an outage is when a sender is likeliest to open the circuit again (one provider-wide failure
- * among a thousand calls): watched, that reopening is probed within the interval rather than at the next tick. A
- * tick that finds the circuit closed (a release pending or not) goes on with the release and stops: its read costs
- * no wait.
+ * How long after a probe closes the circuit the scheduled ticks keep watching it: the drain of the backlog it
+ * released, when a sender is likeliest to open it again (one provider-wide failure, such as a disconnected instance
+ * that comes back by itself, among the thousand released sends). A thousand held notifications drain in about
+ * 80 s at WaChap's 20 sends a second; three minutes covers about 3,600.
  */
-export const watchesCircuit = (state: ProviderState | undefined, foundOpen = false): boolean =>
-  isCircuitOpen(state) ? !state?.forced : foundOpen && state?.releasePending === true;
+export const DRAIN_WATCH_MS = 3 * 60_000;
+
+/**
+ * Closed by a probe (the usual end of an outage: an operator's close records no probe) less than `windowMs`
+ * before `at`: the backlog it released may still be draining.
+ */
+export const drainingAfterProbe = (state: ProviderState | undefined, at: number, windowMs: number): boolean =>
+  state !== undefined &&
+  !isCircuitOpen(state) &&
+  state.lastProbeAt !== undefined &&
+  state.lastProbeAt === state.since &&
+  at - Date.parse(state.since) < windowMs;
+
+/**
+ * Whether a tick that leaves this circuit as it is keeps watching it: open, and not held open by an operator; or
+ * closed and either found open by this tick (`foundOpen`: it closed it, or saw it open at a check) with its release
+ * not over, or still draining (`draining`: a scheduled tick, less than DRAIN_WATCH_MS after a probe closed it). The
+ * drain after an outage is when a sender is likeliest to open the circuit again: watched, that reopening is probed
+ * within the interval rather than at the next tick. Any other tick that finds the circuit closed (an operator's, or
+ * a scheduled one long after the close) goes on with the release and stops: its read costs no wait.
+ */
+export const watchesCircuit = (state: ProviderState | undefined, foundOpen = false, draining = false): boolean =>
+  isCircuitOpen(state) ? !state?.forced : (foundOpen && state?.releasePending === true) || draining;
 
 /**
  * When a tick that found the circuit open checks it again within its own invocation (EventBridge fires at most once

@@ -28,7 +28,7 @@ import {
 } from '../../shared/application/provider-circuit.js';
 import { VERIFY_AFTER_CLOSE_MS } from '../../shared/application/release-held.js';
 import type { Notification } from '../../shared/domain/notification.js';
-import { WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
+import { DRAIN_WATCH_MS, WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
 import { silentLog } from '../../shared/observability/logger.js';
 import { randomTableName } from '../support/dynamodb.js';
 import { LOCAL_CREDENTIALS, startTestEngines, type TestEngines } from '../support/engines.js';
@@ -706,13 +706,17 @@ describe('a tick watching an open circuit (EventBridge fires once a minute)', ()
       sinceStart: (iso: string) => Date.parse(iso) - startedAt,
       /** Something that happens at `at` ms (WaChap fixed, an operator's command). */
       at: (at: number, act: () => Promise<unknown> | unknown) => events.push({ at, act }),
-      /** A scheduled tick starting `delayMs` from now, in a function of `timeoutMs` on this clock. */
-      tick: async (timeoutMs = DEPLOYED_TIMEOUT_MS, delayMs = 0): Promise<CircuitReport & { endedAt: number }> => {
+      /** A scheduled tick (or `event`) starting `delayMs` from now, in a function of `timeoutMs` on this clock. */
+      tick: async (
+        timeoutMs = DEPLOYED_TIMEOUT_MS,
+        delayMs = 0,
+        event: unknown = SCHEDULED_EVENT,
+      ): Promise<CircuitReport & { endedAt: number }> => {
         running += 1;
         try {
           if (delayMs > 0) await w.deps.pause!(delayMs);
           const context = lambdaContext('provider-probe', { timeoutMs, now: () => w.deps.clock().getTime() });
-          const report = await w.handler(SCHEDULED_EVENT, context);
+          const report = await w.handler(event, context);
           if ('statusCode' in report) throw new Error(`rejected: ${JSON.stringify(report)}`);
           return { ...report, endedAt: elapsed() };
         } finally {
@@ -796,6 +800,57 @@ describe('a tick watching an open circuit (EventBridge fires once a minute)', ()
     expect(await queuedIds(w.queueUrl)).toEqual([...held, heldAgain].map((n) => n.id).sort());
     expect((await w.store.get(heldAgain.id))?.reason).toBeUndefined();
     expect(report.endedAt).toBeLessThan(MINUTE);
+  });
+
+  it("the schedule's ticks watch the drain after a probe's close: a sender reopening the circuit once the release is over is probed within the interval", async () => {
+    // Prepare: as deployed (the verify pass 30 s after the close, the drain watched for DRAIN_WATCH_MS), a held
+    // notification, the circuit open and WaChap healthy again.
+    const w = await world({ ...WATCH, verifyAfterCloseMs: VERIFY_AFTER_CLOSE_MS, drainWatchMs: DRAIN_WATCH_MS });
+    const held = heldNotification(5 * MINUTE);
+    await w.store.create(held);
+    await openBySender(w);
+    const time = virtualTime(w);
+    // 64 s in, the release long over, a released send meets a disconnected instance that comes back by itself: its
+    // sender opens the circuit again and holds the notification (the soak's slow run, once).
+    const heldAgain = heldNotification(30 * MINUTE);
+    time.at(64 * SECOND, async () => {
+      await openBySender(w);
+      await w.store.create(heldAgain);
+    });
+
+    // Act: the tick that closes the circuit, and the next one a minute later.
+    const [first, second] = await Promise.all([time.tick(), time.tick(DEPLOYED_TIMEOUT_MS, MINUTE)]);
+
+    // Assess: the first closed it at 0 s and its release ended at 30 s, yet it watched on to 50 s; the second, which
+    // found the circuit closed and released, watched it too, and probed the reopened circuit at 70 s (not at the
+    // next tick, 120 s), closed it and released the new hold.
+    expect(first).toMatchObject({ probed: true, released: 1, releaseDone: true, circuit: { status: 'healthy' } });
+    expect(time.sinceStart(first.circuit!.since)).toBe(0);
+    expect(second).toMatchObject({
+      probed: true,
+      probeResult: 'healthy',
+      released: 1,
+      releaseDone: true,
+      circuit: { status: 'healthy' },
+    });
+    expect(time.sinceStart(second.circuit!.since)).toBe(70 * SECOND);
+    expect(w.wachapRequests()).toBe(2);
+    // 60 s is the second tick's start; every check of each tick until the next one takes over.
+    expect(time.wakes).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110].map((s) => s * SECOND));
+    expect(await queuedIds(w.queueUrl)).toEqual([held.id, heldAgain.id].sort());
+    expect((await w.store.get(heldAgain.id))?.reason).toBeUndefined();
+
+    // An operator's tick, during the drain, returns at once: only the schedule's ticks wait.
+    const checks = time.wakes.length;
+    const operators = await time.tick(DEPLOYED_TIMEOUT_MS, 0, {});
+    expect(operators).toMatchObject({ probed: false, released: 0, circuit: { status: 'healthy' } });
+    expect(time.wakes).toHaveLength(checks);
+    // The drain over (DRAIN_WATCH_MS after the close), a scheduled tick costs its one read too.
+    const closedAt = time.sinceStart(second.circuit!.since);
+    const late = await time.tick(DEPLOYED_TIMEOUT_MS, closedAt + DRAIN_WATCH_MS - operators.endedAt);
+    expect(late.endedAt).toBe(closedAt + DRAIN_WATCH_MS);
+    expect(time.wakes).toHaveLength(checks + 1);
+    expect(w.wachapRequests()).toBe(2);
   });
 
   it('stops before the next tick and before its time runs out: a broken WaChap is checked at 0, 10 … 50 s', async () => {

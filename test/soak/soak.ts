@@ -21,6 +21,7 @@ import { createProviderProbeHandler } from '../../functions/provider-probe/creat
 import { createRetrySweepHandler } from '../../functions/retry-sweep/create-handler.js';
 import { createSenderHandler } from '../../functions/sender/create-handler.js';
 import { apiEvent, lambdaContext } from '../../local/aws-events.js';
+import { scheduledEvent } from '../../local/schedules.js';
 import { notificationDocumentClient } from '../../shared/adapters/dynamodb/items.js';
 import { dynamoDbStore } from '../../shared/adapters/dynamodb/store.js';
 import { emailChannel } from '../../shared/adapters/ses/email-channel.js';
@@ -33,6 +34,7 @@ import { probeEnv, senderEnv } from '../../shared/config.js';
 import { DEFAULT_RETRY_POLICY } from '../../shared/domain/backoff.js';
 import { DEFAULT_EMAIL_FALLBACK_CATEGORIES } from '../../shared/domain/channel-policy.js';
 import type { Priority } from '../../shared/domain/notification.js';
+import { DRAIN_WATCH_MS } from '../../shared/domain/provider-circuit.js';
 import { DEFAULT_RECIPIENT_LIMITS } from '../../shared/domain/recipient-limits.js';
 import { PROVIDER_PROBE_PERIOD_SECONDS } from '../../shared/schedules.js';
 import { auditNotifications } from './audit.js';
@@ -235,6 +237,7 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
       probeIntervalMs: probeEnv.shape.PROVIDER_PROBE_INTERVAL_SECONDS.parse(undefined) * SECOND,
       watchMs: PROVIDER_PROBE_PERIOD_SECONDS * SECOND,
       verifyAfterCloseMs: VERIFY_AFTER_CLOSE_MS,
+      drainWatchMs: DRAIN_WATCH_MS,
       holdMs: 30 * MINUTE,
       alertsEnabled: false,
       cooldownMs: HOUR,
@@ -334,8 +337,9 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
     try {
       // Its time runs on the virtual clock too, as its waits do (a watch measured against the wall clock would
       // stop early on a slow machine).
+      // The schedule's event, as EventBridge sends it: a scheduled tick also watches the drain after a probe's close.
       const report = await probeHandler(
-        {},
+        scheduledEvent('provider-probe'),
         lambdaContext('provider-probe', { timeoutMs: PROBE_TIMEOUT_MS, now: () => probeAt }),
       );
       const circuit = (report as Partial<CircuitReport>).circuit;

@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   closeCircuit,
+  DRAIN_WATCH_MS,
+  drainingAfterProbe,
   isCircuitOpen,
   nextWatchCheck,
   type OpenCause,
@@ -237,6 +239,26 @@ describe('watchesCircuit', () => {
     expect(watchesCircuit(releaseDone(closed), true)).toBe(false);
     // A tick that found it closed, its release pending, goes on with the release and does not wait.
     expect(watchesCircuit(closed, false)).toBe(false);
+  });
+
+  it('watches a circuit while it drains: closed by a probe less than the window ago', () => {
+    const closedAt = 5 * MINUTE;
+    const done = releaseDone(closeCircuit(opened(), at(closedAt), 'healthy'));
+    const draining = (ms: number, state: ProviderState = done) =>
+      drainingAfterProbe(state, at(closedAt + ms).getTime(), DRAIN_WATCH_MS);
+    expect(draining(0)).toBe(true);
+    expect(draining(DRAIN_WATCH_MS - 1)).toBe(true);
+    expect(draining(DRAIN_WATCH_MS)).toBe(false);
+    expect(watchesCircuit(done, false, draining(MINUTE))).toBe(true);
+    // An operator's close records no probe: the ticks after it do not wait.
+    expect(draining(0, releaseDone(closeCircuit(opened(OPERATOR), at(closedAt))))).toBe(false);
+    // A later probe of an open circuit is no close: reopened, it is watched as open, and closed again, anew.
+    const reopened = opened(DISCONNECTED, closedAt + 20 * SECOND, done);
+    expect(draining(30 * SECOND, reopened)).toBe(false);
+    expect(draining(30 * SECOND, recordProbe(reopened, at(closedAt + 30 * SECOND), 'http_error 401'))).toBe(false);
+    const again = closeCircuit(reopened, at(closedAt + 2 * MINUTE), 'healthy');
+    expect(draining(2 * MINUTE + DRAIN_WATCH_MS - 1, again)).toBe(true);
+    expect(drainingAfterProbe(undefined, at(0).getTime(), DRAIN_WATCH_MS)).toBe(false);
   });
 });
 

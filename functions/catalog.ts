@@ -169,7 +169,8 @@ export const FUNCTIONS = {
     trigger: {
       kind: 'schedule',
       expression: PROVIDER_PROBE_SCHEDULE,
-      description: 'Every minute: probes WaChap while the provider circuit is open (a no-op while it is closed)',
+      description:
+        'Every minute: probes WaChap while the provider circuit is open, and watches it for 3 minutes after a probe closed it',
       // The next tick comes within a minute: a lost one is not worth a late retry.
       retryAttempts: 0,
       // The circuit over HTTP (the operations page): the function that already holds its permissions serves it.

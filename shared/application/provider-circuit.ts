@@ -85,7 +85,10 @@ export interface CircuitReport {
   released: number;
   /** Held notifications this call could not release or queue; a later tick tries again. */
   releaseFailed?: number;
-  /** Whether the release of the held backlog is over (absent when no release was pending). */
+  /**
+   * Whether the release of the held backlog is over, as this call's checks last left it (absent when none of them
+   * found a release pending).
+   */
   releaseDone?: boolean;
   alert?: 'sent' | 'cooldown' | 'failed' | 'disabled' | 'not_configured';
 }
@@ -115,8 +118,9 @@ export interface ProbeDependencies {
     /** A release's verify pass waits this long after the close (release-held.ts's VERIFY_AFTER_CLOSE_MS). */
     verifyAfterCloseMs?: number | undefined;
     /**
-     * How long after a probe closes the circuit the schedule's ticks keep watching it (DRAIN_WATCH_MS as deployed;
-     * within watchMs). Absent: a scheduled tick that finds the circuit closed does not watch it.
+     * How long after a probe closes the circuit the schedule's ticks keep watching it (DRAIN_WATCH_MS as deployed):
+     * each tick in that time watches for its watchMs. Absent: a scheduled tick that finds the circuit closed (its
+     * release over) does not watch it.
      */
     drainWatchMs?: number | undefined;
     /** How far ahead held notifications may be scheduled (the sender's hold). */

@@ -101,14 +101,15 @@ export function probeDue(state: ProviderState | undefined, at: Date, intervalMs:
 /**
  * How long after a probe closes the circuit the scheduled ticks keep watching it: the drain of the backlog it
  * released, when a sender is likeliest to open it again (one provider-wide failure, such as a disconnected instance
- * that comes back by itself, among the thousand released sends). A thousand held notifications drain in about
- * 80 s at WaChap's 20 sends a second; three minutes covers about 3,600.
+ * that comes back by itself, among the thousand released sends). The soak's thousand held notifications drain in
+ * about 80 s (WaChap's 20 sends a second, and the pacing's margin): three minutes covers about 2,000. A larger
+ * backlog's later reopenings wait for the next tick, at most a minute, as before.
  */
 export const DRAIN_WATCH_MS = 3 * 60_000;
 
 /**
- * Closed by a probe (the usual end of an outage: an operator's close records no probe) less than `windowMs`
- * before `at`: the backlog it released may still be draining.
+ * Closed by a probe (a tick's, or an operator's `probe`: the usual end of an outage; an operator's `close` records
+ * no probe) less than `windowMs` before `at`: the backlog it released may still be draining.
  */
 export const drainingAfterProbe = (state: ProviderState | undefined, at: number, windowMs: number): boolean =>
   state !== undefined &&

@@ -29,6 +29,7 @@ import {
 import { VERIFY_AFTER_CLOSE_MS } from '../../shared/application/release-held.js';
 import type { Notification } from '../../shared/domain/notification.js';
 import { DRAIN_WATCH_MS, WACHAP_PROVIDER } from '../../shared/domain/provider-circuit.js';
+import type { WaChapInstance } from '../../shared/domain/wachap-instances.js';
 import { silentLog } from '../../shared/observability/logger.js';
 import { randomTableName } from '../support/dynamodb.js';
 import { LOCAL_CREDENTIALS, startTestEngines, type TestEngines } from '../support/engines.js';
@@ -66,7 +67,14 @@ interface World {
   emails: () => Promise<Awaited<ReturnType<typeof storedEmails>>>;
 }
 
-async function world(settings: Partial<ProbeDependencies['settings']> = {}): Promise<World> {
+/**
+ * `instances`: the handler is given the list of WaChap instances, as deployed (handler.ts), each probed with the
+ * world's client; absent, it runs the one circuit without a list.
+ */
+async function world(
+  settings: Partial<ProbeDependencies['settings']> = {},
+  instances?: readonly WaChapInstance[],
+): Promise<World> {
   testNumber += 1;
   const tableName = randomTableName();
   await ensureTable(dynamo, tableName);
@@ -100,7 +108,8 @@ async function world(settings: Partial<ProbeDependencies['settings']> = {}): Pro
       ...settings,
     },
   };
-  const handler = createProviderProbeHandler(new Logger({ logLevel: 'SILENT' }), deps) as unknown as Handler;
+  const probes = instances && { list: async () => [...instances], probe: () => deps.provider };
+  const handler = createProviderProbeHandler(new Logger({ logLevel: 'SILENT' }), deps, probes) as unknown as Handler;
   return {
     store,
     queueUrl,
@@ -654,6 +663,8 @@ describe('the deployed handler module', () => {
 });
 
 describe('a tick watching an open circuit (EventBridge fires once a minute)', () => {
+  // The watch of an open circuit and of a pending release; the 3 minutes of drain watch after a probe's close
+  // (drainWatchMs, as deployed) are off unless a test turns them on, so that these see where the others end.
   const WATCH = { probeIntervalMs: 10 * SECOND, watchMs: MINUTE };
   const DEPLOYED_TIMEOUT_MS = PROVIDER_PROBE_TIMEOUT_SECONDS * SECOND;
 
@@ -761,7 +772,7 @@ describe('a tick watching an open circuit (EventBridge fires once a minute)', ()
     expect(report.alert).toBeUndefined();
     expect(await queuedIds(w.queueUrl)).toEqual(held.map((n) => n.id).sort());
     for (const n of held) expect((await w.store.get(n.id))?.reason).toBeUndefined();
-    // The release over, the watch ended: no check after it.
+    // The release over, the watch ended (the drain watch is off here): no check after it.
     expect(report.endedAt).toBeLessThan(50 * SECOND);
     // The admin was told once, by the first check; the later ones left the alert's cooldown alone.
     expect(await w.emails()).toHaveLength(1);
@@ -802,56 +813,76 @@ describe('a tick watching an open circuit (EventBridge fires once a minute)', ()
     expect(report.endedAt).toBeLessThan(MINUTE);
   });
 
-  it("the schedule's ticks watch the drain after a probe's close: a sender reopening the circuit once the release is over is probed within the interval", async () => {
-    // Prepare: as deployed (the verify pass 30 s after the close, the drain watched for DRAIN_WATCH_MS), a held
-    // notification, the circuit open and WaChap healthy again.
-    const w = await world({ ...WATCH, verifyAfterCloseMs: VERIFY_AFTER_CLOSE_MS, drainWatchMs: DRAIN_WATCH_MS });
-    const held = heldNotification(5 * MINUTE);
-    await w.store.create(held);
-    await openBySender(w);
-    const time = virtualTime(w);
-    // 64 s in, the release long over, a released send meets a disconnected instance that comes back by itself: its
-    // sender opens the circuit again and holds the notification (the soak's slow run, once).
-    const heldAgain = heldNotification(30 * MINUTE);
-    time.at(64 * SECOND, async () => {
-      await openBySender(w);
-      await w.store.create(heldAgain);
-    });
-
-    // Act: the tick that closes the circuit, and the next one a minute later.
-    const [first, second] = await Promise.all([time.tick(), time.tick(DEPLOYED_TIMEOUT_MS, MINUTE)]);
-
-    // Assess: the first closed it at 0 s and its release ended at 30 s, yet it watched on to 50 s; the second, which
-    // found the circuit closed and released, watched it too, and probed the reopened circuit at 70 s (not at the
-    // next tick, 120 s), closed it and released the new hold.
-    expect(first).toMatchObject({ probed: true, released: 1, releaseDone: true, circuit: { status: 'healthy' } });
-    expect(time.sinceStart(first.circuit!.since)).toBe(0);
-    expect(second).toMatchObject({
-      probed: true,
-      probeResult: 'healthy',
-      released: 1,
-      releaseDone: true,
-      circuit: { status: 'healthy' },
-    });
-    expect(time.sinceStart(second.circuit!.since)).toBe(70 * SECOND);
-    expect(w.wachapRequests()).toBe(2);
-    // 60 s is the second tick's start; every check of each tick until the next one takes over.
-    expect(time.wakes).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110].map((s) => s * SECOND));
-    expect(await queuedIds(w.queueUrl)).toEqual([held.id, heldAgain.id].sort());
-    expect((await w.store.get(heldAgain.id))?.reason).toBeUndefined();
-
-    // An operator's tick, during the drain, returns at once: only the schedule's ticks wait.
-    const checks = time.wakes.length;
-    const operators = await time.tick(DEPLOYED_TIMEOUT_MS, 0, {});
-    expect(operators).toMatchObject({ probed: false, released: 0, circuit: { status: 'healthy' } });
-    expect(time.wakes).toHaveLength(checks);
-    // The drain over (DRAIN_WATCH_MS after the close), a scheduled tick costs its one read too.
-    const closedAt = time.sinceStart(second.circuit!.since);
-    const late = await time.tick(DEPLOYED_TIMEOUT_MS, closedAt + DRAIN_WATCH_MS - operators.endedAt);
-    expect(late.endedAt).toBe(closedAt + DRAIN_WATCH_MS);
-    expect(time.wakes).toHaveLength(checks + 1);
-    expect(w.wachapRequests()).toBe(2);
+  const instance = (name: string, extra: Partial<WaChapInstance> = {}): WaChapInstance => ({
+    name,
+    ...CREDENTIALS,
+    instanceId: `${CREDENTIALS.instanceId}-${name}`,
+    prefixes: [],
+    ...extra,
   });
+
+  it.each<[string, WaChapInstance[] | undefined]>([
+    ['one circuit', undefined],
+    // As deployed, the handler always has the list (a single instance runs the one circuit)...
+    ['a list of one instance', [instance('main')]],
+    // ...and a tick over several instances watches the default one's drain (the other's circuit never opened).
+    ['two instances', [instance('china', { default: true }), instance('mali', { prefixes: ['+223'] })]],
+  ])(
+    "the schedule's ticks watch the drain after a probe's close: a sender reopening the circuit once the release is over is probed within the interval (%s)",
+    async (_, instances) => {
+      // Prepare: as deployed (the verify pass 30 s after the close, the drain watched for DRAIN_WATCH_MS), a held
+      // notification, the circuit open and WaChap healthy again.
+      const w = await world(
+        { ...WATCH, verifyAfterCloseMs: VERIFY_AFTER_CLOSE_MS, drainWatchMs: DRAIN_WATCH_MS },
+        instances,
+      );
+      const held = heldNotification(5 * MINUTE);
+      await w.store.create(held);
+      await openBySender(w);
+      const time = virtualTime(w);
+      // 64 s in, the release long over, a released send meets a disconnected instance that comes back by itself: its
+      // sender opens the circuit again and holds the notification (the soak's slow run, once).
+      const heldAgain = heldNotification(30 * MINUTE);
+      time.at(64 * SECOND, async () => {
+        await openBySender(w);
+        await w.store.create(heldAgain);
+      });
+
+      // Act: the tick that closes the circuit, and the next one a minute later.
+      const [first, second] = await Promise.all([time.tick(), time.tick(DEPLOYED_TIMEOUT_MS, MINUTE)]);
+
+      // Assess: the first closed it at 0 s and its release ended at 30 s, yet it watched on to 50 s; the second, which
+      // found the circuit closed and released, watched it too, and probed the reopened circuit at 70 s (not at the
+      // next tick, 120 s), closed it and released the new hold.
+      expect(first).toMatchObject({ probed: true, released: 1, releaseDone: true, circuit: { status: 'healthy' } });
+      expect(time.sinceStart(first.circuit!.since)).toBe(0);
+      expect(second).toMatchObject({
+        probed: true,
+        probeResult: 'healthy',
+        released: 1,
+        releaseDone: true,
+        circuit: { status: 'healthy' },
+      });
+      expect(time.sinceStart(second.circuit!.since)).toBe(70 * SECOND);
+      expect(w.wachapRequests()).toBe(2);
+      // 60 s is the second tick's start; every check of each tick until the next one takes over.
+      expect(time.wakes).toEqual([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110].map((s) => s * SECOND));
+      expect(await queuedIds(w.queueUrl)).toEqual([held.id, heldAgain.id].sort());
+      expect((await w.store.get(heldAgain.id))?.reason).toBeUndefined();
+
+      // An operator's tick, during the drain, returns at once: only the schedule's ticks wait.
+      const checks = time.wakes.length;
+      const operators = await time.tick(DEPLOYED_TIMEOUT_MS, 0, {});
+      expect(operators).toMatchObject({ probed: false, released: 0, circuit: { status: 'healthy' } });
+      expect(time.wakes).toHaveLength(checks);
+      // The drain over (DRAIN_WATCH_MS after the close), a scheduled tick costs its one read too.
+      const closedAt = time.sinceStart(second.circuit!.since);
+      const late = await time.tick(DEPLOYED_TIMEOUT_MS, closedAt + DRAIN_WATCH_MS - operators.endedAt);
+      expect(late.endedAt).toBe(closedAt + DRAIN_WATCH_MS);
+      expect(time.wakes).toHaveLength(checks + 1);
+      expect(w.wachapRequests()).toBe(2);
+    },
+  );
 
   it('stops before the next tick and before its time runs out: a broken WaChap is checked at 0, 10 … 50 s', async () => {
     const w = await world(WATCH);

@@ -56,6 +56,13 @@ export interface RecipientLedger {
   ambiguous: number;
 }
 
+/** WaChap's answer for an instance that lost its WhatsApp session: a provider-wide failure, which opens the circuit. */
+const DISCONNECTED: WaChapError = {
+  type: 'application_error',
+  httpStatus: 200,
+  message: 'Instance disconnected. Please scan the QR code',
+};
+
 export class FakeWaChap implements WaChapClient {
   /** Per recipient (E.164): more than one delivery is a duplicate. */
   readonly ledger = new Map<string, RecipientLedger>();
@@ -73,8 +80,13 @@ export class FakeWaChap implements WaChapClient {
       faults: FaultRates;
       outage: Outage;
       invalidRecipients: ReadonlySet<string>;
+      /** A disconnected-instance blip for the first send at or after this instant (the soak's --blip-after-recovery). */
+      blipAt?: number | undefined;
     },
   ) {}
+
+  /** When the set blip was answered (absent: not yet, or none set). */
+  blippedAt: number | undefined;
 
   private inOutage(): boolean {
     const now = this.options.clock();
@@ -140,6 +152,11 @@ export class FakeWaChap implements WaChapClient {
       this.callsDuringOutage++;
       return fail({ type: 'http_error', httpStatus: 401, message: 'Unauthorized: token expired' });
     }
+    const { blipAt } = this.options;
+    if (blipAt !== undefined && this.blippedAt === undefined && this.options.clock() >= blipAt) {
+      this.blippedAt = this.options.clock();
+      return fail(DISCONNECTED);
+    }
     if (this.options.invalidRecipients.has(phone)) {
       return fail({
         type: 'application_error',
@@ -179,13 +196,7 @@ export class FakeWaChap implements WaChapClient {
       const body = delivered ? '{"status":"success","message":{"key":{"id":"3EB0' : '<html>Bad gateway</html>';
       return fail({ type: 'invalid_response', httpStatus: 200, message: body }, 150, delivered);
     }
-    if (next(faults.disconnected)) {
-      return fail({
-        type: 'application_error',
-        httpStatus: 200,
-        message: 'Instance disconnected. Please scan the QR code',
-      });
-    }
+    if (next(faults.disconnected)) return fail(DISCONNECTED);
     this.messageIds++;
     return {
       outcome: { ok: true, messageId: `SOAK-${this.messageIds}`, httpStatus: 200, durationMs: 150 },

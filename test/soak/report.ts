@@ -26,6 +26,11 @@ export interface SoakSettings {
   replayRate: number;
   /** How long a sender trusts its last read of the provider circuit (the deployed default unless set). */
   circuitCacheMs: number;
+  /**
+   * A disconnected-instance blip this long after WaChap's recovery: the first send from then on gets it (a blip in
+   * the drain, which the random ones reach in about one run in four). Absent: only the random blips.
+   */
+  blipAfterRecoveryMs?: number | undefined;
 }
 
 export interface Percentiles {

@@ -1,5 +1,5 @@
 // npm run soak -- [--notifications=10000] [--hours=72] [--seed=42] [--outage-start=H] [--outage-hours=6]
-//                 [--circuit-cache-seconds=5] [--json]
+//                 [--circuit-cache-seconds=5] [--blip-after-recovery=SECONDS] [--json]
 // npm run soak -- --release-scale=100000 [--tick-timeout=60] [--seed=42] [--json]
 // The table goes to stdout and progress to stderr; with --json, stdout carries one JSON object and
 // nothing else (`npm run -s soak -- --json` also silences npm's own banner). Exits 1 when a line is off.
@@ -11,7 +11,7 @@ import { DEFAULT_SOAK, defaultOutageStart, runSoak } from './soak.js';
 
 const USAGE = `Usage:
   npm run soak -- [--notifications=N] [--hours=H] [--seed=S] [--outage-start=H] [--outage-hours=H]
-                  [--circuit-cache-seconds=S] [--json]
+                  [--circuit-cache-seconds=S] [--blip-after-recovery=S] [--json]
   npm run soak -- --release-scale=N [--tick-timeout=SECONDS] [--seed=S] [--json]`;
 
 const { values } = parseArgs({
@@ -22,6 +22,7 @@ const { values } = parseArgs({
     'outage-start': { type: 'string' },
     'outage-hours': { type: 'string' },
     'circuit-cache-seconds': { type: 'string' },
+    'blip-after-recovery': { type: 'string' },
     'release-scale': { type: 'string' },
     'tick-timeout': { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -42,6 +43,7 @@ const flags = z
     'outage-start': number.optional(),
     'outage-hours': number.default(DEFAULT_SOAK.outageHours),
     'circuit-cache-seconds': number.default(DEFAULT_SOAK.circuitCacheMs / 1000),
+    'blip-after-recovery': number.optional(),
     'release-scale': number.int().min(1).optional(),
     'tick-timeout': number.min(1).default(DEFAULT_RELEASE_SCALE.tickTimeoutMs / 1000),
     json: z.boolean(),
@@ -75,6 +77,7 @@ async function main(): Promise<{ table: string; json: unknown; problems: string[
     outageStartHour: f['outage-start'] ?? defaultOutageStart(f.hours, f['outage-hours']),
     outageHours: f['outage-hours'],
     circuitCacheMs: f['circuit-cache-seconds'] * 1000,
+    ...(f['blip-after-recovery'] !== undefined ? { blipAfterRecoveryMs: f['blip-after-recovery'] * 1000 } : {}),
     progress,
   });
   const json = soakJson(result);

@@ -140,7 +140,14 @@ async function playSoak(options: SoakOptions, engines: SoakEngines, wallStart: n
     phones.add(phoneOf(i));
     if (random() < options.invalidShare) invalidRecipients.add(phoneOf(i));
   }
-  const wachap = new FakeWaChap({ random, clock: () => now, faults: options.faults, outage, invalidRecipients });
+  const wachap = new FakeWaChap({
+    random,
+    clock: () => now,
+    faults: options.faults,
+    outage,
+    invalidRecipients,
+    ...(options.blipAfterRecoveryMs !== undefined ? { blipAt: outage.end + options.blipAfterRecoveryMs } : {}),
+  });
   const mailbox = new FakeMailbox({ random, throttleRate: options.emailThrottleRate });
   const trace = new MessageTrace(() => now);
   trace.watch(sqs, queueUrl);

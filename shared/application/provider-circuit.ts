@@ -262,8 +262,8 @@ async function runOnCircuits(
  * operator's forced open ends the watch, and a circuit found closed costs its one read. The drain is watched too: a
  * circuit this tick found open and closed stays watched while its release is pending, and the schedule's ticks watch
  * one a probe closed for DRAIN_WATCH_MS after (settings.drainWatchMs). A sender reopening it then (one provider-wide
- * failure among the released) is probed at the next check, and closed and released again if WaChap answers; the
- * schedule's ticks and not an operator's, whose invocation of a closed circuit returns at once.
+ * failure among the released) is probed at the next check, and closed and released again if WaChap answers. Only
+ * the schedule's ticks watch a drain: an operator's invocation of a closed circuit returns at once.
  * Two invocations at once stay safe: every change is a conditional write, and probeDue spaces their probes.
  */
 async function watchOpenCircuits(

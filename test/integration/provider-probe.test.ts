@@ -740,6 +740,16 @@ describe('a tick watching an open circuit (EventBridge fires once a minute)', ()
 
   const SCHEDULED_EVENT = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
 
+  /** At `at`, a sender meets a provider-wide failure: it opens the circuit again and holds the notification returned. */
+  function reopenedBySender(w: World, time: ReturnType<typeof virtualTime>, at: number): Notification {
+    const heldAgain = heldNotification(30 * MINUTE);
+    time.at(at, async () => {
+      await openBySender(w);
+      await w.store.create(heldAgain);
+    });
+    return heldAgain;
+  }
+
   it('a circuit open at the start whose WaChap recovers 25 s later is closed and released by the same invocation', async () => {
     // Prepare: two held notifications, the circuit open, WaChap refusing the token until 25 s from now.
     const w = await world(WATCH);
@@ -787,11 +797,7 @@ describe('a tick watching an open circuit (EventBridge fires once a minute)', ()
     const time = virtualTime(w);
     // 5 s after the close, one released notification meets a provider-wide failure: its sender opens the circuit
     // again and holds it, as the next one does (a disconnected instance that comes back by itself).
-    const heldAgain = heldNotification(30 * MINUTE);
-    time.at(5 * SECOND, async () => {
-      await openBySender(w);
-      await w.store.create(heldAgain);
-    });
+    const heldAgain = reopenedBySender(w, time, 5 * SECOND);
 
     // Act
     const report = await time.tick();
@@ -842,11 +848,7 @@ describe('a tick watching an open circuit (EventBridge fires once a minute)', ()
       const time = virtualTime(w);
       // 64 s in, the release long over, a released send meets a disconnected instance that comes back by itself: its
       // sender opens the circuit again and holds the notification (the soak's slow run, once).
-      const heldAgain = heldNotification(30 * MINUTE);
-      time.at(64 * SECOND, async () => {
-        await openBySender(w);
-        await w.store.create(heldAgain);
-      });
+      const heldAgain = reopenedBySender(w, time, 64 * SECOND);
 
       // Act: the tick that closes the circuit, and the next one a minute later.
       const [first, second] = await Promise.all([time.tick(), time.tick(DEPLOYED_TIMEOUT_MS, MINUTE)]);
